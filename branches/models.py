@@ -1,0 +1,108 @@
+"""The organization tree: one materialized-path tree of every Party organization."""
+
+from django.db import models
+from django.db.models import Q
+from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
+from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
+
+
+class BranchQuerySet(MP_NodeQuerySet):
+    def in_subtree(self, branch: "Branch") -> "BranchQuerySet":
+        """The branch and everything below it: one indexed prefix range."""
+        return self.filter(path__startswith=branch.path)
+
+    def under_paths(self, paths) -> "BranchQuerySet":
+        """Branches in any of the subtrees rooted at ``paths``."""
+        return self.filter(paths_q(paths, "path"))
+
+    def current(self) -> "BranchQuerySet":
+        return self.filter(dissolved_on__isnull=True)
+
+
+class BranchManager(MP_NodeManager.from_queryset(BranchQuerySet)):
+    def get_queryset(self):
+        return BranchQuerySet(self.model, using=self._db).order_by("path")
+
+
+def paths_q(paths, field: str) -> Q:
+    """``Q`` matching rows whose ``field`` lies in any subtree of ``paths`` (none: nothing)."""
+    q = Q(pk__in=[])
+    for path in minimal_paths(paths):
+        q |= Q(**{f"{field}__startswith": path})
+    return q
+
+
+def minimal_paths(paths) -> list[str]:
+    """Drop paths that lie inside another path of the set (their subtree is already covered)."""
+    result: list[str] = []
+    for path in sorted(set(paths)):
+        if not result or not path.startswith(result[-1]):
+            result.append(path)
+    return result
+
+
+class Branch(MP_Node):
+    class Kind(models.TextChoices):
+        COMMITTEE = "committee", "党委"
+        GENERAL_BRANCH = "general_branch", "党总支"
+        BRANCH = "branch", "党支部"
+        GROUP = "group", "党小组"
+        HOUSEHOLD = "household", "党员中心户"
+
+    # Which kinds may sit directly under which (None: a root).
+    ALLOWED_CHILDREN = {
+        Kind.COMMITTEE: {Kind.COMMITTEE, Kind.GENERAL_BRANCH, Kind.BRANCH},
+        Kind.GENERAL_BRANCH: {Kind.BRANCH},
+        Kind.BRANCH: {Kind.GROUP},
+        Kind.GROUP: {Kind.HOUSEHOLD},
+        Kind.HOUSEHOLD: set(),
+    }
+    ROOT_KINDS = {Kind.COMMITTEE}
+    # Kinds a member's 党支部 may be (a general branch may keep members directly).
+    MEMBER_HOME_KINDS = {Kind.BRANCH, Kind.GENERAL_BRANCH}
+
+    # treebeard's own path column; on PostgreSQL a migration gives it the "C" collation
+    # so that ``LIKE 'prefix%'`` uses the unique index.
+    path = models.CharField(max_length=255, unique=True)
+    name = models.CharField("名称", max_length=100)
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    code = models.CharField("组织编码", max_length=32, unique=True)
+    grid_name = models.CharField("网格", max_length=100, blank=True)
+    established_on = models.DateField("成立日期", null=True, blank=True)
+    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+
+    objects = BranchManager()
+
+    class Meta:
+        verbose_name = "党组织"
+        verbose_name_plural = "党组织"
+        permissions = [
+            ("manage_branch", "管理党组织（花名册、活动、评分调整）"),
+            ("review_health", "审核政治体检与报表"),
+            ("view_sensitive", "查看完整身份证号和手机号"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_dissolved(self) -> bool:
+        return self.dissolved_on is not None
+
+    def ancestor_paths(self) -> list[str]:
+        """Paths of this node and every ancestor, root first."""
+        return [self.path[: i * self.steplen] for i in range(1, self.depth + 1)]
+
+
+class BranchUserObjectPermission(UserObjectPermissionBase):
+    content_object = models.ForeignKey(Branch, on_delete=models.CASCADE)
+
+    class Meta(UserObjectPermissionBase.Meta):
+        abstract = False
+
+
+class BranchGroupObjectPermission(GroupObjectPermissionBase):
+    content_object = models.ForeignKey(Branch, on_delete=models.CASCADE)
+
+    class Meta(GroupObjectPermissionBase.Meta):
+        abstract = False

@@ -1,0 +1,214 @@
+"""Members (党员), their positions (职务) and the history of every change to them."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from branches import access
+from branches.models import Branch
+
+from . import crypto
+from .idnumbers import mask_id_number, mask_phone
+
+
+class MemberQuerySet(models.QuerySet):
+    def visible_to(self, user) -> "MemberQuerySet":
+        """Members ``user`` may read: those of their subtrees, and always themselves."""
+        if not getattr(user, "is_authenticated", False):
+            return self.none()
+        return self.filter(access.branch_scope_q(user, "branch__path") | models.Q(user_id=user.pk))
+
+    def in_subtree(self, branch: Branch) -> "MemberQuerySet":
+        return self.filter(branch__path__startswith=branch.path)
+
+    def active(self) -> "MemberQuerySet":
+        return self.filter(is_active=True)
+
+    def with_id_number(self, number: str) -> "MemberQuerySet":
+        return self.filter(id_number_digest=crypto.digest(number))
+
+
+class Member(models.Model):
+    class Sex(models.TextChoices):
+        MALE = "M", "男"
+        FEMALE = "F", "女"
+
+    class Education(models.TextChoices):
+        POSTGRADUATE = "postgraduate", "研究生"
+        UNDERGRADUATE = "undergraduate", "大学本科"
+        JUNIOR_COLLEGE = "junior_college", "大学专科"
+        SECONDARY = "secondary", "中专"
+        HIGH_SCHOOL = "high_school", "高中"
+        MIDDLE_SCHOOL = "middle_school", "初中"
+        PRIMARY = "primary", "小学及以下"
+
+    class Category(models.TextChoices):
+        EMPLOYED = "employed", "在职"
+        RETIRED = "retired", "离退休"
+        FARMER = "farmer", "农民"
+        STUDENT = "student", "学生"
+        MOBILE = "mobile", "流动"
+        LOST_CONTACT = "lost_contact", "失联"
+        OTHER = "other", "其他"
+
+    class Status(models.TextChoices):
+        FULL = "full", "正式党员"
+        PROBATIONARY = "probationary", "预备党员"
+
+    class LeftReason(models.TextChoices):
+        DIED = "died", "死亡"
+        EXPELLED = "expelled", "出党"
+        SUSPENDED = "suspended", "停止党籍"
+        TRANSFERRED_OUT = "transferred_out", "转出"
+        OTHER = "other", "其他"
+
+    name = models.CharField("姓名", max_length=50)
+    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
+    ethnicity = models.CharField("民族", max_length=20, default="汉族")
+    birth_date = models.DateField("出生日期")
+    id_number_encrypted = models.TextField("公民身份号码（加密）")
+    id_number_digest = models.CharField("公民身份号码摘要", max_length=64, unique=True)
+    id_number_masked = models.CharField("公民身份号码（脱敏）", max_length=18)
+    education = models.CharField("学历", max_length=20, choices=Education.choices, blank=True)
+    phone = models.CharField("手机号码", max_length=20, blank=True, db_index=True)
+    branch = models.ForeignKey(
+        Branch, verbose_name="党支部", on_delete=models.PROTECT, related_name="members"
+    )
+    group = models.ForeignKey(
+        Branch, verbose_name="党小组", on_delete=models.PROTECT, null=True, blank=True, related_name="group_members"
+    )
+    household = models.ForeignKey(
+        Branch,
+        verbose_name="党员中心户",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="household_members",
+    )
+    category = models.CharField("人员类别", max_length=20, choices=Category.choices, default=Category.EMPLOYED)
+    status = models.CharField("党员状态", max_length=20, choices=Status.choices, default=Status.FULL)
+    joined_on = models.DateField("入党日期")
+    confirmed_on = models.DateField("转正日期", null=True, blank=True)
+    is_active = models.BooleanField("在册", default=True)
+    left_on = models.DateField("离册日期", null=True, blank=True)
+    left_reason = models.CharField("离册原因", max_length=20, choices=LeftReason.choices, blank=True)
+    user = models.OneToOneField(
+        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    created_at = models.DateTimeField("创建时间", auto_now_add=True)
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    objects = MemberQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = "党员"
+        verbose_name_plural = "党员"
+        ordering = ["branch__path", "name", "pk"]
+        indexes = [
+            models.Index(fields=["branch", "is_active", "name"]),
+            models.Index(fields=["name"]),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    # The clear number is only ever read through these; pages call ``id_number_for``.
+    @property
+    def id_number(self) -> str:
+        return crypto.decrypt(self.id_number_encrypted)
+
+    def set_id_number(self, number: str) -> None:
+        self.id_number_encrypted = crypto.encrypt(number)
+        self.id_number_digest = crypto.digest(number)
+        self.id_number_masked = mask_id_number(number)
+
+    def id_number_for(self, user) -> str:
+        """The full number for those with ``view_sensitive`` on the branch, masked otherwise."""
+        if access.can_view_sensitive(user, self.branch):
+            return self.id_number
+        return self.id_number_masked
+
+    def phone_for(self, user) -> str:
+        if access.can_view_sensitive(user, self.branch):
+            return self.phone
+        return mask_phone(self.phone)
+
+
+class Position(models.Model):
+    class Title(models.TextChoices):
+        SECRETARY = "secretary", "书记"
+        DEPUTY = "deputy", "副书记"
+        ORGANIZATION = "organization", "组织委员"
+        PROPAGANDA = "propaganda", "宣传委员"
+        DISCIPLINE = "discipline", "纪检委员"
+        COMMITTEE = "committee", "委员"
+        GROUP_LEADER = "group_leader", "党小组长"
+        GRID_LEADER = "grid_leader", "网格长"
+        GRID_WORKER = "grid_worker", "网格员"
+        BUILDING_LEADER = "building_leader", "楼长"
+        LIAISON = "liaison", "联络员"
+        HOUSEHOLD_HEAD = "household_head", "中心户户长"
+
+    # Titles that sit on the branch committee and so manage the branch.
+    MANAGING_TITLES = {
+        Title.SECRETARY,
+        Title.DEPUTY,
+        Title.ORGANIZATION,
+        Title.PROPAGANDA,
+        Title.DISCIPLINE,
+        Title.COMMITTEE,
+    }
+    COMMITTEE_TITLES = MANAGING_TITLES
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="positions")
+    branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT, related_name="positions")
+    title = models.CharField("职务", max_length=20, choices=Title.choices)
+    started_on = models.DateField("任职日期")
+    ended_on = models.DateField("离任日期", null=True, blank=True)
+
+    class Meta:
+        verbose_name = "职务"
+        verbose_name_plural = "职务"
+        ordering = ["branch__path", "title", "started_on"]
+        indexes = [models.Index(fields=["branch", "ended_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.branch} {self.get_title_display()} {self.member}"
+
+    @property
+    def is_current(self) -> bool:
+        return self.ended_on is None
+
+
+class MemberEvent(models.Model):
+    """One line of a member's history: created, changed, transferred, status changed, left."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", "建档"
+        UPDATED = "updated", "信息修改"
+        TRANSFERRED = "transferred", "组织关系转接"
+        STATUS_CHANGED = "status_changed", "党员状态变更"
+        LEFT = "left", "离册"
+        POSITION = "position", "职务变动"
+        IMPORTED = "imported", "导入"
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    occurred_on = models.DateField("日期")
+    from_branch = models.ForeignKey(
+        Branch, verbose_name="原组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    to_branch = models.ForeignKey(
+        Branch, verbose_name="新组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    detail = models.TextField("说明", blank=True)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "党员档案记录"
+        verbose_name_plural = "党员档案记录"
+        ordering = ["-occurred_on", "-at", "-pk"]

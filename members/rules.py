@@ -1,0 +1,116 @@
+"""The rules a member's record must satisfy, written once for forms, services and imports.
+
+``check_member`` takes already-typed values and returns a list of ``(field, message)``
+problems in Chinese; an empty list means the record is acceptable.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from branches.models import Branch
+
+from .idnumbers import IdNumberError, is_valid_phone, parse_id_number
+from .models import Member
+
+
+@dataclass
+class MemberData:
+    name: str
+    id_number: str
+    branch: Branch | None
+    joined_on: datetime.date | None
+    status: str
+    category: str
+    sex: str = ""
+    birth_date: datetime.date | None = None
+    ethnicity: str = "汉族"
+    education: str = ""
+    phone: str = ""
+    group: Branch | None = None
+    household: Branch | None = None
+    confirmed_on: datetime.date | None = None
+
+
+def add_years(day: datetime.date, years: int) -> datetime.date:
+    try:
+        return day.replace(year=day.year + years)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year + years, day=28)
+
+
+def check_member(data: MemberData, *, today: datetime.date) -> list[tuple[str, str]]:
+    """Every problem with ``data``; fills ``sex`` and ``birth_date`` from the ID number when blank."""
+    problems: list[tuple[str, str]] = []
+    if not data.name.strip():
+        problems.append(("name", "姓名不能为空"))
+    problems += _check_id_number(data)
+    problems += _check_organization(data)
+    if data.status not in Member.Status.values:
+        problems.append(("status", "党员状态应为“正式党员”或“预备党员”"))
+    if data.category not in Member.Category.values:
+        labels = "、".join(Member.Category.labels)
+        problems.append(("category", f"人员类别应为{labels}之一"))
+    if data.education and data.education not in Member.Education.values:
+        problems.append(("education", "学历应为" + "、".join(Member.Education.labels) + "之一"))
+    if data.phone and not is_valid_phone(data.phone):
+        problems.append(("phone", "手机号码应为11位、以1开头的号码"))
+    problems += _check_dates(data, today)
+    return problems
+
+
+def _check_id_number(data: MemberData) -> list[tuple[str, str]]:
+    try:
+        number, birth, sex = parse_id_number(data.id_number)
+    except IdNumberError as exc:
+        return [("id_number", f"公民身份号码{exc}")]
+    data.id_number = number
+    problems = []
+    if data.birth_date and data.birth_date != birth:
+        problems.append(("birth_date", f"出生日期与公民身份号码不符（号码中为{birth:%Y-%m-%d}）"))
+    if data.sex and data.sex != sex:
+        problems.append(("sex", f"性别与公民身份号码不符（号码中为{Member.Sex(sex).label}）"))
+    data.birth_date, data.sex = birth, sex
+    return problems
+
+
+def _check_organization(data: MemberData) -> list[tuple[str, str]]:
+    problems = []
+    branch = data.branch
+    if branch is None:
+        return [("branch", "党组织不能为空")]
+    if branch.kind not in Branch.MEMBER_HOME_KINDS:
+        problems.append(("branch", f"“{branch.name}”是{branch.get_kind_display()}，党员应编入党支部或党总支"))
+    if branch.is_dissolved:
+        problems.append(("branch", f"“{branch.name}”已撤销"))
+    if data.group is not None:
+        if data.group.kind != Branch.Kind.GROUP or not data.group.path.startswith(branch.path):
+            problems.append(("group", f"“{data.group.name}”不是“{branch.name}”下的党小组"))
+    if data.household is not None:
+        parent = data.group or branch
+        if data.household.kind != Branch.Kind.HOUSEHOLD or not data.household.path.startswith(parent.path):
+            problems.append(("household", f"“{data.household.name}”不是所属党小组下的党员中心户"))
+    return problems
+
+
+def _check_dates(data: MemberData, today: datetime.date) -> list[tuple[str, str]]:
+    problems = []
+    joined = data.joined_on
+    if joined is None:
+        problems.append(("joined_on", "入党日期不能为空"))
+    else:
+        if joined > today:
+            problems.append(("joined_on", "入党日期不能晚于今天"))
+        if data.birth_date and joined < add_years(data.birth_date, 18):
+            problems.append(("joined_on", "入党日期早于年满18周岁之日"))
+    if data.status == Member.Status.PROBATIONARY and data.confirmed_on:
+        problems.append(("confirmed_on", "预备党员不应有转正日期"))
+    if data.status == Member.Status.FULL:
+        if not data.confirmed_on:
+            problems.append(("confirmed_on", "正式党员须填写转正日期"))
+        elif joined and data.confirmed_on <= joined:
+            problems.append(("confirmed_on", "转正日期应晚于入党日期"))
+        elif data.confirmed_on > today:
+            problems.append(("confirmed_on", "转正日期不能晚于今天"))
+    return problems

@@ -1,0 +1,268 @@
+"""Services for members: create, update, transfer, leave, positions, account activation."""
+
+from __future__ import annotations
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.contrib.auth.password_validation import validate_password
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from branches import access
+from branches.errors import DomainError
+from branches.models import Branch
+
+from . import crypto
+from .idnumbers import normalize_id_number, normalize_phone
+from .models import Member, MemberEvent, Position
+from .rules import MemberData, check_member
+
+
+class MemberError(DomainError):
+    """A refused member operation; ``problems`` lists every (field, message)."""
+
+    def __init__(self, message: str, *, code: str, field: str | None = None, problems=None):
+        super().__init__(message, code=code, field=field)
+        self.problems = problems or ([(field, message)] if field else [])
+
+
+def today() -> datetime.date:
+    return timezone.localdate()
+
+
+def _raise_problems(problems) -> None:
+    if problems:
+        raise MemberError("；".join(msg for _, msg in problems), code="invalid", problems=problems)
+
+
+def _apply(member: Member, data: MemberData) -> None:
+    member.name = data.name.strip()
+    member.sex = data.sex
+    member.ethnicity = data.ethnicity.strip() or "汉族"
+    member.birth_date = data.birth_date
+    member.education = data.education
+    member.phone = data.phone
+    member.branch = data.branch
+    member.group = data.group
+    member.household = data.household
+    member.category = data.category
+    member.status = data.status
+    member.joined_on = data.joined_on
+    member.confirmed_on = data.confirmed_on
+
+
+def member_create(*, data: MemberData, by=None) -> Member:
+    """Add a member to the roster after checking every rule (all problems at once)."""
+    data.phone = normalize_phone(data.phone)
+    _raise_problems(check_member(data, today=today()))
+    with transaction.atomic():
+        if Member.objects.with_id_number(data.id_number).exists():
+            raise MemberError("该公民身份号码已在册", code="duplicate_id_number", field="id_number")
+        member = Member()
+        member.set_id_number(data.id_number)
+        _apply(member, data)
+        try:
+            with transaction.atomic():
+                member.save()
+        except IntegrityError:
+            raise MemberError("该公民身份号码已在册", code="duplicate_id_number", field="id_number") from None
+        MemberEvent.objects.create(
+            member=member, kind=MemberEvent.Kind.CREATED, occurred_on=today(), to_branch=member.branch, by=by
+        )
+    return member
+
+
+def member_update(*, member: Member, data: MemberData, by=None) -> Member:
+    """Edit a member's details. The branch is changed only by ``member_transfer``."""
+    if data.branch is not None and data.branch.pk != member.branch_id:
+        raise MemberError("更换党组织须办理组织关系转接", code="needs_transfer", field="branch")
+    data.branch = member.branch
+    data.phone = normalize_phone(data.phone)
+    _raise_problems(check_member(data, today=today()))
+    if crypto.digest(normalize_id_number(data.id_number)) != member.id_number_digest:
+        raise MemberError("公民身份号码不能修改；如有错误请离册后重新建档", code="id_number_changed", field="id_number")
+    old_status = member.status
+    with transaction.atomic():
+        _apply(member, data)
+        member.save()
+        MemberEvent.objects.create(member=member, kind=MemberEvent.Kind.UPDATED, occurred_on=today(), by=by)
+        if old_status != member.status:
+            MemberEvent.objects.create(
+                member=member,
+                kind=MemberEvent.Kind.STATUS_CHANGED,
+                occurred_on=member.confirmed_on or today(),
+                detail=f"{Member.Status(old_status).label} → {member.get_status_display()}",
+                by=by,
+            )
+    return member
+
+
+def member_confirm(*, member: Member, on: datetime.date, by=None) -> Member:
+    """转正: a probationary member becomes a full member on ``on``."""
+    if member.status != Member.Status.PROBATIONARY:
+        raise MemberError(f"{member.name}不是预备党员", code="not_probationary")
+    if on <= member.joined_on:
+        raise MemberError("转正日期应晚于入党日期", code="confirmed_before_joined", field="confirmed_on")
+    with transaction.atomic():
+        member.status, member.confirmed_on = Member.Status.FULL, on
+        member.save(update_fields=["status", "confirmed_on", "updated_at"])
+        MemberEvent.objects.create(
+            member=member, kind=MemberEvent.Kind.STATUS_CHANGED, occurred_on=on, detail="预备党员 → 正式党员", by=by
+        )
+    return member
+
+
+def member_transfer(
+    *, member: Member, to_branch: Branch, on: datetime.date, by=None, group: Branch | None = None, note: str = ""
+) -> Member:
+    """组织关系转接: move a member to another branch, keeping the history."""
+    if not member.is_active:
+        raise MemberError(f"{member.name}已离册，不能转接", code="inactive")
+    if to_branch.pk == member.branch_id:
+        raise MemberError("转入组织与当前组织相同", code="same_branch", field="to_branch")
+    if to_branch.kind not in Branch.MEMBER_HOME_KINDS or to_branch.is_dissolved:
+        raise MemberError(f"“{to_branch.name}”不能接收党员（须为未撤销的党支部或党总支）", code="invalid_target")
+    if group is not None and (group.kind != Branch.Kind.GROUP or not group.path.startswith(to_branch.path)):
+        raise MemberError(f"“{group.name}”不是“{to_branch.name}”下的党小组", code="invalid_group", field="group")
+    if on > today():
+        raise MemberError("转接日期不能晚于今天", code="future_date", field="on")
+    with transaction.atomic():
+        from_branch = member.branch
+        member.branch, member.group, member.household = to_branch, group, None
+        member.save(update_fields=["branch", "group", "household", "updated_at"])
+        for position in member.positions.filter(ended_on__isnull=True):
+            position_end(position=position, on=on, by=by)
+        MemberEvent.objects.create(
+            member=member,
+            kind=MemberEvent.Kind.TRANSFERRED,
+            occurred_on=on,
+            from_branch=from_branch,
+            to_branch=to_branch,
+            detail=note,
+            by=by,
+        )
+    return member
+
+
+def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, note: str = "") -> Member:
+    """离册 (death, expulsion, transfer out of the system…). Never a delete: the record stays."""
+    if not member.is_active:
+        raise MemberError(f"{member.name}已于{member.left_on:%Y年%m月%d日}离册", code="already_left")
+    if reason not in Member.LeftReason.values:
+        raise MemberError("请选择离册原因", code="reason_required", field="reason")
+    if on > today():
+        raise MemberError("离册日期不能晚于今天", code="future_date", field="on")
+    with transaction.atomic():
+        member.is_active, member.left_on, member.left_reason = False, on, reason
+        member.save(update_fields=["is_active", "left_on", "left_reason", "updated_at"])
+        for position in member.positions.filter(ended_on__isnull=True):
+            position_end(position=position, on=on, by=by)
+        detail = Member.LeftReason(reason).label + (f"：{note}" if note else "")
+        MemberEvent.objects.create(
+            member=member, kind=MemberEvent.Kind.LEFT, occurred_on=on, from_branch=member.branch, detail=detail, by=by
+        )
+    return member
+
+
+def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime.date, by=None) -> Position:
+    """Appoint ``member`` to ``title`` at ``branch``; committee titles grant ``manage_branch``."""
+    if not member.is_active:
+        raise MemberError(f"{member.name}已离册", code="inactive")
+    if title not in Position.Title.values:
+        raise MemberError("未知职务", code="unknown_title", field="title")
+    if not member.branch.path.startswith(branch.path) and not branch.path.startswith(member.branch.path):
+        raise MemberError(f"{member.name}不属于“{branch.name}”", code="not_in_branch", field="member")
+    if title == Position.Title.SECRETARY and Position.objects.filter(
+        branch=branch, title=title, ended_on__isnull=True
+    ).exists():
+        raise MemberError(f"“{branch.name}”已有在任书记，请先办理离任", code="secretary_exists", field="title")
+    with transaction.atomic():
+        position = Position.objects.create(member=member, branch=branch, title=title, started_on=on)
+        MemberEvent.objects.create(
+            member=member,
+            kind=MemberEvent.Kind.POSITION,
+            occurred_on=on,
+            to_branch=branch,
+            detail=f"任{branch.name}{position.get_title_display()}",
+            by=by,
+        )
+        position_sync_grants(member=member)
+    return position
+
+
+def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
+    if position.ended_on is not None:
+        raise MemberError("该职务已离任", code="already_ended")
+    if on < position.started_on:
+        raise MemberError("离任日期不能早于任职日期", code="ended_before_started", field="on")
+    with transaction.atomic():
+        position.ended_on = on
+        position.save(update_fields=["ended_on"])
+        MemberEvent.objects.create(
+            member=position.member,
+            kind=MemberEvent.Kind.POSITION,
+            occurred_on=on,
+            from_branch=position.branch,
+            detail=f"免去{position.branch.name}{position.get_title_display()}",
+            by=by,
+        )
+        position_sync_grants(member=position.member)
+    return position
+
+
+def position_sync_grants(*, member: Member) -> None:
+    """Make ``manage_branch`` grants of the member's account match their current committee positions."""
+    user = member.user
+    if user is None:
+        return
+    should = set(
+        Branch.objects.filter(
+            positions__member=member,
+            positions__ended_on__isnull=True,
+            positions__title__in=Position.MANAGING_TITLES,
+        ).values_list("pk", flat=True)
+    )
+    positions_branches = set(member.positions.values_list("branch_id", flat=True))
+    held = set(access.holders_branches(user, access.MANAGE))
+    for branch in Branch.objects.filter(pk__in=should - held):
+        access.grant(user, access.MANAGE, branch)
+    # Only revoke grants that came from positions; grants made by hand on other branches stay.
+    for branch in Branch.objects.filter(pk__in=(held - should) & positions_branches):
+        access.revoke(user, access.MANAGE, branch)
+
+
+def find_member_for_login(identifier: str) -> Member | None:
+    """The active member whose phone number or ID number is ``identifier``."""
+    phone = normalize_phone(identifier)
+    if phone.isdigit() and len(phone) == 11:
+        return Member.objects.filter(phone=phone, is_active=True, user__isnull=False).select_related("user").first()
+    number = normalize_id_number(identifier)
+    if len(number) == 18:
+        return Member.objects.with_id_number(number).filter(is_active=True).select_related("user").first()
+    return None
+
+
+def account_activate(*, name: str, id_number: str, phone: str, password: str) -> Member:
+    """A member claims their account: name, ID number and phone must match the roster."""
+    number = normalize_id_number(id_number)
+    member = Member.objects.with_id_number(number).filter(is_active=True).first()
+    if member is None or member.name != name.strip() or member.phone != normalize_phone(phone):
+        raise MemberError("姓名、公民身份号码和手机号码与花名册不一致，请核对或联系支部书记", code="no_match")
+    if member.user_id is not None:
+        raise MemberError("该党员已激活账号，请直接登录", code="already_active")
+    User = get_user_model()
+    username = f"m{member.pk}"
+    user = User(username=username, first_name=member.name)
+    try:
+        validate_password(password, user)
+    except ValidationError as exc:
+        raise MemberError("；".join(exc.messages), code="weak_password", field="password") from None
+    with transaction.atomic():
+        user.set_password(password)
+        user.save()
+        member.user = user
+        member.save(update_fields=["user", "updated_at"])
+        position_sync_grants(member=member)
+    return member

@@ -1,0 +1,45 @@
+import pytest
+
+from branches import access
+from branches.models import Branch
+
+
+@pytest.mark.django_db
+def test_grant_holds_for_whole_subtree(tree, orgdept):
+    assert access.has_perm(orgdept, access.MANAGE, tree.household_a)
+    assert not access.has_perm(orgdept, access.MANAGE, tree.branch_c)
+
+
+@pytest.mark.django_db
+def test_secretary_sees_only_own_subtree(tree, secretary_a):
+    codes = set(access.visible_branches(secretary_a).values_list("code", flat=True))
+    assert codes == {"BA", "GA", "HA"}
+
+
+@pytest.mark.django_db
+def test_grants_read_once_per_user(tree, secretary_a, django_assert_num_queries):
+    access.forget(secretary_a)
+    with django_assert_num_queries(1):
+        for branch in Branch.objects.none():
+            pass
+        access.has_perm(secretary_a, access.MANAGE, tree.branch_a)
+        access.has_perm(secretary_a, access.REVIEW, tree.branch_a)
+        access.can_view(secretary_a, tree.branch_b)
+
+
+@pytest.mark.django_db
+def test_require_answers_404_outside_and_403_inside(tree, secretary_a, viewer):
+    from django.core.exceptions import PermissionDenied
+    from django.http import Http404
+
+    with pytest.raises(Http404):
+        access.require(secretary_a, access.MANAGE, tree.branch_b)
+    with pytest.raises(PermissionDenied):
+        access.require(viewer, access.MANAGE, tree.branch_a)
+    access.require(secretary_a, access.MANAGE, tree.group_a)
+
+
+@pytest.mark.django_db
+def test_revoke_removes_the_grant(tree, secretary_a):
+    access.revoke(secretary_a, access.MANAGE, tree.branch_a)
+    assert not access.can_view(secretary_a, tree.branch_a)

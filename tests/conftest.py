@@ -1,0 +1,131 @@
+"""Shared fixtures: a small tree of two towns, and the personas of the permission matrix.
+
+    town (党委 T)                     other_town (党委 O)
+      village_a (党总支)                 village_c (党总支)
+        branch_a (党支部) - group_a - household_a   branch_c (党支部)
+      village_b (党总支)
+        branch_b (党支部)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import pytest
+
+from branches import access
+from branches.models import Branch
+from tests.factories import MemberFactory, UserFactory, make_branch
+
+
+@dataclass
+class Tree:
+    town: Branch
+    village_a: Branch
+    branch_a: Branch
+    group_a: Branch
+    household_a: Branch
+    village_b: Branch
+    branch_b: Branch
+    other_town: Branch
+    village_c: Branch
+    branch_c: Branch
+
+
+@pytest.fixture
+def tree(db) -> Tree:
+    town = make_branch(None, Branch.Kind.COMMITTEE, name="城关镇党委", code="TOWN")
+    village_a = make_branch(town, Branch.Kind.GENERAL_BRANCH, name="东村党总支", code="VA")
+    branch_a = make_branch(village_a, Branch.Kind.BRANCH, name="东村第一网格党支部", code="BA", grid_name="东一网格")
+    group_a = make_branch(branch_a, Branch.Kind.GROUP, name="东一第一党小组", code="GA")
+    household_a = make_branch(group_a, Branch.Kind.HOUSEHOLD, name="张家中心户", code="HA")
+    village_b = make_branch(town, Branch.Kind.GENERAL_BRANCH, name="西村党总支", code="VB")
+    branch_b = make_branch(village_b, Branch.Kind.BRANCH, name="西村第一网格党支部", code="BB")
+    other_town = make_branch(None, Branch.Kind.COMMITTEE, name="南岭镇党委", code="OTHER")
+    village_c = make_branch(other_town, Branch.Kind.GENERAL_BRANCH, name="南村党总支", code="VC")
+    branch_c = make_branch(village_c, Branch.Kind.BRANCH, name="南村党支部", code="BC")
+    return Tree(town, village_a, branch_a, group_a, household_a, village_b, branch_b, other_town, village_c, branch_c)
+
+
+@pytest.fixture
+def member_a(tree):
+    """An ordinary member of branch A with an account."""
+    user = UserFactory(username="member_a")
+    return MemberFactory(branch=tree.branch_a, group=tree.group_a, name="李明", user=user)
+
+
+@pytest.fixture
+def member_b(tree):
+    return MemberFactory(branch=tree.branch_b, name="王芳")
+
+
+@pytest.fixture
+def member_c(tree):
+    return MemberFactory(branch=tree.branch_c, name="陈刚")
+
+
+def _staff(username: str, grants: list[tuple[str, Branch]]):
+    user = UserFactory(username=username)
+    for perm, branch in grants:
+        access.grant(user, perm, branch)
+    return user
+
+
+@pytest.fixture
+def secretary_a(tree):
+    return _staff("secretary_a", [(access.MANAGE, tree.branch_a)])
+
+
+@pytest.fixture
+def secretary_b(tree):
+    return _staff("secretary_b", [(access.MANAGE, tree.branch_b)])
+
+
+@pytest.fixture
+def orgdept(tree):
+    """Organization department of the town: manages, reviews and sees sensitive data in it."""
+    return _staff(
+        "orgdept",
+        [(access.MANAGE, tree.town), (access.REVIEW, tree.town), (access.SENSITIVE, tree.town)],
+    )
+
+
+@pytest.fixture
+def other_orgdept(tree):
+    return _staff("other_orgdept", [(access.MANAGE, tree.other_town), (access.REVIEW, tree.other_town)])
+
+
+@pytest.fixture
+def reviewer(tree):
+    """Reviews the town without view_sensitive."""
+    return _staff("reviewer", [(access.VIEW, tree.town), (access.REVIEW, tree.town)])
+
+
+@pytest.fixture
+def viewer(tree):
+    """May read the town, nothing more."""
+    return _staff("viewer", [(access.VIEW, tree.town)])
+
+
+@pytest.fixture
+def outsider(db):
+    return UserFactory(username="outsider")
+
+
+PERSONAS = ["anonymous", "member_a", "secretary_a", "secretary_b", "orgdept", "other_orgdept", "reviewer", "viewer"]
+
+
+@pytest.fixture
+def login_as(client, request):
+    """``login_as("secretary_a")`` returns a client logged in as that persona ("anonymous": none)."""
+
+    def _login(persona: str):
+        client.logout()
+        if persona == "anonymous":
+            return client
+        obj = request.getfixturevalue(persona)
+        user = obj.user if hasattr(obj, "user") and not hasattr(obj, "is_authenticated") else obj
+        client.force_login(user)
+        return client
+
+    return _login
