@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "treebeard",
     "branches",
     "members",
+    "activities",
 ]
 
 MIDDLEWARE = [
