@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "branches",
     "members",
     "activities",
+    "health",
 ]
 
 MIDDLEWARE = [
