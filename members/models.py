@@ -87,6 +87,8 @@ class Member(models.Model):
         related_name="household_members",
     )
     category = models.CharField("人员类别", max_length=20, choices=Category.choices, default=Category.EMPLOYED)
+    # Declared monthly after-tax income; the dues brackets apply to it (members/dues.py).
+    monthly_income = models.DecimalField("月收入（税后）", max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField("党员状态", max_length=20, choices=Status.choices, default=Status.FULL)
     joined_on = models.DateField("入党日期")
     confirmed_on = models.DateField("转正日期", null=True, blank=True)
@@ -212,3 +214,103 @@ class MemberEvent(models.Model):
         verbose_name = "党员档案记录"
         verbose_name_plural = "党员档案记录"
         ordering = ["-occurred_on", "-at", "-pk"]
+
+
+class DuesPayment(models.Model):
+    """党费: one row per member per month, with what was due and what was paid."""
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="dues_payments")
+    # The member's branch when the month fell due, so arrears stay with the branch that collected them.
+    branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT, related_name="+")
+    month = models.DateField("月份")  # always the first day of the month
+    due = models.DecimalField("应缴金额", max_digits=10, decimal_places=2)
+    paid = models.DecimalField("实缴金额", max_digits=10, decimal_places=2, default=0)
+    paid_on = models.DateField("缴纳日期", null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField("记录时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "党费"
+        verbose_name_plural = "党费"
+        ordering = ["-month", "member_id"]
+        constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_one_row_per_member_month")]
+        indexes = [models.Index(fields=["branch", "month"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.month:%Y-%m}"
+
+    @property
+    def is_paid_in_full(self) -> bool:
+        return self.paid >= self.due
+
+
+class Commendation(models.Model):
+    """表彰: a commendation of a member, which adds points to the health check."""
+
+    class Level(models.TextChoices):
+        BRANCH = "branch", "支部"
+        TOWN = "town", "乡镇"
+        COUNTY = "county", "县级及以上"
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="commendations")
+    level = models.CharField("表彰级别", max_length=10, choices=Level.choices)
+    title = models.CharField("表彰名称", max_length=200)
+    awarded_on = models.DateField("表彰日期")
+    document_number = models.CharField("文号", max_length=100, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "表彰"
+        verbose_name_plural = "表彰"
+        ordering = ["-awarded_on", "-pk"]
+        indexes = [models.Index(fields=["member", "awarded_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.title}"
+
+
+class Sanction(models.Model):
+    """处分 or a lighter measure: the lighter ones deduct points, a 党纪处分 vetoes the health check."""
+
+    class Kind(models.TextChoices):
+        CRITICISM = "criticism", "批评教育"
+        ADMONITION = "admonition", "诫勉"
+        WARNING = "warning", "警告"
+        SERIOUS_WARNING = "serious_warning", "严重警告"
+        REMOVAL = "removal", "撤销党内职务"
+        PROBATION = "probation", "留党察看"
+        EXPULSION = "expulsion", "开除党籍"
+
+    # 党纪处分 (the five of the Party Constitution, art. 42); the others are organizational measures.
+    DISCIPLINARY_KINDS = frozenset(
+        {Kind.WARNING, Kind.SERIOUS_WARNING, Kind.REMOVAL, Kind.PROBATION, Kind.EXPULSION}
+    )
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="sanctions")
+    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
+    imposed_on = models.DateField("决定日期")
+    document_number = models.CharField("文号", max_length=100, blank=True)
+    reason = models.TextField("事由", blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+
+    class Meta:
+        verbose_name = "处分与处理"
+        verbose_name_plural = "处分与处理"
+        ordering = ["-imposed_on", "-pk"]
+        indexes = [models.Index(fields=["member", "imposed_on"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()}"
+
+    @property
+    def is_disciplinary(self) -> bool:
+        """A 党纪处分 (警告 and heavier), as opposed to 批评教育 or 诫勉."""
+        return self.kind in self.DISCIPLINARY_KINDS
