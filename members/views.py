@@ -1,13 +1,296 @@
-from django.contrib.auth.decorators import login_required
-from django.http import Http404
-from django.shortcuts import render
+"""Roster pages: the list, a member's page, create, edit, transfer, leave, confirm; a
+member's own page and account activation.
 
+Members are fetched only through ``Member.objects.visible_to`` (404 outside the user's
+subtree) and every change is checked with ``branches.access`` (403 without MANAGE).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches import access
+from branches.models import Branch
+
+from . import selectors, services
+from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, RosterFilterForm, TransferForm
+from .idnumbers import mask_phone
 from .models import Member
+from .services import MemberError
+
+_SEX = dict(Member.Sex.choices)
+_CATEGORY = dict(Member.Category.choices)
+_STATUS = dict(Member.Status.choices)
+_PK_PLACEHOLDER = "987654321"
+
+
+@dataclass(frozen=True)
+class RosterRow:
+    """One roster line with every value already formatted, so the template only prints."""
+
+    url: str
+    name: str
+    sex: str
+    birth_date: date
+    age: int
+    id_number: str
+    phone: str
+    branch: str
+    group: str
+    category: str
+    status: str
+    joined_on: date
+    left_on: date | None
+
+
+def _roster_row(member: Member, user, today: date, detail_url: str) -> RosterRow:
+    return RosterRow(
+        url=detail_url.replace(_PK_PLACEHOLDER, str(member.pk)),
+        name=member.name,
+        sex=_SEX.get(member.sex, ""),
+        birth_date=member.birth_date,
+        age=selectors.age_on(member.birth_date, today),
+        id_number=member.id_number_for(user),
+        phone=member.phone_for(user),
+        branch=member.branch.name,
+        group=member.group.name if member.group_id else "",
+        category=_CATEGORY.get(member.category, ""),
+        status=_STATUS.get(member.status, ""),
+        joined_on=member.joined_on,
+        left_on=member.left_on,
+    )
+
+
+def _query(request, **changes) -> str:
+    """The current query string with ``changes`` applied (None drops a key)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode() if params else "?"
+
+
+def _sort_links(request, current: str) -> dict[str, dict]:
+    """For each sortable column: the link that sorts by it (toggling direction) and its arrow."""
+    links = {}
+    for key in selectors.SORTS:
+        active = current.lstrip("-") == key
+        descending = current.startswith("-")
+        target = f"-{key}" if active and not descending else key
+        arrow = ("↓" if descending else "↑") if active else ""
+        links[key] = {"url": _query(request, sort=target, page=None), "arrow": arrow}
+    return links
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+@access.staff_required
+def roster(request):
+    """The roster: filters, search, sorting, 50 a page, a constant number of queries."""
+    user = request.user
+    filters = RosterFilterForm(request.GET)
+    filters.is_valid()
+    branch = group = None
+    if code := filters.value("branch"):
+        branch = access.get_branch_or_404(user, code=code)
+    if code := filters.value("group"):
+        group = access.get_branch_or_404(user, code=code, kind=Branch.Kind.GROUP)
+    sort = filters.value("sort", selectors.DEFAULT_SORT)
+    members = selectors.roster(
+        user,
+        branch=branch,
+        group=group,
+        status=filters.value("status") or None,
+        category=filters.value("category") or None,
+        state=filters.value("state", selectors.State.ACTIVE),
+        q=filters.value("q"),
+        sort=sort,
+    )
+    page = selectors.roster_page(members, _page_number(request))
+    today = timezone.localdate()
+    # One reverse() for the page, not one per row.
+    detail_url = reverse("members:detail", args=[_PK_PLACEHOLDER])
+    rows = [_roster_row(m, user, today, detail_url) for m in page.members]
+    context = {
+        "filters": filters,
+        "branch": branch,
+        "group": group,
+        "page": page,
+        "rows": rows,
+        "sort_links": _sort_links(request, sort),
+        "previous_url": _query(request, page=str(page.number - 1)),
+        "next_url": _query(request, page=str(page.number + 1)),
+        "can_create": access.has_perm_anywhere(user, access.MANAGE),
+    }
+    return render(request, "members/list.html", context)
+
+
+def _member_context(member: Member, user) -> dict:
+    return {
+        "member": member,
+        "id_number": member.id_number_for(user),
+        "phone": member.phone_for(user),
+        "positions": selectors.member_positions(member),
+        "events": selectors.member_history(member),
+        "age": selectors.age_on(member.birth_date, timezone.localdate()),
+    }
+
+
+@login_required
+def detail(request, pk: int):
+    member = selectors.member_for_page(request.user, pk)
+    context = _member_context(member, request.user)
+    context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
+    return render(request, "members/detail.html", context)
+
+
+def _managed_member(request, pk: int) -> Member:
+    """The member if visible (else 404) and the user manages their branch (else 403)."""
+    member = selectors.member_for_page(request.user, pk)
+    if not access.has_perm(request.user, access.MANAGE, member.branch):
+        raise PermissionDenied(_("您没有管理该党员的权限"))
+    return member
+
+
+def _form_page(request, form, *, title: str, submit: str, member: Member | None = None, cancel: str = ""):
+    context = {"form": form, "title": title, "submit": submit, "member": member, "cancel_url": cancel}
+    return render(request, "members/form.html", context)
+
+
+@login_required
+def create(request):
+    """Add a member to a branch the user manages (``?branch=CODE`` preselects it)."""
+    user = request.user
+    if not access.has_perm_anywhere(user, access.MANAGE):
+        raise PermissionDenied(_("您没有管理权限"))
+    branch = None
+    code = request.POST.get("branch") or request.GET.get("branch")
+    if code:
+        branch = access.get_branch_or_404(user, code=code)
+        access.require(user, access.MANAGE, branch)
+    form = MemberForm(request.POST or None, user=user, branch=branch)
+    if request.method == "POST" and form.is_valid():
+        try:
+            member = services.member_create(data=form.to_data(), by=user)
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("已添加党员 %(name)s") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return _form_page(request, form, title=_("新增党员"), submit=_("保存"), cancel=reverse("members:list"))
+
+
+@login_required
+def edit(request, pk: int):
+    member = _managed_member(request, pk)
+    form = MemberForm(request.POST or None, user=request.user, member=member)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_update(member=member, data=form.to_data(), by=request.user)
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("已保存"))
+            return redirect("members:detail", pk=member.pk)
+    title = _("修改党员信息：%(name)s") % {"name": member.name}
+    cancel = reverse("members:detail", args=[member.pk])
+    return _form_page(request, form, title=title, submit=_("保存"), member=member, cancel=cancel)
+
+
+@login_required
+def transfer(request, pk: int):
+    """组织关系转接 to a branch the user also manages."""
+    member = _managed_member(request, pk)
+    form = TransferForm(request.POST or None, user=request.user, member=member)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.member_transfer(
+                member=member, to_branch=d["to_branch"], group=d["group"], on=d["on"], note=d["note"], by=request.user
+            )
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("已将 %(name)s 转入 %(branch)s") % {"name": member.name, "branch": d["to_branch"]})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/transfer.html", {"form": form, "member": member})
+
+
+@login_required
+def leave(request, pk: int):
+    """离册 with a date and a reason; the record stays."""
+    member = _managed_member(request, pk)
+    form = LeaveForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.member_leave(member=member, on=d["on"], reason=d["reason"], note=d["note"], by=request.user)
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("%(name)s 已离册") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    return render(request, "members/leave.html", {"form": form, "member": member})
+
+
+@login_required
+def confirm(request, pk: int):
+    """转正 of a probationary member."""
+    member = _managed_member(request, pk)
+    form = ConfirmForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.member_confirm(member=member, on=form.cleaned_data["confirmed_on"], by=request.user)
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("%(name)s 已转为正式党员") % {"name": member.name})
+            return redirect("members:detail", pk=member.pk)
+    title = _("预备党员转正：%(name)s") % {"name": member.name}
+    cancel = reverse("members:detail", args=[member.pk])
+    return _form_page(request, form, title=title, submit=_("确认转正"), member=member, cancel=cancel)
 
 
 @login_required
 def me(request):
-    member = Member.objects.filter(user=request.user).select_related("branch").first()
+    """A member's own record (ID number and phone masked), positions and history."""
+    member = Member.objects.filter(user=request.user).select_related("branch", "group", "household").first()
     if member is None:
-        raise Http404("您的账号没有关联党员档案")
-    return render(request, "members/me.html", {"member": member})
+        raise Http404(_("您的账号没有关联党员档案"))
+    context = _member_context(member, request.user)
+    context["id_number"], context["phone"] = member.id_number_masked, mask_phone(member.phone)
+    return render(request, "members/me.html", context)
+
+
+def activate(request):
+    """A member claims their account by name, ID number and phone, then sets a password."""
+    form = ActivateForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
+        try:
+            services.account_activate(
+                name=d["name"], id_number=d["id_number"], phone=d["phone"], password=d["password1"]
+            )
+        except MemberError as exc:
+            form.add_problems(exc.problems or [(None, exc.message)])
+        else:
+            messages.success(request, _("账号已激活，请用手机号码或公民身份号码登录"))
+            return redirect("login")
+    return render(request, "members/activate.html", {"form": form})

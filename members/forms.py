@@ -1,0 +1,186 @@
+"""Forms of the roster pages. They only parse what people type; the rules live in
+``members.rules`` and ``members.services``, whose problems are shown on the matching field."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Branch
+
+from . import selectors
+from .models import Member
+from .rules import MemberData
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def _blank(choices) -> list[tuple[str, str]]:
+    return [("", "---------"), *choices]
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    """A branch chosen by its code, shown with its name."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("to_field_name", "code")
+        super().__init__(*args, **kwargs)
+
+    def label_from_instance(self, obj: Branch) -> str:
+        return f"{obj.name}（{obj.code}）"
+
+
+class ProblemsMixin:
+    """Show a service's ``(field, message)`` problems on the form, unknown fields at the top."""
+
+    field_aliases: dict[str, str] = {}
+
+    def add_problems(self, problems) -> None:
+        for field, message in problems:
+            field = self.field_aliases.get(field, field)
+            self.add_error(field if field in self.fields else None, message)
+
+
+class RosterFilterForm(forms.Form):
+    """The roster's filters, read from the query string; a bad value is simply not applied."""
+
+    q = forms.CharField(label=_("姓名或手机号码"), required=False, max_length=50)
+    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
+    group = forms.CharField(label=_("党小组编码"), required=False, max_length=32)
+    status = forms.ChoiceField(label=_("党员状态"), required=False, choices=_blank(Member.Status.choices))
+    category = forms.ChoiceField(label=_("人员类别"), required=False, choices=_blank(Member.Category.choices))
+    state = forms.ChoiceField(label=_("在册情况"), required=False, choices=selectors.State.choices)
+    sort = forms.ChoiceField(
+        label=_("排序"),
+        required=False,
+        choices=[(key, key) for name in selectors.SORTS for key in (name, f"-{name}")],
+    )
+
+    def value(self, name: str, default=""):
+        """The cleaned value of ``name``, or ``default`` when missing or invalid."""
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get(name) or default
+
+
+class MemberForm(ProblemsMixin, forms.Form):
+    """Create a member (``member`` None) or edit one (the ID number and branch are then fixed)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("公民身份号码"), max_length=30)
+    sex = forms.ChoiceField(label=_("性别"), required=False, choices=_blank(Member.Sex.choices))
+    birth_date = forms.DateField(label=_("出生日期"), required=False, widget=_DATE)
+    ethnicity = forms.CharField(label=_("民族"), max_length=20, initial="汉族")
+    education = forms.ChoiceField(label=_("学历"), required=False, choices=_blank(Member.Education.choices))
+    phone = forms.CharField(label=_("手机号码"), required=False, max_length=30)
+    branch = BranchChoiceField(label=_("党组织"), queryset=Branch.objects.none())
+    group = BranchChoiceField(label=_("党小组"), queryset=Branch.objects.none(), required=False)
+    household = BranchChoiceField(label=_("党员中心户"), queryset=Branch.objects.none(), required=False)
+    category = forms.ChoiceField(label=_("人员类别"), choices=Member.Category.choices)
+    status = forms.ChoiceField(label=_("党员状态"), choices=Member.Status.choices)
+    joined_on = forms.DateField(label=_("入党日期"), widget=_DATE)
+    confirmed_on = forms.DateField(label=_("转正日期"), required=False, widget=_DATE)
+
+    def __init__(self, *args, user, member: Member | None = None, branch: Branch | None = None, **kwargs):
+        self.member = member
+        if member is not None:
+            kwargs.setdefault("initial", _initial_of(member))
+        elif branch is not None:
+            kwargs.setdefault("initial", {}).setdefault("branch", branch.code)
+        super().__init__(*args, **kwargs)
+        if member is not None:
+            # Neither may change here: the number never, the branch only by a transfer.
+            del self.fields["id_number"], self.fields["branch"]
+            home = member.branch
+        else:
+            self.fields["branch"].queryset = selectors.manageable_home_branches(user)
+            home = branch
+        self.fields["group"].queryset = selectors.groups_under(user, home)
+        self.fields["household"].queryset = selectors.groups_under(user, home, kind=Branch.Kind.HOUSEHOLD)
+
+    def to_data(self) -> MemberData:
+        d = self.cleaned_data
+        if self.member is not None:
+            # The service checks the record as a whole, so it needs the number; it is
+            # decrypted here only to be handed back to the service, never rendered.
+            id_number, branch = self.member.id_number, self.member.branch
+        else:
+            id_number, branch = d["id_number"], d["branch"]
+        return MemberData(
+            name=d["name"],
+            id_number=id_number,
+            branch=branch,
+            joined_on=d["joined_on"],
+            status=d["status"],
+            category=d["category"],
+            sex=d.get("sex") or "",
+            birth_date=d.get("birth_date"),
+            ethnicity=d.get("ethnicity") or "汉族",
+            education=d.get("education") or "",
+            phone=d.get("phone") or "",
+            group=d.get("group"),
+            household=d.get("household"),
+            confirmed_on=d.get("confirmed_on"),
+        )
+
+
+def _initial_of(member: Member) -> dict:
+    return {
+        "name": member.name,
+        "sex": member.sex,
+        "birth_date": member.birth_date,
+        "ethnicity": member.ethnicity,
+        "education": member.education,
+        "phone": member.phone,
+        "group": member.group.code if member.group_id else None,
+        "household": member.household.code if member.household_id else None,
+        "category": member.category,
+        "status": member.status,
+        "joined_on": member.joined_on,
+        "confirmed_on": member.confirmed_on,
+    }
+
+
+class TransferForm(ProblemsMixin, forms.Form):
+    to_branch = BranchChoiceField(label=_("转入党组织"), queryset=Branch.objects.none())
+    group = BranchChoiceField(label=_("转入党小组"), queryset=Branch.objects.none(), required=False)
+    on = forms.DateField(label=_("转接日期"), widget=_DATE, initial=timezone.localdate)
+    note = forms.CharField(label=_("说明"), required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+    def __init__(self, *args, user, member: Member, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["to_branch"].queryset = selectors.manageable_home_branches(user).exclude(pk=member.branch_id)
+        self.fields["group"].queryset = selectors.groups_under(user, None)
+
+
+class LeaveForm(ProblemsMixin, forms.Form):
+    on = forms.DateField(label=_("离册日期"), widget=_DATE, initial=timezone.localdate)
+    reason = forms.ChoiceField(label=_("离册原因"), choices=_blank(Member.LeftReason.choices))
+    note = forms.CharField(label=_("说明"), required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
+
+
+class ConfirmForm(ProblemsMixin, forms.Form):
+    confirmed_on = forms.DateField(label=_("转正日期"), widget=_DATE, initial=timezone.localdate)
+
+
+class ActivateForm(ProblemsMixin, forms.Form):
+    """A member claims their account with what the roster holds about them."""
+
+    field_aliases = {"password": "password1"}
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("公民身份号码"), max_length=30)
+    phone = forms.CharField(label=_("手机号码"), max_length=30)
+    password1 = forms.CharField(
+        label=_("设置密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+    password2 = forms.CharField(
+        label=_("再次输入密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
+    )
+
+    def clean(self):
+        cleaned = super().clean()
+        if cleaned.get("password1") and cleaned.get("password2") and cleaned["password1"] != cleaned["password2"]:
+            self.add_error("password2", _("两次输入的密码不一致"))
+        return cleaned
