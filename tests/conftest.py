@@ -129,3 +129,32 @@ def login_as(client, request):
         return client
 
     return _login
+
+
+@pytest.fixture
+def bulk_members(db):
+    """``bulk_members(branch, 300)`` adds that many active members in one insert (distinct valid ID numbers)."""
+    import datetime
+
+    from members.idnumbers import make_id_number
+    from members.models import Member
+
+    def _make(branch: Branch, count: int, **fields) -> list[Member]:
+        members = []
+        for i in range(count):
+            birth = datetime.date(1960, 1, 1) + datetime.timedelta(days=i // 400)
+            member = Member(
+                name=fields.get("name", f"成员{i:05d}"),
+                sex=Member.Sex.MALE,
+                birth_date=birth,
+                phone=f"137{branch.pk % 100:02d}{i:06d}",
+                branch=branch,
+                joined_on=datetime.date(2000, 7, 1),
+                confirmed_on=datetime.date(2001, 7, 1),
+                **{k: v for k, v in fields.items() if k != "name"},
+            )
+            member.set_id_number(make_id_number(f"3301{branch.pk % 100:02d}", birth, i % 400, "M"))
+            members.append(member)
+        return Member.objects.bulk_create(members)
+
+    return _make
