@@ -9,6 +9,9 @@ class MembersConfig(AppConfig):
         from branches.services import DISSOLVE_CHECKS
 
         DISSOLVE_CHECKS.append(_has_active_members)
+        from . import branch_panels
+
+        branch_panels.register()  # the tree's member counts and the branch page's panels
 
 
 def _has_active_members(branch):

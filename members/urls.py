@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import position_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -13,4 +13,6 @@ urlpatterns = [
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/leave/", views.leave, name="leave"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("positions/<str:code>/appoint/", position_views.appoint, name="position_appoint"),
+    path("positions/<int:pk>/end/", position_views.end, name="position_end"),
 ]
