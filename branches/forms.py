@@ -1,0 +1,67 @@
+"""Forms of the branch management pages. They only collect input; the rules live in services."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from . import access
+from .errors import DomainError
+from .models import Branch
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+def add_domain_error(form: forms.Form, error: DomainError) -> None:
+    """Show a service's refusal on the form: under its field when the form has one."""
+    form.add_error(error.field if error.field in form.fields else None, error.message)
+
+
+class BranchCreateForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    kind = forms.ChoiceField(label=_("类型"))
+    code = forms.CharField(label=_("组织编码"), max_length=32)
+    grid_name = forms.CharField(label=_("网格"), max_length=100, required=False)
+    established_on = forms.DateField(label=_("成立日期"), required=False, widget=_DATE)
+
+    def __init__(self, *args, parent: Branch, **kwargs):
+        super().__init__(*args, **kwargs)
+        allowed = Branch.ALLOWED_CHILDREN[parent.kind]
+        self.fields["kind"].choices = [(kind.value, kind.label) for kind in Branch.Kind if kind in allowed]
+
+
+class BranchRenameForm(forms.Form):
+    name = forms.CharField(label=_("名称"), max_length=100)
+    grid_name = forms.CharField(label=_("网格"), max_length=100, required=False)
+
+
+class BranchMoveForm(forms.Form):
+    new_parent = forms.CharField(
+        label=_("新的上级组织编码"),
+        max_length=32,
+        widget=forms.TextInput(attrs={"list": "move-targets", "autocomplete": "off"}),
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_new_parent(self) -> Branch:
+        code = self.cleaned_data["new_parent"].strip()
+        parent = access.visible_branches(self.user).filter(code=code).first()
+        if parent is None:
+            raise forms.ValidationError(_("找不到编码为“%(code)s”的组织"), params={"code": code})
+        if not access.has_perm(self.user, access.MANAGE, parent):
+            raise forms.ValidationError(_("您不管理“%(name)s”，不能把组织移到其下"), params={"name": parent.name})
+        return parent
+
+
+class BranchDissolveForm(forms.Form):
+    on = forms.DateField(label=_("撤销日期"), widget=_DATE)
+
+    def clean_on(self):
+        on = self.cleaned_data["on"]
+        if on > timezone.localdate():
+            raise forms.ValidationError(_("撤销日期不能晚于今天"))
+        return on

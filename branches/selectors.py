@@ -1,0 +1,148 @@
+"""Read queries for the organization tree: the visible tree with its subtree counts.
+
+Counts of things that live in later apps (members by status, say) cannot be queried here,
+since ``branches`` may import no app to its right. Those apps register a ``CountSource``
+instead: one function that returns aggregate rows ``(branch path, key, count)`` for a set
+of subtrees in ONE query. This module rolls the rows up to every ancestor in Python, so a
+whole visible tree costs one query per source, however many nodes it has.
+"""
+
+from __future__ import annotations
+
+from collections import Counter, defaultdict
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+
+from django.db.models import Q
+
+from . import access
+from .models import Branch, minimal_paths
+
+# Rows of ``(path, key, count)``; ``path`` may be cut to ``prefix_len`` characters (an
+# ancestor at the deepest shown level), which is all the roll-up needs.
+CountRows = Iterable[tuple[str, str, int]]
+
+
+@dataclass(frozen=True)
+class CountSource:
+    """Counts another app attaches to every branch: labelled columns and their rows."""
+
+    columns: tuple[tuple[str, str], ...]  # (key, Chinese label), in display order
+    rows: Callable[[Sequence[str], int], CountRows]  # (root paths, prefix_len) -> rows
+
+
+COUNT_SOURCES: list[CountSource] = []
+
+DEFAULT_DEPTH = 3
+MAX_DEPTH = 6
+
+
+def register_count_source(source: CountSource) -> None:
+    """Add ``source`` once (an app's ``ready()`` may run more than once in tests)."""
+    if source not in COUNT_SOURCES:
+        COUNT_SOURCES.append(source)
+
+
+def count_columns() -> list[tuple[str, str]]:
+    return [column for source in COUNT_SOURCES for column in source.columns]
+
+
+@dataclass
+class TreeNode:
+    branch: Branch
+    totals: dict[str, int]  # key -> count over the branch's whole subtree
+    columns: list[tuple[str, str]]
+    children: list[TreeNode] = field(default_factory=list)
+    cut: bool = False  # has children below the deepest level shown
+
+    @property
+    def cells(self) -> list[tuple[str, int]]:
+        """(label, count) in column order, for templates."""
+        return [(label, self.totals[key]) for key, label in self.columns]
+
+
+def subtree_counts(roots: Sequence[Branch], *, deepest: int) -> dict[str, Counter]:
+    """Totals of each branch's whole subtree, for branches down to depth ``deepest``.
+
+    One query per registered source for all of ``roots`` together.
+    """
+    paths = minimal_paths(b.path for b in roots)
+    totals: dict[str, Counter] = defaultdict(Counter)
+    if not paths:
+        return totals
+    step = Branch.steplen
+    for source in COUNT_SOURCES:
+        for path, key, count in source.rows(paths, deepest * step):
+            for end in range(step, len(path) + 1, step):
+                totals[path[:end]][key] += count
+    return totals
+
+
+def top_branches(user) -> list[Branch]:
+    """The roots of the subtrees ``user`` may read (every root of the tree for a superuser)."""
+    if "" in access.visible_paths(user):
+        return list(Branch.get_root_nodes())
+    return list(access.top_branches(user))
+
+
+def tree_with_counts(roots: Sequence[Branch], *, depth: int = DEFAULT_DEPTH, dissolved: bool = False) -> list[TreeNode]:
+    """The trees under ``roots``, ``depth`` levels deep (roots included), with subtree counts.
+
+    Two queries plus one per count source, whatever the size of the tree. Dissolved
+    branches are left out unless ``dissolved`` (a root is always shown).
+    """
+    if not roots:
+        return []
+    depth = max(1, min(depth, MAX_DEPTH))
+    limits = {root.path: root.depth + depth - 1 for root in roots}
+    shown = Q(pk__in=[])
+    for root in roots:
+        shown |= Q(path__startswith=root.path, depth__lte=limits[root.path])
+    branches = Branch.objects.filter(shown)
+    if not dissolved:
+        branches = branches.filter(Q(dissolved_on__isnull=True) | Q(pk__in=[r.pk for r in roots]))
+    totals = subtree_counts(roots, deepest=max(limits.values()))
+    return _assemble(list(branches), roots, limits, totals, count_columns())
+
+
+def _assemble(branches, roots, limits, totals, columns) -> list[TreeNode]:
+    nodes: dict[str, TreeNode] = {}
+    root_paths = {root.path for root in roots}
+    tops: list[TreeNode] = []
+    for branch in branches:  # in path order: a parent comes before its children
+        counts = totals.get(branch.path, Counter())
+        node = TreeNode(branch=branch, totals={key: counts[key] for key, _ in columns}, columns=columns)
+        limit = next(limits[p] for p in limits if branch.path.startswith(p))
+        node.cut = branch.numchild > 0 and branch.depth >= limit
+        nodes[branch.path] = node
+        if branch.path in root_paths:
+            tops.append(node)
+        elif (parent := nodes.get(branch.path[: -Branch.steplen])) is not None:
+            parent.children.append(node)
+    return tops
+
+
+def ancestors(branch: Branch) -> list[Branch]:
+    """Every ancestor of ``branch``, root first (one query)."""
+    return list(Branch.objects.filter(path__in=branch.ancestor_paths()[:-1]))
+
+
+def search_visible(user, text: str, *, limit: int = 50) -> list[Branch]:
+    """Visible branches whose name or code contains ``text``."""
+    text = text.strip()
+    if not text:
+        return []
+    found = access.visible_branches(user).filter(Q(name__icontains=text) | Q(code__icontains=text))
+    return list(found[:limit])
+
+
+def move_targets(user, branch: Branch, *, limit: int = 300) -> list[Branch]:
+    """Current branches ``user`` manages that may hold ``branch`` (not inside its own subtree)."""
+    kinds = [parent for parent, children in Branch.ALLOWED_CHILDREN.items() if branch.kind in children]
+    targets = (
+        Branch.objects.filter(access.perm_scope_q(user, access.MANAGE, "path"))
+        .current()
+        .filter(kind__in=kinds)
+        .exclude(path__startswith=branch.path)
+    )
+    return list(targets[:limit])
