@@ -1,0 +1,128 @@
+"""政治体检: the rubric in force, each member's health check per period, and its review log."""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+
+from branches.models import Branch
+from members.models import Member
+
+
+class Rubric(models.Model):
+    """评分细则 for a subtree, in force from ``year`` on until a newer one (or a deeper branch's) applies.
+
+    ``branch`` empty: the site-wide rubric. Without any row the code's default
+    (``health.rubric.DEFAULT_RUBRIC``) is in force.
+    """
+
+    branch = models.ForeignKey(
+        Branch, verbose_name="适用党组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    year = models.PositiveSmallIntegerField("起始年度")
+    name = models.CharField("名称", max_length=100)
+    config = models.JSONField("评分细则")
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    updated_at = models.DateTimeField("修改时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "评分细则"
+        verbose_name_plural = "评分细则"
+        ordering = ["year", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["branch", "year"], name="rubric_one_per_branch_year"),
+            models.UniqueConstraint(
+                fields=["year"], condition=Q(branch__isnull=True), name="rubric_one_default_per_year"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.year} {self.name}"
+
+
+class HealthCheck(models.Model):
+    """One member's 政治体检 for one period ("2026" or "2026Q3")."""
+
+    class Status(models.TextChoices):
+        DRAFT = "draft", "待提交"
+        SUBMITTED = "submitted", "已提交"
+        RETURNED = "returned", "已退回"
+        APPROVED = "approved", "已审核"
+        PUBLISHED = "published", "已公示"
+
+    class Grade(models.TextChoices):
+        EXCELLENT = "excellent", "优秀"
+        QUALIFIED = "qualified", "合格"
+        BASIC = "basic", "基本合格"
+        UNQUALIFIED = "unqualified", "不合格"
+
+    # Statuses the branch may still change; a recomputation never touches the others.
+    EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
+    LOCKED = frozenset({Status.SUBMITTED, Status.APPROVED, Status.PUBLISHED})
+
+    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="health_checks")
+    branch = models.ForeignKey(Branch, verbose_name="党支部", on_delete=models.PROTECT, related_name="+")
+    period = models.CharField("考核期", max_length=7)
+    rubric = models.ForeignKey(
+        Rubric, verbose_name="评分细则", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    rubric_snapshot = models.JSONField("评分细则（计算时）")
+    items = models.JSONField("各项得分")  # [{key, label, points, score, found}]
+    bonus = models.DecimalField("加分", max_digits=5, decimal_places=2, default=0)
+    deduction = models.DecimalField("扣分", max_digits=5, decimal_places=2, default=0)
+    vetoed = models.BooleanField("一票否决", default=False)
+    subtotal = models.DecimalField("调整前得分", max_digits=6, decimal_places=2)
+    adjustment = models.DecimalField("支部调整", max_digits=4, decimal_places=2, default=0)
+    adjustment_reason = models.TextField("调整理由", blank=True)
+    total = models.DecimalField("总分", max_digits=5, decimal_places=2)
+    grade = models.CharField("等次", max_length=12, choices=Grade.choices)
+    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
+    computed_at = models.DateTimeField("计算时间")
+    updated_at = models.DateTimeField("更新时间", auto_now=True)
+
+    class Meta:
+        verbose_name = "政治体检"
+        verbose_name_plural = "政治体检"
+        ordering = ["branch__path", "member__name", "pk"]
+        constraints = [models.UniqueConstraint(fields=["member", "period"], name="health_check_one_per_member_period")]
+        indexes = [models.Index(fields=["branch", "period", "status"]), models.Index(fields=["period", "status"])]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.period}"
+
+    @property
+    def is_editable(self) -> bool:
+        return self.status in self.EDITABLE
+
+
+class HealthCheckEvent(models.Model):
+    """One step of a check's life: computed, adjusted, submitted, approved, returned, published."""
+
+    class Kind(models.TextChoices):
+        COMPUTED = "computed", "计算"
+        ADJUSTED = "adjusted", "调整"
+        SUBMITTED = "submitted", "提交"
+        APPROVED = "approved", "审核通过"
+        RETURNED = "returned", "退回"
+        PUBLISHED = "published", "公示"
+
+    health_check = models.ForeignKey(
+        HealthCheck, verbose_name="政治体检", on_delete=models.CASCADE, related_name="events"
+    )
+    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True
+    )
+    at = models.DateTimeField("时间", auto_now_add=True)
+    comment = models.TextField("说明", blank=True)
+
+    class Meta:
+        verbose_name = "政治体检记录"
+        verbose_name_plural = "政治体检记录"
+        ordering = ["at", "pk"]
+
+    def __str__(self) -> str:
+        return f"{self.health_check} {self.get_kind_display()}"
