@@ -1,0 +1,37 @@
+"""``python manage.py seed_demo [--scale demo|city] [--seed N] [--if-empty]``: load demo or scale data."""
+
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+
+from branches.models import Branch
+from members.seeding import DEMO_PASSWORD, SCALES, SeedError, seed_build
+
+
+class Command(BaseCommand):
+    help = "载入演示数据（demo：一个镇约600名党员；city：2,149个党组织、48,909名党员）。仅供演示。"
+
+    def add_arguments(self, parser):
+        parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
+        parser.add_argument("--seed", type=int, default=1, help="随机种子：同一种子生成相同的数据")
+        parser.add_argument("--if-empty", action="store_true", help="已有党组织时什么也不做")
+
+    def handle(self, *args, scale, seed, if_empty, **options):
+        if if_empty and Branch.objects.exists():
+            self.stdout.write("已有党组织数据，未载入演示数据。")
+            return
+        started = time.perf_counter()
+        try:
+            result = seed_build(scale=SCALES[scale], seed=seed)
+        except SeedError as exc:
+            raise CommandError(f"{exc}（可加 --if-empty 跳过）") from None
+        plan = result.plan
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"已载入“{result.root.name}”：{len(plan.branches):,} 个党组织，{len(plan.members):,} 名党员，"
+                f"{len(plan.positions):,} 个职务，用时 {time.perf_counter() - started:.1f} 秒。"
+            )
+        )
+        self.stdout.write(self.style.WARNING(f"以下账号仅供演示，密码均为 {DEMO_PASSWORD}，切勿用于真实数据："))
+        for username, who in result.logins:
+            self.stdout.write(f"  {username:<11} {who}")
