@@ -1,0 +1,393 @@
+"""签到: QR tokens and the one ``check_in`` service used by the page, the JSON API and the secretary.
+
+Tokens
+    A rotating token is ``"<activity id>.<window>.<signature>"``: the window is the 30-second
+    slot of the Unix time, the signature an HMAC (SHA-256, key derived from
+    ``settings.CHECKIN_TOKEN_KEY`` or else ``SECRET_KEY`` with a salt of its own) over the
+    activity id and the window. The current and the previous window are accepted, so a photo
+    of the screen sent to someone at home stops working within a minute. A fixed token for a
+    printed poster is ``"<activity id>.F.<signature>"`` over the activity's ``fixed_qr_secret``;
+    it is accepted only while the secretary keeps it enabled (disabling changes the secret, so
+    old posters stop working). A rotating token is verified without touching the database.
+
+The check-in request
+    ``check_in_with_token`` (the phone) runs one SELECT that reads the activity, the member of
+    the logged-in user, their attendance row and their committee position together, and at
+    most one write: ``INSERT ... ON CONFLICT (activity, member) DO UPDATE ... WHERE status <>
+    'present' RETURNING``. A repeated check-in writes nothing and answers the original row.
+    With Django's session and user lookups that is four queries; only the loser of two
+    concurrent first check-ins of the same member needs a fifth (it re-reads the winner's row).
+    No ``transaction.atomic`` here: the single statement is atomic, and a savepoint would
+    cost two more queries.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection
+from django.utils import timezone
+from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
+from django.utils.http import urlsafe_base64_encode
+
+from branches.models import Branch
+from members.models import Member, Position
+
+from .errors import CheckInError
+from .expected import is_expected
+from .models import Activity, Attendance
+
+WINDOW_SECONDS = 30
+TOKEN_SALT = "partysite.activities.checkin"
+FIXED = "F"
+
+MESSAGES = {
+    "invalid_token": "签到码无效，请重新扫描现场二维码",
+    "expired_token": "签到码已过期，请重新扫描现场二维码",
+    "not_open": "签到尚未开始",
+    "closed": "签到已结束",
+    "not_expected": "您不在本次活动的应到名单中",
+    "cancelled": "活动已取消",
+    "nonce_reused": "签到请求标识重复，请刷新页面后重试",
+    "no_member": "您的账号未关联党员信息",
+}
+
+
+def _error(code: str) -> CheckInError:
+    return CheckInError(MESSAGES[code], code=code)
+
+
+# --- tokens -----------------------------------------------------------------------------
+
+
+def _sign(message: str) -> str:
+    secret = getattr(settings, "CHECKIN_TOKEN_KEY", "") or settings.SECRET_KEY
+    digest = salted_hmac(TOKEN_SALT, message, secret=secret, algorithm="sha256").digest()
+    return urlsafe_base64_encode(digest[:16])
+
+
+def window_of(now: datetime.datetime) -> int:
+    return int(now.timestamp()) // WINDOW_SECONDS
+
+
+def seconds_left(now: datetime.datetime | None = None) -> int:
+    """Seconds until the current token is replaced (for the check-in screen's refresh)."""
+    now = now or timezone.now()
+    return WINDOW_SECONDS - int(now.timestamp()) % WINDOW_SECONDS
+
+
+def current_token(activity: Activity, now: datetime.datetime | None = None) -> str:
+    """The rotating token of ``activity`` for the 30-second window containing ``now``."""
+    window = window_of(now or timezone.now())
+    return f"{activity.pk}.{window}.{_sign(f'{activity.pk}:{window}')}"
+
+
+def fixed_token(activity: Activity) -> str:
+    """The poster token; only valid while ``activity.fixed_qr_enabled``."""
+    if not activity.fixed_qr_enabled or not activity.fixed_qr_secret:
+        raise CheckInError("未启用固定签到码", code="fixed_qr_disabled")
+    return f"{activity.pk}.{FIXED}.{_sign(f'fixed:{activity.pk}:{activity.fixed_qr_secret}')}"
+
+
+def new_fixed_secret() -> str:
+    return get_random_string(32)
+
+
+@dataclass(frozen=True)
+class ParsedToken:
+    activity_id: int
+    window: int | None  # None: a fixed token
+    signature: str
+
+
+def parse_token(token: str) -> ParsedToken:
+    """Split a token; raises ``invalid_token`` when it is not one of ours in shape."""
+    parts = (token or "").strip().split(".")
+    if len(parts) != 3 or not parts[0].isdigit() or not parts[2] or len(parts[0]) > 18:
+        raise _error("invalid_token")
+    if parts[1] == FIXED:
+        return ParsedToken(int(parts[0]), None, parts[2])
+    if not parts[1].isdigit() or len(parts[1]) > 12:
+        raise _error("invalid_token")
+    return ParsedToken(int(parts[0]), int(parts[1]), parts[2])
+
+
+def _check_rotating(parsed: ParsedToken, now: datetime.datetime) -> None:
+    expected = _sign(f"{parsed.activity_id}:{parsed.window}")
+    if not constant_time_compare(expected, parsed.signature):
+        raise _error("invalid_token")
+    current = window_of(now)
+    if parsed.window > current:
+        raise _error("invalid_token")
+    if parsed.window < current - 1:
+        raise _error("expired_token")
+
+
+def _check_fixed(parsed: ParsedToken, activity: Activity) -> None:
+    if not activity.fixed_qr_enabled or not activity.fixed_qr_secret:
+        raise _error("invalid_token")
+    expected = _sign(f"fixed:{activity.pk}:{activity.fixed_qr_secret}")
+    if not constant_time_compare(expected, parsed.signature):
+        raise _error("invalid_token")
+
+
+def verify_token(token: str, now: datetime.datetime | None = None) -> Activity:
+    """The activity a scanned token names; ``CheckInError`` (invalid/expired) otherwise."""
+    now = now or timezone.now()
+    parsed = parse_token(token)
+    if parsed.window is not None:
+        _check_rotating(parsed, now)
+    activity = Activity.objects.select_related("branch").filter(pk=parsed.activity_id).first()
+    if activity is None:
+        raise _error("invalid_token")
+    if parsed.window is None:
+        _check_fixed(parsed, activity)
+    return activity
+
+
+def check_window(activity: Activity, now: datetime.datetime) -> None:
+    if now < activity.checkin_opens:
+        raise _error("not_open")
+    if now > activity.checkin_closes:
+        raise _error("closed")
+
+
+# --- the single read --------------------------------------------------------------------
+
+
+def _fields(model, names=None) -> list:
+    """Concrete fields of ``model`` (those named, if given), in the order ``Model.from_db`` expects."""
+    return [f for f in model._meta.concrete_fields if names is None or f.name in names]
+
+
+_ACTIVITY_FIELDS = _fields(Activity)
+_MEMBER_FIELDS = _fields(Member, {"id", "name", "branch", "group", "household", "status", "is_active", "user"})
+_ATTENDANCE_FIELDS = _fields(Attendance)
+
+
+@dataclass
+class CheckInState:
+    """Everything the check-in decides on, read in one query."""
+
+    activity: Activity
+    branch_path: str
+    branch_kind: str
+    member: Member | None
+    member_branch_path: str
+    attendance: Attendance | None
+    on_committee: bool
+
+
+def _instance(model, fields, values):
+    """A model instance from raw column values, through the backend's converters (as the ORM does)."""
+    converted = []
+    for field, value in zip(fields, values, strict=True):
+        col = field.get_col(model._meta.db_table)
+        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+            value = converter(value, col, connection)
+        converted.append(value)
+    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], converted)
+
+
+def _state_sql(member_column: str) -> str:
+    qn = connection.ops.quote_name
+    a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
+    branch, position = qn(Branch._meta.db_table), qn(Position._meta.db_table)
+    titles = ", ".join(["%s"] * len(Position.COMMITTEE_TITLES))
+    columns = (
+        [f"a.{qn(f.column)}" for f in _ACTIVITY_FIELDS]
+        + [f"m.{qn(f.column)}" for f in _MEMBER_FIELDS]
+        + [f"t.{qn(f.column)}" for f in _ATTENDANCE_FIELDS]
+    )
+    return (
+        f"SELECT {', '.join(columns)}, ab.path, ab.kind, mb.path, "
+        f"EXISTS (SELECT 1 FROM {position} p WHERE p.member_id = m.id AND p.branch_id = a.branch_id "
+        f"AND p.ended_on IS NULL AND p.title IN ({titles})) "
+        f"FROM {a} a INNER JOIN {branch} ab ON ab.id = a.branch_id "
+        f"LEFT JOIN {m} m ON m.{qn(member_column)} = %s "
+        f"LEFT JOIN {branch} mb ON mb.id = m.branch_id "
+        f"LEFT JOIN {t} t ON t.activity_id = a.id AND t.member_id = m.id "
+        f"WHERE a.id = %s"
+    )
+
+
+def load_state(*, activity_id: int, member_id: int | None = None, user_id: int | None = None) -> CheckInState | None:
+    """One query: the activity with the member (by id or by user id) and their attendance; None: no activity."""
+    column, key = ("user_id", user_id) if member_id is None else ("id", member_id)
+    params = sorted(Position.COMMITTEE_TITLES) + [key, activity_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_state_sql(column), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    n_a, n_m, n_t = len(_ACTIVITY_FIELDS), len(_MEMBER_FIELDS), len(_ATTENDANCE_FIELDS)
+    activity = _instance(Activity, _ACTIVITY_FIELDS, row[:n_a])
+    member_values = row[n_a : n_a + n_m]
+    member = _instance(Member, _MEMBER_FIELDS, member_values) if member_values[0] is not None else None
+    attendance_values = row[n_a + n_m : n_a + n_m + n_t]
+    attendance = None
+    if attendance_values[0] is not None:
+        attendance = _instance(Attendance, _ATTENDANCE_FIELDS, attendance_values)
+        attendance.activity, attendance.member = activity, member
+    branch_path, branch_kind, member_branch_path, on_committee = row[n_a + n_m + n_t :]
+    return CheckInState(
+        activity, branch_path, branch_kind, member, member_branch_path or "", attendance, bool(on_committee)
+    )
+
+
+# --- the single write -------------------------------------------------------------------
+
+_INSERT_FIELDS = [
+    Attendance._meta.get_field(name)
+    for name in (
+        "activity",
+        "member",
+        "status",
+        "expected",
+        "full_member",
+        "method",
+        "checked_in_at",
+        "nonce",
+        "note",
+        "recorded_by",
+        "created_at",
+        "updated_at",
+    )
+]
+_UPDATED_ON_CHECK_IN = ("status", "full_member", "method", "checked_in_at", "nonce", "recorded_by", "updated_at")
+_RETURNED_FIELDS = _fields(Attendance, {"id", "expected", "hours", "note", "created_at"})
+
+
+def _upsert_sql() -> str:
+    qn = connection.ops.quote_name
+    table = qn(Attendance._meta.db_table)
+    columns = ", ".join(qn(f.column) for f in _INSERT_FIELDS)
+    placeholders = ", ".join(["%s"] * len(_INSERT_FIELDS))
+    updates = [
+        f"{qn(c)} = EXCLUDED.{qn(c)}"
+        for c in (Attendance._meta.get_field(name).column for name in _UPDATED_ON_CHECK_IN)
+    ]
+    expected = qn("expected")
+    updates.append(f"{expected} = ({table}.{expected} OR EXCLUDED.{expected})")
+    returning = ", ".join(qn(f.column) for f in _RETURNED_FIELDS)
+    return (
+        f"INSERT INTO {table} ({columns}) VALUES ({placeholders}) "
+        f"ON CONFLICT ({qn('activity_id')}, {qn('member_id')}) DO UPDATE SET {', '.join(updates)} "
+        f"WHERE {table}.{qn('status')} <> %s RETURNING {returning}"
+    )
+
+
+def _write_present(attendance: Attendance) -> bool:
+    """Insert the row, or turn an expected/leave/absent row present; False if it was already present."""
+    values = [f.get_db_prep_save(getattr(attendance, f.attname), connection) for f in _INSERT_FIELDS]
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(_upsert_sql(), values + [Attendance.Status.PRESENT])
+            row = cursor.fetchone()
+    except IntegrityError:
+        # Only the (activity, nonce) constraint can still fail: another member's request used this nonce.
+        raise _error("nonce_reused") from None
+    if row is None:
+        return False
+    returned = _instance(Attendance, _RETURNED_FIELDS, row)
+    for field in _RETURNED_FIELDS:
+        setattr(attendance, field.attname, getattr(returned, field.attname))
+    attendance._state.adding, attendance._state.db = False, DEFAULT_DB_ALIAS
+    return True
+
+
+# --- the service ------------------------------------------------------------------------
+
+
+def _check_in(state: CheckInState, *, nonce: str, method: str, by, now: datetime.datetime) -> tuple[Attendance, bool]:
+    activity, member, existing = state.activity, state.member, state.attendance
+    if activity.is_cancelled:
+        raise _error("cancelled")
+    if existing is not None and existing.status == Attendance.Status.PRESENT:
+        return existing, False
+    if method == Attendance.Method.QR:
+        check_window(activity, now)
+    expected = is_expected(
+        activity=activity,
+        branch_path=state.branch_path,
+        branch_kind=state.branch_kind,
+        member=member,
+        member_branch_path=state.member_branch_path,
+        on_committee=state.on_committee,
+        frozen_expected=existing is not None and existing.expected,
+    )
+    if activity.has_expected_list and not expected:
+        raise _error("not_expected")
+    if not member.is_active:
+        raise _error("not_expected")
+    attendance = Attendance(
+        activity=activity,
+        member=member,
+        status=Attendance.Status.PRESENT,
+        expected=expected,
+        full_member=member.status == Member.Status.FULL,
+        method=method,
+        checked_in_at=now,
+        nonce=(nonce or "")[:64],
+        note="",
+        recorded_by_id=getattr(by, "pk", None),
+        created_at=now,
+        updated_at=now,
+    )
+    if _write_present(attendance):
+        return attendance, True
+    # Lost a race with a concurrent check-in of the same member: answer the winner's row.
+    winner = Attendance.objects.get(activity_id=activity.pk, member_id=member.pk)
+    winner.activity, winner.member = activity, member
+    return winner, False
+
+
+def check_in(
+    *,
+    activity: Activity,
+    member: Member,
+    nonce: str | None = None,
+    method: str = Attendance.Method.QR,
+    by=None,
+    now: datetime.datetime | None = None,
+) -> tuple[Attendance, bool]:
+    """签到: record ``member`` present at ``activity``; returns ``(attendance, created)``.
+
+    Idempotent: a member is present at most once per activity, whatever the number of taps,
+    retries or concurrent requests; a repeat returns the original row with ``created=False``
+    (the page says "已签到" with its time). ``method=QR`` is held to the check-in window; the
+    secretary's methods (``MANUAL`` on the screen, ``SECRETARY`` on the sheet) are not, so a
+    meeting can be logged afterwards. An expected, absent or on-leave row turns present.
+    Raises ``CheckInError`` (``cancelled``, ``not_open``, ``closed``, ``not_expected``,
+    ``nonce_reused``) and then writes nothing.
+    """
+    if method not in Attendance.Method.values:
+        raise CheckInError("未知的签到方式", code="invalid_method")
+    state = load_state(activity_id=activity.pk, member_id=member.pk)
+    if state is None or state.member is None:
+        raise _error("invalid_token" if state is None else "not_expected")
+    return _check_in(state, nonce=nonce or "", method=method, by=by, now=now or timezone.now())
+
+
+def check_in_with_token(
+    *, token: str, user, nonce: str | None = None, now: datetime.datetime | None = None
+) -> tuple[Attendance, bool]:
+    """The phone's check-in: verify the scanned ``token`` and check in the member of ``user``.
+
+    One read and at most one write (see the module docstring); the rules are ``check_in``'s.
+    Raises ``CheckInError``: the token codes, ``no_member``, and those of ``check_in``.
+    """
+    now = now or timezone.now()
+    parsed = parse_token(token)
+    if parsed.window is not None:
+        _check_rotating(parsed, now)
+    state = load_state(activity_id=parsed.activity_id, user_id=user.pk)
+    if state is None:
+        raise _error("invalid_token")
+    if parsed.window is None:
+        _check_fixed(parsed, state.activity)
+    if state.member is None:
+        raise _error("no_member")
+    return _check_in(state, nonce=nonce or "", method=Attendance.Method.QR, by=user, now=now)

@@ -1,0 +1,15 @@
+"""Domain errors of activities: a Chinese message and a stable ``code``."""
+
+from branches.errors import DomainError
+
+
+class ActivityError(DomainError):
+    """A refused activity, attendance, leave or rule operation."""
+
+
+class CheckInError(DomainError):
+    """A refused check-in; nothing was written.
+
+    Codes: ``invalid_token``, ``expired_token``, ``not_open``, ``closed``, ``not_expected``,
+    ``cancelled``, ``nonce_reused``.
+    """

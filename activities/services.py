@@ -1,0 +1,580 @@
+"""Services for activities: plan, update, hold, cancel; attendance, leave, resolutions, files.
+
+Every service takes ``by`` (the acting user) and records it. Permission checks belong to the
+caller (views go through ``branches.access``); these functions enforce the domain rules and
+raise ``ActivityError``/``CheckInError`` with a stable ``code``. Check-in lives in
+``activities.checkin`` and is re-exported here.
+"""
+
+from __future__ import annotations
+
+import datetime
+import zipfile
+from decimal import Decimal, InvalidOperation
+from typing import NamedTuple
+
+from django.conf import settings
+from django.db import IntegrityError, transaction
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils import timezone
+
+from branches.models import Branch
+from members.models import Member
+
+from .checkin import check_in, check_in_with_token, current_token, fixed_token, new_fixed_secret, verify_token
+from .errors import ActivityError, CheckInError
+from .expected import computed_expected_members, expected_members
+from .models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
+
+__all__ = [
+    "ActivityError",
+    "CheckInError",
+    "Quorum",
+    "activity_attach_file",
+    "activity_cancel",
+    "activity_create",
+    "activity_file_delete",
+    "activity_fixed_qr_set",
+    "activity_hold",
+    "activity_quorum",
+    "activity_record_minutes",
+    "activity_sign_up",
+    "activity_update",
+    "attendance_add",
+    "attendance_bulk_record",
+    "attendance_set_hours",
+    "check_in",
+    "check_in_with_token",
+    "current_token",
+    "expected_members",
+    "fixed_token",
+    "leave_request_create",
+    "leave_request_decide",
+    "leave_request_withdraw",
+    "resolution_add",
+    "resolution_delete",
+    "verify_token",
+]
+
+EDITABLE_FIELDS = {
+    "title",
+    "starts_at",
+    "ends_at",
+    "place",
+    "host",
+    "recorder",
+    "agenda",
+    "minutes",
+    "checkin_opens_at",
+    "checkin_closes_at",
+}
+# Fields that may still change once the activity is held (the record of what happened).
+EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes"}
+
+
+# --- activities -------------------------------------------------------------------------
+
+
+def _check_kind_at_branch(kind: str, branch: Branch) -> None:
+    if kind not in Activity.Kind.values:
+        raise ActivityError("未知的活动类型", code="unknown_kind", field="kind")
+    if branch.is_dissolved:
+        raise ActivityError(f"“{branch.name}”已撤销", code="branch_dissolved", field="branch")
+    if kind == Activity.Kind.GROUP_MEETING and branch.kind != Branch.Kind.GROUP:
+        raise ActivityError("党小组会应由党小组召开", code="kind_not_allowed", field="kind")
+    if kind == Activity.Kind.COMMITTEE_MEETING and branch.kind in (Branch.Kind.GROUP, Branch.Kind.HOUSEHOLD):
+        raise ActivityError(f"{branch.get_kind_display()}不召开支委会", code="kind_not_allowed", field="kind")
+
+
+def _check_fields(activity: Activity) -> None:
+    if not activity.title.strip():
+        raise ActivityError("主题不能为空", code="title_required", field="title")
+    if activity.starts_at is None or activity.ends_at is None:
+        raise ActivityError("请填写开始和结束时间", code="times_required", field="starts_at")
+    if activity.ends_at <= activity.starts_at:
+        raise ActivityError("结束时间应晚于开始时间", code="ends_before_start", field="ends_at")
+    if activity.checkin_opens >= activity.checkin_closes:
+        raise ActivityError("签到截止时间应晚于签到开始时间", code="checkin_window_invalid", field="checkin_closes_at")
+    for field in ("host", "recorder"):
+        person = getattr(activity, field)
+        if person is not None and not person.is_active:
+            raise ActivityError(f"{person.name}已离册", code="inactive_member", field=field)
+
+
+def activity_create(
+    *,
+    branch: Branch,
+    kind: str,
+    title: str,
+    starts_at: datetime.datetime,
+    ends_at: datetime.datetime,
+    by,
+    place: str = "",
+    host: Member | None = None,
+    recorder: Member | None = None,
+    agenda: str = "",
+    checkin_opens_at: datetime.datetime | None = None,
+    checkin_closes_at: datetime.datetime | None = None,
+) -> Activity:
+    """Plan an activity of ``branch`` (any node; a 党小组会 only at a group)."""
+    _check_kind_at_branch(kind, branch)
+    activity = Activity(
+        branch=branch,
+        kind=kind,
+        title=title.strip(),
+        starts_at=starts_at,
+        ends_at=ends_at,
+        place=place.strip(),
+        host=host,
+        recorder=recorder,
+        agenda=agenda,
+        checkin_opens_at=checkin_opens_at,
+        checkin_closes_at=checkin_closes_at,
+        created_by=by,
+        updated_by=by,
+    )
+    _check_fields(activity)
+    activity.save()
+    return activity
+
+
+def _not_cancelled(activity: Activity) -> None:
+    if activity.is_cancelled:
+        raise ActivityError("活动已取消", code="cancelled")
+
+
+def activity_update(*, activity: Activity, by, **changes) -> Activity:
+    """Edit an activity. Kind and branch never change; times only before it is held."""
+    _not_cancelled(activity)
+    unknown = set(changes) - EDITABLE_FIELDS
+    if unknown:
+        raise ActivityError("不能修改：" + "、".join(sorted(unknown)), code="not_editable")
+    if activity.is_held and set(changes) - EDITABLE_WHEN_HELD:
+        raise ActivityError("活动已召开，时间不能再修改", code="held_times_locked")
+    for field, value in changes.items():
+        setattr(activity, field, value.strip() if field in ("title", "place") else value)
+    _check_fields(activity)
+    activity.updated_by = by
+    activity.save(update_fields=[*changes, "updated_by", "updated_at"])
+    return activity
+
+
+def activity_record_minutes(*, activity: Activity, minutes: str, by) -> Activity:
+    """会议记录: the minutes, editable after the meeting is held."""
+    return activity_update(activity=activity, minutes=minutes, by=by)
+
+
+def activity_cancel(*, activity: Activity, by, reason: str = "") -> Activity:
+    """Cancel a planned activity; its attendance and leave requests stay for the record."""
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update().get(pk=activity.pk)
+        if activity.status != Activity.Status.PLANNED:
+            raise ActivityError(f"活动{activity.get_status_display()}，不能取消", code="not_planned")
+        activity.status = Activity.Status.CANCELLED
+        activity.cancelled_at, activity.cancelled_by, activity.cancel_reason = timezone.now(), by, reason.strip()[:200]
+        activity.updated_by = by
+        activity.save(
+            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_by", "updated_at"]
+        )
+    return activity
+
+
+def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = None) -> Activity:
+    """Mark the activity held: freeze the expected list and mark absentees.
+
+    Set-based: one read of the computed list, one bulk insert of the absent rows, a few
+    updates. Everyone expected and neither present nor on approved leave becomes absent,
+    as do sign-ups of an open activity who did not come.
+    """
+    now = now or timezone.now()
+    with transaction.atomic():
+        activity = Activity.objects.select_for_update(of=("self",)).select_related("branch").get(pk=activity.pk)
+        if activity.status != Activity.Status.PLANNED:
+            raise ActivityError(f"活动{activity.get_status_display()}，不能再标记召开", code="not_planned")
+        if now < activity.starts_at:
+            raise ActivityError("活动尚未开始，不能标记为已召开", code="not_started")
+        if activity.has_expected_list:
+            _freeze_expected(activity, by=by, now=now)
+        rows = Attendance.objects.filter(activity=activity)
+        rows.filter(status=Attendance.Status.EXPECTED).update(
+            status=Attendance.Status.ABSENT, recorded_by=by, updated_at=now
+        )
+        rows.update(full_member=Exists(Member.objects.filter(pk=OuterRef("member_id"), status=Member.Status.FULL)))
+        activity.status, activity.held_at, activity.held_by, activity.updated_by = Activity.Status.HELD, now, by, by
+        activity.save(update_fields=["status", "held_at", "held_by", "updated_by", "updated_at"])
+    return activity
+
+
+def _freeze_expected(activity: Activity, *, by, now: datetime.datetime) -> None:
+    computed = computed_expected_members(activity)
+    existing = set(Attendance.objects.filter(activity=activity).values_list("member_id", flat=True))
+    Attendance.objects.bulk_create(
+        [
+            Attendance(
+                activity=activity,
+                member_id=pk,
+                status=Attendance.Status.ABSENT,
+                expected=True,
+                full_member=status == Member.Status.FULL,
+                recorded_by=by,
+            )
+            for pk, status in computed.values_list("pk", "status")
+            if pk not in existing
+        ],
+        batch_size=1000,
+        ignore_conflicts=True,
+    )
+    Attendance.objects.filter(activity=activity, expected=False, member_id__in=computed.values("pk")).update(
+        expected=True, updated_at=now
+    )
+
+
+def activity_fixed_qr_set(*, activity: Activity, enabled: bool, by) -> Activity:
+    """Enable or disable the printable fixed QR; disabling voids every printed poster."""
+    _not_cancelled(activity)
+    activity.fixed_qr_enabled = enabled
+    if not enabled:
+        activity.fixed_qr_secret = ""
+    elif not activity.fixed_qr_secret:
+        activity.fixed_qr_secret = new_fixed_secret()
+    activity.updated_by = by
+    activity.save(update_fields=["fixed_qr_enabled", "fixed_qr_secret", "updated_by", "updated_at"])
+    return activity
+
+
+# --- quorum and resolutions -------------------------------------------------------------
+
+
+class Quorum(NamedTuple):
+    """A 支部党员大会's quorum: present full members against full members expected."""
+
+    present: int
+    expected: int
+    ok: bool
+
+    @property
+    def needed(self) -> int:
+        return self.expected // 2 + 1
+
+
+def activity_quorum(activity: Activity) -> Quorum:
+    """More than half of the full members expected must be present (预备党员 attend, don't count)."""
+    if activity.is_held:
+        counts = Attendance.objects.filter(activity=activity, expected=True, full_member=True).aggregate(
+            expected=Count("pk"), present=Count("pk", filter=Q(status=Attendance.Status.PRESENT))
+        )
+        expected, present = counts["expected"], counts["present"]
+    else:
+        full = computed_expected_members(activity).filter(status=Member.Status.FULL)
+        expected = full.count()
+        present = Attendance.objects.filter(
+            activity=activity, status=Attendance.Status.PRESENT, member_id__in=full.values("pk")
+        ).count()
+    return Quorum(present, expected, expected > 0 and present * 2 > expected)
+
+
+def _vote(value, label: str) -> int | None:
+    if value in (None, ""):
+        return None
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        raise ActivityError(f"{label}票数应为整数", code="invalid_votes") from None
+    if number < 0:
+        raise ActivityError(f"{label}票数不能为负数", code="invalid_votes")
+    return number
+
+
+def resolution_add(
+    *, activity: Activity, text: str, by, votes_for=None, votes_against=None, votes_abstain=None
+) -> Resolution:
+    """决议, with the votes (赞成, 反对, 弃权) all given or none.
+
+    At a held 支部党员大会 the votes cannot exceed the present full members (only they vote).
+    """
+    _not_cancelled(activity)
+    if not text.strip():
+        raise ActivityError("决议内容不能为空", code="text_required", field="text")
+    votes = [_vote(votes_for, "赞成"), _vote(votes_against, "反对"), _vote(votes_abstain, "弃权")]
+    if any(v is None for v in votes) and any(v is not None for v in votes):
+        raise ActivityError("请同时填写赞成、反对、弃权票数，或都不填", code="incomplete_votes")
+    if votes[0] is not None and activity.kind == Activity.Kind.BRANCH_ASSEMBLY and activity.is_held:
+        present = activity_quorum(activity).present
+        if sum(votes) > present:
+            raise ActivityError(f"表决票数合计超过到会正式党员人数（{present}人）", code="too_many_votes")
+    return Resolution.objects.create(
+        activity=activity,
+        text=text.strip(),
+        votes_for=votes[0],
+        votes_against=votes[1],
+        votes_abstain=votes[2],
+        created_by=by,
+    )
+
+
+def resolution_delete(*, resolution: Resolution, by) -> None:
+    _not_cancelled(resolution.activity)
+    resolution.delete()
+
+
+# --- files ------------------------------------------------------------------------------
+
+ALLOWED_EXTENSIONS = {
+    "jpg": ActivityFile.Kind.PHOTO,
+    "jpeg": ActivityFile.Kind.PHOTO,
+    "png": ActivityFile.Kind.PHOTO,
+    "pdf": ActivityFile.Kind.DOCUMENT,
+    "docx": ActivityFile.Kind.DOCUMENT,
+    "xlsx": ActivityFile.Kind.DOCUMENT,
+}
+# The entry a real Office file of each type must contain.
+_OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
+
+
+def max_file_bytes() -> int:
+    return getattr(settings, "ACTIVITY_FILE_MAX_BYTES", 10 * 1024 * 1024)
+
+
+def _content_matches(upload, ext: str) -> bool:
+    """Magic bytes for images and PDF; for Office files a zip holding the right part."""
+    upload.seek(0)
+    head = upload.read(8)
+    upload.seek(0)
+    if ext in ("jpg", "jpeg"):
+        return head[:3] == b"\xff\xd8\xff"
+    if ext == "png":
+        return head == b"\x89PNG\r\n\x1a\n"
+    if ext == "pdf":
+        return head[:5] == b"%PDF-"
+    if head[:4] != b"PK\x03\x04":
+        return False
+    try:
+        with zipfile.ZipFile(upload) as archive:
+            return _OFFICE_PARTS[ext] in archive.namelist()
+    except zipfile.BadZipFile:
+        return False
+    finally:
+        upload.seek(0)
+
+
+def activity_attach_file(*, activity: Activity, upload, by, caption: str = "") -> ActivityFile:
+    """Attach a photo (jpg, png) or document (pdf, docx, xlsx), checked by extension and content."""
+    _not_cancelled(activity)
+    name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
+    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+    if ext not in ALLOWED_EXTENSIONS:
+        raise ActivityError("只能上传 jpg、png 图片或 pdf、docx、xlsx 文件", code="file_type", field="file")
+    if upload.size > max_file_bytes():
+        limit = max_file_bytes() // (1024 * 1024)
+        raise ActivityError(f"文件不能超过 {limit} MB", code="file_too_large", field="file")
+    if not _content_matches(upload, ext):
+        raise ActivityError("文件内容与扩展名不符", code="file_content", field="file")
+    return ActivityFile.objects.create(
+        activity=activity,
+        kind=ALLOWED_EXTENSIONS[ext],
+        file=upload,
+        original_name=name[:200],
+        size=upload.size,
+        caption=caption.strip()[:200],
+        uploaded_by=by,
+    )
+
+
+def activity_file_delete(*, activity_file: ActivityFile, by) -> None:
+    """Remove a file and its stored content once the row is gone."""
+    storage, name = activity_file.file.storage, activity_file.file.name
+    activity_file.delete()
+    transaction.on_commit(lambda: storage.delete(name))
+
+
+# --- attendance -------------------------------------------------------------------------
+
+
+def _member_ids_expected(activity: Activity, member_ids) -> set[int]:
+    return set(expected_members(activity).filter(pk__in=member_ids).values_list("pk", flat=True))
+
+
+def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) -> int:
+    """The secretary's attendance sheet: set present/leave/absent for many members at once.
+
+    Members must be on the expected list (any active member for an open activity); absent
+    only once the activity is held. Constant number of queries; returns the rows changed.
+    """
+    _not_cancelled(activity)
+    if any(
+        s not in (Attendance.Status.PRESENT, Attendance.Status.LEAVE, Attendance.Status.ABSENT)
+        for s in statuses.values()
+    ):
+        raise ActivityError("出勤状态应为实到、请假或缺席", code="invalid_status")
+    if not activity.is_held and Attendance.Status.ABSENT in statuses.values():
+        raise ActivityError("活动召开后才能登记缺席", code="not_held")
+    ids = set(statuses)
+    if activity.has_expected_list:
+        allowed = _member_ids_expected(activity, ids)
+    else:
+        allowed = set(Member.objects.active().filter(pk__in=ids).values_list("pk", flat=True))
+    if ids - allowed:
+        raise ActivityError("所选党员不在本次活动的应到名单中", code="not_expected")
+    now = timezone.now()
+    existing = {a.member_id: a for a in Attendance.objects.filter(activity=activity, member_id__in=ids)}
+    full = set(Member.objects.filter(pk__in=ids, status=Member.Status.FULL).values_list("pk", flat=True))
+    new, changed = [], []
+    for member_id, status in statuses.items():
+        row = existing.get(member_id)
+        if row is None:
+            row = Attendance(activity=activity, member_id=member_id, expected=activity.has_expected_list)
+            row.full_member = member_id in full
+            new.append(row)
+        elif row.status == status:
+            continue
+        else:
+            changed.append(row)
+        row.status, row.recorded_by, row.updated_at = status, by, now
+        present = status == Attendance.Status.PRESENT
+        row.method = Attendance.Method.SECRETARY if present else ""
+        row.checked_in_at = now if present else None
+    with transaction.atomic():
+        Attendance.objects.bulk_create(new, batch_size=1000)
+        fields = ["status", "recorded_by", "updated_at", "method", "checked_in_at"]
+        Attendance.objects.bulk_update(changed, fields, batch_size=1000)
+    return len(new) + len(changed)
+
+
+def _parse_hours(value) -> Decimal:
+    try:
+        hours = Decimal(str(value)).quantize(Decimal("0.1"))
+    except (InvalidOperation, ValueError):
+        raise ActivityError("服务时长应为数字", code="invalid_hours") from None
+    if hours < 0 or hours > Decimal("24"):
+        raise ActivityError("服务时长应在 0 到 24 小时之间", code="invalid_hours")
+    return hours
+
+
+def attendance_set_hours(*, activity: Activity, hours: dict[int, object], by) -> int:
+    """志愿服务 hours of present members (Decimal, one decimal place)."""
+    if not activity.counts_hours:
+        raise ActivityError("只有志愿服务记录服务时长", code="no_hours")
+    parsed = {member_id: _parse_hours(value) for member_id, value in hours.items()}
+    rows = list(Attendance.objects.filter(activity=activity, member_id__in=parsed, status=Attendance.Status.PRESENT))
+    if len(rows) != len(parsed):
+        raise ActivityError("只能为已签到的党员登记时长", code="not_present")
+    now = timezone.now()
+    for row in rows:
+        row.hours, row.recorded_by, row.updated_at = parsed[row.member_id], by, now
+    Attendance.objects.bulk_update(rows, ["hours", "recorded_by", "updated_at"])
+    return len(rows)
+
+
+def _open_activity_for_sign_up(activity: Activity) -> None:
+    _not_cancelled(activity)
+    if activity.has_expected_list:
+        raise ActivityError("该活动按名单参加，无需报名", code="has_expected_list")
+    if activity.is_held:
+        raise ActivityError("活动已召开", code="held")
+
+
+def activity_sign_up(*, activity: Activity, member: Member, by=None) -> Attendance:
+    """A member signs up for an open activity (志愿服务, 学习). Idempotent."""
+    _open_activity_for_sign_up(activity)
+    if not member.is_active:
+        raise ActivityError(f"{member.name}已离册", code="inactive_member")
+    attendance, _ = Attendance.objects.get_or_create(
+        activity=activity,
+        member=member,
+        defaults={
+            "status": Attendance.Status.EXPECTED,
+            "recorded_by": by,
+            "full_member": member.status == Member.Status.FULL,
+        },
+    )
+    return attendance
+
+
+def attendance_add(*, activity: Activity, members, by) -> int:
+    """The secretary adds members to an open activity (as signed up); set-based, idempotent."""
+    _open_activity_for_sign_up(activity)
+    rows = [
+        Attendance(
+            activity=activity,
+            member_id=m.pk,
+            status=Attendance.Status.EXPECTED,
+            full_member=m.status == Member.Status.FULL,
+            recorded_by=by,
+        )
+        for m in members
+        if m.is_active
+    ]
+    before = Attendance.objects.filter(activity=activity).count()
+    Attendance.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+    return Attendance.objects.filter(activity=activity).count() - before
+
+
+# --- leave ------------------------------------------------------------------------------
+
+
+def leave_request_create(
+    *, activity: Activity, member: Member, reason: str, by=None, now: datetime.datetime | None = None
+) -> LeaveRequest:
+    """请假: the member asks before the start, with a reason."""
+    now = now or timezone.now()
+    if activity.is_cancelled:
+        raise ActivityError("活动已取消", code="cancelled")
+    if activity.is_held or now >= activity.starts_at:
+        raise ActivityError("活动开始后不能再请假", code="too_late")
+    if not reason.strip():
+        raise ActivityError("请填写请假事由", code="reason_required", field="reason")
+    if not activity.has_expected_list or not _member_ids_expected(activity, [member.pk]):
+        raise ActivityError("您不在本次活动的应到名单中", code="not_expected")
+    if Attendance.objects.filter(activity=activity, member=member, status=Attendance.Status.PRESENT).exists():
+        raise ActivityError("您已签到，无需请假", code="already_present")
+    try:
+        with transaction.atomic():
+            return LeaveRequest.objects.create(activity=activity, member=member, reason=reason.strip(), requested_by=by)
+    except IntegrityError:
+        raise ActivityError("已有待审批或已批准的请假申请", code="duplicate") from None
+
+
+def leave_request_decide(*, leave_request: LeaveRequest, approve: bool, by, comment: str = "") -> LeaveRequest:
+    """The secretary approves (the member is marked 请假) or refuses a pending request."""
+    now = timezone.now()
+    with transaction.atomic():
+        request = LeaveRequest.objects.select_for_update().select_related("activity", "member").get(pk=leave_request.pk)
+        if request.status != LeaveRequest.Status.PENDING:
+            raise ActivityError(f"该申请{request.get_status_display()}", code="already_decided")
+        _not_cancelled(request.activity)
+        if approve:
+            _mark_leave(request, by=by, now=now)
+        request.status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REFUSED
+        request.decided_by, request.decided_at, request.decision_comment = by, now, comment.strip()[:200]
+        request.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
+    return request
+
+
+def _mark_leave(request: LeaveRequest, *, by, now: datetime.datetime) -> None:
+    row, created = Attendance.objects.select_for_update().get_or_create(
+        activity=request.activity,
+        member=request.member,
+        defaults={
+            "status": Attendance.Status.LEAVE,
+            "expected": True,
+            "full_member": request.member.status == Member.Status.FULL,
+            "recorded_by": by,
+        },
+    )
+    if created:
+        return
+    if row.status == Attendance.Status.PRESENT:
+        raise ActivityError(f"{request.member.name}已签到，不能再批准请假", code="already_present")
+    row.status, row.expected, row.recorded_by, row.updated_at = Attendance.Status.LEAVE, True, by, now
+    row.save(update_fields=["status", "expected", "recorded_by", "updated_at"])
+
+
+def leave_request_withdraw(*, leave_request: LeaveRequest, by) -> LeaveRequest:
+    """The member withdraws a request that is still pending."""
+    updated = LeaveRequest.objects.filter(pk=leave_request.pk, status=LeaveRequest.Status.PENDING).update(
+        status=LeaveRequest.Status.WITHDRAWN, decided_by=by, decided_at=timezone.now()
+    )
+    if not updated:
+        raise ActivityError("只能撤回待审批的申请", code="not_pending")
+    leave_request.refresh_from_db()
+    return leave_request
