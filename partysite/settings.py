@@ -145,6 +145,10 @@ if PRODUCTION:
 
 # Import limits: a file larger than this is refused before it is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# Activities: the largest photo or document a secretary may attach.
+ACTIVITY_FILE_MAX_BYTES = env.int("ACTIVITY_FILE_MAX_BYTES", default=10 * 1024 * 1024)
+# Key of the check-in QR tokens' HMAC; empty: derived from SECRET_KEY with a salt of its own.
+CHECKIN_TOKEN_KEY = env.str("CHECKIN_TOKEN_KEY", default="")
 IMPORT_EXPORT_USE_TRANSACTIONS = True
 DATA_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024
 FILE_UPLOAD_MAX_MEMORY_SIZE = 5 * 1024 * 1024

@@ -13,6 +13,7 @@ urlpatterns = [
     path("branches/", include("branches.urls")),
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
+    path("api/v1/", include("activities.api_urls")),
     path("health/", include("health.urls")),
     path("admin/", admin.site.urls),
 ]
