@@ -158,13 +158,15 @@ class RosterPage:
         return (self.number - 1) * PAGE_SIZE + len(self.members)
 
 
-def roster_count(members: QuerySet[Member], *, cap: int = COUNT_CAP) -> int:
-    """Exact count up to ``cap``; ``cap + 1`` means "more than cap" (see COUNT_CAP)."""
+def roster_count(members: QuerySet[Member], *, cap: int | None = None) -> int:
+    """Exact count up to ``cap`` (COUNT_CAP); ``cap + 1`` means "more than cap"."""
+    cap = COUNT_CAP if cap is None else cap
     return members.order_by().values("pk")[: cap + 1].count()
 
 
-def roster_page(members: QuerySet[Member], number: int, *, cap: int = COUNT_CAP) -> RosterPage:
+def roster_page(members: QuerySet[Member], number: int, *, cap: int | None = None) -> RosterPage:
     """One page of the roster: two queries (the capped count and the rows) whatever its size."""
+    cap = COUNT_CAP if cap is None else cap
     total = roster_count(members, cap=cap)
     capped = total > cap
     if not capped:

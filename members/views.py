@@ -228,7 +228,9 @@ def transfer(request, pk: int):
         except MemberError as exc:
             form.add_problems(exc.problems or [(None, exc.message)])
         else:
-            messages.success(request, _("已将 %(name)s 转入 %(branch)s") % {"name": member.name, "branch": d["to_branch"]})
+            messages.success(
+                request, _("已将 %(name)s 转入 %(branch)s") % {"name": member.name, "branch": d["to_branch"]}
+            )
             return redirect("members:detail", pk=member.pk)
     return render(request, "members/transfer.html", {"form": form, "member": member})
 
