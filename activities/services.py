@@ -24,7 +24,7 @@ from members.models import Member
 from .checkin import check_in, check_in_with_token, current_token, fixed_token, new_fixed_secret, verify_token
 from .errors import ActivityError, CheckInError
 from .expected import computed_expected_members, expected_members
-from .models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
+from .models import Activity, ActivityFile, Attendance, LeaveRequest, MeetingRule, Resolution
 
 __all__ = [
     "ActivityError",
@@ -51,6 +51,7 @@ __all__ = [
     "leave_request_create",
     "leave_request_decide",
     "leave_request_withdraw",
+    "meeting_rule_set",
     "resolution_add",
     "resolution_delete",
     "verify_token",
@@ -578,3 +579,34 @@ def leave_request_withdraw(*, leave_request: LeaveRequest, by) -> LeaveRequest:
         raise ActivityError("只能撤回待审批的申请", code="not_pending")
     leave_request.refresh_from_db()
     return leave_request
+
+
+# --- meeting rules ----------------------------------------------------------------------
+
+
+def meeting_rule_set(
+    *, branch: Branch, kind: str, period: str, min_count: int, effective_from: datetime.date, by
+) -> MeetingRule:
+    """An organization department sets a minimum frequency for its subtree from a date.
+
+    Setting the same branch, kind and date again replaces that rule (one upsert). The
+    caller checks that ``by`` may review ``branch`` (``branches.access.REVIEW``).
+    """
+    from .compliance import DEFAULT_RULES
+
+    if kind not in DEFAULT_RULES:
+        raise ActivityError("只能为三会一课和组织生活设置频次", code="unknown_kind", field="kind")
+    if period not in MeetingRule.Period.values:
+        raise ActivityError("周期应为每月、每季度或每年", code="invalid_period", field="period")
+    if not isinstance(min_count, int) or not 0 <= min_count <= 31:
+        raise ActivityError("至少次数应在 0 到 31 之间", code="invalid_count", field="min_count")
+    rule = MeetingRule(
+        branch=branch, kind=kind, period=period, min_count=min_count, effective_from=effective_from, created_by=by
+    )
+    (rule,) = MeetingRule.objects.bulk_create(
+        [rule],
+        update_conflicts=True,
+        unique_fields=["branch", "kind", "effective_from"],
+        update_fields=["period", "min_count", "created_by"],
+    )
+    return rule
