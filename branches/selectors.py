@@ -81,7 +81,7 @@ def subtree_counts(roots: Sequence[Branch], *, deepest: int) -> dict[str, Counte
 def top_branches(user) -> list[Branch]:
     """The roots of the subtrees ``user`` may read (every root of the tree for a superuser)."""
     if "" in access.visible_paths(user):
-        return list(Branch.get_root_nodes())
+        return list(Branch.objects.get_root_nodes())
     return list(access.top_branches(user))
 
 
@@ -137,12 +137,13 @@ def search_visible(user, text: str, *, limit: int = 50) -> list[Branch]:
 
 
 def move_targets(user, branch: Branch, *, limit: int = 300) -> list[Branch]:
-    """Current branches ``user`` manages that may hold ``branch`` (not inside its own subtree)."""
+    """Current branches ``user`` manages that may hold ``branch``: not its parent, not in its subtree."""
     kinds = [parent for parent, children in Branch.ALLOWED_CHILDREN.items() if branch.kind in children]
     targets = (
         Branch.objects.filter(access.perm_scope_q(user, access.MANAGE, "path"))
         .current()
         .filter(kind__in=kinds)
         .exclude(path__startswith=branch.path)
+        .exclude(path=branch.path[: -Branch.steplen])
     )
     return list(targets[:limit])

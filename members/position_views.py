@@ -71,9 +71,7 @@ def appoint(request, branch):
     query = request.GET.get("q", "").strip()
     shown = _shown_candidates(candidates, query, request.POST.get("member"))
     data = request.POST if request.method == "POST" else None
-    form = PositionAppointForm(
-        data, candidates=candidates, shown=shown, initial={"on": timezone.localdate()}
-    )
+    form = PositionAppointForm(data, candidates=candidates, shown=shown, initial={"on": timezone.localdate()})
     if data is not None and form.is_valid():
         try:
             position = position_appoint(branch=branch, by=request.user, **form.cleaned_data)
