@@ -117,7 +117,8 @@ class HealthCheckEvent(models.Model):
         settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True
     )
     at = models.DateTimeField("时间", auto_now_add=True)
-    comment = models.TextField("说明", blank=True)
+    detail = models.CharField("变更", max_length=200, blank=True)  # e.g. "总分 80.00 → 83.00"
+    comment = models.TextField("理由或意见", blank=True)
 
     class Meta:
         verbose_name = "政治体检记录"

@@ -1,0 +1,310 @@
+"""Reads for the health checks: the facts of a whole subtree in a handful of GROUP BY queries,
+the rubric in force, the review pages' lists and the warnings."""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Callable
+from dataclasses import dataclass
+from decimal import Decimal
+
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
+from django.utils import timezone
+
+from activities.models import Activity, Attendance, LeaveRequest
+from branches.models import Branch
+from members.dues import month_end
+from members.models import Commendation, DuesPayment, Member, Sanction
+from members.rules import add_years
+
+from . import rubric as rules
+from .models import HealthCheck, HealthCheckEvent, Rubric
+
+# ---------------------------------------------------------------------------- the facts of a subtree
+
+
+@dataclass
+class FactsRow:
+    branch_id: int
+    branch_path: str
+    facts: rules.MemberFacts
+
+
+def roster(*, period: rules.Period, branch: Branch | None):
+    """Members scored for ``period``: on the roster of the subtree at any day of it."""
+    members = Member.objects.all() if branch is None else Member.objects.in_subtree(branch)
+    return members.filter(joined_on__lte=period.end).filter(Q(is_active=True) | Q(left_on__gte=period.start))
+
+
+def _day_bounds(period: rules.Period) -> tuple[datetime.datetime, datetime.datetime]:
+    """The period as aware datetimes [start, end) in the site's time zone (Asia/Shanghai)."""
+    tz = timezone.get_current_timezone()
+    start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=tz)
+    end = datetime.datetime.combine(period.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
+    return start, end
+
+
+def member_facts(*, period: rules.Period, branch: Branch | None) -> dict[int, FactsRow]:
+    """Every scored member's facts for ``period``: five aggregate queries, whatever the subtree's size."""
+    scored = roster(period=period, branch=branch)
+    result: dict[int, FactsRow] = {}
+    for m in scored.values("pk", "branch_id", "branch__path", "joined_on", "left_on", "is_active"):
+        facts = rules.MemberFacts(
+            months_on_roster=rules.months_on_roster(period, m["joined_on"], None if m["is_active"] else m["left_on"]),
+            period_months=len(period.months),
+        )
+        result[m["pk"]] = FactsRow(m["branch_id"], m["branch__path"], facts)
+    ids = Subquery(scored.values("pk"))
+    _add_attendance(result, ids, period)
+    _add_dues(result, ids, period)
+    _add_records(result, ids, period)
+    return result
+
+
+def _add_attendance(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+    """Expected, present and on approved leave by member and activity kind; volunteer hours."""
+    start, end = _day_bounds(period)
+    approved_leave = LeaveRequest.objects.filter(
+        activity_id=OuterRef("activity_id"), member_id=OuterRef("member_id"), status=LeaveRequest.Status.APPROVED
+    )
+    present = Q(status=Attendance.Status.PRESENT)
+    leave = ~present & (Q(status=Attendance.Status.LEAVE) | Exists(approved_leave))
+    rows = (
+        Attendance.objects.filter(member_id__in=ids, activity__status=Activity.Status.HELD)
+        .filter(activity__starts_at__gte=start, activity__starts_at__lt=end)
+        .values("member_id", "activity__kind")
+        .annotate(
+            n_expected=Count("pk", filter=Q(expected=True)),
+            n_present=Count("pk", filter=Q(expected=True) & present),
+            n_leave=Count("pk", filter=Q(expected=True) & leave),
+            hours=Sum("hours", filter=present),
+        )
+        .order_by()
+    )
+    for row in rows:
+        facts = result[row["member_id"]].facts
+        kind = row["activity__kind"]
+        facts.attendance[kind] = rules.Tally(row["n_expected"], row["n_present"], row["n_leave"])
+        if kind == Activity.Kind.VOLUNTEER and row["hours"]:
+            facts.volunteer_hours += Decimal(row["hours"])
+
+
+def _add_dues(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+    """Months due, and months paid in full by the month's end."""
+    on_time = Q(pk__in=[])
+    for first in period.months:
+        on_time |= Q(month=first, paid_on__lte=month_end(first))
+    due = Q(due__gt=0)
+    rows = (
+        DuesPayment.objects.filter(member_id__in=ids, month__gte=period.start, month__lte=period.end)
+        .values("member_id")
+        .annotate(
+            months_due=Count("pk", filter=due),
+            months_paid=Count("pk", filter=due & Q(paid__gte=F("due")) & on_time),
+        )
+        .order_by()
+    )
+    for row in rows:
+        facts = result[row["member_id"]].facts
+        facts.dues_months_due, facts.dues_months_paid = row["months_due"], row["months_paid"]
+
+
+def _add_records(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+    """Commendations by level and sanctions by kind dated within the period."""
+    commendations = (
+        Commendation.objects.filter(member_id__in=ids, awarded_on__gte=period.start, awarded_on__lte=period.end)
+        .values("member_id", "level")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in commendations:
+        result[row["member_id"]].facts.commendations[row["level"]] = row["n"]
+    sanctions = (
+        Sanction.objects.filter(member_id__in=ids, imposed_on__gte=period.start, imposed_on__lte=period.end)
+        .values("member_id", "kind")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    for row in sanctions:
+        result[row["member_id"]].facts.sanctions[row["kind"]] = row["n"]
+
+
+# ---------------------------------------------------------------------------- rubrics and existing checks
+
+
+def rubric_resolver(*, paths, year: int) -> Callable[[str], tuple[Rubric | None, dict]]:
+    """A function giving, for a branch path, the rubric in force in ``year`` and its config.
+
+    The deepest covering branch's rubric wins, the latest ``year`` not after ``year`` among
+    that branch's; with none, the default rubric. One query (rubrics are few).
+    """
+    del paths  # every rubric up to ``year`` is read: there are a handful per organization department
+    rubrics = list(Rubric.objects.filter(year__lte=year).select_related("branch"))
+    cache: dict[str, tuple[Rubric | None, dict]] = {}
+
+    def resolve(path: str) -> tuple[Rubric | None, dict]:
+        if path not in cache:
+            covering = [r for r in rubrics if r.branch is None or path.startswith(r.branch.path)]
+            best = max(covering, key=lambda r: (len(r.branch.path) if r.branch else -1, r.year), default=None)
+            cache[path] = (best, best.config if best else rules.default_rubric())
+        return cache[path]
+
+    return resolve
+
+
+def existing_checks(*, period: rules.Period, branch: Branch | None) -> dict[int, dict]:
+    """The period's checks of the scored members, by member id, locked until the transaction ends."""
+    ids = Subquery(roster(period=period, branch=branch).values("pk"))
+    rows = (
+        HealthCheck.objects.select_for_update()
+        .filter(period=period.code, member_id__in=ids)
+        .values(
+            "pk",
+            "member_id",
+            "status",
+            "adjustment",
+            "branch_id",
+            "rubric_id",
+            "rubric_snapshot",
+            "items",
+            "bonus",
+            "deduction",
+            "vetoed",
+            "subtotal",
+            "total",
+            "grade",
+        )
+    )
+    return {row["member_id"]: row for row in rows}
+
+
+def check_ids(*, period: str, member_ids: list[int]) -> dict[int, int]:
+    return dict(HealthCheck.objects.filter(period=period, member_id__in=member_ids).values_list("member_id", "pk"))
+
+
+# ---------------------------------------------------------------------------- review pages
+
+
+def checks_of_branch(*, branch: Branch, period: str):
+    """A branch's checks for a period, with the member, for the secretary's page."""
+    return (
+        HealthCheck.objects.filter(branch=branch, period=period).select_related("member").order_by("member__name", "pk")
+    )
+
+
+@dataclass
+class BranchReview:
+    branch: Branch
+    counts: dict[str, int]  # by status
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def status(self) -> str:
+        """The branch's overall state: the least advanced status any of its checks is in."""
+        for status in HealthCheck.Status.values:
+            if self.counts.get(status):
+                return status
+        return HealthCheck.Status.DRAFT
+
+    @property
+    def status_label(self) -> str:
+        return HealthCheck.Status(self.status).label
+
+
+def branches_for_review(*, root: Branch, period: str) -> list[BranchReview]:
+    """Every branch of ``root``'s subtree with checks for ``period`` and how many are in each status."""
+    rows = (
+        HealthCheck.objects.filter(branch__path__startswith=root.path, period=period)
+        .values("branch_id", "status")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    counts: dict[int, dict[str, int]] = {}
+    for row in rows:
+        counts.setdefault(row["branch_id"], {})[row["status"]] = row["n"]
+    branches = Branch.objects.filter(pk__in=list(counts)).order_by("path")
+    return [BranchReview(b, counts[b.pk]) for b in branches]
+
+
+def events_of_branch(*, branch: Branch, period: str, limit: int = 50):
+    """The latest steps on a branch's checks (who, when, why), for the review pages."""
+    return (
+        HealthCheckEvent.objects.filter(health_check__branch=branch, health_check__period=period)
+        .select_related("by", "health_check__member")
+        .order_by("-at", "-pk")[:limit]
+    )
+
+
+def published_checks_of(member: Member):
+    """A member's own published checks, latest period first."""
+    return HealthCheck.objects.filter(member=member, status=HealthCheck.Status.PUBLISHED).order_by("-period")
+
+
+# ---------------------------------------------------------------------------- warnings
+
+
+def months_back(day: datetime.date, months: int) -> datetime.date:
+    """The first day of the month ``months`` months before ``day``'s month."""
+    index = day.year * 12 + day.month - 1 - months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+def inactive_members(*, branch: Branch, today: datetime.date | None = None, months: int = 6):
+    """Active members with neither attendance (present) nor dues paid in the last ``months`` months
+    (党章 art. 9), counted from the first day of the month ``months`` months back; only members
+    who were already on the roster then. One query.
+    """
+    today = today or timezone.localdate()
+    since = months_back(today, months - 1)  # the current month and the five before it
+    tz = timezone.get_current_timezone()
+    since_at = datetime.datetime.combine(since, datetime.time.min, tzinfo=tz)
+    attended = Attendance.objects.filter(
+        member_id=OuterRef("pk"), status=Attendance.Status.PRESENT, activity__starts_at__gte=since_at
+    )
+    paid = DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0, paid_on__gte=since)
+    return (
+        Member.objects.in_subtree(branch)
+        .active()
+        .filter(joined_on__lt=since)
+        .exclude(Exists(attended))
+        .exclude(Exists(paid))
+        .annotate(
+            last_attended=Subquery(
+                Attendance.objects.filter(member_id=OuterRef("pk"), status=Attendance.Status.PRESENT)
+                .values("member_id")
+                .annotate(at=Max("activity__starts_at"))
+                .values("at")[:1]
+            ),
+            last_paid=Subquery(
+                DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0)
+                .values("member_id")
+                .annotate(on=Max("paid_on"))
+                .values("on")[:1]
+            ),
+        )
+        .select_related("branch")
+        .order_by("branch__path", "name")
+    )
+
+
+def probation_ending(*, branch: Branch, today: datetime.date | None = None, within_days: int = 30):
+    """预备党员 whose one-year probation ends within ``within_days`` days (or has ended unconfirmed).
+
+    The ``probation_ends`` of each is ``joined_on`` plus one year. One query.
+    """
+    today = today or timezone.localdate()
+    latest_joined = add_years(today + datetime.timedelta(days=within_days), -1)
+    members = list(
+        Member.objects.in_subtree(branch)
+        .active()
+        .filter(status=Member.Status.PROBATIONARY, joined_on__lte=latest_joined)
+        .select_related("branch")
+        .order_by("joined_on", "name")
+    )
+    for member in members:
+        member.probation_ends = add_years(member.joined_on, 1)
+        member.days_left = (member.probation_ends - today).days
+    return members

@@ -1,0 +1,335 @@
+"""政治体检 services: the rubric in force, computing a subtree's checks, and the review workflow.
+
+Workflow: computed (待提交) → adjusted and submitted by the branch → approved or returned by
+the organization department → published to the member. A recomputation updates only checks
+the branch may still change (待提交, 已退回): a submitted check is under review, an approved or
+published one is final. Every step writes a ``HealthCheckEvent`` with who, when and why.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+
+from django.db import transaction
+from django.utils import timezone
+
+from branches import access
+from branches.errors import DomainError
+from branches.models import Branch
+
+from . import rubric as rules
+from . import selectors
+from .models import HealthCheck, HealthCheckEvent, Rubric
+
+CENT = Decimal("0.01")
+Status = HealthCheck.Status
+Kind = HealthCheckEvent.Kind
+
+
+class HealthError(DomainError):
+    pass
+
+
+def period_parse(code: str) -> rules.Period:
+    try:
+        return rules.parse_period(code)
+    except ValueError as exc:
+        raise HealthError(str(exc), code="invalid_period", field="period") from None
+
+
+def _require(user, perm: str, branch: Branch) -> None:
+    if user is None or not access.has_perm(user, perm, branch):
+        raise HealthError("您没有此操作的权限", code="forbidden")
+
+
+# ---------------------------------------------------------------------------- rubrics
+
+
+def rubric_save(*, branch: Branch | None, year: int, config: dict, name: str = "", by=None) -> Rubric:
+    """Create or replace the rubric of ``branch``'s subtree from ``year`` on (organization department).
+
+    ``branch`` None: the site-wide rubric (superusers only).
+    """
+    if branch is None:
+        if by is not None and not by.is_superuser:
+            raise HealthError("只有系统管理员可以修改全局评分细则", code="forbidden")
+    elif by is not None:
+        _require(by, access.REVIEW, branch)
+    problems = rules.validate(config)
+    if problems:
+        raise HealthError("；".join(problems), code="invalid_rubric", field="config")
+    rubric, _ = Rubric.objects.update_or_create(
+        branch=branch,
+        year=year,
+        defaults={"config": config, "name": name or config.get("name") or "评分细则", "updated_by": by},
+    )
+    return rubric
+
+
+def rubric_in_force(*, branch: Branch, year: int) -> tuple[Rubric | None, dict]:
+    """The rubric for members of ``branch`` in ``year`` (``None`` and the default when none is saved)."""
+    return selectors.rubric_resolver(paths=[branch.path], year=year)(branch.path)
+
+
+# ---------------------------------------------------------------------------- computation
+
+
+@dataclass
+class ComputeResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    locked: int = 0  # submitted, approved or published: left as they are
+
+
+# The columns a recomputation may rewrite; status, adjustment and its reason stay.
+COMPUTED_FIELDS = [
+    "branch",
+    "rubric",
+    "rubric_snapshot",
+    "items",
+    "bonus",
+    "deduction",
+    "vetoed",
+    "subtotal",
+    "total",
+    "grade",
+    "computed_at",
+]
+
+
+def _fingerprint(values: dict) -> tuple:
+    return (
+        values["branch_id"],
+        values["rubric_id"],
+        values["rubric_snapshot"],
+        values["items"],
+        Decimal(values["bonus"]),
+        Decimal(values["deduction"]),
+        values["vetoed"],
+        Decimal(values["subtotal"]),
+        Decimal(values["total"]),
+        values["grade"],
+    )
+
+
+def health_checks_compute(*, period: str, branch: Branch | None = None, by=None) -> ComputeResult:
+    """Compute every member's check for ``period`` in ``branch``'s subtree (the whole site: None).
+
+    A handful of aggregate queries for the whole subtree and one bulk upsert. Rows whose
+    computed content did not change are not written, so running it twice changes nothing;
+    submitted, approved and published checks are never touched.
+    """
+    p = period_parse(period)
+    now = timezone.now()
+    result = ComputeResult()
+    with transaction.atomic():
+        facts = selectors.member_facts(period=p, branch=branch)
+        resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
+        existing = selectors.existing_checks(period=p, branch=branch)
+        rows, changes = [], []
+        for member_id, f in facts.items():
+            rubric, config = resolve(f.branch_path)
+            old = existing.get(member_id)
+            if old is not None and old["status"] in HealthCheck.LOCKED:
+                result.locked += 1
+                continue
+            adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
+            s = rules.score(config, f.facts, adjustment)
+            row = HealthCheck(
+                member_id=member_id,
+                branch_id=f.branch_id,
+                period=p.code,
+                rubric=rubric,
+                rubric_snapshot=config,
+                items=[i.as_json() for i in s.items],
+                bonus=s.bonus,
+                deduction=s.deduction,
+                vetoed=s.vetoed,
+                subtotal=s.subtotal,
+                total=s.total,
+                grade=s.grade,
+                computed_at=now,
+            )
+            new_values = {**_row_values(row), "rubric_id": rubric.pk if rubric else None}
+            if old is not None and _fingerprint(old) == _fingerprint(new_values):
+                result.unchanged += 1
+                continue
+            rows.append(row)
+            changes.append((row, old))
+        _upsert(rows)
+        _log_computed(changes, by)
+    result.created = sum(1 for _, old in changes if old is None)
+    result.updated = len(changes) - result.created
+    return result
+
+
+def _row_values(row: HealthCheck) -> dict:
+    return {
+        "branch_id": row.branch_id,
+        "rubric_snapshot": row.rubric_snapshot,
+        "items": row.items,
+        "bonus": row.bonus,
+        "deduction": row.deduction,
+        "vetoed": row.vetoed,
+        "subtotal": row.subtotal,
+        "total": row.total,
+        "grade": row.grade,
+    }
+
+
+def _upsert(rows: list[HealthCheck]) -> None:
+    if not rows:
+        return
+    HealthCheck.objects.bulk_create(
+        rows,
+        update_conflicts=True,
+        unique_fields=["member", "period"],
+        update_fields=COMPUTED_FIELDS,
+        batch_size=2000,
+    )
+
+
+def _log_computed(changes, by) -> None:
+    if not changes:
+        return
+    missing = [row for row, _ in changes if row.pk is None]
+    if missing:  # databases that do not return ids from an upsert
+        ids = selectors.check_ids(period=missing[0].period, member_ids=[r.member_id for r in missing])
+        for row in missing:
+            row.pk = ids[row.member_id]
+    events = []
+    for row, old in changes:
+        if old is None:
+            detail = f"总分 {row.total}"
+        else:
+            detail = f"总分 {Decimal(old['total']):.2f} → {row.total}"
+        events.append(HealthCheckEvent(health_check_id=row.pk, kind=Kind.COMPUTED, by=by, detail=detail))
+    HealthCheckEvent.objects.bulk_create(events, batch_size=2000)
+
+
+# ---------------------------------------------------------------------------- review
+
+
+def health_check_adjust(*, check: HealthCheck, adjustment, reason: str, by) -> HealthCheck:
+    """The branch's adjustment of a check, at most the rubric's limit (±5) either way, with a reason."""
+    _require(by, access.MANAGE, check.branch)
+    try:
+        adjustment = Decimal(str(adjustment)).quantize(CENT, rounding=ROUND_HALF_UP)
+    except InvalidOperation:
+        raise HealthError("调整分值应为数字", code="invalid_adjustment", field="adjustment") from None
+    limit = Decimal(str(check.rubric_snapshot.get("adjustment_limit", "5")))
+    if abs(adjustment) > limit:
+        raise HealthError(f"调整分值不能超过±{limit:g}分", code="adjustment_too_large", field="adjustment")
+    if not reason.strip():
+        raise HealthError("调整须填写书面理由", code="reason_required", field="reason")
+    with transaction.atomic():
+        check = HealthCheck.objects.select_for_update().select_related("branch").get(pk=check.pk)
+        if not check.is_editable:
+            raise HealthError(f"该体检结果{check.get_status_display()}，不能调整", code="not_editable")
+        old_total = check.total
+        check.total, check.grade = rules.finalize(
+            check.rubric_snapshot, subtotal=check.subtotal, adjustment=adjustment, vetoed=check.vetoed
+        )
+        check.adjustment, check.adjustment_reason = adjustment, reason.strip()
+        check.save(update_fields=["adjustment", "adjustment_reason", "total", "grade", "updated_at"])
+        HealthCheckEvent.objects.create(
+            health_check=check,
+            kind=Kind.ADJUSTED,
+            by=by,
+            detail=f"调整 {adjustment:+.2f} 分，总分 {old_total} → {check.total}",
+            comment=check.adjustment_reason,
+        )
+    return check
+
+
+def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, kind: str, comment: str = "") -> int:
+    """Move every check of ``branch`` for ``period`` in ``from_statuses`` to ``to``; returns how many."""
+    _require(by, perm, branch)
+    p = period_parse(period)
+    with transaction.atomic():
+        rows = list(
+            HealthCheck.objects.select_for_update().filter(branch=branch, period=p.code).values_list("pk", "status")
+        )
+        if not rows:
+            raise HealthError(f"“{branch.name}”{p.label}尚无体检结果", code="nothing_to_do")
+        ids = [pk for pk, status in rows if status in from_statuses]
+        if not ids:
+            raise _refusal(kind, Counter(status for _, status in rows))
+        HealthCheck.objects.filter(pk__in=ids).update(status=to, updated_at=timezone.now())
+        HealthCheckEvent.objects.bulk_create(
+            [HealthCheckEvent(health_check_id=pk, kind=kind, by=by, comment=comment) for pk in ids], batch_size=2000
+        )
+    return len(ids)
+
+
+def _refusal(kind: str, statuses: dict) -> HealthError:
+    if kind == Kind.SUBMITTED:
+        if statuses.get(Status.SUBMITTED):
+            return HealthError("本期体检结果已提交，请等待审核", code="already_submitted")
+        return HealthError("本期体检结果已审核，不能再次提交", code="not_editable")
+    if kind == Kind.PUBLISHED:
+        if statuses.get(Status.PUBLISHED) and not statuses.get(Status.SUBMITTED):
+            return HealthError("本期体检结果已公示", code="already_published")
+        return HealthError("只能公示已审核的体检结果", code="not_approved")
+    if statuses.get(Status.APPROVED) or statuses.get(Status.PUBLISHED):
+        return HealthError("本期体检结果已审核", code="already_approved")
+    return HealthError("支部尚未提交本期体检结果", code="not_submitted")
+
+
+def health_checks_submit(*, branch: Branch, period: str, by) -> int:
+    """The branch submits its checks (待提交 and 已退回) for review."""
+    return _transition(
+        branch=branch,
+        period=period,
+        by=by,
+        perm=access.MANAGE,
+        from_statuses=HealthCheck.EDITABLE,
+        to=Status.SUBMITTED,
+        kind=Kind.SUBMITTED,
+    )
+
+
+def health_checks_approve(*, branch: Branch, period: str, by, comment: str = "") -> int:
+    """The organization department approves the branch's submitted checks."""
+    return _transition(
+        branch=branch,
+        period=period,
+        by=by,
+        perm=access.REVIEW,
+        from_statuses={Status.SUBMITTED},
+        to=Status.APPROVED,
+        kind=Kind.APPROVED,
+        comment=comment.strip(),
+    )
+
+
+def health_checks_return(*, branch: Branch, period: str, by, comment: str) -> int:
+    """The organization department returns the branch's submitted checks, saying why."""
+    if not comment.strip():
+        raise HealthError("退回须填写意见", code="comment_required", field="comment")
+    return _transition(
+        branch=branch,
+        period=period,
+        by=by,
+        perm=access.REVIEW,
+        from_statuses={Status.SUBMITTED},
+        to=Status.RETURNED,
+        kind=Kind.RETURNED,
+        comment=comment.strip(),
+    )
+
+
+def health_checks_publish(*, branch: Branch, period: str, by) -> int:
+    """Publish the branch's approved checks: each member then sees their own breakdown."""
+    return _transition(
+        branch=branch,
+        period=period,
+        by=by,
+        perm=access.REVIEW,
+        from_statuses={Status.APPROVED},
+        to=Status.PUBLISHED,
+        kind=Kind.PUBLISHED,
+    )
