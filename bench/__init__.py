@@ -1,0 +1,1 @@
+"""Benchmarks at the scale of a county-level city; ``make bench`` runs ``bench/run.py``."""

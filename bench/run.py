@@ -1,0 +1,84 @@
+"""``make bench``: the benchmarks at city scale, against whatever database is configured.
+
+    .venv/bin/python bench/run.py [--scale city|demo] [--requests N] [--sample N] [--seed N]
+
+It never touches the configured database's data: like the test runner, it creates a fresh
+test database next to it (``test_<name>`` on PostgreSQL, in memory on SQLite), migrates it,
+seeds it, measures, and drops it. Exits 1 if a goal fails, 2 if a step breaks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime
+import os
+import platform
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--scale", default="city", help="seeded scale (default: city)")
+    parser.add_argument("--requests", type=int, default=40, help="requests per page (default: 40)")
+    parser.add_argument("--sample", type=int, default=2000, help="rows for the default-resource import (default: 2000)")
+    parser.add_argument("--seed", type=int, default=1)
+    return parser.parse_args(argv)
+
+
+def _describe_database(connection) -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0]
+        return f"PostgreSQL {version}, database {connection.settings_dict['NAME']}"
+    return f"{connection.vendor} {connection.Database.sqlite_version if connection.vendor == 'sqlite' else ''}".strip()
+
+
+def main(argv=None) -> int:
+    args = _parse(argv)
+    sys.path.insert(0, str(ROOT))
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partysite.settings")
+    import django
+
+    django.setup()
+    from django.db import connection
+    from django.test.utils import setup_databases, setup_test_environment, teardown_databases, teardown_test_environment
+
+    from bench.measure import BenchError, run_benchmarks
+    from members.seeding import SCALES
+
+    if args.scale not in SCALES:
+        print(f"unknown scale {args.scale!r}; choose one of {', '.join(SCALES)}", file=sys.stderr)
+        return 2
+    setup_test_environment(debug=False)
+    old_config = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
+    try:
+        print(
+            f"partysite benchmarks, {datetime.date.today():%Y-%m-%d}: {_describe_database(connection)} "
+            f"(a test database; the configured one is not touched), Python {platform.python_version()}, "
+            f"{os.cpu_count()} CPUs"
+        )
+        with tempfile.TemporaryDirectory(prefix="partysite-bench-") as workdir:
+            report = run_benchmarks(
+                scale=SCALES[args.scale],
+                seed=args.seed,
+                requests=args.requests,
+                sample=args.sample,
+                workdir=Path(workdir),
+            )
+    except BenchError as exc:
+        print(f"BENCH ERROR: {exc}", file=sys.stderr)
+        return 2
+    finally:
+        connection.close()
+        teardown_databases(old_config, verbosity=0)
+        teardown_test_environment()
+    return 0 if report.passed else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
