@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "members",
     "activities",
     "health",
+    "reports",
 ]
 
 MIDDLEWARE = [

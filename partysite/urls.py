@@ -15,6 +15,7 @@ urlpatterns = [
     path("activities/", include("activities.urls")),
     path("api/v1/", include("activities.api_urls")),
     path("health/", include("health.urls")),
+    path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]
 
