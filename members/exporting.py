@@ -1,0 +1,101 @@
+"""Exporting the roster to Excel, and the empty template to fill in.
+
+The columns and their rendering are ``MemberResource``'s, so an export has the import's
+headers and a full (unmasked) export imports back without a change. The sheet is written
+row by row (openpyxl write-only), the members read in chunks: a city's roster fits.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import IO
+
+from openpyxl import Workbook
+from openpyxl.styles import Font
+from openpyxl.utils import get_column_letter
+
+from branches import access
+from branches.models import Branch
+
+from .import_columns import COLUMNS, HEADERS
+from .models import Member
+from .resources import MemberResource
+
+# Columns that hold long digit strings: text, so Excel keeps every digit.
+_TEXT_COLUMNS = {"id_number", "phone", "branch", "group"}
+_WIDTHS = {
+    "id_number": 22,
+    "phone": 15,
+    "birth_date": 12,
+    "joined_on": 12,
+    "confirmed_on": 12,
+    "branch": 14,
+    "group": 14,
+}
+EXPORT_CHUNK = 2000
+
+
+def members_for_export(*, user, branch: Branch | None = None):
+    """Active members ``user`` may read (None: all), within ``branch``'s subtree if given."""
+    members = Member.objects.active().select_related("branch", "group")
+    if user is not None:
+        members = members.filter(access.branch_scope_q(user, "branch__path"))
+    if branch is not None:
+        members = members.in_subtree(branch)
+    return members.order_by("branch__path", "name", "pk")
+
+
+def _sheet(workbook: Workbook, title: str):
+    sheet = workbook.create_sheet(title)
+    for index, column in enumerate(COLUMNS, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column.key, 10)
+    return sheet
+
+
+def export_members(target: str | os.PathLike | IO[bytes], *, user, branch: Branch | None = None) -> int:
+    """Write the roster to ``target`` (.xlsx); ID numbers and phones masked without ``view_sensitive``."""
+    resource = MemberResource(user=user)
+    workbook = Workbook(write_only=True)
+    sheet = _sheet(workbook, "党员花名册")
+    sheet.append(list(HEADERS))
+    count = 0
+    for member in members_for_export(user=user, branch=branch).iterator(chunk_size=EXPORT_CHUNK):
+        sheet.append(resource.export_resource(member))
+        count += 1
+    workbook.save(target)
+    return count
+
+
+def write_template(target: str | os.PathLike | IO[bytes]) -> None:
+    """The empty roster: the headers, text columns for long numbers, and a sheet of notes."""
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "党员花名册"
+    sheet.append(list(HEADERS))
+    for index, column in enumerate(COLUMNS, start=1):
+        letter = get_column_letter(index)
+        sheet.column_dimensions[letter].width = _WIDTHS.get(column.key, 10)
+        sheet[f"{letter}1"].font = Font(bold=True)
+        if column.key in _TEXT_COLUMNS:
+            for row in range(2, 502):
+                sheet[f"{letter}{row}"].number_format = "@"
+    sheet.freeze_panes = "A2"
+    notes = workbook.create_sheet("填写说明")
+    for line in _NOTES:
+        notes.append([line])
+    notes.column_dimensions["A"].width = 100
+    workbook.save(target)
+
+
+_NOTES = [
+    "第一个工作表为党员花名册，请勿修改表头；列的顺序可以调整。",
+    "公民身份号码：18位，末位可为X（大小写均可）；性别、出生日期可留空，将按公民身份号码填写。",
+    "日期：可填Excel日期，或2001-07-01、2001/7/1、2001.07.01、2001年7月1日、20010701。",
+    "手机号码：11位，可带空格、短横线或+86。",
+    "党组织编码：党员所在党支部（或党总支）的组织编码；党小组编码可留空。",
+    "性别：男、女。学历：" + "、".join(Member.Education.labels) + "。",
+    "人员类别：" + "、".join(Member.Category.labels) + "。党员状态：正式党员、预备党员。",
+    "正式党员须填写转正日期，预备党员不填。",
+    "已在花名册中的党员（公民身份号码相同）将被更新，不会重复建档；更换党组织按组织关系转接记录。",
+    "任何一行有错误时，整个文件都不会导入；请按错误提示修改后重新上传。",
+]

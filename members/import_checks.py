@@ -1,0 +1,248 @@
+"""Checks of imported rows: the member rules, the importer's scope, and the roster as it is.
+
+One ``RowChecker`` serves every import path (the bulk importer, the django-import-export
+resource of the admin and the benchmark's baseline). The member rules themselves are
+``members.rules.check_member``; this module only adds what belongs to an import: codes
+that name branches, the importer's scope, the file's own duplicates, and how a row
+compares with the member already on the roster.
+"""
+
+from __future__ import annotations
+
+import datetime
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from typing import NamedTuple
+
+from django.db import connection
+
+from branches import access
+from branches.models import Branch
+
+from . import crypto
+from .import_columns import HEADER_OF
+from .models import Member
+from .rules import MemberData, check_member
+
+NEEDS_TRANSFER = "该党员的组织关系在您管理范围以外的党组织，需办理组织关系转接"
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One refusal: the Excel row number, the Chinese column header and the reason."""
+
+    row: int | None
+    column: str | None
+    message: str
+
+    def __str__(self) -> str:
+        place = "，".join(p for p in (f"第{self.row}行" if self.row else "", self.column or "") if p)
+        return f"{place}：{self.message}" if place else self.message
+
+
+class Existing(NamedTuple):
+    """A member already on the roster, as far as an import compares it."""
+
+    digest: str
+    pk: int
+    branch_id: int
+    branch_path: str
+    group_id: int | None
+    household_id: int | None
+    is_active: bool
+    left_on: datetime.date | None
+    name: str
+    sex: str
+    ethnicity: str
+    birth_date: datetime.date
+    education: str
+    phone: str
+    category: str
+    status: str
+    joined_on: datetime.date
+    confirmed_on: datetime.date | None
+
+    @classmethod
+    def of(cls, member: Member) -> Existing:
+        return cls(
+            member.id_number_digest,
+            member.pk,
+            member.branch_id,
+            member.branch.path,
+            *(getattr(member, name) for name in cls._fields[4:]),
+        )
+
+
+EXISTING_VALUES = ("id_number_digest", "pk", "branch_id", "branch__path", *Existing._fields[4:])
+# Fields compared one to one; the branch and the group are compared by id.
+COMPARED = (
+    "name",
+    "sex",
+    "ethnicity",
+    "birth_date",
+    "education",
+    "phone",
+    "category",
+    "status",
+    "joined_on",
+    "confirmed_on",
+)
+
+
+@dataclass(slots=True)
+class CheckedRow:
+    row: int
+    data: MemberData
+    digest: str
+    existing: Existing | None = None
+    changes: tuple[str, ...] = ()  # column keys whose value differs from the roster
+
+    @property
+    def is_transfer(self) -> bool:
+        return self.existing is not None and self.existing.branch_id != self.data.branch.pk
+
+    @property
+    def group_id(self) -> int | None:
+        return self.data.group.pk if self.data.group is not None else None
+
+
+def chunked(items: list, size: int | None = None) -> Iterator[list]:
+    """Slices small enough for one ``IN (...)`` on the current database."""
+    limit = connection.features.max_query_params or 10_000
+    size = min(size or 10_000, limit)
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def load_existing(digests: Iterable[str]) -> dict[str, Existing]:
+    """The roster's members with these ID digests: one query per 10,000 numbers."""
+    found: dict[str, Existing] = {}
+    for chunk in chunked(sorted(set(digests))):
+        rows = Member.objects.filter(id_number_digest__in=chunk).order_by().values_list(*EXISTING_VALUES)
+        found.update((row[0], Existing(*row)) for row in rows)
+    return found
+
+
+class Scope:
+    """Where the importer may write (``manage_branch``) and what they may see; None: everywhere."""
+
+    def __init__(self, user):
+        if user is None:
+            self.manage, self.visible = [""], [""]
+        else:
+            self.manage = access.grants(user)[access.MANAGE]
+            self.visible = access.visible_paths(user)
+
+    def manages(self, path: str) -> bool:
+        return any(path.startswith(p) for p in self.manage)
+
+    def sees(self, path: str) -> bool:
+        return any(path.startswith(p) for p in self.visible)
+
+
+class RowChecker:
+    """Turns read rows into ``MemberData`` and every problem into a ``RowError``."""
+
+    def __init__(self, *, user, today: datetime.date):
+        self.scope = Scope(user)
+        self.today = today
+        self.branches: dict[str, Branch] = {}
+
+    def load_branches(self, codes: Iterable[str]) -> None:
+        """Every branch named in the file: one query (per 10,000 codes)."""
+        wanted = sorted({code for code in codes if code} - set(self.branches))
+        for chunk in chunked(wanted):
+            for branch in Branch.objects.filter(code__in=chunk).order_by():
+                self.branches[branch.code] = branch
+
+    def check(self, number: int, values: dict, unreadable: dict[str, str]) -> tuple[CheckedRow | None, list[RowError]]:
+        """Check one row read by ``import_columns.read_row``; the row is None when it has errors."""
+        errors = [RowError(number, HEADER_OF[key], message) for key, message in unreadable.items()]
+        failed = set(unreadable)
+        branch = self._branch(number, values.get("branch") or "", errors, failed)
+        group = self._group(number, values.get("group") or "", errors, failed)
+        data = MemberData(
+            name=values.get("name") or "",
+            id_number=values.get("id_number") or "",
+            branch=branch,
+            joined_on=values.get("joined_on"),
+            status=values.get("status") or "",
+            category=values.get("category") or "",
+            sex=values.get("sex") or "",
+            birth_date=values.get("birth_date"),
+            ethnicity=values.get("ethnicity") or "汉族",
+            education=values.get("education") or "",
+            phone=values.get("phone") or "",
+            group=group,
+            confirmed_on=values.get("confirmed_on"),
+        )
+        for field, message in check_member(data, today=self.today):
+            if field not in failed:
+                errors.append(RowError(number, HEADER_OF.get(field, field), message))
+        if errors:
+            return None, errors
+        return CheckedRow(number, data, crypto.digest(data.id_number)), []
+
+    def _branch(self, number: int, code: str, errors: list, failed: set) -> Branch | None:
+        header = HEADER_OF["branch"]
+        if not code:
+            errors.append(RowError(number, header, "党组织编码不能为空"))
+        else:
+            branch = self._known(number, "branch", code, errors)
+            if branch is not None and not self.scope.manages(branch.path):
+                errors.append(RowError(number, header, f"您没有管理“{branch.name}”（{code}）的权限，不能向其导入党员"))
+            elif branch is not None:
+                return branch
+        failed.add("branch")
+        return None
+
+    def _group(self, number: int, code: str, errors: list, failed: set) -> Branch | None:
+        if not code:
+            return None
+        group = self._known(number, "group", code, errors)
+        if group is None:
+            failed.add("group")
+        return group
+
+    def _known(self, number: int, key: str, code: str, errors: list) -> Branch | None:
+        """The branch of ``code`` if the importer may see it; otherwise one error that reveals nothing."""
+        branch = self.branches.get(code)
+        if branch is None or not self.scope.sees(branch.path):
+            errors.append(RowError(number, HEADER_OF[key], f"{HEADER_OF[key]}“{code}”不存在或不在您的管理范围内"))
+            return None
+        return branch
+
+    def compare(self, row: CheckedRow, existing: Existing | None) -> list[RowError]:
+        """Match ``row`` with the member already on the roster (None: a new member)."""
+        row.existing = existing
+        if existing is None:
+            return []
+        header = HEADER_OF["id_number"]
+        if not self.scope.manages(existing.branch_path):
+            return [RowError(row.row, header, NEEDS_TRANSFER)]
+        if not existing.is_active:
+            left = f"于{existing.left_on:%Y年%m月%d日}" if existing.left_on else ""
+            return [RowError(row.row, header, f"该党员已{left}离册，不能通过导入修改，请联系组织部门")]
+        data = row.data
+        changes = [key for key in COMPARED if getattr(data, key) != getattr(existing, key)]
+        if data.branch.pk != existing.branch_id:
+            changes.append("branch")
+        if row.group_id != existing.group_id:
+            changes.append("group")
+        row.changes = tuple(changes)
+        return []
+
+
+def duplicate_errors(rows: Iterable[tuple[int, str]]) -> list[RowError]:
+    """The same ID number on several rows: an error on each, naming the others."""
+    seen: dict[str, list[int]] = {}
+    for number, digest in rows:
+        seen.setdefault(digest, []).append(number)
+    errors = []
+    header = HEADER_OF["id_number"]
+    for numbers in seen.values():
+        if len(numbers) > 1:
+            for number in numbers:
+                others = "、".join(f"第{n}行" for n in numbers if n != number)
+                errors.append(RowError(number, header, f"公民身份号码在文件中重复出现（与{others}相同）"))
+    return errors

@@ -1,0 +1,246 @@
+"""``MemberResource``: the roster's one django-import-export resource.
+
+Its fields are the roster's Excel columns (``import_columns.COLUMNS``), read and written by
+the same cell readers as the bulk importer, and its rows are checked by the same
+``RowChecker``. The admin imports and exports through it; the site's import page and the
+management commands use ``members.importing.import_members``, which reads the columns,
+checks and writes from the same definitions in bulk. Exported ID numbers and phones are
+masked unless the user holds ``view_sensitive`` on the member's branch.
+"""
+
+from __future__ import annotations
+
+import os
+
+import tablib
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+from import_export import fields, resources, widgets
+
+from branches import access
+
+from . import crypto
+from .idnumbers import mask_phone
+from .import_checks import CheckedRow, Existing, RowChecker, RowError
+from .import_columns import COLUMNS, HEADER_OF, KEYS, READERS, CellError, is_blank_row, match_headers, read_code
+from .import_files import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
+from .models import Member
+
+
+def _label(enum):
+    labels = dict(enum.choices)
+    return lambda value: labels.get(value, value or "")
+
+
+def _code(branch) -> str:
+    return branch.code if branch is not None else ""
+
+
+_RENDER = {
+    "sex": _label(Member.Sex),
+    "education": _label(Member.Education),
+    "category": _label(Member.Category),
+    "status": _label(Member.Status),
+    "branch": _code,
+    "group": _code,
+}
+
+
+class CellWidget(widgets.Widget):
+    """Reads a cell as the bulk importer does; renders labels, codes and real dates."""
+
+    def __init__(self, key: str):
+        super().__init__(coerce_to_string=False)
+        self.key = key
+
+    def clean(self, value, row=None, **kwargs):
+        return READERS[self.key](value)
+
+    def render(self, value, obj=None, **kwargs):
+        render = _RENDER.get(self.key)
+        if render is not None:
+            return render(value)
+        return "" if value is None else value
+
+
+def _field(key: str) -> fields.Field:
+    attribute = None if key == "id_number" else key
+    return fields.Field(attribute=attribute, column_name=HEADER_OF[key], widget=CellWidget(key))
+
+
+class MemberResource(resources.ModelResource):
+    name = _field("name")
+    sex = _field("sex")
+    ethnicity = _field("ethnicity")
+    birth_date = _field("birth_date")
+    id_number = _field("id_number")
+    education = _field("education")
+    phone = _field("phone")
+    branch = _field("branch")
+    group = _field("group")
+    category = _field("category")
+    status = _field("status")
+    joined_on = _field("joined_on")
+    confirmed_on = _field("confirmed_on")
+
+    class Meta:
+        model = Member
+        fields = KEYS
+        import_order = KEYS
+        export_order = KEYS
+        skip_unchanged = True
+        report_skipped = True
+        use_transactions = True
+
+    def __init__(self, user=None, **kwargs):
+        """``user`` None: the server's administrator (every branch, full numbers)."""
+        super().__init__(**kwargs)
+        self.user = user
+        self.checker = RowChecker(user=user, today=timezone.localdate())
+        self.row_numbers: list[int] = []
+        self.file_errors: list[RowError] = []
+        self.row_errors: list[RowError] = []
+        self.checked: list[CheckedRow] = []
+        self._seen: dict[str, int] = {}
+
+    # Export ----------------------------------------------------------------------------------
+
+    def shows_sensitive(self, member: Member) -> bool:
+        return self.user is None or access.can_view_sensitive(self.user, member.branch)
+
+    def dehydrate_id_number(self, member: Member) -> str:
+        return member.id_number if self.shows_sensitive(member) else member.id_number_masked
+
+    def dehydrate_phone(self, member: Member) -> str:
+        return member.phone if self.shows_sensitive(member) else mask_phone(member.phone)
+
+    def filter_export(self, queryset, **kwargs):
+        return queryset.select_related("branch", "group")
+
+    # Import ----------------------------------------------------------------------------------
+
+    def import_data(self, dataset, dry_run=False, raise_errors=False, use_transactions=None, **kwargs):
+        """All or nothing: one refused row rolls the whole import back."""
+        kwargs["rollback_on_validation_errors"] = True
+        return super().import_data(dataset, dry_run, raise_errors, use_transactions, **kwargs)
+
+    def before_import(self, dataset, **kwargs):
+        """Find the header row, name the columns as the roster does, drop blank rows, load the branches."""
+        header_row = _promote_header_row(dataset)
+        match = match_headers(dataset.headers)
+        self.file_errors = [RowError(header_row, header, f"缺少“{header}”列") for header in match.missing]
+        if match.repeated:
+            self.file_errors.append(RowError(header_row, None, f"列重复：{'、'.join(match.repeated)}"))
+        if self.file_errors:
+            del dataset[0 : len(dataset)]
+            raise ImportFileError("；".join(str(e) for e in self.file_errors), code="columns")
+        headers = list(dataset.headers)
+        for key, index in match.positions.items():
+            headers[index] = HEADER_OF[key]
+        dataset.headers = headers
+        self.row_numbers = [header_row + 1 + i for i in range(len(dataset))]
+        for i in reversed(range(len(dataset))):
+            if is_blank_row(dataset[i]):
+                del dataset[i]
+                del self.row_numbers[i]
+        codes = [read_code(v) for key in ("branch", "group") for v in dataset[HEADER_OF[key]]]
+        self.checker.load_branches(codes)
+
+    def get_instance(self, instance_loader, row):
+        """The member with this row's ID number: one query per row (the library's way)."""
+        number = READERS["id_number"](row.get(HEADER_OF["id_number"]))
+        return Member.objects.select_related("branch").filter(id_number_digest=crypto.digest(number)).first()
+
+    def import_instance(self, instance, row, **kwargs):
+        number = self.row_numbers[kwargs["row_number"] - 1]
+        checked, errors = self._check(number, row, instance)
+        if errors:
+            self.row_errors.extend(errors)
+            by_column: dict[str, list[str]] = {}
+            for error in errors:
+                by_column.setdefault(error.column or "", []).append(f"第{error.row}行：{error.message}")
+            raise ValidationError(by_column)
+        from .importing import member_values
+
+        if instance.pk is None:
+            instance.set_id_number(checked.data.id_number)
+        for name, value in member_values(checked).items():
+            setattr(instance, name, value)
+        instance._import_row = checked
+        self.checked.append(checked)
+
+    def _check(self, number: int, row, instance: Member) -> tuple[CheckedRow | None, list[RowError]]:
+        values, unreadable = {}, {}
+        for column in COLUMNS:
+            try:
+                values[column.key] = self.fields[column.key].clean(row)
+            except CellError as exc:
+                values[column.key], unreadable[column.key] = None, str(exc)
+        checked, errors = self.checker.check(number, values, unreadable)
+        if checked is None:
+            return None, errors
+        first = self._seen.setdefault(checked.digest, number)
+        if first != number:
+            return None, [
+                RowError(number, HEADER_OF["id_number"], f"公民身份号码在文件中重复出现（与第{first}行相同）")
+            ]
+        existing = Existing.of(instance) if instance.pk is not None else None
+        return checked, self.checker.compare(checked, existing)
+
+    def skip_row(self, instance, original, row, import_validation_errors=None):
+        checked = getattr(instance, "_import_row", None)
+        return checked is not None and checked.existing is not None and not checked.changes
+
+    def after_save_instance(self, instance, row, **kwargs):
+        from .importing import row_events
+        from .services import member_transfer
+
+        checked: CheckedRow = instance._import_row
+        by_id = getattr(self.user, "pk", None)
+        today = self.checker.today
+        for event in row_events(checked, member_id=instance.pk, by_id=by_id, today=today, note="Excel导入"):
+            event.save()
+        if checked.is_transfer:
+            member_transfer(
+                member=instance, to_branch=checked.data.branch, group=checked.data.group, on=today, by=self.user
+            )
+
+
+def _promote_header_row(dataset: tablib.Dataset) -> int:
+    """Make the header row (maybe below a title line) the dataset's headers; its Excel row number."""
+    candidates = [dataset.headers or []] + [dataset[i] for i in range(min(HEADER_SEARCH_ROWS - 1, len(dataset)))]
+    index = next((i for i, cells in enumerate(candidates) if match_headers(cells).score >= HEADER_MIN_MATCHES), 0)
+    if index:
+        dataset.headers = ["" if cell is None else str(cell) for cell in candidates[index]]
+        del dataset[0:index]
+    return index + 1
+
+
+def dataset_from_file(path: str | os.PathLike) -> tablib.Dataset:
+    """Read an .xlsx into a tablib Dataset the way the admin does (after the same file checks)."""
+    check_file(path)
+    with open(path, "rb") as handle:
+        try:
+            return tablib.Dataset().load(handle, format="xlsx")
+        except Exception:
+            raise ImportFileError("无法读取文件，请确认是Excel（.xlsx）文件", code="unreadable") from None
+
+
+def result_from_import(resource: MemberResource, outcome):
+    """Our ``ImportResult`` from django-import-export's ``Result`` (the baseline's report)."""
+    from .importing import ImportResult, _fill_preview
+
+    result = ImportResult()
+    if resource.file_errors:
+        result.errors = list(resource.file_errors)
+        return result
+    for error in outcome.base_errors:
+        result.errors.append(RowError(None, None, str(error.error)))
+    result.errors.extend(resource.row_errors)
+    for error_row in outcome.row_errors():
+        for error in error_row[1]:
+            result.errors.append(RowError(None, None, str(error.error)))
+    result.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
+    _fill_preview(resource.checked, result)
+    result.written = result.ok
+    return result
