@@ -24,7 +24,7 @@ def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--scale", default="city", help="seeded scale (default: city)")
     parser.add_argument("--requests", type=int, default=40, help="requests per page (default: 40)")
-    parser.add_argument("--sample", type=int, default=2000, help="rows for the default-resource import (default: 2000)")
+    parser.add_argument("--sample", type=int, default=1000, help="rows for the default-resource import (default: 1000)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
 
