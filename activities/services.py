@@ -167,17 +167,23 @@ def activity_record_minutes(*, activity: Activity, minutes: str, by) -> Activity
 
 def activity_cancel(*, activity: Activity, by, reason: str = "") -> Activity:
     """Cancel a planned activity; its attendance and leave requests stay for the record."""
+    fields = ["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_by", "updated_at"]
     with transaction.atomic():
-        activity = Activity.objects.select_for_update().get(pk=activity.pk)
-        if activity.status != Activity.Status.PLANNED:
-            raise ActivityError(f"活动{activity.get_status_display()}，不能取消", code="not_planned")
-        activity.status = Activity.Status.CANCELLED
-        activity.cancelled_at, activity.cancelled_by, activity.cancel_reason = timezone.now(), by, reason.strip()[:200]
-        activity.updated_by = by
-        activity.save(
-            update_fields=["status", "cancelled_at", "cancelled_by", "cancel_reason", "updated_by", "updated_at"]
-        )
+        locked = Activity.objects.select_for_update().get(pk=activity.pk)
+        if locked.status != Activity.Status.PLANNED:
+            raise ActivityError(f"活动{locked.get_status_display()}，不能取消", code="not_planned")
+        locked.status = Activity.Status.CANCELLED
+        locked.cancelled_at, locked.cancelled_by, locked.cancel_reason = timezone.now(), by, reason.strip()[:200]
+        locked.updated_by = by
+        locked.save(update_fields=fields)
+    _copy(locked, activity, fields)
     return activity
+
+
+def _copy(source: Activity, target: Activity, fields: list[str]) -> None:
+    """Keep the caller's instance in step with the row a service locked and changed."""
+    for name in fields:
+        setattr(target, name, getattr(source, name))
 
 
 def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = None) -> Activity:
@@ -188,21 +194,23 @@ def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = Non
     as do sign-ups of an open activity who did not come.
     """
     now = now or timezone.now()
+    fields = ["status", "held_at", "held_by", "updated_by", "updated_at"]
     with transaction.atomic():
-        activity = Activity.objects.select_for_update(of=("self",)).select_related("branch").get(pk=activity.pk)
-        if activity.status != Activity.Status.PLANNED:
-            raise ActivityError(f"活动{activity.get_status_display()}，不能再标记召开", code="not_planned")
-        if now < activity.starts_at:
+        locked = Activity.objects.select_for_update(of=("self",)).select_related("branch").get(pk=activity.pk)
+        if locked.status != Activity.Status.PLANNED:
+            raise ActivityError(f"活动{locked.get_status_display()}，不能再标记召开", code="not_planned")
+        if now < locked.starts_at:
             raise ActivityError("活动尚未开始，不能标记为已召开", code="not_started")
-        if activity.has_expected_list:
-            _freeze_expected(activity, by=by, now=now)
-        rows = Attendance.objects.filter(activity=activity)
+        if locked.has_expected_list:
+            _freeze_expected(locked, by=by, now=now)
+        rows = Attendance.objects.filter(activity=locked)
         rows.filter(status=Attendance.Status.EXPECTED).update(
             status=Attendance.Status.ABSENT, recorded_by=by, updated_at=now
         )
         rows.update(full_member=Exists(Member.objects.filter(pk=OuterRef("member_id"), status=Member.Status.FULL)))
-        activity.status, activity.held_at, activity.held_by, activity.updated_by = Activity.Status.HELD, now, by, by
-        activity.save(update_fields=["status", "held_at", "held_by", "updated_by", "updated_at"])
+        locked.status, locked.held_at, locked.held_by, locked.updated_by = Activity.Status.HELD, now, by, by
+        locked.save(update_fields=fields)
+    _copy(locked, activity, fields)
     return activity
 
 
@@ -548,7 +556,9 @@ def leave_request_decide(*, leave_request: LeaveRequest, approve: bool, by, comm
         request.status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REFUSED
         request.decided_by, request.decided_at, request.decision_comment = by, now, comment.strip()[:200]
         request.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
-    return request
+    for name in ("status", "decided_by", "decided_at", "decision_comment"):
+        setattr(leave_request, name, getattr(request, name))
+    return leave_request
 
 
 def _mark_leave(request: LeaveRequest, *, by, now: datetime.datetime) -> None:
