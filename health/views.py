@@ -1,0 +1,257 @@
+"""Health-check pages: the branch's scores (adjust, submit), the department's review (approve,
+return, publish), and a member's own published breakdown.
+
+Branches are fetched through ``branches.access`` (404 outside the user's subtree, 403 inside
+without the permission); every change goes through ``health.services``.
+"""
+
+from __future__ import annotations
+
+from functools import wraps
+
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from branches import access
+from branches.models import Branch
+from members.models import Member
+
+from . import selectors, services
+from .forms import AdjustForm, CommentForm
+from .models import HealthCheck
+from .rubric import Period, parse_period
+from .services import HealthError
+
+WARNING_LIMIT = 50
+
+
+def _period(request) -> Period:
+    """The period of the query or form (``?period=2026`` or ``2026Q3``); this year by default."""
+    try:
+        return parse_period(request.POST.get("period") or request.GET.get("period") or "")
+    except ValueError:
+        return parse_period(str(timezone.localdate().year))
+
+
+def branch_view(*perms: str):
+    """A view of one branch (``code`` in the URL) for users holding any of ``perms`` there."""
+
+    def decorator(view):
+        @wraps(view)
+        def wrapper(request, code, *args, **kwargs):
+            if not request.user.is_authenticated:
+                return redirect_to_login(request.get_full_path())
+            branch = access.get_branch_or_404(request.user, code=code)
+            if not any(access.has_perm(request.user, perm, branch) for perm in perms):
+                raise PermissionDenied(_("您没有此操作的权限"))
+            return view(request, branch, *args, **kwargs)
+
+        return wrapper
+
+    return decorator
+
+
+def _back(request, branch: Branch, period: Period) -> str:
+    target = request.POST.get("next", "")
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return f"{reverse('health:branch', args=[branch.code])}?period={period.code}"
+
+
+def _warnings(branch: Branch) -> dict:
+    inactive = list(selectors.inactive_members(branch=branch)[: WARNING_LIMIT + 1])
+    return {
+        "inactive": inactive[:WARNING_LIMIT],
+        "inactive_more": len(inactive) > WARNING_LIMIT,
+        "probation": selectors.probation_ending(branch=branch)[:WARNING_LIMIT],
+    }
+
+
+# --------------------------------------------------------------------------- the branch's scores
+
+
+@branch_view(access.MANAGE, access.REVIEW)
+def branch(request, branch: Branch):
+    """The secretary's page: every member's breakdown, adjustments, submission; the review steps."""
+    period = _period(request)
+    checks = list(selectors.checks_of_branch(branch=branch, period=period.code))
+    counts: dict[str, int] = {}
+    for check in checks:
+        counts[check.status] = counts.get(check.status, 0) + 1
+    context = {
+        "branch": branch,
+        "period": period,
+        "checks": checks,
+        "summary": selectors.BranchReview(branch, counts),
+        "can_manage": access.has_perm(request.user, access.MANAGE, branch),
+        "can_review": access.has_perm(request.user, access.REVIEW, branch),
+        "events": list(selectors.events_of_branch(branch=branch, period=period.code)),
+        "adjust_form": AdjustForm(),
+        "comment_form": CommentForm(),
+        **_warnings(branch),
+    }
+    return render(request, "health/branch.html", context)
+
+
+def _act(request, branch: Branch, period: Period, call, done: str):
+    try:
+        count = call()
+    except HealthError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done.format(count=count))
+    return redirect(_back(request, branch, period))
+
+
+@require_POST
+@branch_view(access.MANAGE, access.REVIEW)
+def compute(request, branch: Branch):
+    """Recompute the branch's subtree in the background (inline without a broker)."""
+    from .tasks import compute_health_checks
+
+    period = _period(request)
+    user_id, branch_id = request.user.pk, branch.pk
+    transaction.on_commit(lambda: compute_health_checks.delay(period.code, branch_id, user_id))
+    messages.success(request, _("已开始计算，已提交、已审核和已公示的结果不会被覆盖"))
+    return redirect(_back(request, branch, period))
+
+
+@require_POST
+@branch_view(access.MANAGE)
+def submit(request, branch: Branch):
+    period = _period(request)
+    return _act(
+        request,
+        branch,
+        period,
+        lambda: services.health_checks_submit(branch=branch, period=period.code, by=request.user),
+        _("已提交 {count} 人的体检结果"),
+    )
+
+
+@require_POST
+@branch_view(access.REVIEW)
+def approve(request, branch: Branch):
+    period = _period(request)
+    form = CommentForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    return _act(
+        request,
+        branch,
+        period,
+        lambda: services.health_checks_approve(branch=branch, period=period.code, by=request.user, comment=comment),
+        _("已审核通过 {count} 人的体检结果"),
+    )
+
+
+@require_POST
+@branch_view(access.REVIEW)
+def return_(request, branch: Branch):
+    period = _period(request)
+    form = CommentForm(request.POST)
+    comment = form.cleaned_data["comment"] if form.is_valid() else ""
+    return _act(
+        request,
+        branch,
+        period,
+        lambda: services.health_checks_return(branch=branch, period=period.code, by=request.user, comment=comment),
+        _("已退回 {count} 人的体检结果"),
+    )
+
+
+@require_POST
+@branch_view(access.REVIEW)
+def publish(request, branch: Branch):
+    period = _period(request)
+    return _act(
+        request,
+        branch,
+        period,
+        lambda: services.health_checks_publish(branch=branch, period=period.code, by=request.user),
+        _("已公示 {count} 人的体检结果"),
+    )
+
+
+@require_POST
+def adjust(request, pk: int):
+    """The secretary's adjustment of one member's check (±5 with a written reason)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    visible = HealthCheck.objects.filter(access.branch_scope_q(request.user, "branch__path")).select_related("branch")
+    check = get_object_or_404(visible, pk=pk)
+    access.require(request.user, access.MANAGE, check.branch)
+    period = parse_period(check.period)
+    form = AdjustForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("请填写调整分值（数字）和理由"))
+        return redirect(_back(request, check.branch, period))
+    try:
+        services.health_check_adjust(
+            check=check, adjustment=form.cleaned_data["adjustment"], reason=form.cleaned_data["reason"], by=request.user
+        )
+    except HealthError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, _("已调整，理由已记录"))
+    return redirect(_back(request, check.branch, period))
+
+
+# --------------------------------------------------------------------------- the department's review
+
+
+@branch_view(access.MANAGE, access.REVIEW)
+def review(request, branch: Branch):
+    """Every branch of the subtree with checks for the period, how far each has gone, and the warnings.
+
+    Secretaries of a higher node see it too (to reach their branches); only reviewers get the
+    approve, return and publish buttons.
+    """
+    period = _period(request)
+    context = {
+        "root": branch,
+        "period": period,
+        "rows": selectors.branches_for_review(root=branch, period=period.code),
+        "can_review": access.has_perm(request.user, access.REVIEW, branch),
+        "comment_form": CommentForm(),
+        "next": request.get_full_path(),
+        **_warnings(branch),
+    }
+    return render(request, "health/review.html", context)
+
+
+# --------------------------------------------------------------------------- the member's own
+
+
+def me(request):
+    """A member's own published checks, item by item (phone-sized page)."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    member = Member.objects.filter(user=request.user).first()
+    if member is None:
+        raise Http404(_("您的账号没有关联党员档案"))
+    checks = list(selectors.published_checks_of(member))
+    return render(request, "health/me.html", {"member": member, "checks": checks})
+
+
+def index(request):
+    """Where the user's health-check pages are: own results, branches to score, subtrees to review."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    period = _period(request)
+    tops = list(access.top_branches(request.user))
+    links = [
+        b
+        for b in tops
+        if access.has_perm(request.user, access.REVIEW, b) or access.has_perm(request.user, access.MANAGE, b)
+    ]
+    is_member = Member.objects.filter(user=request.user).exists()
+    return render(request, "health/index.html", {"links": links, "is_member": is_member, "period": period})
