@@ -9,6 +9,7 @@ and field-encryption key.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab as _crontab
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -164,7 +165,19 @@ CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_TIMEZONE = TIME_ZONE
-CELERY_BEAT_SCHEDULE: dict = {}
+CELERY_BEAT_SCHEDULE: dict = {
+    # Times in Asia/Shanghai. Health checks run before the reports that show their grades.
+    "daily-reminders": {"task": "reports.daily_reminders", "schedule": _crontab(hour=7, minute=30)},
+    "quarterly-health-checks": {
+        "task": "reports.quarterly_health_checks",
+        "schedule": _crontab(month_of_year="1,4,7,10", day_of_month=1, hour=1, minute=0),
+    },
+    "yearly-health-checks": {
+        "task": "reports.yearly_health_checks",
+        "schedule": _crontab(month_of_year=1, day_of_month=1, hour=1, minute=30),
+    },
+    "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
+}
 
 LOGGING = {
     "version": 1,

@@ -1,4 +1,13 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "reports"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.dashboard_home, name="home"),
+    path("branch/<str:code>/", views.dashboard, name="dashboard"),
+    path("branch/<str:code>/jobs/", views.job_start, name="job_start"),
+    path("jobs/<int:pk>/", views.job_detail, name="job"),
+    path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+    path("reminders/", views.reminders, name="reminders"),
+]

@@ -1,0 +1,144 @@
+"""Excel exports (openpyxl, write-only, streamed row by row): a subtree's reports, its health checks.
+
+Both take a ``progress(done, total)`` callback, called every ``CHUNK`` rows. The health-check
+export shows full ID numbers only where the exporting user holds ``view_sensitive``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from django.utils import timezone
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from activities.compliance import REQUIRED_KINDS
+from activities.models import Activity
+from branches.models import Branch
+from health.models import HealthCheck
+from members.models import Member
+
+from .models import Report
+
+CHUNK = 500
+Progress = Callable[[int, int], None]
+
+REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
+    ("组织编码", lambda r: r.branch.code),
+    ("组织名称", lambda r: r.branch.name),
+    ("组织类型", lambda r: r.branch.get_kind_display()),
+    ("层级", lambda r: r.branch.depth),
+    ("期间", lambda r: r.period),
+    ("在册党员", lambda r: r.members),
+    ("正式党员", lambda r: r.members_full),
+    ("预备党员", lambda r: r.members_probationary),
+    *[
+        (f"{label}人数", lambda r, c=value: r.data["members"]["by_category"].get(c, 0))
+        for value, label in Member.Category.choices
+    ],
+    ("本期入党", lambda r: r.data["members"]["joined"]),
+    ("本期离册", lambda r: r.data["members"]["left"]),
+    ("须开会组织", lambda r: r.units),
+    ("无缺项组织", lambda r: r.units_compliant),
+    ("应开会议", lambda r: r.meetings_required),
+    ("已开会议", lambda r: r.meetings_held),
+    ("缺项", lambda r: r.meetings_missing),
+    *[
+        (
+            f"{Activity.Kind(kind).label}（已开/应开）",
+            lambda r, k=kind: f"{r.data['meetings'][k]['held']}/{r.data['meetings'][k]['required']}",
+        )
+        for kind in REQUIRED_KINDS
+    ],
+    ("应到人次", lambda r: r.attendance_expected),
+    ("实到人次", lambda r: r.attendance_present),
+    ("请假人次", lambda r: r.attendance_leave),
+    ("出勤率（%）", lambda r: r.attendance_rate),
+    ("志愿服务时长", lambda r: float(r.data["volunteer_hours"])),
+    ("党费应缴（元）", lambda r: r.dues_due),
+    ("党费实缴（元）", lambda r: r.dues_paid),
+    ("收缴率（%）", lambda r: r.dues_rate),
+    ("体检人数", lambda r: r.health_checks),
+    *[(label, lambda r, g=value: r.data["health"]["grades"].get(g, 0)) for value, label in HealthCheck.Grade.choices],
+    ("计算时间", lambda r: timezone.localtime(r.computed_at).replace(tzinfo=None)),
+]
+
+
+def _header(sheet, labels: list[str]) -> list[WriteOnlyCell]:
+    cells = []
+    for label in labels:
+        cell = WriteOnlyCell(sheet, value=label)
+        cell.font = Font(bold=True)
+        cells.append(cell)
+    return cells
+
+
+def _write(rows, columns, sheet, total: int, progress: Progress | None) -> int:
+    done = 0
+    for row in rows:
+        sheet.append([get(row) for _, get in columns])
+        done += 1
+        if progress and done % CHUNK == 0:
+            progress(done, total)
+    if progress:
+        progress(done, total)
+    return done
+
+
+def reports_workbook(*, branch: Branch, period: str, path: Path, progress: Progress | None = None) -> int:
+    """Write the reports of ``period`` for every organization of ``branch``'s subtree; returns rows."""
+    reports = (
+        Report.objects.filter(branch__path__startswith=branch.path, period=period)
+        .select_related("branch")
+        .order_by("branch__path")
+    )
+    total = reports.count()
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title="报表")
+    sheet.append(_header(sheet, [label for label, _ in REPORT_COLUMNS]))
+    written = _write(reports.iterator(chunk_size=2000), REPORT_COLUMNS, sheet, total, progress)
+    book.save(path)
+    return written
+
+
+def _items_text(check: HealthCheck) -> str:
+    return "；".join(f"{i['label']} {i['score']}（{i['found']}）" for i in check.items)
+
+
+def health_columns(user) -> list[tuple[str, Callable[[HealthCheck], object]]]:
+    return [
+        ("党组织编码", lambda c: c.branch.code),
+        ("党组织", lambda c: c.branch.name),
+        ("姓名", lambda c: c.member.name),
+        ("公民身份号码", lambda c: c.member.id_number_for(user)),
+        ("考核期", lambda c: c.period),
+        ("各项得分", _items_text),
+        ("加分", lambda c: c.bonus),
+        ("扣分", lambda c: c.deduction),
+        ("一票否决", lambda c: "是" if c.vetoed else ""),
+        ("调整前得分", lambda c: c.subtotal),
+        ("支部调整", lambda c: c.adjustment),
+        ("调整理由", lambda c: c.adjustment_reason),
+        ("总分", lambda c: c.total),
+        ("等次", lambda c: c.get_grade_display()),
+        ("状态", lambda c: c.get_status_display()),
+    ]
+
+
+def health_workbook(*, branch: Branch, period: str, user, path: Path, progress: Progress | None = None) -> int:
+    """Write every health check of ``period`` in ``branch``'s subtree; ID numbers masked unless sensitive."""
+    checks = (
+        HealthCheck.objects.filter(branch__path__startswith=branch.path, period=period)
+        .select_related("branch", "member", "member__branch")
+        .order_by("branch__path", "member__name", "pk")
+    )
+    total = checks.count()
+    columns = health_columns(user)
+    book = Workbook(write_only=True)
+    sheet = book.create_sheet(title="政治体检")
+    sheet.append(_header(sheet, [label for label, _ in columns]))
+    written = _write(checks.iterator(chunk_size=2000), columns, sheet, total, progress)
+    book.save(path)
+    return written

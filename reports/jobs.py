@@ -1,0 +1,189 @@
+"""Background jobs: long work (a whole city's recomputation, a large export) with its progress.
+
+``job_start`` records the job and queues ``reports.run_job`` after the commit. If the broker
+cannot be reached the job row is deleted again and a ``JobError`` (code ``queue_unavailable``)
+says so: nothing is left half-started. ``job_run`` claims the job with a conditional update
+(queued → running), so a task delivered twice runs it once; it records progress as it goes
+(each update commits at once, so the progress page sees it) and ends done or failed.
+"""
+
+from __future__ import annotations
+
+import logging
+import tempfile
+from functools import partial
+from pathlib import Path
+
+import kombu.exceptions
+import redis.exceptions
+from django.core.files import File
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from branches import access
+from branches.errors import DomainError
+from branches.models import Branch
+from health.services import HealthError, health_checks_compute
+from health.services import period_parse as health_period_parse
+from members.models import Member
+
+from . import exports, services
+from .models import Job
+
+logger = logging.getLogger(__name__)
+Kind, Status = Job.Kind, Job.Status
+QUEUE_ERRORS = (kombu.exceptions.OperationalError, redis.exceptions.ConnectionError, ConnectionError, TimeoutError)
+QUEUE_UNAVAILABLE = "后台任务队列暂时无法连接，任务未能开始，请稍后再试或联系系统管理员。"
+
+
+class JobError(DomainError):
+    pass
+
+
+def may_read_reports(user, branch: Branch) -> bool:
+    """The dashboard and the exports: ``review_health`` or ``view_branch`` on the subtree."""
+    return access.has_perm(user, access.REVIEW, branch) or access.has_perm(user, access.VIEW, branch)
+
+
+def may_start(user, kind: str, branch: Branch) -> bool:
+    if kind in (Kind.REPORTS, Kind.HEALTH):
+        return access.has_perm(user, access.REVIEW, branch)
+    return may_read_reports(user, branch)
+
+
+def _check_period(kind: str, period: str) -> str:
+    if kind in (Kind.HEALTH, Kind.EXPORT_HEALTH):
+        try:
+            return health_period_parse(period).code
+        except HealthError as exc:
+            raise JobError(exc.message, code="invalid_period", field="period") from None
+    try:
+        return services.period_parse(period).label
+    except services.ReportError as exc:
+        raise JobError(exc.message, code="invalid_period", field="period") from None
+
+
+def job_start(*, kind: str, branch: Branch, period: str, by) -> Job:
+    """Record a job and queue it after the commit; ``JobError`` if refused or the queue is down."""
+    if kind not in Kind.values:
+        raise JobError("未知的任务类型", code="invalid_kind", field="kind")
+    if not may_start(by, kind, branch):
+        raise JobError("您没有此操作的权限", code="forbidden")
+    period = _check_period(kind, period)
+    with transaction.atomic():
+        job = Job.objects.create(kind=kind, branch=branch, params={"period": period}, created_by=by)
+        transaction.on_commit(partial(_enqueue, job.pk), robust=False)
+    return job
+
+
+def _enqueue(job_id: int) -> None:
+    from .tasks import run_job
+
+    try:
+        run_job.apply_async((job_id,), retry=False)
+    except QUEUE_ERRORS as exc:
+        logger.warning("job %s could not be queued: %s", job_id, exc)
+        Job.objects.filter(pk=job_id, status=Status.QUEUED).delete()
+        raise JobError(QUEUE_UNAVAILABLE, code="queue_unavailable") from exc
+
+
+def jobs_of(user, branch: Branch | None = None, limit: int = 5):
+    jobs = Job.objects.filter(created_by=user)
+    if branch is not None:
+        jobs = jobs.filter(branch=branch)
+    return jobs.select_related("branch").order_by("-created_at", "-pk")[:limit]
+
+
+# ---------------------------------------------------------------------------- running
+
+
+def _progress(job: Job, step: str, done: int, total: int) -> None:
+    Job.objects.filter(pk=job.pk).update(step=step[:100], progress_done=done, progress_total=total)
+
+
+def job_run(*, job_id: int) -> str:
+    """Run a queued job once; returns its final status (or the status it already had)."""
+    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+        status=Status.RUNNING, started_at=timezone.now()
+    )
+    if not claimed:
+        return Job.objects.filter(pk=job_id).values_list("status", flat=True).first() or ""
+    job = Job.objects.select_related("branch", "created_by").get(pk=job_id)
+    try:
+        result = RUNNERS[job.kind](job)
+    except Exception as exc:  # the job ends failed with a message; the worker goes on
+        logger.exception("job %s failed", job_id)
+        message = exc.message if isinstance(exc, DomainError) else f"内部错误：{type(exc).__name__}"
+        Job.objects.filter(pk=job_id).update(status=Status.FAILED, error=message, finished_at=timezone.now())
+        return Status.FAILED
+    Job.objects.filter(pk=job_id).update(status=Status.DONE, result=result, finished_at=timezone.now())
+    return Status.DONE
+
+
+def _run_reports(job: Job) -> dict:
+    result = services.reports_compute(period=job.params["period"], branch=job.branch, progress=partial(_progress, job))
+    return {"created": result.created, "updated": result.updated}
+
+
+def _health_chunks(branch: Branch) -> list[Branch]:
+    """The children's subtrees one by one, or the whole subtree when it has members of its own."""
+    if Member.objects.filter(branch=branch).exists():
+        return [branch]
+    return list(Branch.objects.filter(path__startswith=branch.path, depth=branch.depth + 1).order_by("path"))
+
+
+def _run_health(job: Job) -> dict:
+    chunks = _health_chunks(job.branch)
+    totals = {"created": 0, "updated": 0, "unchanged": 0, "locked": 0}
+    _progress(job, "准备", 0, len(chunks))
+    for done, chunk in enumerate(chunks, start=1):
+        result = health_checks_compute(period=job.params["period"], branch=chunk, by=job.created_by)
+        for key in totals:
+            totals[key] += getattr(result, key)
+        _progress(job, chunk.name, done, len(chunks))
+    return totals
+
+
+def _run_export(job: Job, write, filename: str, **kwargs) -> dict:
+    period = job.params["period"]
+    with tempfile.TemporaryDirectory(prefix="partysite-job-") as workdir:
+        path = Path(workdir) / filename
+        rows = write(branch=job.branch, period=period, path=path, progress=partial(_progress_rows, job), **kwargs)
+        with path.open("rb") as handle:
+            job.result_file.save(filename, File(handle), save=False)
+    Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+    return {"rows": rows}
+
+
+def _progress_rows(job: Job, done: int, total: int) -> None:
+    _progress(job, "写入表格", done, total)
+
+
+def _run_export_reports(job: Job) -> dict:
+    name = f"reports-{job.branch.code}-{job.params['period']}.xlsx"
+    return _run_export(job, exports.reports_workbook, name)
+
+
+def _run_export_health(job: Job) -> dict:
+    name = f"health-{job.branch.code}-{job.params['period']}.xlsx"
+    return _run_export(job, exports.health_workbook, name, user=job.created_by)
+
+
+RUNNERS = {
+    Kind.REPORTS: _run_reports,
+    Kind.HEALTH: _run_health,
+    Kind.EXPORT_REPORTS: _run_export_reports,
+    Kind.EXPORT_HEALTH: _run_export_health,
+}
+
+
+def download_name(job: Job) -> str:
+    """The file name offered to the browser (Chinese)."""
+    what = {Kind.EXPORT_REPORTS: "报表", Kind.EXPORT_HEALTH: "政治体检"}.get(job.kind, "结果")
+    return f"{job.branch.name}{what}_{job.params.get('period', '')}.xlsx"
+
+
+def visible_jobs(user):
+    """Jobs ``user`` started, in subtrees they may still read."""
+    return Job.objects.filter(Q(created_by=user) & access.branch_scope_q(user, "branch__path"))

@@ -1,0 +1,190 @@
+"""Pages of the reports: the organization department's dashboard, background jobs, one's reminders.
+
+The dashboard and the exports need ``review_health`` or ``view_branch`` on the subtree;
+recomputing needs ``review_health``. Outside the user's subtree a page answers 404, inside
+without the permission 403. Each page runs a constant number of queries.
+"""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from activities.compliance import REQUIRED_KINDS, Period
+from activities.models import Activity
+from branches import access
+from branches.models import Branch, minimal_paths, paths_q
+from health.models import HealthCheck
+from members.models import Member
+
+from . import jobs, selectors
+from .charts import bar_chart
+from .models import Job
+
+
+def _reports_branch(request, code: str) -> Branch:
+    """The branch of the URL: 404 outside the user's subtree, 403 without view or review."""
+    branch = access.get_branch_or_404(request.user, code=code)
+    if not jobs.may_read_reports(request.user, branch):
+        raise PermissionDenied(_("您没有查看报表的权限"))
+    return branch
+
+
+def _period_sort_key(label: str) -> tuple:
+    p = Period.parse(label)
+    return (p.year, {"year": 3, "quarter": 2, "month": 1}[p.kind], p.first_month)
+
+
+def _chosen_period(request, periods: list[str]) -> str:
+    wanted = request.GET.get("period", "").strip()
+    if wanted:
+        try:
+            return Period.parse(wanted).label
+        except ValueError:
+            messages.error(request, _("无法识别的期间，已显示最近一期"))
+    return periods[0] if periods else ""
+
+
+def _dashboard_url(branch: Branch, period: str) -> str:
+    url = reverse("reports:dashboard", kwargs={"code": branch.code})
+    return f"{url}?{urlencode({'period': period})}" if period else url
+
+
+@access.login_required
+def dashboard_home(request):
+    """The dashboard of the highest organization the user may read reports of."""
+    g = access.grants(request.user)
+    paths = minimal_paths(g[access.REVIEW] + g[access.VIEW])
+    branch = Branch.objects.filter(paths_q(paths, "path")).order_by("depth", "path").first()
+    if branch is None:
+        raise PermissionDenied(_("您没有查看报表的权限"))
+    return redirect("reports:dashboard", code=branch.code)
+
+
+@access.login_required
+def dashboard(request, code):
+    user = request.user
+    branch = _reports_branch(request, code)
+    periods = sorted(selectors.periods_of(branch), key=_period_sort_key, reverse=True)
+    period = _chosen_period(request, periods)
+    report = selectors.report_of(branch, period) if period else None
+    children = selectors.child_reports(branch, period) if report else []
+    trail = [b for b in Branch.objects.filter(path__in=branch.ancestor_paths()[:-1]) if access.can_view(user, b)]
+    context = {
+        "branch": branch,
+        "trail": trail,
+        "period": period,
+        "period_display": Period.parse(period).display if period else "",
+        "periods": periods,
+        "report": report,
+        "children": [(child, _dashboard_url(child.branch, period)) for child in children],
+        "charts": _charts(report, children, period) if report else [],
+        "meetings": _meeting_rows(report) if report else [],
+        "can_recompute": access.has_perm(user, access.REVIEW, branch),
+        "my_jobs": jobs.jobs_of(user, branch),
+        "health_period": report.data["health"]["period"] if report else "",
+        "job_kinds": Job.Kind,
+    }
+    return render(request, "reports/dashboard.html", context)
+
+
+def _meeting_rows(report) -> list[dict]:
+    rows = []
+    for kind in REQUIRED_KINDS:
+        m = report.data["meetings"][kind]
+        if m["lines"]:
+            rows.append({"label": Activity.Kind(kind).label, **m})
+    return rows
+
+
+def _charts(report, children, period: str) -> list:
+    data = report.data
+    category = data["members"]["by_category"]
+    grades = data["health"]["grades"]
+    charts = [
+        bar_chart(
+            _("党员人员类别"),
+            [(label, category.get(value, 0), "", "") for value, label in Member.Category.choices],
+        ),
+        bar_chart(
+            _("会议落实（已开/应开）"),
+            [
+                (
+                    Activity.Kind(kind).label,
+                    m["held"] * 100 // m["required"] if m["required"] else None,
+                    f"{m['held']}/{m['required']}",
+                    "",
+                )
+                for kind, m in data["meetings"].items()
+                if m["required"]
+            ],
+            maximum=100,
+        ),
+        bar_chart(
+            _("政治体检等次（%(period)s）") % {"period": data["health"]["period"]},
+            [(label, grades.get(value, 0), "", "") for value, label in HealthCheck.Grade.choices],
+        ),
+    ]
+    if children:
+        charts.append(
+            bar_chart(
+                _("下级组织出勤率"),
+                [(c.branch.name, c.attendance_rate, "", _dashboard_url(c.branch, period)) for c in children],
+                maximum=100,
+                unit="%",
+            )
+        )
+        charts.append(
+            bar_chart(
+                _("下级组织党费收缴率"),
+                [(c.branch.name, c.dues_rate, "", _dashboard_url(c.branch, period)) for c in children],
+                maximum=100,
+                unit="%",
+            )
+        )
+    return charts
+
+
+@require_POST
+@access.login_required
+def job_start(request, code):
+    branch = access.get_branch_or_404(request.user, code=code)
+    kind = request.POST.get("kind", "")
+    if not jobs.may_start(request.user, kind, branch):
+        raise PermissionDenied(_("您没有此操作的权限"))
+    period = request.POST.get("period", "")
+    try:
+        job = jobs.job_start(kind=kind, branch=branch, period=period, by=request.user)
+    except jobs.JobError as exc:
+        messages.error(request, exc.message)
+        return redirect(_dashboard_url(branch, period if exc.code != "invalid_period" else ""))
+    return redirect("reports:job", pk=job.pk)
+
+
+@access.login_required
+def job_detail(request, pk):
+    job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)
+    return render(request, "reports/job.html", {"job": job, "branch": job.branch})
+
+
+@access.login_required
+def job_download(request, pk):
+    job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)
+    if job.status != Job.Status.DONE or not job.result_file:
+        raise Http404(_("没有可下载的文件"))
+    try:
+        handle = job.result_file.open("rb")
+    except FileNotFoundError:
+        raise Http404(_("文件已不存在，请重新导出")) from None
+    return FileResponse(handle, as_attachment=True, filename=jobs.download_name(job))
+
+
+@access.login_required
+def reminders(request):
+    return render(request, "reports/reminders.html", {"reminders": selectors.reminders_of(request.user)})
