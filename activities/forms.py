@@ -1,0 +1,184 @@
+"""Forms of the activity pages. They only parse what people type; the rules live in
+``activities.services``, whose ``ActivityError`` is shown on the matching field."""
+
+from __future__ import annotations
+
+import re
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Branch
+from members.forms import BranchChoiceField
+
+from .compliance import Period
+from .models import Activity, MeetingRule
+from .page_selectors import host_candidates
+from .services import EDITABLE_WHEN_HELD
+
+_DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
+_TEXT = forms.Textarea(attrs={"rows": 4})
+_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
+
+
+def _blank(choices) -> list[tuple[str, str]]:
+    return [("", "---------"), *choices]
+
+
+class MemberChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.name
+
+
+class ServiceErrorMixin:
+    """Show an ``ActivityError`` on its field, or above the form when it names none we show."""
+
+    def add_service_error(self, exc) -> None:
+        field = getattr(exc, "field", None)
+        self.add_error(field if field in self.fields else None, exc.message)
+
+
+class ActivityForm(ServiceErrorMixin, forms.Form):
+    """Plan an activity (``activity`` None) or edit one; a held activity keeps its times."""
+
+    branch = BranchChoiceField(label=_("党组织"), queryset=Branch.objects.none())
+    kind = forms.ChoiceField(label=_("类型"), choices=_blank(Activity.Kind.choices))
+    title = forms.CharField(label=_("主题"), max_length=200)
+    starts_at = forms.DateTimeField(label=_("开始时间"), widget=_DATETIME)
+    ends_at = forms.DateTimeField(label=_("结束时间"), widget=_DATETIME)
+    place = forms.CharField(label=_("地点"), max_length=200, required=False)
+    host = MemberChoiceField(label=_("主持人"), queryset=None, required=False)
+    recorder = MemberChoiceField(label=_("记录人"), queryset=None, required=False)
+    agenda = forms.CharField(label=_("议程"), widget=_TEXT, required=False)
+    checkin_opens_at = forms.DateTimeField(
+        label=_("签到开始时间"),
+        widget=_DATETIME,
+        required=False,
+        help_text=_("不填则为开始前 30 分钟"),
+    )
+    checkin_closes_at = forms.DateTimeField(
+        label=_("签到截止时间"), widget=_DATETIME, required=False, help_text=_("不填则为结束时间")
+    )
+
+    def __init__(self, *args, branches=None, branch: Branch | None = None, activity: Activity | None = None, **kw):
+        if activity is not None:
+            kw.setdefault("initial", {name: getattr(activity, name) for name in self.base_fields if name != "branch"})
+        super().__init__(*args, **kw)
+        self.activity = activity
+        if activity is not None:
+            del self.fields["branch"], self.fields["kind"]
+            branch = activity.branch
+            if activity.is_held:
+                for name in list(self.fields):
+                    if name not in EDITABLE_WHEN_HELD:
+                        del self.fields[name]
+        else:
+            self.fields["branch"].queryset = branches if branches is not None else Branch.objects.none()
+            if branch is not None:
+                self.initial.setdefault("branch", branch.code)
+        if branch is None:
+            # Who may host depends on the branch: chosen on the edit page once it is known.
+            del self.fields["host"], self.fields["recorder"]
+        else:
+            for name in ("host", "recorder"):
+                self.fields[name].queryset = host_candidates(branch)
+
+    def changes(self) -> dict:
+        """The edited fields whose value differs from the activity's (for ``activity_update``)."""
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("branch", "kind")}
+        return {k: v for k, v in data.items() if getattr(self.activity, k) != v}
+
+    def create_kwargs(self) -> dict:
+        """The cleaned values as ``activity_create`` takes them."""
+        return dict(self.cleaned_data)
+
+
+class CancelForm(forms.Form):
+    reason = forms.CharField(label=_("取消原因"), max_length=200, required=False)
+
+
+class MinutesForm(ServiceErrorMixin, forms.Form):
+    minutes = forms.CharField(label=_("会议记录"), widget=forms.Textarea(attrs={"rows": 12}), required=False)
+
+
+class ResolutionForm(ServiceErrorMixin, forms.Form):
+    text = forms.CharField(label=_("决议内容"), widget=_TEXT)
+    votes_for = forms.IntegerField(label=_("赞成"), min_value=0, required=False)
+    votes_against = forms.IntegerField(label=_("反对"), min_value=0, required=False)
+    votes_abstain = forms.IntegerField(label=_("弃权"), min_value=0, required=False)
+
+
+class FileForm(forms.Form):
+    # The service checks type, content and size and says what is wrong in Chinese.
+    file = forms.FileField(label=_("照片或文件"), error_messages={"required": _("请选择要上传的文件")})
+    caption = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class LeaveForm(ServiceErrorMixin, forms.Form):
+    reason = forms.CharField(label=_("请假事由"), widget=forms.Textarea(attrs={"rows": 2}), max_length=500)
+
+
+class DecisionForm(forms.Form):
+    approve = forms.TypedChoiceField(
+        choices=[("1", _("批准")), ("0", _("不批准"))], coerce=lambda v: v == "1", empty_value=None
+    )
+    comment = forms.CharField(label=_("审批意见"), max_length=200, required=False)
+
+
+class ManualCheckInForm(forms.Form):
+    """The secretary checks in a member without a phone: from the sheet (``member``) or by name/phone."""
+
+    member = forms.IntegerField(required=False, min_value=1)
+    who = forms.CharField(label=_("姓名或手机号码"), max_length=50, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("member") and not (data.get("who") or "").strip():
+            raise forms.ValidationError(_("请选择或输入要签到的党员"))
+        return data
+
+
+class ListFilterForm(forms.Form):
+    """The list's filters, read from the query string; a bad value is simply not applied."""
+
+    month = forms.CharField(
+        label=_("月份"), required=False, max_length=7, widget=forms.TextInput(attrs={"type": "month"})
+    )
+    kind = forms.ChoiceField(label=_("类型"), required=False, choices=_blank(Activity.Kind.choices))
+    status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank(Activity.Status.choices))
+    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
+
+    def value(self, name: str, default=""):
+        if not hasattr(self, "cleaned_data"):
+            self.is_valid()
+        return self.cleaned_data.get(name) or default
+
+    def month_value(self) -> tuple[int, int] | None:
+        match = _MONTH_RE.match(self.value("month"))
+        if match and 1 <= int(match[2]) <= 12:
+            return int(match[1]), int(match[2])
+        return None
+
+
+class PeriodForm(forms.Form):
+    """The compliance page's period: a month, a quarter or a year, and the branch."""
+
+    kind = forms.ChoiceField(label=_("周期"), choices=MeetingRule.Period.choices, required=False)
+    year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100, required=False)
+    index = forms.IntegerField(label=_("月份或季度"), min_value=1, max_value=12, required=False)
+    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
+
+    def period(self, default: Period) -> Period:
+        """The chosen period, or ``default`` when the choice is incomplete or impossible."""
+        if not self.is_valid():
+            return default
+        kind = self.cleaned_data.get("kind") or default.kind
+        year = self.cleaned_data.get("year") or default.year
+        index = self.cleaned_data.get("index")
+        if kind == MeetingRule.Period.YEAR:
+            return Period(kind, year)
+        if index is None:
+            index = default.index if default.kind == kind else 1
+        if kind == MeetingRule.Period.QUARTER and index > 4:
+            return default
+        return Period(kind, year, index)

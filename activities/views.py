@@ -1,0 +1,206 @@
+"""Reading pages: the entry point, the secretary's workbench, the subtree's list, the
+compliance table, and the activity page with its attendance sheet.
+
+Changes live in ``views_manage`` (secretary), ``views_checkin`` (QR screen and the member's
+check-in) and ``views_member`` (the member's phone page).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import FileResponse, Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from branches import access
+
+from . import page_selectors, selectors
+from .compliance import MONTH, QUARTER, REQUIRED_KINDS, STATUS_LABELS, YEAR, Period, compliance_report
+from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
+from .models import Activity, ActivityFile, Attendance
+from .services import activity_quorum
+from .views_common import require_manager, visible_activity
+
+COMPLIANCE_UNITS_PER_PAGE = 100
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _query(request, **changes) -> str:
+    """The current query string with ``changes`` applied (None drops a key)."""
+    params = request.GET.copy()
+    for key, value in changes.items():
+        if value is None:
+            params.pop(key, None)
+        else:
+            params[key] = value
+    return "?" + params.urlencode() if params else "?"
+
+
+@login_required
+def index(request):
+    """The nav's one link: secretaries to the workbench, other staff to the list, members to their page."""
+    if access.has_perm_anywhere(request.user, access.MANAGE):
+        return redirect("activities:workbench")
+    if access.is_staff_user(request.user):
+        return redirect("activities:list")
+    return redirect("activities:mine")
+
+
+@login_required
+def workbench(request):
+    """The secretary's workbench over every subtree they manage."""
+    require_manager(request.user)
+    data = page_selectors.workbench(request.user)
+    return render(request, "activities/workbench.html", {"wb": data, "now": timezone.now()})
+
+
+@access.staff_required
+def activity_list(request):
+    """The subtree's activities, newest first, filtered by month, kind, status and branch; 30 a page."""
+    user = request.user
+    filters = ListFilterForm(request.GET)
+    branch = None
+    if code := filters.value("branch"):
+        branch = access.get_branch_or_404(user, code=code)
+    month = filters.month_value()
+    activities = page_selectors.activity_list(
+        user, branch=branch, month=month, kind=filters.value("kind"), status=filters.value("status")
+    )
+    page = page_selectors.page_of(activities, _page_number(request))
+    counts = selectors.summaries(page.items)
+    rows = [(activity, counts[activity.pk]) for activity in page.items]
+    context = {
+        "filters": filters,
+        "branch": branch,
+        "month": month,
+        "page": page,
+        "rows": rows,
+        "previous_url": _query(request, page=str(page.number - 1)),
+        "next_url": _query(request, page=str(page.number + 1)),
+        "month_links": _month_links(request, month),
+        "can_plan": access.has_perm_anywhere(user, access.MANAGE),
+    }
+    return render(request, "activities/list.html", context)
+
+
+def _month_links(request, month: tuple[int, int] | None) -> dict | None:
+    if month is None:
+        return None
+    year, number = month
+    previous = (year - 1, 12) if number == 1 else (year, number - 1)
+    following = (year + 1, 1) if number == 12 else (year, number + 1)
+    return {
+        "previous": _query(request, month=f"{previous[0]}-{previous[1]:02d}", page=None),
+        "next": _query(request, month=f"{following[0]}-{following[1]:02d}", page=None),
+    }
+
+
+# --- compliance ---------------------------------------------------------------------------
+
+
+@dataclass
+class UnitRow:
+    branch: object
+    cells: list
+
+
+def _shift(period: Period, step: int) -> Period:
+    if period.kind == YEAR:
+        return Period(YEAR, period.year + step)
+    size = 12 if period.kind == MONTH else 4
+    index = period.index - 1 + step
+    return Period(period.kind, period.year + index // size, index % size + 1)
+
+
+def _period_query(request, period: Period) -> str:
+    return _query(request, kind=period.kind, year=str(period.year), index=str(period.index or ""), page=None)
+
+
+@access.staff_required
+def compliance(request):
+    """Held against required meetings per unit, and rolled up per child of the chosen branch."""
+    user = request.user
+    today = timezone.localdate()
+    form = PeriodForm(request.GET)
+    period = form.period(Period.containing(MONTH, today))
+    code = form.cleaned_data.get("branch") if form.is_valid() else ""
+    root = access.get_branch_or_404(user, code=code) if code else access.top_branches(user).first()
+    if root is None:
+        raise Http404
+    report = compliance_report(branch=root, period=period, today=today)
+    units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in REQUIRED_KINDS]) for unit in units]
+    children = [(child, report.total(child)) for child in page_selectors.child_branches(root)]
+    rollup = report.rollup()
+    context = {
+        "form": form,
+        "period": period,
+        "root": root,
+        "report": report,
+        "kinds": [(kind, Activity.Kind(kind).label, rollup[kind]) for kind in REQUIRED_KINDS],
+        "units": units,
+        "rows": rows,
+        "children": children,
+        "total": report.total(),
+        "status_labels": STATUS_LABELS,
+        "previous_url": _period_query(request, _shift(period, -1)),
+        "next_url": _period_query(request, _shift(period, 1)),
+        "quick_urls": [
+            (_period_query(request, Period.containing(MONTH, today)), _("本月")),
+            (_period_query(request, Period.containing(QUARTER, today)), _("本季度")),
+            (_period_query(request, Period.containing(YEAR, today)), _("本年")),
+        ],
+    }
+    return render(request, "activities/compliance.html", context)
+
+
+# --- the activity page --------------------------------------------------------------------
+
+
+@login_required
+def detail(request, pk: int):
+    """The activity: details, attendance sheet with counts, leave requests, minutes, resolutions, files."""
+    user = request.user
+    activity = visible_activity(user, pk, "host", "recorder", "held_by", "created_by", "cancelled_by")
+    can_manage = access.has_perm(user, access.MANAGE, activity.branch)
+    files = list(activity.files.select_related("uploaded_by"))
+    context = {
+        "activity": activity,
+        "can_manage": can_manage,
+        "editable": can_manage and not activity.is_cancelled,
+        "sheet": selectors.attendance_sheet(activity),
+        "summary": selectors.attendance_summary(activity),
+        "quorum": activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
+        "resolutions": list(activity.resolutions.all()),
+        "photos": [f for f in files if f.kind == ActivityFile.Kind.PHOTO],
+        "documents": [f for f in files if f.kind == ActivityFile.Kind.DOCUMENT],
+        "leave_requests": list(
+            activity.leave_requests.select_related("member", "decided_by").order_by("status", "requested_at", "pk")
+        ),
+        "file_form": FileForm(),
+        "manual_form": ManualCheckInForm(),
+        "present": Attendance.Status.PRESENT,
+        "now": timezone.now(),
+    }
+    return render(request, "activities/detail.html", context)
+
+
+@login_required
+def file_download(request, pk: int, file_pk: int):
+    """A photo or document, served only to those who may read the activity."""
+    activity = visible_activity(request.user, pk)
+    item = get_object_or_404(ActivityFile.objects.filter(activity=activity), pk=file_pk)
+    as_attachment = item.kind != ActivityFile.Kind.PHOTO
+    response = FileResponse(item.file.open("rb"), as_attachment=as_attachment, filename=item.original_name)
+    response["Cache-Control"] = "private, max-age=3600"
+    return response
