@@ -273,9 +273,9 @@ def _walk(node: PlannedBranch):
         yield from _walk(child)
 
 
-def _assign_paths(root: PlannedBranch, root_step: int) -> None:
-    """treebeard's materialized path: steps of 4 base-36 digits, children numbered from 1."""
-    root.path = Branch._get_path(None, 1, root_step)
+def _assign_paths(root: PlannedBranch) -> None:
+    """treebeard's materialized path: steps of 4 base-36 digits, children numbered from 1 (the tree is empty)."""
+    root.path = Branch._get_path(None, 1, 1)
     for node in _walk(root):
         for i, child in enumerate(node.children, start=1):
             child.path = Branch._get_path(node.path, len(node.path) // Branch.steplen + 1, i)
@@ -454,21 +454,22 @@ def _plan_positions(root: PlannedBranch, rng: random.Random, today: datetime.dat
             titles = [Title.SECRETARY] + ([Title.ORGANIZATION, Title.PROPAGANDA, Title.DISCIPLINE] if full >= 7 else [])
             chosen = committee(node, active, titles)
             if node.role == "grid":
-                appoint(chosen[0] if rng.random() < 0.5 else rng.choice(active), node, Title.GRID_LEADER)
-                for m in rng.sample(active, 2):
+                leader = chosen[0] if chosen and rng.random() < 0.5 else rng.choice(active)
+                appoint(leader, node, Title.GRID_LEADER)
+                for m in rng.sample(active, min(2, len(active))):
                     appoint(m, node, Title.GRID_WORKER)
             elif node.role == "compound":
                 for m in rng.sample(active, min(2, len(active))):
                     appoint(m, node, Title.BUILDING_LEADER)
         elif node.kind == Kind.GROUP:
-            active = [m for m in node.members if m.is_active]
-            appoint(rng.choice(active), node, Title.GROUP_LEADER)
+            if active := [m for m in node.members if m.is_active]:
+                appoint(rng.choice(active), node, Title.GROUP_LEADER)
         elif node.kind == Kind.HOUSEHOLD:
             appoint(node.members[0], node, Title.HOUSEHOLD_HEAD)
     return positions
 
 
-def _plan_accounts(root: PlannedBranch, positions: list[PlannedPosition], rng: random.Random) -> dict:
+def _plan_accounts(root: PlannedBranch, positions: list[PlannedPosition]) -> dict:
     """``secretary`` and ``secretary2``: secretaries of grid branches in two different villages."""
     secretaries = {p.branch: p.member for p in positions if p.title == Title.SECRETARY and p.branch.grid_name}
     villages = [b for b in _walk(root) if b.kind == Kind.GENERAL_BRANCH]
@@ -482,18 +483,17 @@ def _plan_accounts(root: PlannedBranch, positions: list[PlannedPosition], rng: r
     return {"secretary": secretary, "secretary2": secretaries[branch2], "member": plain[0]}
 
 
-def seed_plan(*, scale: Scale, seed: int = 1, today: datetime.date | None = None, root_step: int = 1,
-              regions: list[str] | None = None) -> Plan:  # fmt: skip
+def seed_plan(*, scale: Scale, seed: int = 1, today: datetime.date | None = None) -> Plan:
     """Plan the tree, members, positions and accounts of ``scale`` (no database access)."""
     scale.check()
     today = today or timezone.localdate()
     rng = random.Random(seed)
     place = _Names(rng)
     root = _plan_tree(scale, rng, place)
-    _assign_paths(root, root_step)
-    members = _plan_members(scale, root, _People(rng, place, today, regions or REGIONS))
+    _assign_paths(root)
+    members = _plan_members(scale, root, _People(rng, place, today, REGIONS))
     positions = _plan_positions(root, rng, today)
-    accounts = _plan_accounts(root, positions, rng)
+    accounts = _plan_accounts(root, positions)
     return Plan(scale, root, list(_walk(root)), members, positions, accounts)
 
 
