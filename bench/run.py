@@ -60,7 +60,7 @@ def main(argv=None) -> int:
         print(
             f"partysite benchmarks, {datetime.date.today():%Y-%m-%d}: {_describe_database(connection)} "
             f"(a test database; the configured one is not touched), Python {platform.python_version()}, "
-            f"{os.cpu_count()} CPUs"
+            f"{os.cpu_count()} CPUs, load average {os.getloadavg()[0]:.1f}"
         )
         with tempfile.TemporaryDirectory(prefix="partysite-bench-") as workdir:
             report = run_benchmarks(
@@ -70,6 +70,7 @@ def main(argv=None) -> int:
                 sample=args.sample,
                 workdir=Path(workdir),
             )
+        print(f"load average at the end: {os.getloadavg()[0]:.1f} (figures are noisy when other work shares the CPUs)")
     except BenchError as exc:
         print(f"BENCH ERROR: {exc}", file=sys.stderr)
         return 2
