@@ -27,6 +27,7 @@ def make_branch(parent: Branch | None = None, kind: str | None = None, **fields)
 
 
 def new_id_number(birth: datetime.date = datetime.date(1980, 5, 17), sex: str = "M") -> str:
+    """A fresh valid number for ``birth`` and ``sex`` (up to 500 a day; see ``_create``)."""
     return make_id_number("350181", birth, next(_sequence) % 500, sex)
 
 
@@ -49,6 +50,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = Member
+        skip_postgeneration_save = True
 
     name = factory.Sequence(lambda n: f"党员{n}")
     sex = Member.Sex.MALE
@@ -59,16 +61,15 @@ class MemberFactory(factory.django.DjangoModelFactory):
     joined_on = datetime.date(2005, 7, 1)
     confirmed_on = datetime.date(2006, 7, 1)
 
-    @factory.post_generation
-    def id_number(obj, create, extracted, **kwargs):
-        number = extracted or make_id_number("350181", obj.birth_date, next(_sequence) % 500, obj.sex)
-        obj.set_id_number(number)
-        if create:
-            obj.save()
-
     @classmethod
     def _create(cls, model_class, *args, **kwargs):
+        number = kwargs.pop("id_number", None)
         obj = model_class(*args, **kwargs)
-        obj.set_id_number(new_id_number(obj.birth_date, obj.sex))
+        if number is None:
+            # 500 numbers per birth date and sex: move later members to the next days.
+            n = next(_sequence)
+            obj.birth_date = obj.birth_date + datetime.timedelta(days=n // 500)
+            number = make_id_number("350181", obj.birth_date, n % 500, obj.sex)
+        obj.set_id_number(number)
         obj.save()
         return obj
