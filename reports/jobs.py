@@ -77,10 +77,21 @@ def job_start(*, kind: str, branch: Branch, period: str, by) -> Job:
     return job
 
 
+def _check_broker() -> None:
+    """Fail fast (one try, no back-off) when the broker is down; publishing alone retries for seconds."""
+    from partysite.celery import app
+
+    if app.conf.task_always_eager:
+        return
+    with app.connection_for_write() as connection:
+        connection.ensure_connection(max_retries=1, interval_start=0, interval_step=0, timeout=3)
+
+
 def _enqueue(job_id: int) -> None:
     from .tasks import run_job
 
     try:
+        _check_broker()
         run_job.apply_async((job_id,), retry=False)
     except QUEUE_ERRORS as exc:
         logger.warning("job %s could not be queued: %s", job_id, exc)

@@ -114,20 +114,20 @@ def attendance_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> N
         )
         .values("member__branch_id", "activity__kind")
         .annotate(
-            expected=Count("pk", filter=expected),
-            present=Count("pk", filter=expected & present),
-            leave=Count("pk", filter=expected & Q(status=Attendance.Status.LEAVE)),
-            turnout=Count("pk", filter=present),
-            hours=Sum("hours", filter=present),
+            n_expected=Count("pk", filter=expected),
+            n_present=Count("pk", filter=expected & present),
+            n_leave=Count("pk", filter=expected & Q(status=Attendance.Status.LEAVE)),
+            n_turnout=Count("pk", filter=present),
+            n_hours=Sum("hours", filter=present),
         )
         .order_by()
     )
     for r in rows:
         f, kind = facts[r["member__branch_id"]], r["activity__kind"]
         for key in ("expected", "present", "leave", "turnout"):
-            f[("att", kind, key)] += r[key]
-        if r["hours"]:
-            f[("hours",)] += Decimal(r["hours"])
+            f[("att", kind, key)] += r[f"n_{key}"]
+        if r["n_hours"]:
+            f[("hours",)] += Decimal(r["n_hours"])
 
 
 def dues_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
@@ -139,21 +139,21 @@ def dues_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
         )
         .values("branch_id")
         .annotate(
-            due=Sum("due"),
-            paid=Sum("paid"),
-            months=Count("pk"),
-            short=Count("pk", filter=short),
-            members_short=Count("member_id", filter=short, distinct=True),
+            n_due=Sum("due"),
+            n_paid=Sum("paid"),
+            n_months=Count("pk"),
+            n_short=Count("pk", filter=short),
+            n_members_short=Count("member_id", filter=short, distinct=True),
         )
         .order_by()
     )
     for r in rows:
         f = facts[r["branch_id"]]
-        f[("dues", "due")] += Decimal(r["due"] or 0)
-        f[("dues", "paid")] += Decimal(r["paid"] or 0)
-        f[("dues", "months")] += r["months"]
-        f[("dues", "months_short")] += r["short"]
-        f[("dues", "members_short")] += r["members_short"]
+        f[("dues", "due")] += Decimal(r["n_due"] or 0)
+        f[("dues", "paid")] += Decimal(r["n_paid"] or 0)
+        f[("dues", "months")] += r["n_months"]
+        f[("dues", "months_short")] += r["n_short"]
+        f[("dues", "members_short")] += r["n_members_short"]
 
 
 def health_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
