@@ -44,7 +44,8 @@ def register_count_source(source: CountSource) -> None:
 
 
 def count_columns() -> list[tuple[str, str]]:
-    return [column for source in COUNT_SOURCES for column in source.columns]
+    """(key, label) of every count, labels translated once here rather than on every node."""
+    return [(key, str(label)) for source in COUNT_SOURCES for key, label in source.columns]
 
 
 @dataclass
@@ -59,6 +60,32 @@ class TreeNode:
     def cells(self) -> list[tuple[str, int]]:
         """(label, count) in column order, for templates."""
         return [(label, self.totals[key]) for key, label in self.columns]
+
+
+@dataclass
+class TreeRow:
+    """One node of a flattened tree: rendering a flat list is far cheaper than nested includes."""
+
+    node: TreeNode
+    is_top: bool
+    closes: range  # how many enclosing open nodes end right after this one
+
+
+def flatten(nodes: Sequence[TreeNode]) -> list[TreeRow]:
+    """Depth-first rows of ``nodes``; a node with children opens a level that a later row closes."""
+    rows: list[TreeRow] = []
+
+    def visit(node: TreeNode, is_top: bool) -> None:
+        rows.append(TreeRow(node=node, is_top=is_top, closes=range(0)))
+        for child in node.children:
+            visit(child, False)
+        if node.children:
+            last = rows[-1]
+            last.closes = range(len(last.closes) + 1)
+
+    for node in nodes:
+        visit(node, True)
+    return rows
 
 
 def subtree_counts(roots: Sequence[Branch], *, deepest: int) -> dict[str, Counter]:

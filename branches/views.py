@@ -12,6 +12,7 @@ from __future__ import annotations
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
@@ -55,8 +56,16 @@ def tree(request):
     depth = max(1, min(depth, selectors.MAX_DEPTH))
     show_dissolved = request.GET.get("dissolved") == "1"
     query = request.GET.get("q", "").strip()
+    nodes = selectors.tree_with_counts(roots, depth=depth, dissolved=show_dissolved)
+    # Thousands of rows: one flat loop, and detail links built from one reversed URL.
+    detail_prefix, detail_suffix = reverse("branches:detail", args=["__code__"]).split("__code__")
     context = {
-        "nodes": selectors.tree_with_counts(roots, depth=depth, dissolved=show_dissolved),
+        "nodes": nodes,
+        "rows": selectors.flatten(nodes),
+        "detail_prefix": detail_prefix,
+        "detail_suffix": detail_suffix,
+        "dissolved_label": _("已撤销"),
+        "deeper_label": _("下级"),
         "columns": selectors.count_columns(),
         "root_code": root_code,
         "trail": trail,

@@ -28,8 +28,10 @@ _UNIT_PATH = Coalesce("household__path", "group__path", "branch__path")
 
 def unit_members_q(branch: Branch) -> Q:
     """Members belonging to ``branch``'s subtree (a group's or household's own members for those)."""
-    if branch.kind in (Branch.Kind.GROUP, Branch.Kind.HOUSEHOLD):
-        return Q(group__path__startswith=branch.path) | Q(household__path__startswith=branch.path)
+    if branch.kind == Branch.Kind.GROUP:
+        return Q(group=branch)
+    if branch.kind == Branch.Kind.HOUSEHOLD:
+        return Q(household=branch)
     return Q(branch__path__startswith=branch.path)
 
 

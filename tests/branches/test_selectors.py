@@ -133,3 +133,10 @@ def test_move_targets_leave_out_own_subtree(tree, orgdept):
 
 def test_ancestors_root_first(tree):
     assert [b.code for b in selectors.ancestors(tree.household_a)] == ["TOWN", "VA", "BA", "GA"]
+
+
+def test_flatten_closes_each_opened_level_once(tree):
+    rows = selectors.flatten(selectors.tree_with_counts([tree.town], depth=6))
+    assert [row.node.branch.code for row in rows] == ["TOWN", "VA", "BA", "GA", "HA", "VB", "BB"]
+    assert [len(row.closes) for row in rows] == [0, 0, 0, 0, 3, 0, 2]  # HA ends GA, BA, VA; BB ends VB, TOWN
+    assert [row.is_top for row in rows] == [True] + [False] * 6

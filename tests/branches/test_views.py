@@ -71,6 +71,13 @@ def test_tree_nodes_are_nested_details_with_their_counts(login_as, tree):
     assert '<span class="visually-hidden">正式党员</span>1</span>' in row
 
 
+def test_tree_html_nests_every_level(login_as, tree):
+    page = login_as("orgdept").get(reverse("branches:tree"), {"depth": 6}).content.decode()
+    assert page.count("<details") == page.count("</details>") == 5  # TOWN, VA, BA, GA, VB
+    assert page.count('<li class="tree-node') == page.count("</li>") == 7
+    assert page.index("张家中心户") < page.index("西村党总支")
+
+
 def test_tree_cut_at_depth_links_deeper(login_as, tree):
     page = login_as("orgdept").get(reverse("branches:tree"), {"depth": 2}).content.decode()
     assert "东村第一网格党支部" not in page
