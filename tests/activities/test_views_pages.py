@@ -1,0 +1,278 @@
+"""Reading pages: entry point, workbench, list, compliance, the activity page and its files."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from django.utils import timezone
+
+from activities import services
+from activities.models import Activity
+from tests.factories import MemberFactory
+
+pytestmark = pytest.mark.django_db
+
+HOUR = datetime.timedelta(hours=1)
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
+
+
+def _login_redirect(response) -> bool:
+    return response.status_code == 302 and response.url.startswith(reverse("login"))
+
+
+@pytest.fixture
+def assembly(make_activity, tree):
+    return make_activity(tree.branch_a, Activity.Kind.BRANCH_ASSEMBLY, title="第三季度支部党员大会")
+
+
+@pytest.fixture
+def activity_b(make_activity, tree):
+    return make_activity(tree.branch_b, Activity.Kind.THEME_DAY, title="西村主题党日")
+
+
+# --- the entry point ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("persona", "target"),
+    [("secretary_a", "workbench"), ("viewer", "list"), ("member_a", "mine")],
+)
+def test_index_sends_each_user_to_their_page(login_as, tree, persona, target):
+    response = login_as(persona).get(reverse("activities:index"))
+    assert response.status_code == 302 and response.url == reverse(f"activities:{target}")
+
+
+@pytest.mark.parametrize("name", ["index", "workbench", "list", "compliance", "mine"])
+def test_pages_send_anonymous_to_login(client, tree, name):
+    assert _login_redirect(client.get(reverse(f"activities:{name}")))
+
+
+# --- the workbench ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("persona", ["member_a", "viewer"])
+def test_workbench_refuses_users_who_manage_nothing(login_as, persona):
+    assert login_as(persona).get(reverse("activities:workbench")).status_code == 403
+
+
+def test_workbench_lists_what_the_secretary_should_do(login_as, make_activity, tree, member_a, activity_b):
+    now = timezone.now()
+    upcoming = make_activity(tree.branch_a, Activity.Kind.PARTY_LECTURE, title="十月党课", start=now + 24 * HOUR)
+    past = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, title="九月主题党日", start=now - 5 * HOUR)
+    services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
+    response = login_as("secretary_a").get(reverse("activities:workbench"))
+    wb = response.context["wb"]
+    assert [a.pk for a in wb.upcoming] == [upcoming.pk]
+    assert [a.pk for a in wb.to_log] == [past.pk]
+    assert [leave.member_id for leave in wb.leave_requests] == [member_a.pk]
+    assert "西村主题党日" not in response.text  # branch B is not secretary A's
+    assert "出差" in response.text
+
+
+def test_workbench_shows_required_meetings_not_yet_held(login_as, tree, member_a):
+    response = login_as("secretary_a").get(reverse("activities:workbench"))
+    missing = {(m.branch.code, m.line.kind) for m in response.context["wb"].missing}
+    assert ("BA", Activity.Kind.THEME_DAY) in missing and ("BA", Activity.Kind.BRANCH_ASSEMBLY) in missing
+    assert all(code != "BB" for code, _ in missing)
+
+
+def test_workbench_drops_a_requirement_once_held(login_as, make_activity, tree, member_a, secretary_a):
+    day = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=timezone.now() - HOUR, hours=0.5)
+    services.activity_hold(activity=day, by=secretary_a)
+    missing = login_as("secretary_a").get(reverse("activities:workbench")).context["wb"].missing
+    assert (Activity.Kind.THEME_DAY, "month") not in {(m.line.kind, m.line.window.kind) for m in missing}
+
+
+WORKBENCH_QUERIES = 12  # session, user, grants, roots, upcoming, to log, leave requests, the compliance report (5)
+
+
+@pytest.mark.parametrize("size", [1, 12])
+def test_workbench_runs_the_same_queries_for_any_size(
+    login_as, make_activity, tree, bulk_members, size, django_assert_num_queries
+):
+    members = bulk_members(tree.branch_a, size)
+    now = timezone.now()
+    for i in range(size):
+        upcoming = make_activity(tree.branch_a, start=now + (i + 1) * HOUR)
+        make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now - (i + 5) * HOUR)
+        services.leave_request_create(activity=upcoming, member=members[i], reason="出差")
+    client = login_as("secretary_a")
+    with django_assert_num_queries(WORKBENCH_QUERIES):
+        response = client.get(reverse("activities:workbench"))
+    assert len(response.context["wb"].leave_requests) == size
+
+
+# --- the list -----------------------------------------------------------------------------
+
+
+def test_list_refuses_a_member_without_grants(login_as, member_a):
+    assert login_as("member_a").get(reverse("activities:list")).status_code == 403
+
+
+def test_list_shows_only_the_users_subtrees(login_as, assembly, activity_b):
+    page = login_as("secretary_a").get(reverse("activities:list")).text
+    assert "第三季度支部党员大会" in page and "西村主题党日" not in page
+    page = login_as("orgdept").get(reverse("activities:list")).text
+    assert "第三季度支部党员大会" in page and "西村主题党日" in page
+    assert login_as("other_orgdept").get(reverse("activities:list")).context["rows"] == []
+
+
+def test_list_filters_by_kind_branch_and_month(login_as, make_activity, tree, assembly, activity_b):
+    last_year = make_activity(tree.branch_b, title="去年的党课", start=timezone.now() - datetime.timedelta(days=400))
+    client = login_as("orgdept")
+
+    def titles(**params):
+        return {a.title for a, _ in client.get(reverse("activities:list"), params).context["rows"]}
+
+    assert titles(kind=Activity.Kind.THEME_DAY) == {"西村主题党日"}
+    assert titles(branch="VA") == {"第三季度支部党员大会"}
+    month = timezone.localtime(last_year.starts_at).strftime("%Y-%m")
+    assert titles(month=month) == {"去年的党课"}
+    assert titles(month="not-a-month") == {"第三季度支部党员大会", "西村主题党日", "去年的党课"}
+
+
+def test_list_filter_by_a_branch_outside_the_subtree_is_404(login_as, tree):
+    assert login_as("secretary_a").get(reverse("activities:list"), {"branch": "BB"}).status_code == 404
+
+
+def test_list_is_paginated(login_as, make_activity, tree):
+    now = timezone.now()
+    for i in range(31):
+        make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now + i * HOUR)
+    client = login_as("secretary_a")
+    first = client.get(reverse("activities:list")).context
+    second = client.get(reverse("activities:list"), {"page": 2}).context
+    assert len(first["rows"]) == 30 and first["page"].has_next
+    assert len(second["rows"]) == 1 and not second["page"].has_next
+
+
+@pytest.mark.parametrize("size", [1, 25])
+def test_list_runs_the_same_queries_for_any_size(login_as, make_activity, tree, size, django_assert_num_queries):
+    now = timezone.now()
+    for i in range(size):
+        make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now + i * HOUR)
+    client = login_as("orgdept")
+    # session, user, grants, the branch filter, one page of activities, their counts
+    with django_assert_num_queries(6):
+        response = client.get(reverse("activities:list"), {"branch": "TOWN", "kind": Activity.Kind.THEME_DAY})
+    assert len(response.context["rows"]) == size
+
+
+# --- compliance ---------------------------------------------------------------------------
+
+
+def test_compliance_refuses_a_member_without_grants(login_as, member_a):
+    assert login_as("member_a").get(reverse("activities:compliance")).status_code == 403
+
+
+def test_compliance_of_a_branch_outside_the_subtree_is_404(login_as, tree):
+    response = login_as("secretary_b").get(reverse("activities:compliance"), {"branch": "BA"})
+    assert response.status_code == 404
+
+
+def test_compliance_shows_held_against_required_per_branch(login_as, make_activity, tree, member_a, member_b):
+    start = timezone.now() - datetime.timedelta(days=40)
+    day = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=start)
+    services.activity_hold(activity=day, by=None)
+    local = timezone.localtime(start)
+    response = login_as("orgdept").get(
+        reverse("activities:compliance"), {"kind": "month", "year": local.year, "index": local.month}
+    )
+    assert response.status_code == 200
+    assert response.context["period"].label == f"{local.year}-{local.month:02d}"
+    rows = {row.branch.code: row for row in response.context["rows"]}
+    theme = {cell.kind: cell for cell in rows["BA"].cells if cell}[Activity.Kind.THEME_DAY]
+    assert (theme.held, theme.required, theme.status) == (1, 1, "met")
+    theme_b = {cell.kind: cell for cell in rows["BB"].cells if cell}[Activity.Kind.THEME_DAY]
+    assert (theme_b.held, theme_b.status) == (0, "missing")
+    children = {child.code: tally for child, tally in response.context["children"]}
+    assert children["VA"].met >= 1 and children["VB"].missing >= 1
+
+
+def test_compliance_accepts_quarters_and_years(login_as, tree, member_a):
+    client = login_as("secretary_a")
+    assert (
+        client.get(reverse("activities:compliance"), {"kind": "quarter", "year": 2026, "index": 3})
+        .context["period"]
+        .label
+        == "2026Q3"
+    )
+    assert (
+        client.get(reverse("activities:compliance"), {"kind": "year", "year": 2025}).context["period"].label == "2025"
+    )
+    impossible = client.get(reverse("activities:compliance"), {"kind": "quarter", "year": 2026, "index": 9})
+    assert impossible.context["period"].kind == "month"  # falls back to this month
+
+
+@pytest.mark.parametrize("extra", [0, 6])
+def test_compliance_runs_the_same_queries_for_any_size(login_as, tree, extra, django_assert_num_queries):
+    from branches.models import Branch
+    from tests.factories import make_branch
+
+    for i in range(extra):
+        MemberFactory(branch=make_branch(tree.village_b, Branch.Kind.BRANCH, name=f"西村第{i + 2}网格党支部"))
+    client = login_as("orgdept")
+    # session, user, grants, top branch, the report (5), children
+    with django_assert_num_queries(10):
+        response = client.get(reverse("activities:compliance"))
+    assert len(response.context["children"]) == 2
+
+
+# --- the activity page --------------------------------------------------------------------
+
+
+def test_detail_sends_anonymous_to_login(client, assembly):
+    assert _login_redirect(client.get(reverse("activities:detail", args=[assembly.pk])))
+
+
+@pytest.mark.parametrize("persona", ["secretary_b", "other_orgdept", "member_a"])
+def test_detail_outside_the_subtree_is_404(login_as, assembly, persona):
+    assert login_as(persona).get(reverse("activities:detail", args=[assembly.pk])).status_code == 404
+
+
+def test_detail_of_a_guessed_id_is_404(login_as, assembly):
+    assert login_as("secretary_a").get(reverse("activities:detail", args=[assembly.pk + 1000])).status_code == 404
+
+
+def test_detail_shows_the_sheet_counts_and_quorum(login_as, assembly, member_a, tree, secretary_a):
+    MemberFactory(branch=tree.branch_a, name="赵强")
+    services.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
+    response = login_as("secretary_a").get(reverse("activities:detail", args=[assembly.pk]))
+    summary = response.context["summary"]
+    assert (summary.expected, summary.present, summary.leave, summary.absent) == (2, 1, 0, 0)
+    assert response.context["quorum"].present == 1 and not response.context["quorum"].ok
+    assert "现场代签" in response.text and "secretary_a" in response.text  # how and who
+    assert "赵强" in response.text and "代签" in response.text
+
+
+def test_detail_for_a_viewer_shows_no_actions(login_as, assembly, member_a):
+    response = login_as("viewer").get(reverse("activities:detail", args=[assembly.pk]))
+    assert response.status_code == 200 and not response.context["can_manage"]
+    assert reverse("activities:edit", args=[assembly.pk]) not in response.text
+    assert reverse("activities:manual_check_in", args=[assembly.pk]) not in response.text
+
+
+def test_detail_lists_leave_requests_with_decision_buttons(login_as, make_activity, tree, member_a):
+    later = make_activity(tree.branch_a, start=timezone.now() + 24 * HOUR)
+    leave = services.leave_request_create(activity=later, member=member_a, reason="住院")
+    response = login_as("secretary_a").get(reverse("activities:detail", args=[later.pk]))
+    assert response.context["leave_requests"] == [leave]
+    assert reverse("activities:leave_decide", args=[later.pk, leave.pk]) in response.text
+
+
+@pytest.fixture
+def media(tmp_path, settings):
+    settings.MEDIA_ROOT = str(tmp_path)
+    return tmp_path
+
+
+def test_file_is_served_only_inside_the_subtree(login_as, assembly, secretary_a, media):
+    item = services.activity_attach_file(activity=assembly, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
+    url = reverse("activities:file", args=[assembly.pk, item.pk])
+    assert login_as("secretary_b").get(url).status_code == 404
+    response = login_as("viewer").get(url)
+    assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
+    assert login_as("viewer").get(reverse("activities:file", args=[assembly.pk, item.pk + 99])).status_code == 404
