@@ -23,8 +23,8 @@ def test_roster_of_orgdept_holds_its_town_not_the_other(tree, orgdept, member_a,
 
 
 @pytest.mark.django_db
-def test_roster_of_plain_member_holds_only_themselves(tree, member_a, member_b):
-    assert names(selectors.roster(member_a.user)) == ["李明"]
+def test_roster_of_plain_member_is_empty_their_record_is_on_their_own_page(tree, member_a, member_b):
+    assert names(selectors.roster(member_a.user)) == []
 
 
 @pytest.mark.django_db
