@@ -12,6 +12,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import Coalesce, Substr
 from django.urls import NoReverseMatch, reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from branches import access, panels, selectors
@@ -72,6 +73,14 @@ def _roster_url() -> str:
         return "/members/"
 
 
+def _roster_query(branch: Branch) -> str:
+    """The roster filter showing this branch's members (none for a household: all are shown)."""
+    if branch.kind == Branch.Kind.HOUSEHOLD:
+        return ""
+    field = "group" if branch.kind == Branch.Kind.GROUP else "branch"
+    return urlencode({field: branch.code})
+
+
 def positions_panel(request, branch: Branch) -> panels.Panel:
     title_order = {title: i for i, title in enumerate(Position.Title.values)}
     current = Position.objects.filter(branch=branch, ended_on__isnull=True).select_related("member")
@@ -98,7 +107,7 @@ def members_panel(request, branch: Branch) -> panels.Panel:
         "more": len(found) > MEMBER_PANEL_SIZE,
         "size": MEMBER_PANEL_SIZE,
         "roster_url": _roster_url(),
-        "branch": branch,
+        "roster_query": _roster_query(branch),
     }
     return panels.Panel("members/branch_members_panel.html", context, order=30)
 

@@ -329,3 +329,8 @@ def test_dissolve_refuses_a_future_date(login_as, tree):
     tomorrow = timezone.localdate() + datetime.timedelta(days=1)
     response = login_as("orgdept").post(_url("dissolve", "HA"), {"on": tomorrow.isoformat()})
     assert response.context["form"].errors["on"] == ["撤销日期不能晚于今天"]
+
+
+def test_detail_links_a_group_to_the_roster_filtered_by_group(login_as, tree):
+    page = login_as("secretary_a").get(_url("detail", "GA")).content.decode()
+    assert "/members/?group=GA" in page
