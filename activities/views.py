@@ -21,7 +21,7 @@ from branches import access
 from . import page_selectors, selectors
 from .compliance import MONTH, QUARTER, REQUIRED_KINDS, STATUS_LABELS, YEAR, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
-from .models import Activity, ActivityFile, Attendance
+from .models import Activity, ActivityFile, Attendance, LeaveRequest
 from .services import activity_quorum
 from .views_common import require_manager, visible_activity
 
@@ -184,8 +184,9 @@ def detail(request, pk: int):
         "resolutions": list(activity.resolutions.all()),
         "photos": [f for f in files if f.kind == ActivityFile.Kind.PHOTO],
         "documents": [f for f in files if f.kind == ActivityFile.Kind.DOCUMENT],
-        "leave_requests": list(
-            activity.leave_requests.select_related("member", "decided_by").order_by("status", "requested_at", "pk")
+        "leave_requests": sorted(
+            activity.leave_requests.select_related("member", "decided_by").order_by("requested_at", "pk"),
+            key=lambda leave: leave.status != LeaveRequest.Status.PENDING,  # waiting ones first
         ),
         "file_form": FileForm(),
         "manual_form": ManualCheckInForm(),

@@ -239,3 +239,12 @@ def test_grant_of_the_session_ends(client, assembly, member_a, monkeypatch):
     later = timezone.now() + datetime.timedelta(seconds=GRANT_SECONDS + 1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert client.post(url, {"nonce": "n"}).context["error"].code == "expired_token"
+
+
+def test_tap_runs_at_most_four_queries(client, assembly, member_a, django_assert_num_queries):
+    client.force_login(member_a.user)
+    url = _url(assembly)
+    nonce = _nonce(client.get(url))
+    # session, user, the check-in's one read and its one write
+    with django_assert_num_queries(4):
+        assert client.post(url, {"nonce": nonce}).context["created"] is True

@@ -248,6 +248,19 @@ def test_detail_shows_the_sheet_counts_and_quorum(login_as, assembly, member_a, 
     assert "赵强" in response.text and "代签" in response.text
 
 
+@pytest.mark.parametrize("size", [1, 30])
+def test_detail_runs_the_same_queries_for_any_roster(
+    login_as, assembly, tree, bulk_members, secretary_a, size, django_assert_num_queries
+):
+    members = bulk_members(tree.branch_a, size)
+    services.check_in(activity=assembly, member=members[0], method="manual", by=secretary_a)
+    client = login_as("secretary_a")
+    # session, user, grants, activity, files, sheet (3), counts (2), quorum (2), resolutions, leave requests
+    with django_assert_num_queries(14):
+        response = client.get(reverse("activities:detail", args=[assembly.pk]))
+    assert len(response.context["sheet"]) == size
+
+
 def test_detail_for_a_viewer_shows_no_actions(login_as, assembly, member_a):
     response = login_as("viewer").get(reverse("activities:detail", args=[assembly.pk]))
     assert response.status_code == 200 and not response.context["can_manage"]
