@@ -17,9 +17,10 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from branches import access
+from branches.models import Branch
 
 from . import page_selectors, selectors
-from .compliance import MONTH, QUARTER, REQUIRED_KINDS, STATUS_LABELS, YEAR, Period, compliance_report
+from .compliance import MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
 from .models import Activity, ActivityFile, Attendance, LeaveRequest
 from .services import activity_quorum
@@ -110,8 +111,8 @@ def _month_links(request, month: tuple[int, int] | None) -> dict | None:
 
 @dataclass
 class UnitRow:
-    branch: object
-    cells: list
+    branch: Branch
+    cells: list[Cell | None]  # one per required kind, None where the unit has no such requirement
 
 
 def _shift(period: Period, step: int) -> Period:
@@ -152,7 +153,6 @@ def compliance(request):
         "rows": rows,
         "children": children,
         "total": report.total(),
-        "status_labels": STATUS_LABELS,
         "previous_url": _period_query(request, _shift(period, -1)),
         "next_url": _period_query(request, _shift(period, 1)),
         "quick_urls": [

@@ -203,6 +203,9 @@ def test_compliance_accepts_quarters_and_years(login_as, tree, member_a):
     assert (
         client.get(reverse("activities:compliance"), {"kind": "year", "year": 2025}).context["period"].label == "2025"
     )
+    first_quarter = client.get(reverse("activities:compliance"), {"kind": "quarter", "year": 2026, "index": 1})
+    assert "year=2025&index=4" in first_quarter.context["previous_url"]
+    assert "year=2026&index=2" in first_quarter.context["next_url"]
     impossible = client.get(reverse("activities:compliance"), {"kind": "quarter", "year": 2026, "index": 9})
     assert impossible.context["period"].kind == "month"  # falls back to this month
 
