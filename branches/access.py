@@ -67,7 +67,12 @@ def _covers(paths: list[str], path: str) -> bool:
 
 
 def has_perm(user, perm: str, branch: Branch) -> bool:
-    """True if ``user`` holds ``perm`` on ``branch`` or any of its ancestors."""
+    """True if ``user`` holds ``perm`` on ``branch`` or any of its ancestors.
+
+    Reading (``VIEW``) is implied by every other permission.
+    """
+    if perm == VIEW:
+        return can_view(user, branch)
     return _covers(grants(user)[perm], branch.path)
 
 
@@ -109,7 +114,10 @@ def top_branches(user):
     """The highest branches ``user`` may read (the roots of their subtrees)."""
     from .models import minimal_paths
 
-    return Branch.objects.filter(path__in=minimal_paths(visible_paths(user))).order_by("path")
+    paths = minimal_paths(visible_paths(user))
+    if "" in paths:  # a superuser: every root
+        return Branch.objects.filter(depth=1).order_by("path")
+    return Branch.objects.filter(path__in=paths).order_by("path")
 
 
 def require(user, perm: str, branch: Branch) -> None:

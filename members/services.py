@@ -172,6 +172,10 @@ def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime
         raise MemberError(f"{member.name}已离册", code="inactive")
     if title not in Position.Title.values:
         raise MemberError("未知职务", code="unknown_title", field="title")
+    if branch.is_dissolved:
+        raise MemberError(f"“{branch.name}”已撤销，不能任命职务", code="branch_dissolved", field="branch")
+    if on > today():
+        raise MemberError("任职日期不能晚于今天", code="future_date", field="on")
     if not member.branch.path.startswith(branch.path) and not branch.path.startswith(member.branch.path):
         raise MemberError(f"{member.name}不属于“{branch.name}”", code="not_in_branch", field="member")
     if title == Position.Title.SECRETARY and Position.objects.filter(

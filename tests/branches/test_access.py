@@ -1,7 +1,6 @@
 import pytest
 
 from branches import access
-from branches.models import Branch
 
 
 @pytest.mark.django_db
@@ -20,8 +19,6 @@ def test_secretary_sees_only_own_subtree(tree, secretary_a):
 def test_grants_read_once_per_user(tree, secretary_a, django_assert_num_queries):
     access.forget(secretary_a)
     with django_assert_num_queries(1):
-        for branch in Branch.objects.none():
-            pass
         access.has_perm(secretary_a, access.MANAGE, tree.branch_a)
         access.has_perm(secretary_a, access.REVIEW, tree.branch_a)
         access.can_view(secretary_a, tree.branch_b)
@@ -43,3 +40,17 @@ def test_require_answers_404_outside_and_403_inside(tree, secretary_a, viewer):
 def test_revoke_removes_the_grant(tree, secretary_a):
     access.revoke(secretary_a, access.MANAGE, tree.branch_a)
     assert not access.can_view(secretary_a, tree.branch_a)
+
+
+@pytest.mark.django_db
+def test_any_grant_implies_view(tree, secretary_a):
+    assert access.has_perm(secretary_a, access.VIEW, tree.group_a)
+    assert not access.has_perm(secretary_a, access.VIEW, tree.branch_b)
+
+
+@pytest.mark.django_db
+def test_superuser_top_branches_are_the_roots(tree):
+    from tests.factories import UserFactory
+
+    admin = UserFactory(username="root", is_superuser=True)
+    assert list(access.top_branches(admin).values_list("code", flat=True)) == ["TOWN", "OTHER"]
