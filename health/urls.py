@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views
+from . import rubric_views, views
 
 app_name = "health"
 urlpatterns = [
@@ -14,4 +14,6 @@ urlpatterns = [
     path("branches/<str:code>/return/", views.return_, name="return"),
     path("branches/<str:code>/publish/", views.publish, name="publish"),
     path("checks/<int:pk>/adjust/", views.adjust, name="adjust"),
+    path("branches/<str:code>/rubric/", rubric_views.show, name="rubric"),
+    path("branches/<str:code>/rubric/edit/", rubric_views.edit, name="rubric_edit"),
 ]

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import position_views, views
+from . import dues_views, position_views, records_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -15,4 +15,16 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("positions/<str:code>/appoint/", position_views.appoint, name="position_appoint"),
     path("positions/<int:pk>/end/", position_views.end, name="position_end"),
+    # 党费
+    path("dues/<str:code>/", dues_views.branch_dues, name="dues_branch"),
+    path("dues/<str:code>/generate/", dues_views.generate, name="dues_generate"),
+    path("dues/<str:code>/arrears/", dues_views.arrears, name="dues_arrears"),
+    path("<int:pk>/dues/<int:year>/<int:month>/", dues_views.record, name="dues_record"),
+    path("<int:pk>/income/", dues_views.income, name="income"),
+    path("dues-import/", dues_views.import_upload, name="dues_import"),
+    path("dues-import/confirm/", dues_views.import_confirm, name="dues_import_confirm"),
+    path("dues-import/template.xlsx", dues_views.import_template, name="dues_import_template"),
+    # 表彰与处分
+    path("<int:pk>/commendations/new/", records_views.commendation_create, name="commendation_create"),
+    path("<int:pk>/sanctions/new/", records_views.sanction_create, name="sanction_create"),
 ]

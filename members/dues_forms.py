@@ -1,0 +1,85 @@
+"""Forms of the dues pages. They only parse input; the rules live in ``members.dues``,
+``members.income`` and ``members.dues_import``."""
+
+from __future__ import annotations
+
+import datetime
+import re
+
+from django import forms
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from .dues import month_start
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
+
+
+def parse_month(text: str | None) -> datetime.date | None:
+    """``"2026-03"`` → 2026-03-01; None for anything else."""
+    match = _MONTH_RE.match(text or "")
+    if match is None:
+        return None
+    year, month = int(match.group(1)), int(match.group(2))
+    if not (1 <= month <= 12 and 2000 <= year <= 2100):
+        return None
+    return datetime.date(year, month, 1)
+
+
+def month_or_current(text: str | None) -> datetime.date:
+    return parse_month(text) or month_start(timezone.localdate())
+
+
+def shift_month(month: datetime.date, months: int) -> datetime.date:
+    index = month.year * 12 + month.month - 1 + months
+    return datetime.date(index // 12, index % 12 + 1, 1)
+
+
+class MonthField(forms.CharField):
+    """A month typed as 2026-03 (an ``<input type="month">``)."""
+
+    widget = forms.TextInput(attrs={"type": "month"})
+
+    def to_python(self, value):
+        text = super().to_python(value)
+        if not text:
+            return None
+        month = parse_month(text)
+        if month is None:
+            raise forms.ValidationError(_("月份应写成 2026-03 的形式"), code="invalid_month")
+        return month
+
+
+class DuesRecordForm(forms.Form):
+    paid = forms.DecimalField(label=_("实缴金额（元）"), max_digits=10, decimal_places=2)
+    paid_on = forms.DateField(label=_("缴纳日期"), required=False, widget=_DATE)
+
+
+class IncomeForm(forms.Form):
+    monthly_income = forms.DecimalField(
+        label=_("月收入（税后，元）"),
+        max_digits=10,
+        decimal_places=2,
+        required=False,
+        help_text=_("留空表示未申报；农民、学生和无收入的党员按每月0.2元交纳"),
+    )
+
+
+class GenerateForm(forms.Form):
+    month = MonthField(label=_("月份"))
+
+
+class ArrearsForm(forms.Form):
+    start = MonthField(label=_("起始月份"), required=False)
+    end = MonthField(label=_("截止月份"), required=False)
+
+    def clean(self):
+        data = super().clean()
+        if data.get("start") and data.get("end") and data["start"] > data["end"]:
+            raise forms.ValidationError(_("起始月份不能晚于截止月份"))
+        return data
+
+
+class DuesImportForm(forms.Form):
+    file = forms.FileField(label=_("党费表（.xlsx）"))

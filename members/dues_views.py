@@ -1,0 +1,324 @@
+"""党费 pages: a branch's month (record payments one by one), generating a month's rows,
+declared income, the Excel import (upload, check, confirm) and arrears per branch.
+
+Branches come through ``branches.access`` and members through ``Member.objects.visible_to``:
+404 outside the user's subtree, 403 inside without the permission. Reading a branch's dues
+needs MANAGE or REVIEW there; recording, generating and declaring income need MANAGE on
+the member's (or the page's) branch. Every change goes through a service.
+"""
+
+from __future__ import annotations
+
+import datetime
+import io
+import secrets
+from decimal import Decimal
+from urllib.parse import quote
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.files.storage import default_storage
+from django.core.paginator import Paginator
+from django.http import Http404, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+from openpyxl import Workbook
+from openpyxl.styles import Font
+
+from branches import access
+from branches.forms import add_domain_error
+from branches.models import Branch
+
+from . import dues_selectors, selectors
+from .dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record, month_start
+from .dues_forms import (
+    ArrearsForm,
+    DuesImportForm,
+    DuesRecordForm,
+    GenerateForm,
+    IncomeForm,
+    month_or_current,
+    shift_month,
+)
+from .dues_import import COLUMNS, import_dues
+from .income import member_income_declare
+from .models import DuesPayment, Member
+
+PAGE_SIZE = 50
+ARREARS_PAGE_SIZE = 100
+MISSING_INCOME_SHOWN = 20
+_SESSION_KEY = "dues_import_pending"
+_UPLOAD_DIR = "dues_imports"
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _branch(request, code: str, *perms: str) -> Branch:
+    """The branch if visible (else 404) and the user holds any of ``perms`` there (else 403)."""
+    branch = access.get_branch_or_404(request.user, code=code)
+    if not any(access.has_perm(request.user, perm, branch) for perm in perms):
+        raise PermissionDenied(_("您没有查看该党组织党费的权限"))
+    return branch
+
+
+def _managed_member(request, pk: int) -> Member:
+    member = selectors.member_for_page(request.user, pk)
+    if not access.has_perm(request.user, access.MANAGE, member.branch):
+        raise PermissionDenied(_("您没有管理该党员的权限"))
+    return member
+
+
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
+def _safe_next(request, default: str) -> str:
+    target = request.POST.get("next") or request.GET.get("next") or ""
+    if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
+        return target
+    return default
+
+
+def _month_url(branch: Branch, month: datetime.date) -> str:
+    return f"{reverse('members:dues_branch', args=[branch.code])}?month={month:%Y-%m}"
+
+
+# --------------------------------------------------------------------------- a branch's month
+
+
+@login_required
+def branch_dues(request, code: str):
+    """Every member on the month's roster with what was due, paid and when; 50 a page."""
+    branch = _branch(request, code, access.MANAGE, access.REVIEW)
+    month = month_or_current(request.GET.get("month"))
+    paginator = Paginator(dues_selectors.dues_month_rows(branch=branch, month=month), PAGE_SIZE)
+    page = paginator.get_page(_page_number(request))
+    rows = list(page.object_list)
+    user = request.user
+    for member in rows:
+        member.can_record = member.is_active and access.has_perm(user, access.MANAGE, member.branch)
+        if member.payment_id is None:
+            member.would_be_due = dues_amount(category=member.category, monthly_income=member.monthly_income)
+    context = {
+        "branch": branch,
+        "month": month,
+        "previous_month": shift_month(month, -1),
+        "next_month": shift_month(month, 1),
+        "page": page,
+        "rows": rows,
+        "totals": dues_selectors.dues_month_totals(branch=branch, month=month),
+        "can_manage": access.has_perm(user, access.MANAGE, branch),
+        "today": timezone.localdate(),
+        "here": request.get_full_path(),
+    }
+    return render(request, "members/dues_branch.html", context)
+
+
+@login_required
+@require_POST
+def generate(request, code: str):
+    """Create the month's due rows for the branch's subtree; existing rows stay as they are."""
+    branch = _branch(request, code, access.MANAGE)
+    form = GenerateForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, _("月份应写成 2026-03 的形式"))
+        return redirect("members:dues_branch", code=branch.code)
+    month = form.cleaned_data["month"]
+    result = dues_generate_month(branch=branch, month=month, by=request.user)
+    messages.success(
+        request,
+        _("%(month)s：新生成 %(created)d 条，已有 %(existing)d 条")
+        % {"month": f"{month:%Y-%m}", "created": result.created, "existing": result.existing},
+    )
+    if result.missing_income:
+        names = "、".join(m.name for m in result.missing_income[:MISSING_INCOME_SHOWN])
+        more = _("等 %(n)d 人") % {"n": len(result.missing_income)} if len(result.missing_income) > MISSING_INCOME_SHOWN else ""
+        messages.warning(request, _("以下党员未申报月收入，未生成应缴记录：%(names)s%(more)s") % {"names": names, "more": more})
+    return redirect(_month_url(branch, month))
+
+
+@login_required
+def record(request, pk: int, year: int, month: int):
+    """Record one member's payment for one month (the row is created with its due if missing)."""
+    member = _managed_member(request, pk)
+    try:
+        first = datetime.date(year, month, 1)
+    except ValueError:
+        raise Http404(_("月份不存在")) from None
+    row = DuesPayment.objects.filter(member=member, month=first).first()
+    due = row.due if row else dues_amount(category=member.category, monthly_income=member.monthly_income)
+    back = _safe_next(request, _month_url(member.branch, first))
+    if request.method == "POST":
+        form = DuesRecordForm(request.POST)
+        if form.is_valid():
+            try:
+                dues_record(member=member, month=first, by=request.user, **form.cleaned_data)
+            except DuesError as exc:
+                add_domain_error(form, exc)
+            else:
+                messages.success(
+                    request, _("已记录 %(name)s %(month)s 的党费") % {"name": member.name, "month": f"{first:%Y-%m}"}
+                )
+                return redirect(back)
+    else:
+        initial = {"paid": row.paid if row and row.paid else due, "paid_on": (row and row.paid_on) or timezone.localdate()}
+        form = DuesRecordForm(initial=initial)
+    context = {
+        "member": member,
+        "month": first,
+        "row": row,
+        "due": due,
+        "form": form,
+        "income_form": IncomeForm(initial={"monthly_income": member.monthly_income}),
+        "back": back,
+        "here": request.get_full_path(),
+    }
+    return render(request, "members/dues_record.html", context)
+
+
+@login_required
+def income(request, pk: int):
+    """Declare a member's monthly income (the dues brackets apply to it)."""
+    member = _managed_member(request, pk)
+    back = _safe_next(request, reverse("members:detail", args=[member.pk]))
+    form = IncomeForm(request.POST or None, initial={"monthly_income": member.monthly_income})
+    if request.method == "POST" and form.is_valid():
+        try:
+            member_income_declare(member=member, monthly_income=form.cleaned_data["monthly_income"], by=request.user)
+        except DuesError as exc:
+            add_domain_error(form, exc)
+        else:
+            messages.success(request, _("已保存 %(name)s 的月收入") % {"name": member.name})
+            return redirect(back)
+    context = {"member": member, "form": form, "back": back}
+    return render(request, "members/dues_income.html", context)
+
+
+# --------------------------------------------------------------------------- arrears
+
+
+@login_required
+def arrears(request, code: str):
+    """Per branch of the subtree: due, paid, owed, months and members in arrears (one query)."""
+    branch = _branch(request, code, access.MANAGE, access.REVIEW)
+    form = ArrearsForm(request.GET or None)
+    start = end = None
+    if form.is_bound and form.is_valid():
+        start, end = form.cleaned_data["start"], form.cleaned_data["end"]
+    rows = dues_arrears_by_branch(branch=branch, start=start, end=end)
+    total_due = sum((r.due for r in rows), Decimal(0))
+    total_paid = sum((r.paid for r in rows), Decimal(0))
+    page = Paginator(rows, ARREARS_PAGE_SIZE).get_page(_page_number(request))
+    context = {
+        "branch": branch,
+        "form": form,
+        "page": page,
+        "start": start,
+        "end": end,
+        "month": end or month_start(timezone.localdate()),
+        "total_due": total_due,
+        "total_paid": total_paid,
+        "total_owed": total_due - total_paid,
+        "total_members": sum(r.members_in_arrears for r in rows),
+    }
+    return render(request, "members/dues_arrears.html", context)
+
+
+# --------------------------------------------------------------------------- the Excel import
+
+
+def _require_manager(request) -> None:
+    if not access.has_perm_anywhere(request.user, access.MANAGE):
+        raise PermissionDenied(_("您没有管理权限，不能导入党费"))
+
+
+def _discard_pending(request) -> None:
+    pending = request.session.pop(_SESSION_KEY, None)
+    if pending and default_storage.exists(pending["name"]):
+        default_storage.delete(pending["name"])
+
+
+def _keep_pending(request, upload) -> dict:
+    """Keep the checked file until it is confirmed; the session remembers whose it is."""
+    _discard_pending(request)
+    token = secrets.token_hex(16)
+    upload.seek(0)
+    name = default_storage.save(f"{_UPLOAD_DIR}/{token}.xlsx", upload)
+    pending = {"token": token, "name": name, "filename": upload.name}
+    request.session[_SESSION_KEY] = pending
+    return pending
+
+
+@login_required
+def import_upload(request):
+    """Upload: every row is checked, nothing is written. No error: a preview to confirm."""
+    _require_manager(request)
+    form = DuesImportForm(request.POST or None, request.FILES or None)
+    context = {"form": form, "result": None, "pending": None, "columns": list(COLUMNS.values())}
+    if request.method == "POST" and form.is_valid():
+        upload = form.cleaned_data["file"]
+        result = import_dues(upload, user=request.user, dry_run=True)
+        context["result"] = result
+        if result.ok:
+            context["pending"] = _keep_pending(request, upload)
+    return render(request, "members/dues_import.html", context)
+
+
+@login_required
+@require_POST
+def import_confirm(request):
+    """Write the checked file: all rows or, if anything changed meanwhile and a row fails, none."""
+    _require_manager(request)
+    pending = request.session.get(_SESSION_KEY)
+    if not pending or request.POST.get("token") != pending["token"] or not default_storage.exists(pending["name"]):
+        messages.error(request, _("没有待确认的导入，请重新上传文件"))
+        return redirect("members:dues_import")
+    with default_storage.open(pending["name"], "rb") as handle:
+        result = import_dues(io.BytesIO(handle.read()), user=request.user)
+    _discard_pending(request)
+    if not result.ok:
+        context = {"form": DuesImportForm(), "result": result, "pending": None, "columns": list(COLUMNS.values())}
+        return render(request, "members/dues_import.html", context)
+    messages.success(
+        request, _("党费已导入：新增 %(created)d 条，更新 %(updated)d 条") % {"created": result.created, "updated": result.updated}
+    )
+    return redirect("members:dues_import")
+
+
+@login_required
+def import_template(request):
+    """An empty sheet with the import's headers, and a sheet of instructions."""
+    _require_manager(request)
+    book = Workbook()
+    sheet = book.active
+    sheet.title = _("党费")
+    headers = [COLUMNS[key] for key in ("name", "id_number", "month", "paid", "paid_on")]
+    sheet.append(headers)
+    for cell in sheet[1]:
+        cell.font = Font(bold=True)
+    sheet.column_dimensions["B"].width = 22
+    sheet.column_dimensions["C"].width = 10
+    sheet.column_dimensions["E"].width = 12
+    notes = book.create_sheet(_("填写说明"))
+    for line in (
+        _("每行填写一名党员一个月的党费，只导入第一个工作表。"),
+        _("公民身份号码：18位，请设为文本格式。姓名可不填，填写时须与花名册一致。"),
+        _("月份：如 2026-03 或 2026年3月。实缴金额：单位元，最多两位小数，未交填0。"),
+        _("缴纳日期：如 2026-03-15；已缴纳的必须填写，不能晚于今天。"),
+        _("任何一行有错误时整个文件都不会导入，请按提示修改后重新上传。"),
+    ):
+        notes.append([line])
+    notes.column_dimensions["A"].width = 80
+    out = io.BytesIO()
+    book.save(out)
+    response = HttpResponse(out.getvalue(), content_type=XLSX)
+    filename = quote(_("党费导入模板") + ".xlsx")
+    response["Content-Disposition"] = f"attachment; filename=\"dues-template.xlsx\"; filename*=UTF-8''{filename}"
+    return response
