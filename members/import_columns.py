@@ -113,6 +113,8 @@ _HINT = "请写成2001-07-01的形式"
 def read_text(value) -> str:
     if value is None:
         return ""
+    if type(value) is str and value.isascii():  # NFKC changes nothing in ASCII
+        return value.strip()
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     return normalize_text(value)
@@ -187,29 +189,37 @@ CATEGORY_CHOICES = _choices(Member.Category, {"退休": "retired", "离休": "re
 STATUS_CHOICES = _choices(Member.Status, {"正式": "full", "预备": "probationary"})
 
 
-def read_choice(value, table: dict[str, str], header: str, labels) -> str:
-    """A Chinese label (or a known alias) to the stored value; '' stays ''."""
-    text = read_text(value).replace(" ", "")
-    if not text:
-        return ""
-    found = table.get(text) or table.get(text.lower())
-    if found is None:
-        raise CellError(f"{header}“{text}”无法识别，应为{'、'.join(labels)}之一")
-    return found
+def choice_reader(enum, table: dict[str, str], header: str):
+    """A reader of a Chinese label (or a known alias) giving the stored value; '' stays ''."""
+    expected = "、".join(enum.labels)
+
+    def read(value) -> str:
+        found = table.get(value) if type(value) is str else None  # the common case: an exact label
+        if found is not None:
+            return found
+        text = read_text(value).replace(" ", "")
+        if not text:
+            return ""
+        found = table.get(text) or table.get(text.lower())
+        if found is None:
+            raise CellError(f"{header}“{text}”无法识别，应为{expected}之一")
+        return found
+
+    return read
 
 
 READERS = {
     "name": read_text,
-    "sex": lambda v: read_choice(v, SEX_CHOICES, "性别", Member.Sex.labels),
+    "sex": choice_reader(Member.Sex, SEX_CHOICES, "性别"),
     "ethnicity": read_text,
     "birth_date": read_date,
     "id_number": read_id_number,
-    "education": lambda v: read_choice(v, EDUCATION_CHOICES, "学历", Member.Education.labels),
+    "education": choice_reader(Member.Education, EDUCATION_CHOICES, "学历"),
     "phone": read_phone,
     "branch": read_code,
     "group": read_code,
-    "category": lambda v: read_choice(v, CATEGORY_CHOICES, "人员类别", Member.Category.labels),
-    "status": lambda v: read_choice(v, STATUS_CHOICES, "党员状态", Member.Status.labels),
+    "category": choice_reader(Member.Category, CATEGORY_CHOICES, "人员类别"),
+    "status": choice_reader(Member.Status, STATUS_CHOICES, "党员状态"),
     "joined_on": read_date,
     "confirmed_on": read_date,
 }

@@ -4,14 +4,9 @@
 ``import_members`` command. It reads the file with openpyxl in read-only mode, checks every
 row with the same ``RowChecker`` as ``MemberResource`` (which serves the admin), looks up
 branches and existing members set-based (one query per 10,000 codes or ID digests), and
-only when no row is refused writes in bulk inside one transaction:
-
-- new members: ``bulk_create``, and one ``MemberEvent`` (导入) each, also in bulk;
-- changed members: ``bulk_update`` of the changed rows only, with an 信息修改 event (and a
-  党员状态变更 event when the status changed), in bulk;
-- a change of branch within the importer's scope is a transfer (组织关系转接): it goes
-  through ``members.services.member_transfer``, so the history and positions follow;
-- unchanged members are not touched (nothing is re-encrypted or rewritten).
+only when no row is refused writes in bulk inside one transaction (``import_writes``):
+new members with an 导入 event each, changed members with their events, changes of branch
+as transfers; unchanged members are not touched (nothing re-encrypted or rewritten).
 
 ``import_with_default_resource`` runs the same file through django-import-export's standard
 row-by-row import with the same resource: it is the benchmark's baseline.
@@ -27,33 +22,11 @@ from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from branches.models import Branch
-
-from . import crypto
 from .idnumbers import mask_id_number
 from .import_checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
 from .import_columns import HEADER_OF, read_row
 from .import_files import ImportFileError, open_sheet
-from .models import Member, MemberEvent
-from .services import member_transfer
-
-BATCH_SIZE = 2000
-UPDATE_BATCH_SIZE = 500
-UPDATED_FIELDS = [
-    "name",
-    "sex",
-    "ethnicity",
-    "birth_date",
-    "education",
-    "phone",
-    "group",
-    "household",
-    "category",
-    "status",
-    "joined_on",
-    "confirmed_on",
-    "updated_at",
-]
+from .import_writes import write_rows
 
 
 @dataclass(slots=True)
@@ -120,7 +93,9 @@ def import_members(
         return result
     if result.ok and not dry_run:
         try:
-            _write(rows, user=user, today=checker.today, file_name=file_name or _name_of(source))
+            name = file_name or _name_of(source)
+            with transaction.atomic():
+                write_rows(rows, user=user, today=checker.today, note=f"Excel导入（{name}）" if name else "Excel导入")
         except IntegrityError:
             result.errors.append(RowError(None, None, "导入期间花名册已被他人修改，未写入任何数据，请重新导入"))
             return result
@@ -180,124 +155,6 @@ def _fill_preview(rows: list[CheckedRow], result: ImportResult) -> None:
             result.changed_rows.append(PreviewRow(row.row, data.name, mask_id_number(data.id_number), code, changes))
         else:
             result.unchanged_rows.append(PreviewRow(row.row, data.name, mask_id_number(data.id_number), code))
-
-
-# Writing -----------------------------------------------------------------------------------
-
-
-def _write(rows: list[CheckedRow], *, user, today, file_name: str) -> None:
-    note = f"Excel导入（{file_name}）" if file_name else "Excel导入"
-    new = [row for row in rows if row.existing is None]
-    changed = [row for row in rows if row.existing is not None and row.changes]
-    with transaction.atomic():
-        _create(new, user=user, today=today, note=note)
-        # A transfer alone is the transfer service's; other changes of the same row are updates.
-        updated = [row for row in changed if not row.is_transfer or set(row.changes) - {"branch", "group"}]
-        _update(updated, user=user, today=today, note=note)
-        _transfer([row for row in changed if row.is_transfer], user=user, today=today, note=note)
-
-
-def member_values(row: CheckedRow) -> dict:
-    """What a checked row writes on the member; a change of branch is left to the transfer service."""
-    data, old = row.data, row.existing
-    values = dict(
-        name=data.name,
-        sex=data.sex,
-        ethnicity=data.ethnicity,
-        birth_date=data.birth_date,
-        education=data.education,
-        phone=data.phone,
-        branch_id=data.branch.pk,
-        group_id=row.group_id,
-        category=data.category,
-        status=data.status,
-        joined_on=data.joined_on,
-        confirmed_on=data.confirmed_on,
-    )
-    if old is not None:
-        values["household_id"] = None if "group" in row.changes else old.household_id
-        if row.is_transfer:
-            values.update(branch_id=old.branch_id, group_id=old.group_id, household_id=old.household_id)
-    return values
-
-
-def row_events(row: CheckedRow, *, member_id: int, by_id: int | None, today, note: str) -> list[MemberEvent]:
-    """The history lines of an imported row: 导入 for a new member, 信息修改 (and 党员状态变更) for a change."""
-    common = dict(member_id=member_id, by_id=by_id)
-    old = row.existing
-    if old is None:
-        return [
-            MemberEvent(
-                kind=MemberEvent.Kind.IMPORTED,
-                occurred_on=today,
-                to_branch_id=row.data.branch.pk,
-                detail=note,
-                **common,
-            )
-        ]
-    moved = ("branch", "group") if row.is_transfer else ()
-    changed = [HEADER_OF[key] for key in row.changes if key not in moved]
-    if not changed:
-        return []
-    events = [
-        MemberEvent(
-            kind=MemberEvent.Kind.UPDATED, occurred_on=today, detail=f"{note}修改：{'、'.join(changed)}", **common
-        )
-    ]
-    if "status" in row.changes:
-        detail = f"{Member.Status(old.status).label} → {Member.Status(row.data.status).label}"
-        occurred = row.data.confirmed_on or today
-        events.append(MemberEvent(kind=MemberEvent.Kind.STATUS_CHANGED, occurred_on=occurred, detail=detail, **common))
-    return events
-
-
-def _create(rows: list[CheckedRow], *, user, today, note: str) -> None:
-    """New members and their 导入 events, both in bulk; only these rows are encrypted."""
-    members = [
-        Member(
-            id_number_encrypted=crypto.encrypt(row.data.id_number),
-            id_number_digest=row.digest,
-            id_number_masked=mask_id_number(row.data.id_number),
-            **member_values(row),
-        )
-        for row in rows
-    ]
-    Member.objects.bulk_create(members, batch_size=BATCH_SIZE)
-    if members and members[0].pk is None:  # a database that returns no ids from a bulk insert
-        digests = [m.id_number_digest for m in members]
-        ids = dict(Member.objects.filter(id_number_digest__in=digests).values_list("id_number_digest", "pk"))
-        for member in members:
-            member.pk = ids[member.id_number_digest]
-    by_id = getattr(user, "pk", None)
-    events = [
-        e
-        for row, m in zip(rows, members, strict=True)
-        for e in row_events(row, member_id=m.pk, by_id=by_id, today=today, note=note)
-    ]
-    MemberEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-
-
-def _update(rows: list[CheckedRow], *, user, today, note: str) -> None:
-    """Changed details in bulk, with their events."""
-    now = timezone.now()
-    by_id = getattr(user, "pk", None)
-    members = [Member(pk=row.existing.pk, updated_at=now, **member_values(row)) for row in rows]
-    Member.objects.bulk_update(members, UPDATED_FIELDS, batch_size=UPDATE_BATCH_SIZE)
-    events = [
-        e for row in rows for e in row_events(row, member_id=row.existing.pk, by_id=by_id, today=today, note=note)
-    ]
-    MemberEvent.objects.bulk_create(events, batch_size=BATCH_SIZE)
-
-
-def _transfer(rows: list[CheckedRow], *, user, today, note: str) -> None:
-    """Changes of branch are transfers: the transfer service keeps the history and ends positions."""
-    if not rows:
-        return
-    old_branches = Branch.objects.in_bulk({row.existing.branch_id for row in rows})
-    for row in rows:
-        old = row.existing
-        member = Member(pk=old.pk, name=old.name, is_active=True, branch=old_branches[old.branch_id])
-        member_transfer(member=member, to_branch=row.data.branch, group=row.data.group, on=today, by=user, note=note)
 
 
 # The benchmark's baseline ----------------------------------------------------------------

@@ -160,7 +160,7 @@ class MemberResource(resources.ModelResource):
             for error in errors:
                 by_column.setdefault(error.column or "", []).append(f"第{error.row}行：{error.message}")
             raise ValidationError(by_column)
-        from .importing import member_values
+        from .import_writes import member_values
 
         if instance.pk is None:
             instance.set_id_number(checked.data.id_number)
@@ -192,14 +192,15 @@ class MemberResource(resources.ModelResource):
         return checked is not None and checked.existing is not None and not checked.changes
 
     def after_save_instance(self, instance, row, **kwargs):
-        from .importing import row_events
+        from .import_writes import row_events
+        from .models import MemberEvent
         from .services import member_transfer
 
         checked: CheckedRow = instance._import_row
         by_id = getattr(self.user, "pk", None)
         today = self.checker.today
         for event in row_events(checked, member_id=instance.pk, by_id=by_id, today=today, note="Excel导入"):
-            event.save()
+            MemberEvent.objects.create(**event)
         if checked.is_transfer:
             member_transfer(
                 member=instance, to_branch=checked.data.branch, group=checked.data.group, on=today, by=self.user
