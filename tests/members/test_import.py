@@ -118,6 +118,25 @@ def test_title_line_above_headers_and_blank_rows_at_the_end_are_ignored(tree, or
     assert [r.row for r in result.new_rows] == [3, 4]
 
 
+def test_filled_in_template_is_accepted(tree, orgdept):
+    from openpyxl import load_workbook
+
+    from members.exporting import write_template
+
+    blank = io.BytesIO()
+    write_template(blank)
+    workbook = load_workbook(blank)
+    row = person()
+    for column, header in enumerate(workbook.worksheets[0][1], start=1):
+        workbook.worksheets[0].cell(row=2, column=column, value=row[header.value])
+    filled = io.BytesIO()
+    workbook.save(filled)
+    filled.seek(0)
+    result = import_members(filled, user=orgdept)
+    assert result.ok, result.errors
+    assert [r.row for r in result.new_rows] == [2]
+
+
 def test_sex_and_birth_date_may_be_left_blank(tree, orgdept):
     row = person(性别="", 出生日期="")
     assert import_members(workbook_bytes([row]), user=orgdept).ok
