@@ -1,10 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import dues_views, position_views, records_views, views
 
 app_name = "members"
 urlpatterns = [
     path("me/", views.me, name="me"),
+    path("import/", include("members.import_urls")),
     path("", views.roster, name="list"),
     path("new/", views.create, name="create"),
     path("activate/", views.activate, name="activate"),
