@@ -72,7 +72,9 @@ def test_each_date_format_is_accepted(tree, orgdept, value):
 def test_full_width_and_lower_case_x_in_id_number_are_accepted(tree, orgdept):
     number = "11010519491231002X"  # GB 11643's own example: born 1949-12-31, female
     full_width = "".join(chr(ord(c) + 0xFEE0) for c in number.lower())
-    row = person(公民身份号码=full_width, 性别="女", 出生日期="1949-12-31", 入党日期="1975-07-01", 转正日期="1976-07-01")
+    row = person(
+        公民身份号码=full_width, 性别="女", 出生日期="1949-12-31", 入党日期="1975-07-01", 转正日期="1976-07-01"
+    )
     result = import_members(workbook_bytes([row]), user=orgdept)
     assert result.ok, result.errors
     member = member_of(number)
@@ -80,7 +82,9 @@ def test_full_width_and_lower_case_x_in_id_number_are_accepted(tree, orgdept):
     assert member.sex == Member.Sex.FEMALE
 
 
-@pytest.mark.parametrize("phone", ["138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+86-13800138000", 13800138000])
+@pytest.mark.parametrize(
+    "phone", ["138 0013 8000", "138-0013-8000", "+86 138 0013 8000", "+86-13800138000", 13800138000]
+)
 def test_phone_with_spaces_hyphens_or_country_code_is_accepted(tree, orgdept, phone):
     row = person(手机号码=phone)
     assert import_members(workbook_bytes([row]), user=orgdept).ok
@@ -225,7 +229,14 @@ def test_dry_run_reports_but_writes_nothing(tree, orgdept):
 def test_same_member_is_updated_not_duplicated(tree, orgdept):
     member = MemberFactory(branch=tree.branch_a, name="王五", phone="13900000001")
     number = member.id_number
-    row = person(公民身份号码=number, 姓名="王五", 手机号码="13900000002", 学历="大专", 入党日期="2005-07-01", 转正日期="2006-07-01")
+    row = person(
+        公民身份号码=number,
+        姓名="王五",
+        手机号码="13900000002",
+        学历="大专",
+        入党日期="2005-07-01",
+        转正日期="2006-07-01",
+    )
     result = import_members(workbook_bytes([row]), user=orgdept)
     assert result.ok, result.errors
     assert (result.new, result.changed) == (0, 1)
@@ -248,7 +259,9 @@ def test_status_change_by_import_is_recorded(tree, orgdept):
 
 def test_change_of_branch_within_scope_is_recorded_as_a_transfer(tree, orgdept):
     member = MemberFactory(branch=tree.branch_a, group=tree.group_a)
-    position = position_appoint(member=member, branch=tree.group_a, title=Position.Title.GROUP_LEADER, on=datetime.date(2020, 1, 1))
+    position = position_appoint(
+        member=member, branch=tree.group_a, title=Position.Title.GROUP_LEADER, on=datetime.date(2020, 1, 1)
+    )
     row = person(公民身份号码=member.id_number, 姓名=member.name, 手机号码=member.phone, 学历="", 党组织编码="BB")
     result = import_members(workbook_bytes([row]), user=orgdept)
     assert result.ok and result.changed == 1 and result.transferred == 1

@@ -213,4 +213,3 @@ def test_export_download_reimported_changes_nothing(login_as, tree):
     result = response.context["result"]
     assert result.ok, result.errors
     assert (result.new, result.changed, result.unchanged) == (0, 0, 2)
-

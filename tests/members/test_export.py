@@ -1,0 +1,205 @@
+"""Exporting the roster: the command, masking, scope, and the admin's import and export."""
+
+from __future__ import annotations
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import CommandError, call_command
+from django.urls import reverse
+
+from members.exporting import export_members
+from members.importing import import_members
+from members.models import Member
+from tests.factories import MemberFactory, UserFactory
+
+from .import_helpers import person, read_sheet, workbook_bytes
+
+
+def _export(tmp_path, *args) -> list[list]:
+    path = tmp_path / "out.xlsx"
+    call_command("export_members", str(path), *args)
+    return read_sheet(path)
+
+
+def test_export_has_the_import_headers_and_every_column(tree, tmp_path):
+    member = MemberFactory(
+        branch=tree.branch_a,
+        group=tree.group_a,
+        name="赵六",
+        phone="13812345678",
+        education=Member.Education.UNDERGRADUATE,
+        status=Member.Status.FULL,
+    )
+    header, row = _export(tmp_path)
+    assert header == [
+        "姓名",
+        "性别",
+        "民族",
+        "出生日期",
+        "公民身份号码",
+        "学历",
+        "手机号码",
+        "党组织编码",
+        "党小组编码",
+        "人员类别",
+        "党员状态",
+        "入党日期",
+        "转正日期",
+    ]
+    assert row == [
+        "赵六",
+        "男",
+        "汉族",
+        datetime.datetime(1980, 5, 17),
+        member.id_number,
+        "大学本科",
+        "13812345678",
+        "BA",
+        "GA",
+        "在职",
+        "正式党员",
+        datetime.datetime(2005, 7, 1),
+        datetime.datetime(2006, 7, 1),
+    ]
+
+
+def test_command_without_a_user_exports_full_numbers_of_every_branch(tree, tmp_path, capsys):
+    a, c = MemberFactory(branch=tree.branch_a), MemberFactory(branch=tree.branch_c)
+    rows = _export(tmp_path)
+    assert {r[4] for r in rows[1:]} == {a.id_number, c.id_number}
+    assert "已导出2名党员" in capsys.readouterr().out
+
+
+def test_command_as_a_user_without_view_sensitive_masks_numbers(tree, reviewer, tmp_path):
+    member = MemberFactory(branch=tree.branch_a, phone="13812345678")
+    MemberFactory(branch=tree.branch_c)
+    rows = _export(tmp_path, "--user", "reviewer")
+    assert [(r[4], r[6]) for r in rows[1:]] == [(member.id_number_masked, "138****5678")]
+
+
+def test_command_as_a_user_with_view_sensitive_shows_full_numbers(tree, orgdept, tmp_path):
+    member = MemberFactory(branch=tree.branch_b)
+    assert _export(tmp_path, "--user", "orgdept")[1][4] == member.id_number
+
+
+def test_branch_option_limits_to_the_subtree(tree, tmp_path):
+    MemberFactory(branch=tree.branch_a, name="甲")
+    MemberFactory(branch=tree.branch_b, name="乙")
+    assert [r[0] for r in _export(tmp_path, "--branch", "VB")[1:]] == ["乙"]
+
+
+def test_branch_outside_the_users_scope_is_refused(tree, secretary_a, tmp_path):
+    with pytest.raises(CommandError, match="BC"):
+        _export(tmp_path, "--branch", "BC", "--user", "secretary_a")
+
+
+def test_unknown_branch_or_user_is_refused(tree, tmp_path):
+    with pytest.raises(CommandError):
+        _export(tmp_path, "--branch", "NOPE")
+    with pytest.raises(CommandError):
+        _export(tmp_path, "--user", "nobody")
+
+
+def test_members_who_left_are_not_exported(tree, tmp_path):
+    MemberFactory(branch=tree.branch_a, name="在册")
+    MemberFactory(
+        branch=tree.branch_a, name="离册", is_active=False, left_on=datetime.date(2020, 1, 1), left_reason="died"
+    )
+    assert [r[0] for r in _export(tmp_path)[1:]] == ["在册"]
+
+
+def test_masked_export_cannot_be_imported_back_by_mistake(tree, reviewer, orgdept, tmp_path):
+    MemberFactory(branch=tree.branch_a)
+    path = tmp_path / "masked.xlsx"
+    export_members(path, user=reviewer)
+    result = import_members(path, user=orgdept)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "公民身份号码"), (2, "手机号码")]
+    assert not result.written
+
+
+def test_full_export_by_command_reimported_by_command_changes_nothing(tree, tmp_path, capsys):
+    MemberFactory(branch=tree.branch_a, group=tree.group_a)
+    MemberFactory(branch=tree.branch_c, status=Member.Status.PROBATIONARY, confirmed_on=None)
+    path = tmp_path / "all.xlsx"
+    call_command("export_members", str(path))
+    before = list(Member.objects.values().order_by("pk"))
+    call_command("import_members", str(path))
+    assert "新增0人，修改0人，未变2人" in capsys.readouterr().out
+    assert list(Member.objects.values().order_by("pk")) == before
+
+
+# The admin ------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin_client(client, db):
+    user = UserFactory(username="admin", is_staff=True, is_superuser=True)
+    client.force_login(user)
+    return client
+
+
+def test_admin_list_shows_masked_numbers_only(tree, admin_client):
+    member = MemberFactory(branch=tree.branch_a)
+    html = admin_client.get(reverse("admin:members_member_changelist")).content.decode()
+    assert member.id_number_masked in html
+    assert member.id_number not in html and member.id_number_encrypted not in html
+    page = admin_client.get(reverse("admin:members_member_change", args=[member.pk])).content.decode()
+    assert member.id_number_masked in page
+    assert member.id_number not in page and member.id_number_encrypted not in page
+
+
+def test_admin_finds_a_member_by_full_id_number(tree, admin_client):
+    member = MemberFactory(branch=tree.branch_a, name="查找对象")
+    MemberFactory(branch=tree.branch_a, name="别人")
+    response = admin_client.get(reverse("admin:members_member_changelist"), {"q": member.id_number.lower()})
+    assert list(response.context["cl"].result_list) == [member]
+
+
+def test_admin_import_checks_rows_with_the_resource(tree, admin_client):
+    data = workbook_bytes([person(), person(人员类别="神仙")]).getvalue()
+    response = admin_client.post(
+        reverse("admin:members_member_import"),
+        {"resource": 0, "format": 0, "import_file": SimpleUploadedFile("roster.xlsx", data)},
+    )
+    assert response.status_code == 200
+    result = response.context["result"]
+    assert result.has_validation_errors()
+    assert "人员类别“神仙”无法识别" in response.content.decode()
+    assert not Member.objects.exists()
+
+
+def test_admin_import_confirmed_writes_members_with_events(tree, admin_client):
+    data = workbook_bytes([person(), person("BB")]).getvalue()
+    response = admin_client.post(
+        reverse("admin:members_member_import"),
+        {"resource": 0, "format": 0, "import_file": SimpleUploadedFile("roster.xlsx", data)},
+    )
+    confirm = response.context["confirm_form"]
+    response = admin_client.post(reverse("admin:members_member_process_import"), confirm.initial)
+    assert response.status_code == 302
+    assert Member.objects.count() == 2
+    assert all(m.events.filter(kind="imported").exists() for m in Member.objects.all())
+
+
+def test_admin_import_needs_the_change_member_permission(tree, client):
+    client.force_login(UserFactory(username="staff", is_staff=True))
+    assert client.get(reverse("admin:members_member_import")).status_code == 403
+
+
+def test_admin_import_keeps_a_staff_user_to_their_scope(tree, secretary_a, client):
+    from django.contrib.auth.models import Permission
+
+    secretary_a.is_staff = True
+    secretary_a.save()
+    secretary_a.user_permissions.add(*Permission.objects.filter(codename__in=["change_member", "view_member"]))
+    client.force_login(secretary_a)
+    data = workbook_bytes([person("BA"), person("BB")]).getvalue()
+    response = client.post(
+        reverse("admin:members_member_import"),
+        {"resource": 0, "format": 0, "import_file": SimpleUploadedFile("roster.xlsx", data)},
+    )
+    assert response.context["result"].has_validation_errors()
+    assert "第3行：党组织编码“BB”不存在或不在您的管理范围内" in response.content.decode()
+    assert not Member.objects.exists()
