@@ -61,7 +61,11 @@ class RubricForm(forms.Form):
             if item["source"] == "volunteer":
                 names["hours"] = f"item_{key}_hours"
                 self.fields[names["hours"]] = forms.DecimalField(
-                    label=_("全年应服务小时数"), min_value=Decimal("0.5"), max_value=1000, max_digits=6, decimal_places=2
+                    label=_("全年应服务小时数"),
+                    min_value=Decimal("0.5"),
+                    max_value=1000,
+                    max_digits=6,
+                    decimal_places=2,
                 )
             self.item_fields.append(names)
         for level in Commendation.Level:
@@ -80,7 +84,9 @@ class RubricForm(forms.Form):
 
     def items(self):
         """(label field, points field, hours field or None) for each item, for the template."""
-        return [(self[n["label"]], self[n["points"]], self[n["hours"]] if "hours" in n else None) for n in self.item_fields]
+        return [
+            (self[n["label"]], self[n["points"]], self[n["hours"]] if "hours" in n else None) for n in self.item_fields
+        ]
 
     def _group(self, prefix: str):
         return [self[name] for name in self.fields if name.startswith(prefix)]
@@ -128,8 +134,7 @@ class RubricForm(forms.Form):
             if high is not None and low is not None and high <= low:
                 self.add_error(
                     f"grade_{upper['grade']}_min",
-                    _("%(upper)s的最低分应高于%(lower)s的最低分")
-                    % {"upper": upper["label"], "lower": lower["label"]},
+                    _("%(upper)s的最低分应高于%(lower)s的最低分") % {"upper": upper["label"], "lower": lower["label"]},
                 )
         last = mins[-1][1] if mins else None
         if last is not None and last <= 0:

@@ -22,9 +22,7 @@ from .models import DuesPayment, Member
 def month_roster(*, branch: Branch, month: datetime.date) -> QuerySet[Member]:
     first, last = month_start(month), month_end(month)
     return (
-        Member.objects.in_subtree(branch)
-        .filter(joined_on__lte=last)
-        .filter(Q(is_active=True) | Q(left_on__gte=first))
+        Member.objects.in_subtree(branch).filter(joined_on__lte=last).filter(Q(is_active=True) | Q(left_on__gte=first))
     )
 
 

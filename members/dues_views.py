@@ -139,8 +139,14 @@ def generate(request, code: str):
     )
     if result.missing_income:
         names = "、".join(m.name for m in result.missing_income[:MISSING_INCOME_SHOWN])
-        more = _("等 %(n)d 人") % {"n": len(result.missing_income)} if len(result.missing_income) > MISSING_INCOME_SHOWN else ""
-        messages.warning(request, _("以下党员未申报月收入，未生成应缴记录：%(names)s%(more)s") % {"names": names, "more": more})
+        more = (
+            _("等 %(n)d 人") % {"n": len(result.missing_income)}
+            if len(result.missing_income) > MISSING_INCOME_SHOWN
+            else ""
+        )
+        messages.warning(
+            request, _("以下党员未申报月收入，未生成应缴记录：%(names)s%(more)s") % {"names": names, "more": more}
+        )
     return redirect(_month_url(branch, month))
 
 
@@ -168,7 +174,10 @@ def record(request, pk: int, year: int, month: int):
                 )
                 return redirect(back)
     else:
-        initial = {"paid": row.paid if row and row.paid else due, "paid_on": (row and row.paid_on) or timezone.localdate()}
+        initial = {
+            "paid": row.paid if row and row.paid else due,
+            "paid_on": (row and row.paid_on) or timezone.localdate(),
+        }
         form = DuesRecordForm(initial=initial)
     context = {
         "member": member,
@@ -287,7 +296,9 @@ def import_confirm(request):
         context = {"form": DuesImportForm(), "result": result, "pending": None, "columns": list(COLUMNS.values())}
         return render(request, "members/dues_import.html", context)
     messages.success(
-        request, _("党费已导入：新增 %(created)d 条，更新 %(updated)d 条") % {"created": result.created, "updated": result.updated}
+        request,
+        _("党费已导入：新增 %(created)d 条，更新 %(updated)d 条")
+        % {"created": result.created, "updated": result.updated},
     )
     return redirect("members:dues_import")
 

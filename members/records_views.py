@@ -39,7 +39,9 @@ def _blank(choices) -> list[tuple[str, str]]:
 
 class CommendationForm(forms.Form):
     # Level and title are checked by the service, so its Chinese reasons show on the form.
-    level = forms.ChoiceField(label=gettext_lazy("表彰级别"), choices=_blank(Commendation.Level.choices), required=False)
+    level = forms.ChoiceField(
+        label=gettext_lazy("表彰级别"), choices=_blank(Commendation.Level.choices), required=False
+    )
     title = forms.CharField(label=gettext_lazy("表彰名称"), max_length=200, required=False)
     awarded_on = forms.DateField(label=gettext_lazy("表彰日期"), widget=_DATE)
     document_number = forms.CharField(label=gettext_lazy("文号"), max_length=100, required=False)
@@ -84,7 +86,9 @@ def _record_page(request, member: Member, form_class, service, *, title: str, do
 def commendation_create(request, pk: int):
     member = _member(request, pk, COMMENDATION_PERMS)
     title = _("记录表彰：%(name)s") % {"name": member.name}
-    return _record_page(request, member, CommendationForm, commendation_record, title=title, done=_("已记录%(name)s的表彰"))
+    return _record_page(
+        request, member, CommendationForm, commendation_record, title=title, done=_("已记录%(name)s的表彰")
+    )
 
 
 @login_required
@@ -92,4 +96,6 @@ def commendation_create(request, pk: int):
 def sanction_create(request, pk: int):
     member = _member(request, pk, SANCTION_PERMS)
     title = _("记录处分或处理：%(name)s") % {"name": member.name}
-    return _record_page(request, member, SanctionForm, sanction_record, title=title, done=_("已记录%(name)s的处分或处理"))
+    return _record_page(
+        request, member, SanctionForm, sanction_record, title=title, done=_("已记录%(name)s的处分或处理")
+    )

@@ -1,0 +1,128 @@
+"""Warnings on the secretary's page (a branch's checks) and the department's overview:
+six months of neither attendance nor dues, and probation ending within 30 days."""
+
+import datetime
+
+import pytest
+from django.urls import reverse
+from django.utils import timezone
+
+from members.models import Member
+from members.rules import add_years
+from tests.factories import MemberFactory
+from tests.health.builders import dues_month
+
+BRANCH_PAGE = "health:branch"
+OVERVIEW = "health:review"
+
+
+def assert_refused(response, expected):
+    if expected == "login":
+        assert response.status_code == 302 and reverse("login") in response["Location"]
+    else:
+        assert response.status_code == expected
+
+
+@pytest.fixture
+def warned(tree, member_a, member_b):
+    """member_a and member_b have done nothing for years; a probationer of A ends in 10 days;
+    a member of A paid last month."""
+    today = timezone.localdate()
+    probationer = MemberFactory(
+        branch=tree.branch_a,
+        name="孙预备",
+        status=Member.Status.PROBATIONARY,
+        joined_on=add_years(today + datetime.timedelta(days=10), -1),
+        confirmed_on=None,
+    )
+    payer = MemberFactory(branch=tree.branch_a, name="周按时")
+    last_month = (today.replace(day=1) - datetime.timedelta(days=1)).replace(day=1)
+    dues_month(payer, last_month, due="10", paid="10", paid_on=last_month.replace(day=10))
+    return probationer, payer
+
+
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("anonymous", "login"),
+        ("member_a", 404),
+        ("secretary_b", 404),
+        ("other_orgdept", 404),
+        ("viewer", 403),
+        ("secretary_a", 200),
+        ("reviewer", 200),
+    ],
+)
+def test_secretarys_page_warnings_are_shown_only_to_those_allowed(login_as, warned, persona, expected):
+    response = login_as(persona).get(reverse(BRANCH_PAGE, args=["BA"]))
+    assert_refused(response, expected)
+    if expected == 200:
+        body = response.content.decode()
+        assert "连续六个月未参加组织生活且未交纳党费" in body and "孙预备" in body
+
+
+def test_secretarys_page_lists_the_inactive_and_the_probation_ending(login_as, warned, member_a, member_b):
+    probationer, payer = warned
+    response = login_as("secretary_a").get(reverse(BRANCH_PAGE, args=["BA"]))
+    # 周按时 paid last month; the probationer, on the roster for almost a year, did nothing either
+    assert {m.name for m in response.context["inactive"]} == {"李明", "孙预备"}
+    assert [(m.name, m.days_left) for m in response.context["probation"]] == [("孙预备", 10)]
+    body = response.content.decode()
+    assert reverse("members:detail", args=[member_a.pk]) in body
+    assert reverse("members:detail", args=[probationer.pk]) in body
+    assert "还有 10 天" in body and "1 名预备党员预备期 30 天内届满" in body
+    assert "王芳" not in body  # branch B is not on branch A's page
+
+
+def test_departments_overview_warns_about_the_whole_subtree(login_as, warned, member_a, member_b, member_c):
+    response = login_as("orgdept").get(reverse(OVERVIEW, args=["TOWN"]))
+    assert {m.name for m in response.context["inactive"]} == {"李明", "王芳", "孙预备"}
+    body = response.content.decode()
+    assert "孙预备" in body and "陈刚" not in body  # 陈刚 is in the other town
+    assert "3 名党员连续六个月未参加组织生活且未交纳党费" in body
+
+
+@pytest.mark.parametrize(
+    "persona, expected",
+    [("anonymous", "login"), ("secretary_a", 404), ("other_orgdept", 404), ("viewer", 403), ("orgdept", 200)],
+)
+def test_overview_warnings_permissions(login_as, warned, persona, expected):
+    response = login_as(persona).get(reverse(OVERVIEW, args=["TOWN"]))
+    assert_refused(response, expected)
+    if expected == 200:
+        assert "孙预备" in response.content.decode()
+
+
+def test_a_member_who_paid_within_six_months_is_not_warned(login_as, tree, member_a):
+    this_month = timezone.localdate().replace(day=1)
+    dues_month(member_a, this_month, due="10", paid="10", paid_on=timezone.localdate())
+    response = login_as("secretary_a").get(reverse(BRANCH_PAGE, args=["BA"]))
+    assert response.context["inactive"] == [] and "查看名单" not in response.content.decode()
+
+
+@pytest.mark.parametrize("size", [3, 20])
+@pytest.mark.parametrize(
+    "url, persona, queries, warned_branches",
+    [
+        # session, user, grants, branch, checks, events, inactive, probation
+        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 8, 1),
+        # session, user, grants, branch, branches' counts, inactive, probation (no checks: no branches to read)
+        (reverse(OVERVIEW, args=["TOWN"]), "orgdept", 7, 2),
+    ],
+)
+def test_warning_pages_run_a_constant_number_of_queries(
+    login_as, tree, bulk_members, django_assert_num_queries, url, persona, queries, warned_branches, size
+):
+    bulk_members(tree.branch_a, size)
+    bulk_members(tree.branch_b, size)
+    # branch B's members end their probation in 10 days (and have done nothing for 11 months)
+    Member.objects.filter(branch=tree.branch_b).update(
+        status=Member.Status.PROBATIONARY,
+        joined_on=add_years(timezone.localdate() + datetime.timedelta(days=10), -1),
+        confirmed_on=None,
+    )
+    client = login_as(persona)
+    with django_assert_num_queries(queries):
+        response = client.get(url)
+    assert len(response.context["inactive"]) == size * warned_branches
+    assert len(response.context["probation"]) == size * (warned_branches - 1)
