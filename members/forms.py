@@ -42,28 +42,6 @@ class ProblemsMixin:
             self.add_error(field if field in self.fields else None, message)
 
 
-class RosterFilterForm(forms.Form):
-    """The roster's filters, read from the query string; a bad value is simply not applied."""
-
-    q = forms.CharField(label=_("姓名或手机号码"), required=False, max_length=50)
-    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
-    group = forms.CharField(label=_("党小组编码"), required=False, max_length=32)
-    status = forms.ChoiceField(label=_("党员状态"), required=False, choices=_blank(Member.Status.choices))
-    category = forms.ChoiceField(label=_("人员类别"), required=False, choices=_blank(Member.Category.choices))
-    state = forms.ChoiceField(label=_("在册情况"), required=False, choices=selectors.State.choices)
-    sort = forms.ChoiceField(
-        label=_("排序"),
-        required=False,
-        choices=[(key, key) for name in selectors.SORTS for key in (name, f"-{name}")],
-    )
-
-    def value(self, name: str, default=""):
-        """The cleaned value of ``name``, or ``default`` when missing or invalid."""
-        if not hasattr(self, "cleaned_data"):
-            self.is_valid()
-        return self.cleaned_data.get(name) or default
-
-
 class MemberForm(ProblemsMixin, forms.Form):
     """Create a member (``member`` None) or edit one (the ID number and branch are then fixed)."""
 

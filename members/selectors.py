@@ -10,7 +10,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.expressions import RawSQL
 
 from branches import access
@@ -50,6 +50,7 @@ SORTS: dict[str, tuple[str, ...]] = {
     "branch": ("branch__path", "name", "pk"),
 }
 DEFAULT_SORT = "name"
+SORT_KEYS = frozenset(SORTS) | {f"-{key}" for key in SORTS}
 
 # Columns the roster shows; the encrypted number is added only for users who may read it.
 _ROSTER_FIELDS = (
@@ -66,7 +67,7 @@ _ROSTER_FIELDS = (
     "branch__name",
     "branch__path",
     "branch__code",
-    "group__name",
+    "group",
 )
 
 
@@ -85,6 +86,7 @@ def roster(
 
     ``branch`` and ``group`` must already be fetched through the user's scope. ``sort`` is a
     key of ``SORTS``, prefixed with ``-`` for descending order; unknown keys sort by name.
+    Each member carries ``group_name`` (blank when in no group) and its branch.
     """
     # The roster is the members of the user's subtrees (staff only: a member's own record is on
     # their own page, so the "and themselves" of ``visible_to`` is left out; with it PostgreSQL
@@ -107,7 +109,9 @@ def roster(
     fields = _ROSTER_FIELDS
     if access.has_perm_anywhere(user, access.SENSITIVE):
         fields += ("id_number_encrypted",)
-    return members.select_related("branch", "group").only(*fields).order_by(*_order_by(sort))
+    # The group's name is read as a column (``group_name``), not as a second Branch per row.
+    members = members.select_related("branch").only(*fields).annotate(group_name=F("group__name"))
+    return members.order_by(*_order_by(sort))
 
 
 def _order_by(sort: str) -> tuple[str, ...]:

@@ -23,7 +23,7 @@ from branches import access
 from branches.models import Branch
 
 from . import selectors, services
-from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, RosterFilterForm, TransferForm
+from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
 from .idnumbers import mask_phone
 from .models import Member
 from .services import MemberError
@@ -66,7 +66,7 @@ def _roster_rows_html(members: list[Member], user) -> str:
             escape(m.id_number_for(user)),
             escape(m.phone_for(user)),
             escape(m.branch.name),
-            escape(m.group.name) if m.group_id else "",
+            escape(m.group_name or ""),
             _CATEGORY.get(m.category, ""),
             _STATUS.get(m.status, ""),
             m.joined_on.isoformat(),
@@ -106,31 +106,47 @@ def _page_number(request) -> int:
         return 1
 
 
+def _roster_params(query) -> dict[str, str]:
+    """The roster's filters from the query string; a value that is not one of the choices is not applied."""
+
+    def choice(name: str, allowed, default: str = "") -> str:
+        value = query.get(name, "")
+        return value if value in allowed else default
+
+    return {
+        "q": query.get("q", "").strip()[:50],
+        "branch": query.get("branch", "").strip()[:32],
+        "group": query.get("group", "").strip()[:32],
+        "status": choice("status", Member.Status.values),
+        "category": choice("category", Member.Category.values),
+        "state": choice("state", selectors.State.values, selectors.State.ACTIVE),
+        "sort": choice("sort", selectors.SORT_KEYS, selectors.DEFAULT_SORT),
+    }
+
+
 @access.staff_required
 def roster(request):
     """The roster: filters, search, sorting, 50 a page, a constant number of queries."""
     user = request.user
-    filters = RosterFilterForm(request.GET)
-    filters.is_valid()
+    params = _roster_params(request.GET)
     branch = group = None
-    if code := filters.value("branch"):
-        branch = access.get_branch_or_404(user, code=code)
-    if code := filters.value("group"):
-        group = access.get_branch_or_404(user, code=code, kind=Branch.Kind.GROUP)
-    sort = filters.value("sort", selectors.DEFAULT_SORT)
+    if params["branch"]:
+        branch = access.get_branch_or_404(user, code=params["branch"])
+    if params["group"]:
+        group = access.get_branch_or_404(user, code=params["group"], kind=Branch.Kind.GROUP)
     members = selectors.roster(
         user,
         branch=branch,
         group=group,
-        status=filters.value("status") or None,
-        category=filters.value("category") or None,
-        state=filters.value("state", selectors.State.ACTIVE),
-        q=filters.value("q"),
-        sort=sort,
+        status=params["status"],
+        category=params["category"],
+        state=params["state"],
+        q=params["q"],
+        sort=params["sort"],
     )
     page = selectors.roster_page(members, _page_number(request))
     context = {
-        "filters": filters,
+        "params": params,
         "branch": branch,
         "group": group,
         "page": page,
@@ -138,7 +154,7 @@ def roster(request):
         "status_choices": Member.Status.choices,
         "category_choices": Member.Category.choices,
         "state_choices": selectors.State.choices,
-        "sort_links": _sort_links(request, sort),
+        "sort_links": _sort_links(request, params["sort"]),
         "previous_url": _query(request, page=str(page.number - 1)),
         "next_url": _query(request, page=str(page.number + 1)),
         "can_create": access.has_perm_anywhere(user, access.MANAGE),

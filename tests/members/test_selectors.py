@@ -96,7 +96,7 @@ def test_roster_rows_format_without_further_queries(tree, orgdept, bulk_members,
     with django_assert_num_queries(1):
         rows = list(selectors.roster(orgdept))
         for m in rows:
-            (m.id_number_for(orgdept), m.phone_for(orgdept), m.branch.name, m.group_id and m.group.name)
+            (m.id_number_for(orgdept), m.phone_for(orgdept), m.branch.name, m.group_name)
     assert len(rows) == 5
 
 
