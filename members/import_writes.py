@@ -127,7 +127,11 @@ def create_members(rows: list[CheckedRow], *, by_id, today, note: str) -> None:
             item["id"] = member.pk
         if values[0]["id"] is None:  # a database that returns no ids from a bulk insert
             _fill_ids(values)
-    events = [e for row, item in zip(rows, values, strict=True) for e in row_events(row, member_id=item["id"], by_id=by_id, today=today, note=note)]
+    events = [
+        e
+        for row, item in zip(rows, values, strict=True)
+        for e in row_events(row, member_id=item["id"], by_id=by_id, today=today, note=note)
+    ]
     _insert_events(events)
 
 
@@ -140,8 +144,12 @@ def update_members(rows: list[CheckedRow], *, by_id, today, note: str) -> None:
         _copy_update(Member, UPDATED_FIELDS, values)
     else:
         members = [Member(**item) for item in values]
-        Member.objects.bulk_update(members, [f.removesuffix("_id") for f in UPDATED_FIELDS], batch_size=UPDATE_BATCH_SIZE)
-    events = [e for row in rows for e in row_events(row, member_id=row.existing.pk, by_id=by_id, today=today, note=note)]
+        Member.objects.bulk_update(
+            members, [f.removesuffix("_id") for f in UPDATED_FIELDS], batch_size=UPDATE_BATCH_SIZE
+        )
+    events = [
+        e for row in rows for e in row_events(row, member_id=row.existing.pk, by_id=by_id, today=today, note=note)
+    ]
     _insert_events(events)
 
 
@@ -185,7 +193,10 @@ def _columns(model, given: dict) -> list:
 
 def _defaults(fields) -> dict:
     now = timezone.now()
-    return {f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default() for f in fields}
+    return {
+        f.attname: now if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False) else f.get_default()
+        for f in fields
+    }
 
 
 def _copy(model, rows: list[dict]) -> None:
@@ -197,7 +208,7 @@ def _copy(model, rows: list[dict]) -> None:
     names = [f.attname for f in fields]
     quote = connection.ops.quote_name
     sql = f"COPY {quote(model._meta.db_table)} ({', '.join(quote(f.column) for f in fields)}) FROM STDIN"
-    with connection.cursor() as cursor, cursor.copy(sql) as copy:
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.copy(sql) as copy:
         for row in rows:
             copy.write_row([row[name] if name in row else defaults[name] for name in names])
 
@@ -222,7 +233,7 @@ def _copy_update(model, attnames: list[str], rows: list[dict]) -> None:
     with connection.cursor() as cursor:
         cursor.execute(f"DROP TABLE IF EXISTS {temp}")
         cursor.execute(f"CREATE TEMPORARY TABLE {temp} AS SELECT {listed} FROM {table} WITH NO DATA")
-        with cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
+        with connection.wrap_database_errors, cursor.copy(f"COPY {temp} ({listed}) FROM STDIN") as copy:
             for row in rows:
                 copy.write_row([row["id"], *(row[name] for name in attnames)])
         cursor.execute(f"UPDATE {table} AS m SET {assignments} FROM {temp} AS u WHERE m.{quote(pk)} = u.{quote(pk)}")

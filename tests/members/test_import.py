@@ -217,6 +217,17 @@ def test_one_bad_row_writes_nothing_and_every_bad_row_is_reported(tree, orgdept)
     assert not MemberEvent.objects.exists()
 
 
+def test_member_registered_meanwhile_makes_the_whole_import_fail(tree, orgdept, monkeypatch):
+    rows = [person(), person()]
+    MemberFactory(branch=tree.branch_a, id_number=rows[1]["公民身份号码"])
+    # As if the member had been registered between the checks and the writing.
+    monkeypatch.setattr("members.importing.load_existing", lambda digests: {})
+    result = import_members(workbook_bytes(rows), user=orgdept)
+    assert not result.ok and not result.written
+    assert "花名册已被他人修改" in result.errors[0].message
+    assert Member.objects.count() == 1
+
+
 def test_dry_run_reports_but_writes_nothing(tree, orgdept):
     result = import_members(workbook_bytes([person(), person()]), user=orgdept, dry_run=True)
     assert result.ok and result.new == 2 and not result.written
