@@ -203,3 +203,16 @@ def test_admin_import_keeps_a_staff_user_to_their_scope(tree, secretary_a, clien
     assert response.context["result"].has_validation_errors()
     assert "第3行：党组织编码“BB”不存在或不在您的管理范围内" in response.content.decode()
     assert not Member.objects.exists()
+
+
+def test_admin_list_of_a_staff_user_keeps_to_their_scope(tree, secretary_a, client):
+    from django.contrib.auth.models import Permission
+
+    secretary_a.is_staff = True
+    secretary_a.save()
+    secretary_a.user_permissions.add(Permission.objects.get(codename="view_member"))
+    mine = MemberFactory(branch=tree.branch_a)
+    MemberFactory(branch=tree.branch_b)
+    client.force_login(secretary_a)
+    response = client.get(reverse("admin:members_member_changelist"))
+    assert list(response.context["cl"].result_list) == [mine]
