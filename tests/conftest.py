@@ -158,3 +158,12 @@ def bulk_members(db):
         return Member.objects.bulk_create(members)
 
     return _make
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how many (URL, side, persona, method) cases the permission matrix checked."""
+    import sys
+
+    module = sys.modules.get("tests.test_permission_matrix")
+    if module is not None and module.CASES:
+        terminalreporter.write_line(f"permission matrix: {len(module.CASES)} cases checked")
