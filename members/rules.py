@@ -33,6 +33,14 @@ class MemberData:
     confirmed_on: datetime.date | None = None
 
 
+# Built once: ``TextChoices.values`` makes a new list on every call, and imports check every row.
+_STATUSES = frozenset(Member.Status.values)
+_CATEGORIES = frozenset(Member.Category.values)
+_EDUCATIONS = frozenset(Member.Education.values)
+_CATEGORY_LABELS = "、".join(Member.Category.labels)
+_EDUCATION_LABELS = "、".join(Member.Education.labels)
+
+
 def add_years(day: datetime.date, years: int) -> datetime.date:
     try:
         return day.replace(year=day.year + years)
@@ -47,13 +55,12 @@ def check_member(data: MemberData, *, today: datetime.date) -> list[tuple[str, s
         problems.append(("name", "姓名不能为空"))
     problems += _check_id_number(data)
     problems += _check_organization(data)
-    if data.status not in Member.Status.values:
+    if data.status not in _STATUSES:
         problems.append(("status", "党员状态应为“正式党员”或“预备党员”"))
-    if data.category not in Member.Category.values:
-        labels = "、".join(Member.Category.labels)
-        problems.append(("category", f"人员类别应为{labels}之一"))
-    if data.education and data.education not in Member.Education.values:
-        problems.append(("education", "学历应为" + "、".join(Member.Education.labels) + "之一"))
+    if data.category not in _CATEGORIES:
+        problems.append(("category", f"人员类别应为{_CATEGORY_LABELS}之一"))
+    if data.education and data.education not in _EDUCATIONS:
+        problems.append(("education", f"学历应为{_EDUCATION_LABELS}之一"))
     if data.phone and not is_valid_phone(data.phone):
         problems.append(("phone", "手机号码应为11位、以1开头的号码"))
     problems += _check_dates(data, today)
