@@ -11,11 +11,13 @@ checking a permission for every row of a page costs no further query.
 
 from __future__ import annotations
 
-from functools import wraps
+from functools import lru_cache, wraps
 
+from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
 from django.contrib.auth.models import Permission
 from django.core.exceptions import PermissionDenied
+from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
@@ -42,18 +44,36 @@ def grants(user) -> dict[str, list[str]]:
         result = {perm: [""] for perm in ALL_PERMS}
     else:
         result = {perm: [] for perm in ALL_PERMS}
-        rows = BranchUserObjectPermission.objects.filter(user=user).values_list(
-            "permission__codename", "content_object__path"
-        ).union(
-            BranchGroupObjectPermission.objects.filter(group__user=user).values_list(
-                "permission__codename", "content_object__path"
-            )
-        )
-        for codename, path in rows:
-            if codename in result:
-                result[codename].append(path)
+        with connection.cursor() as cursor:
+            cursor.execute(_grants_sql(), [user.pk, user.pk])
+            for codename, path in cursor.fetchall():
+                if codename in result:
+                    result[codename].append(path)
     setattr(user, _CACHE_ATTR, result)
     return result
+
+
+@lru_cache(maxsize=1)
+def _grants_sql() -> str:
+    """One plain statement for a user's direct and group grants.
+
+    Written in SQL because it runs on every request: the ORM's UNION costs more to build
+    than the query costs to run.
+    """
+    user_table = BranchUserObjectPermission._meta.db_table
+    group_table = BranchGroupObjectPermission._meta.db_table
+    membership = get_user_model()._meta.get_field("groups").remote_field.through._meta.db_table
+    permission = Permission._meta.db_table
+    branch = Branch._meta.db_table
+    return (
+        f"SELECT p.codename, b.path FROM {user_table} g "
+        f"JOIN {permission} p ON p.id = g.permission_id JOIN {branch} b ON b.id = g.content_object_id "
+        f"WHERE g.user_id = %s "
+        f"UNION ALL SELECT p.codename, b.path FROM {group_table} g "
+        f"JOIN {membership} m ON m.group_id = g.group_id "
+        f"JOIN {permission} p ON p.id = g.permission_id JOIN {branch} b ON b.id = g.content_object_id "
+        f"WHERE m.user_id = %s"
+    )
 
 
 def forget(user) -> None:

@@ -54,3 +54,23 @@ def test_superuser_top_branches_are_the_roots(tree):
 
     admin = UserFactory(username="root", is_superuser=True)
     assert list(access.top_branches(admin).values_list("code", flat=True)) == ["TOWN", "OTHER"]
+
+
+@pytest.mark.django_db
+def test_grant_through_a_group_holds_for_the_subtree(tree):
+    from django.contrib.auth.models import Group, Permission
+
+    from branches.models import BranchGroupObjectPermission
+    from tests.factories import UserFactory
+
+    inspectors = Group.objects.create(name="巡察组")
+    BranchGroupObjectPermission.objects.create(
+        group=inspectors,
+        permission=Permission.objects.get(codename=access.VIEW, content_type__app_label="branches"),
+        content_object=tree.village_b,
+    )
+    user = UserFactory(username="inspector")
+    user.groups.add(inspectors)
+    assert access.can_view(user, tree.branch_b)
+    assert not access.can_view(user, tree.branch_a)
+    assert not access.has_perm(user, access.MANAGE, tree.branch_b)
