@@ -7,9 +7,11 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from branches import access
 from branches.models import Branch
 
 from . import selectors
+from .idnumbers import mask_phone
 from .models import Member
 from .rules import MemberData
 
@@ -62,8 +64,10 @@ class MemberForm(ProblemsMixin, forms.Form):
 
     def __init__(self, *args, user, member: Member | None = None, branch: Branch | None = None, **kwargs):
         self.member = member
+        # Without view_sensitive the phone is shown masked; sent back unchanged, it keeps the stored number.
+        self.phone_masked = member is not None and not access.can_view_sensitive(user, member.branch)
         if member is not None:
-            kwargs.setdefault("initial", _initial_of(member))
+            kwargs.setdefault("initial", _initial_of(member, masked=self.phone_masked))
         elif branch is not None:
             kwargs.setdefault("initial", {}).setdefault("branch", branch.code)
         super().__init__(*args, **kwargs)
@@ -74,8 +78,15 @@ class MemberForm(ProblemsMixin, forms.Form):
         else:
             self.fields["branch"].queryset = selectors.manageable_home_branches(user)
             home = branch
+        if self.phone_masked:
+            self.fields["phone"].help_text = _("中间四位已隐藏；不修改则保留原号码")
         self.fields["group"].queryset = selectors.groups_under(user, home)
         self.fields["household"].queryset = selectors.groups_under(user, home, kind=Branch.Kind.HOUSEHOLD)
+
+    def _phone(self, value: str) -> str:
+        if self.phone_masked and value == mask_phone(self.member.phone):
+            return self.member.phone
+        return value
 
     def to_data(self) -> MemberData:
         d = self.cleaned_data
@@ -96,21 +107,21 @@ class MemberForm(ProblemsMixin, forms.Form):
             birth_date=d.get("birth_date"),
             ethnicity=d.get("ethnicity") or "汉族",
             education=d.get("education") or "",
-            phone=d.get("phone") or "",
+            phone=self._phone(d.get("phone") or ""),
             group=d.get("group"),
             household=d.get("household"),
             confirmed_on=d.get("confirmed_on"),
         )
 
 
-def _initial_of(member: Member) -> dict:
+def _initial_of(member: Member, *, masked: bool) -> dict:
     return {
         "name": member.name,
         "sex": member.sex,
         "birth_date": member.birth_date,
         "ethnicity": member.ethnicity,
         "education": member.education,
-        "phone": member.phone,
+        "phone": mask_phone(member.phone) if masked else member.phone,
         "group": member.group.code if member.group_id else None,
         "household": member.household.code if member.household_id else None,
         "category": member.category,

@@ -439,3 +439,28 @@ def test_activate_with_a_weak_password_is_shown_on_the_password_field(client, me
 def test_activate_twice_is_refused(client, member_a):
     response = client.post(url("activate"), activation(member_a))
     assert "已激活" in str(response.context["form"].non_field_errors())
+
+
+@pytest.mark.django_db
+def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, secretary_a, client):
+    from members.idnumbers import mask_phone
+    from tests.factories import MemberFactory
+
+    member = MemberFactory(branch=tree.branch_a, phone="13812345678")
+    client.force_login(secretary_a)
+    page = client.get(reverse("members:edit", args=[member.pk]))
+    assert "13812345678" not in page.content.decode()
+    assert mask_phone("13812345678") in page.content.decode()
+    data = {
+        "name": "新名字",
+        "ethnicity": "汉族",
+        "phone": mask_phone("13812345678"),
+        "category": member.category,
+        "status": member.status,
+        "joined_on": member.joined_on.isoformat(),
+        "confirmed_on": member.confirmed_on.isoformat(),
+    }
+    response = client.post(reverse("members:edit", args=[member.pk]), data)
+    assert response.status_code == 302
+    member.refresh_from_db()
+    assert (member.name, member.phone) == ("新名字", "13812345678")
