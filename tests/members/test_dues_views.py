@@ -80,7 +80,7 @@ def test_branch_month_shows_due_paid_and_date_and_what_is_not_generated(login_as
     dues_generate_month(branch=tree.branch_a, month=JAN)
     DuesPayment.objects.filter(member=a, month=JAN).update(paid=D("40.00"), paid_on=datetime.date(2026, 1, 12))
     body = login_as("secretary_a").get(reverse("members:dues_branch", args=["BA"]) + "?month=2026-01").content.decode()
-    assert "40.00" in body and "2026-01-12" in body and "已足额" in body
+    assert "40.00" in body and "2026年1月12日" in body and "已足额" in body
     assert "240.00" in body and "未交" in body  # 赵强: 12000 × 2%, nothing paid
     assert reverse("members:dues_record", args=[a.pk, 2026, 1]) in body
     body = login_as("secretary_a").get(reverse("members:dues_branch", args=["BA"]) + "?month=2026-02").content.decode()
