@@ -14,6 +14,8 @@ from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.views.decorators.csrf import csrf_exempt
 
+from branches.ratelimit import rate_limit
+
 from .checkin import check_in_with_token
 from .errors import CheckInError
 from .models import Attendance
@@ -79,6 +81,7 @@ def _read_body(request: HttpRequest) -> tuple[str, str]:
 
 
 @csrf_exempt
+@rate_limit("check_in", key="user", json=True)
 def check_ins(request: HttpRequest) -> JsonResponse:
     """签到: 201 with the attendance on the first check-in, 200 with the same row afterwards."""
     if request.method != "POST":

@@ -23,6 +23,8 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from branches.ratelimit import rate_limit
+
 from . import checkin as tokens
 from . import selectors, services
 from .errors import CheckInError
@@ -144,6 +146,7 @@ def _page(request, token: str, **context):
     return render(request, "activities/checkin.html", context)
 
 
+@rate_limit("check_in", key="user")
 def checkin(request, token: str):
     """签到: the page behind the QR. Login first (and back here), then one big button."""
     now = timezone.now()

@@ -21,6 +21,7 @@ from django.utils.translation import gettext as _
 
 from branches import access
 from branches.models import Branch
+from branches.ratelimit import rate_limit
 
 from . import selectors, services
 from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
@@ -301,6 +302,8 @@ def me(request):
     return render(request, "members/me.html", context)
 
 
+# Only failed attempts count (the form shown again): a meeting's members may activate from one address.
+@rate_limit("activate", key="ip", counts=lambda response: response.status_code == 200)
 def activate(request):
     """A member claims their account by name, ID number and phone, then sets a password."""
     form = ActivateForm(request.POST or None)

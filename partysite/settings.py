@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guardian",
     "import_export",
     "treebeard",
+    "axes",
     "branches",
     "members",
     "activities",
@@ -68,6 +69,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "axes.middleware.AxesMiddleware",  # last: answers a locked-out log-in (docs/SECURITY.md)
 ]
 
 ROOT_URLCONF = "partysite.urls"
@@ -102,6 +104,7 @@ else:
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
+    "partysite.security.LoginLockoutBackend",  # django-axes first: refuses a locked-out log-in
     "members.backends.MemberLoginBackend",
     "django.contrib.auth.backends.ModelBackend",
     "guardian.backends.ObjectPermissionBackend",
@@ -135,6 +138,8 @@ MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
+# Shared office computers: a session ends with the browser, and after 8 hours at the latest.
+SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 CSRF_COOKIE_HTTPONLY = False
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
@@ -177,6 +182,35 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _crontab(month_of_year=1, day_of_month=1, hour=1, minute=30),
     },
     "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
+}
+
+# Security (docs/SECURITY.md). Log-in lockout with django-axes: failures are counted per typed
+# identifier (username, phone or ID number) AND client IP together, so that one attacker cannot lock
+# a whole office behind one address out; a locked log-in answers 429 "登录失败次数过多，请 N 分钟后再试".
+AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
+AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours, as a float
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_RESET_ON_SUCCESS = True
+AXES_USERNAME_CALLABLE = "partysite.security.typed_username"
+AXES_CLIENT_IP_CALLABLE = "branches.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "partysite.security.lockout_response"
+# The cache holds the rate limiters' counters (branches/ratelimit.py): Redis shared by every
+# process with REDIS_URL, else each process's memory. The limiters let requests through when Redis is down.
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            "KEY_PREFIX": "partysite",
+            "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
+        }
+    }
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partysite"}}
+# (requests, seconds) per user (anonymous: per IP). Activation counts only failed attempts, per IP.
+RATE_LIMITS = {
+    "check_in": (env.int("RATE_LIMIT_CHECK_IN", default=30), 60),
+    "activate": (env.int("RATE_LIMIT_ACTIVATE", default=10), 600),
 }
 
 LOGGING = {

@@ -1,0 +1,126 @@
+"""A small fixed-window rate limiter in Django's cache (Redis in production), as a view decorator.
+
+``@rate_limit("check_in", key="user")`` lets each user (anonymous: each client IP) make at most
+``settings.RATE_LIMITS["check_in"] = (limit, window_seconds)`` requests in one window, then answers
+429 with a Chinese message (JSON ``{"code": "rate_limited", ...}`` with ``json=True``) and a
+``Retry-After`` header. The counter is ``cache.add`` + ``cache.incr`` on one key per
+(scope, who, window): no SQL at all. If the cache is down (Redis unreachable) the limiter lets the
+request through and logs a warning: a meeting's check-in must not fail because Redis did.
+
+``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one.
+"""
+
+from __future__ import annotations
+
+import functools
+import hashlib
+import logging
+import math
+import time
+from collections.abc import Callable
+
+from django.conf import settings
+from django.core.cache import cache
+from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.template.loader import render_to_string
+
+logger = logging.getLogger(__name__)
+
+DEFAULT_METHODS = ("POST",)
+
+
+def client_ip(request: HttpRequest) -> str:
+    """The client's address, as the audit trail reads it (branches/audit.py): REMOTE_ADDR, or behind
+    ``settings.AUDIT_TRUSTED_PROXIES`` reverse proxies the entry they added to X-Forwarded-For."""
+    hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or "unknown"
+
+
+def _who(request: HttpRequest, key: str) -> str:
+    user = getattr(request, "user", None)
+    if key == "user" and user is not None and user.is_authenticated:
+        return f"u{user.pk}"
+    return "ip" + hashlib.sha256(client_ip(request).encode()).hexdigest()[:16]
+
+
+def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]:
+    slot = int(now // window)
+    retry_after = max(1, math.ceil((slot + 1) * window - now))
+    return f"ratelimit:{scope}:{who}:{slot}", retry_after
+
+
+def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
+    """Count one request; ``(allowed, seconds until the window ends)``. Allowed when the cache fails."""
+    key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
+    try:
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            count = cache.incr(key)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, 1, timeout=window + 1)
+            count = 1
+    except Exception:  # noqa: BLE001 - a cache outage must not take the site down
+        logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
+        return True, 0
+    return count <= limit, retry_after
+
+
+def rate_limit_peek(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
+    """Whether one more counted request would still be allowed, without counting it."""
+    key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
+    try:
+        count = cache.get(key, 0)
+    except Exception:  # noqa: BLE001
+        logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
+        return True, 0
+    return count < limit, retry_after
+
+
+def limited_response(request: HttpRequest, *, retry_after: int, json: bool) -> HttpResponse:
+    wait = f"{retry_after} 秒" if retry_after < 120 else f"{math.ceil(retry_after / 60)} 分钟"
+    message = f"操作过于频繁，请 {wait}后再试"
+    if json:
+        response = JsonResponse({"code": "rate_limited", "message": message, "retry_after": retry_after}, status=429)
+    else:
+        html = render_to_string("rate_limited.html", {"message": message}, request=request)
+        response = HttpResponse(html, status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
+
+
+def rate_limit(
+    scope: str,
+    *,
+    key: str = "user",
+    methods: tuple[str, ...] = DEFAULT_METHODS,
+    json: bool = False,
+    counts: Callable[[HttpResponse], bool] | None = None,
+):
+    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``) or IP."""
+
+    def decorator(view):
+        @functools.wraps(view)
+        def wrapped(request: HttpRequest, *args, **kwargs):
+            if request.method not in methods:
+                return view(request, *args, **kwargs)
+            limit, window = settings.RATE_LIMITS[scope]
+            who = _who(request, key)
+            if counts is None:
+                allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window)
+            else:
+                allowed, retry_after = rate_limit_peek(scope=scope, who=who, limit=limit, window=window)
+            if not allowed:
+                logger.warning("rate limited: %s %s", scope, who)
+                return limited_response(request, retry_after=retry_after, json=json)
+            response = view(request, *args, **kwargs)
+            if counts is not None and counts(response):
+                rate_limit_hit(scope=scope, who=who, limit=limit, window=window)
+            return response
+
+        return wrapped
+
+    return decorator

@@ -1,0 +1,57 @@
+"""Log-in lockout with django-axes: hooks named in settings (AXES_*).
+
+Failures are counted per (what the user typed, client IP) together, so one attacker behind an
+office's address cannot lock everyone else there out, and a locked user can still log in from
+their phone's network.
+"""
+
+from __future__ import annotations
+
+import math
+
+from axes.backends import AxesStandaloneBackend
+from axes.helpers import get_cool_off
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import render
+
+
+class LoginLockoutBackend(AxesStandaloneBackend):
+    """Axes' lockout check, first of AUTHENTICATION_BACKENDS.
+
+    ``authenticate()`` without a request comes from code (a shell, a management command, the test
+    client's ``login()``), not from the log-in page; there is nothing to lock out, so it is let through
+    to the next backend instead of raising as Axes does.
+    """
+
+    def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
+        if request is None:
+            return None
+        return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def typed_username(request: HttpRequest, credentials: dict | None) -> str | None:
+    """The identifier the user typed (username, phone or ID number), without spaces, upper-case.
+
+    The lockout keys on this, not on the account it resolves to: looking the account up would
+    cost a query per failure and tell an attacker which identifiers exist.
+    """
+    typed = (credentials or {}).get("username")
+    if typed is None and request is not None:
+        typed = request.POST.get("username")
+    if typed is None:
+        return None
+    return "".join(str(typed).split()).upper()[:150]
+
+
+def lockout_minutes(request: HttpRequest | None = None) -> int:
+    cool_off = get_cool_off(request)
+    return max(1, math.ceil(cool_off.total_seconds() / 60)) if cool_off else 0
+
+
+def lockout_response(request: HttpRequest, original_response=None, credentials=None) -> HttpResponse:
+    """429 with "登录失败次数过多，请 N 分钟后再试"."""
+    minutes = lockout_minutes(request)
+    response = render(request, "registration/locked_out.html", {"minutes": minutes}, status=429)
+    if minutes:
+        response["Retry-After"] = str(minutes * 60)
+    return response
