@@ -1,6 +1,6 @@
 """The issue-4 benchmark: health checks and reports for a year of data, against bare SQL aggregates.
 
-    .venv/bin/python bench/health_reports.py [--scales city,city4] [--year 2025] [--repeat 3]
+    .venv/bin/python bench/health_reports.py [--scales city,city4] [--year 2025] [--repeat 5] [--again 1]
 
 For each scale (``city``: 2,149 organizations and 48,909 members; ``city4``: four times that)
 it creates a fresh test database next to the configured one (``test_<name>``; in memory on
@@ -131,7 +131,7 @@ def period_params(code: str) -> dict:
     return {"start": start, "end": end, "first": first, "last": last}
 
 
-def measure_period(code: str, repeat: int, run: ScaleRun, out) -> None:
+def measure_period(code: str, repeat: int, run: ScaleRun, out, again_runs: int = 1) -> None:
     """Health checks and reports of ``code`` for every tree, each against its bare aggregate."""
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
@@ -143,7 +143,7 @@ def measure_period(code: str, repeat: int, run: ScaleRun, out) -> None:
     bare(BARE_BY_MEMBER, params)  # warm the cache for both sides
     health_bare = median_time(lambda: bare(BARE_BY_MEMBER, params), repeat)
     first, result = once(lambda: health_checks_compute(period=code))
-    again = median_time(lambda: health_checks_compute(period=code), repeat)
+    again = median_time(lambda: health_checks_compute(period=code), again_runs)
     checks = result.created + result.updated
     record(run, f"health {code}", first, health_bare, f"{checks:,} checks written", out)
     record(run, f"health {code} again", again, health_bare, "recomputation: nothing changed, nothing written", out)
@@ -152,7 +152,7 @@ def measure_period(code: str, repeat: int, run: ScaleRun, out) -> None:
     reports_bare = median_time(lambda: bare(BARE_BY_BRANCH, params), repeat)
     with CaptureQueriesContext(connection) as captured:
         first, result = once(lambda: reports_compute(period=code))
-    again = median_time(lambda: reports_compute(period=code), repeat)
+    again = median_time(lambda: reports_compute(period=code), again_runs)
     detail = f"{result.total:,} snapshots, {len(captured)} queries"
     record(run, f"reports {code}", first, reports_bare, detail, out)
     record(run, f"reports {code} again", again, reports_bare, "recomputation: the same upsert", out)
@@ -164,7 +164,7 @@ def record(run: ScaleRun, label: str, seconds: float, baseline: float, detail: s
     out(f"   {label}: {seconds:.2f} s   vs bare SQL {baseline:.2f} s   ratio {timing.ratio:.2f}x   ({detail})")
 
 
-def measure_scale(scale, year: int, repeat: int, seed: int, out) -> ScaleRun:
+def measure_scale(scale, year: int, repeat: int, seed: int, out, again_runs: int = 1) -> ScaleRun:
     from bench.year_data import year_generate
     from members.seeding import seed_build
 
@@ -179,7 +179,7 @@ def measure_scale(scale, year: int, repeat: int, seed: int, out) -> ScaleRun:
         f"{counts.dues:,} dues rows, {counts.records:,} commendations and sanctions in {elapsed:.1f} s"
     )
     for code in (str(year), f"{year}Q2"):
-        measure_period(code, repeat, run, out)
+        measure_period(code, repeat, run, out, again_runs)
     return run
 
 
@@ -219,7 +219,8 @@ def _parse(argv):
         "--scales", default="city,city4", help="comma-separated: demo, city, city4 (default city,city4)"
     )
     parser.add_argument("--year", type=int, default=None, help="the year of data (default: last year)")
-    parser.add_argument("--repeat", type=int, default=3, help="runs of each baseline and recomputation (median)")
+    parser.add_argument("--repeat", type=int, default=5, help="runs of each bare aggregate (median; default 5)")
+    parser.add_argument("--again", type=int, default=1, help="runs of each recomputation (median; default 1)")
     parser.add_argument("--seed", type=int, default=1)
     return parser.parse_args(argv)
 
@@ -257,7 +258,7 @@ def main(argv=None) -> int:
             print(f"Scale '{scale.name}' ({scale.members:,} members), a fresh test database")
             old = setup_databases(verbosity=0, interactive=False, aliases={"default"}, serialized_aliases=set())
             try:
-                runs.append(measure_scale(scale, year, args.repeat, args.seed, print))
+                runs.append(measure_scale(scale, year, args.repeat, args.seed, print, args.again))
             finally:
                 connection.close()
                 teardown_databases(old, verbosity=0)

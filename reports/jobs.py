@@ -42,7 +42,10 @@ class JobError(DomainError):
 
 
 def may_read_reports(user, branch: Branch) -> bool:
-    """The dashboard and the exports: ``review_health`` or ``view_branch`` on the subtree."""
+    """The dashboard and the exports: ``review_health`` or ``view_branch`` on the subtree.
+
+    ``access`` implies ``view_branch`` from every grant, so whoever may read the branch may.
+    """
     return access.has_perm(user, access.REVIEW, branch) or access.has_perm(user, access.VIEW, branch)
 
 

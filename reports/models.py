@@ -8,6 +8,20 @@ from django.db import models
 from branches.models import Branch
 
 
+class SnapshotJSONField(models.JSONField):
+    """A JSON column inserted row by row in a bulk insert.
+
+    On PostgreSQL Django 5.2 bulk-inserts through ``UNNEST`` of one array per column, and
+    psycopg escapes every JSON document into the array literal with a regular expression:
+    for a city's snapshots that took longer than computing them. A field with its own
+    placeholder opts out of ``UNNEST`` (Django's own rule), so each document travels as a
+    plain ``jsonb`` parameter.
+    """
+
+    def get_placeholder(self, value, compiler, connection):
+        return "%s"
+
+
 class Report(models.Model):
     """A branch's figures for one period, rolled up over its whole subtree.
 
@@ -40,7 +54,7 @@ class Report(models.Model):
     dues_paid = models.DecimalField("党费实缴", max_digits=14, decimal_places=2, default=0)
     dues_rate = models.DecimalField("党费收缴率（%）", max_digits=6, decimal_places=2, null=True, blank=True)
     health_checks = models.PositiveIntegerField("体检人数", default=0)
-    data = models.JSONField("明细", default=dict)
+    data = SnapshotJSONField("明细", default=dict)
     computed_at = models.DateTimeField("计算时间")
 
     class Meta:

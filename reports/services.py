@@ -207,7 +207,7 @@ def reports_compute(
     """
     p = period_parse(period)
     today = today or timezone.localdate()
-    roots = [branch] if branch is not None else list(Branch.get_root_nodes())
+    roots = [branch] if branch is not None else list(Branch.objects.get_root_nodes())
     result = ComputeResult()
     for root in roots:
         created, updated = _compute_subtree(root, p, today, progress)

@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from activities.compliance import REQUIRED_KINDS, Period
 from activities.models import Activity
 from branches import access
-from branches.models import Branch, minimal_paths, paths_q
+from branches.models import Branch
 from health.models import HealthCheck
 from members.models import Member
 
@@ -59,10 +59,8 @@ def _dashboard_url(branch: Branch, period: str) -> str:
 @access.login_required
 def dashboard_home(request):
     """The dashboard of the highest organization the user may read reports of."""
-    g = access.grants(request.user)
-    paths = minimal_paths(g[access.REVIEW] + g[access.VIEW])
-    branch = Branch.objects.filter(paths_q(paths, "path")).order_by("depth", "path").first()
-    if branch is None:
+    branch = access.top_branches(request.user).first()
+    if branch is None or not jobs.may_read_reports(request.user, branch):
         raise PermissionDenied(_("您没有查看报表的权限"))
     return redirect("reports:dashboard", code=branch.code)
 

@@ -93,8 +93,11 @@ def test_starting_a_job_is_refused_without_the_permission(tree, viewer, secretar
         jobs.job_start(kind=Kind.REPORTS, branch=tree.town, period=str(Y), by=viewer)  # view only: no recompute
     assert caught.value.code == "forbidden"
     with pytest.raises(jobs.JobError) as caught:
-        jobs.job_start(kind=Kind.EXPORT_REPORTS, branch=tree.branch_a, period=str(Y), by=secretary_a)
+        jobs.job_start(kind=Kind.HEALTH, branch=tree.branch_a, period=str(Y), by=secretary_a)
     assert caught.value.code == "forbidden"
+    with pytest.raises(jobs.JobError) as caught:
+        jobs.job_start(kind=Kind.EXPORT_REPORTS, branch=tree.branch_b, period=str(Y), by=secretary_a)
+    assert caught.value.code == "forbidden"  # outside her subtree
     assert not Job.objects.exists()
 
 
