@@ -33,11 +33,15 @@ def typed_username(request: HttpRequest, credentials: dict | None) -> str | None
     """The identifier the user typed (username, phone or ID number), without spaces, upper-case.
 
     The lockout keys on this, not on the account it resolves to: looking the account up would
-    cost a query per failure and tell an attacker which identifiers exist.
+    cost a query per failure and tell an attacker which identifiers exist. The log-in form's field
+    comes first, so that a successful log-in (where Axes passes the account's username) resets the
+    count of what was typed.
     """
-    typed = (credentials or {}).get("username")
-    if typed is None and request is not None:
+    typed = None
+    if request is not None and request.method == "POST":
         typed = request.POST.get("username")
+    if typed is None:
+        typed = (credentials or {}).get("username")
     if typed is None:
         return None
     return "".join(str(typed).split()).upper()[:150]
