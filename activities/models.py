@@ -207,6 +207,10 @@ class Resolution(models.Model):
     def __str__(self) -> str:
         return self.text[:50]
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the activity's page finds it."""
+        return {"activity_id": self.activity_id}
+
     @property
     def has_votes(self) -> bool:
         return self.votes_for is not None
@@ -310,6 +314,10 @@ class Attendance(models.Model):
     def __str__(self) -> str:
         return f"{self.activity} {self.member} {self.get_status_display()}"
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the activity's and member's pages find it."""
+        return {"activity_id": self.activity_id, "member_id": self.member_id}
+
 
 class LeaveRequest(models.Model):
     """请假: asked by the member before the start, decided by the secretary."""
@@ -361,6 +369,10 @@ class LeaveRequest(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.activity} {self.get_status_display()}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the activity's and member's pages find it."""
+        return {"activity_id": self.activity_id, "member_id": self.member_id}
 
 
 class MeetingRule(models.Model):

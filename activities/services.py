@@ -13,12 +13,14 @@ import zipfile
 from decimal import Decimal, InvalidOperation
 from typing import NamedTuple
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.db.models import Count, Exists, OuterRef, Q
 from django.utils import timezone
 
-from branches.models import Branch
+from branches.audit import bulk_event_record
+from branches.models import AuditBulkEvent, Branch
 from members.models import Member
 
 from .checkin import check_in, check_in_with_token, current_token, fixed_token, new_fixed_secret, verify_token
@@ -201,23 +203,32 @@ def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = Non
             raise ActivityError(f"活动{locked.get_status_display()}，不能再标记召开", code="not_planned")
         if now < locked.starts_at:
             raise ActivityError("活动尚未开始，不能标记为已召开", code="not_started")
-        if locked.has_expected_list:
-            _freeze_expected(locked, by=by, now=now)
+        frozen = _freeze_expected(locked, by=by, now=now) if locked.has_expected_list else 0
         rows = Attendance.objects.filter(activity=locked)
-        rows.filter(status=Attendance.Status.EXPECTED).update(
+        absent = rows.filter(status=Attendance.Status.EXPECTED).update(
             status=Attendance.Status.ABSENT, recorded_by=by, updated_at=now
         )
         rows.update(full_member=Exists(Member.objects.filter(pk=OuterRef("member_id"), status=Member.Status.FULL)))
         locked.status, locked.held_at, locked.held_by, locked.updated_by = Activity.Status.HELD, now, by, by
-        locked.save(update_fields=fields)
+        with disable_auditlog():  # the one audit event below says it all
+            locked.save(update_fields=fields)
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.HOLD_ACTIVITY,
+            counts={"冻结应到": frozen, "记为缺席": absent},
+            by=by,
+            branch=locked.branch,
+            obj=locked,
+            changes=[("状态", Activity.Status.PLANNED.label, Activity.Status.HELD.label)],
+        )
     _copy(locked, activity, fields)
     return activity
 
 
-def _freeze_expected(activity: Activity, *, by, now: datetime.datetime) -> None:
+def _freeze_expected(activity: Activity, *, by, now: datetime.datetime) -> int:
+    """Adds the computed expected members to the list; returns how many were added (or marked expected)."""
     computed = computed_expected_members(activity)
     existing = set(Attendance.objects.filter(activity=activity).values_list("member_id", flat=True))
-    Attendance.objects.bulk_create(
+    created = Attendance.objects.bulk_create(
         [
             Attendance(
                 activity=activity,
@@ -233,9 +244,10 @@ def _freeze_expected(activity: Activity, *, by, now: datetime.datetime) -> None:
         batch_size=1000,
         ignore_conflicts=True,
     )
-    Attendance.objects.filter(activity=activity, expected=False, member_id__in=computed.values("pk")).update(
+    marked = Attendance.objects.filter(activity=activity, expected=False, member_id__in=computed.values("pk")).update(
         expected=True, updated_at=now
     )
+    return len(created) + marked
 
 
 def activity_fixed_qr_set(*, activity: Activity, enabled: bool, by) -> Activity:
@@ -426,8 +438,9 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
         raise ActivityError("所选党员不在本次活动的应到名单中", code="not_expected")
     now = timezone.now()
     existing = {a.member_id: a for a in Attendance.objects.filter(activity=activity, member_id__in=ids)}
-    full = set(Member.objects.filter(pk__in=ids, status=Member.Status.FULL).values_list("pk", flat=True))
-    new, changed = [], []
+    people = {pk: (name, st) for pk, name, st in Member.objects.filter(pk__in=ids).values_list("pk", "name", "status")}
+    full = {pk for pk, (_, st) in people.items() if st == Member.Status.FULL}
+    new, changed, trail = [], [], []
     for member_id, status in statuses.items():
         row = existing.get(member_id)
         if row is None:
@@ -438,6 +451,8 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
             continue
         else:
             changed.append(row)
+        before = Attendance.Status(row.status).label if row.pk else "—"
+        trail.append((people[member_id][0], before, Attendance.Status(status).label))
         row.status, row.recorded_by, row.updated_at = status, by, now
         present = status == Attendance.Status.PRESENT
         row.method = Attendance.Method.SECRETARY if present else ""
@@ -446,6 +461,15 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
         Attendance.objects.bulk_create(new, batch_size=1000)
         fields = ["status", "recorded_by", "updated_at", "method", "checked_in_at"]
         Attendance.objects.bulk_update(changed, fields, batch_size=1000)
+        if trail:
+            bulk_event_record(
+                kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE,
+                counts={"新增": len(new), "修改": len(changed)},
+                by=by,
+                branch=activity.branch,
+                obj=activity,
+                changes=trail,
+            )
     return len(new) + len(changed)
 
 
@@ -468,9 +492,21 @@ def attendance_set_hours(*, activity: Activity, hours: dict[int, object], by) ->
     if len(rows) != len(parsed):
         raise ActivityError("只能为已签到的党员登记时长", code="not_present")
     now = timezone.now()
+    trail = []
     for row in rows:
+        trail.append((f"党员编号{row.member_id}", str(row.hours), str(parsed[row.member_id])))
         row.hours, row.recorded_by, row.updated_at = parsed[row.member_id], by, now
-    Attendance.objects.bulk_update(rows, ["hours", "recorded_by", "updated_at"])
+    with transaction.atomic():
+        Attendance.objects.bulk_update(rows, ["hours", "recorded_by", "updated_at"])
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE,
+            counts={"登记时长": len(rows)},
+            by=by,
+            branch=activity.branch,
+            obj=activity,
+            note="志愿服务时长",
+            changes=trail,
+        )
     return len(rows)
 
 
@@ -513,9 +549,19 @@ def attendance_add(*, activity: Activity, members, by) -> int:
         for m in members
         if m.is_active
     ]
-    before = Attendance.objects.filter(activity=activity).count()
-    Attendance.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
-    return Attendance.objects.filter(activity=activity).count() - before
+    with transaction.atomic():
+        before = Attendance.objects.filter(activity=activity).count()
+        Attendance.objects.bulk_create(rows, batch_size=1000, ignore_conflicts=True)
+        added = Attendance.objects.filter(activity=activity).count() - before
+        if added:
+            bulk_event_record(
+                kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE,
+                counts={"添加报名": added},
+                by=by,
+                branch=activity.branch,
+                obj=activity,
+            )
+    return added
 
 
 # --- leave ------------------------------------------------------------------------------

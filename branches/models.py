@@ -1,5 +1,6 @@
 """The organization tree: one materialized-path tree of every Party organization."""
 
+from django.conf import settings
 from django.db import models
 from django.db.models import Q
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
@@ -106,3 +107,46 @@ class BranchGroupObjectPermission(GroupObjectPermissionBase):
 
     class Meta(GroupObjectPermissionBase.Meta):
         abstract = False
+
+
+class AuditBulkEvent(models.Model):
+    """One bulk write (an import, a recomputation, a freeze): who, when, from where, what file, how many.
+
+    Row-by-row saves are logged by django-auditlog; a bulk write bypasses its signals and is
+    recorded here once, with the SHA-256 of the file it came from and its counts.
+    """
+
+    class Kind(models.TextChoices):
+        IMPORT_MEMBERS = "import_members", "导入党员花名册"
+        IMPORT_DUES = "import_dues", "导入党费"
+        COMPUTE_HEALTH = "compute_health", "计算政治体检"
+        HEALTH_TRANSITION = "health_transition", "政治体检批量流转"
+        HOLD_ACTIVITY = "hold_activity", "活动召开（冻结应到名单）"
+        RECORD_ATTENDANCE = "record_attendance", "批量登记考勤"
+
+    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
+    branch = models.ForeignKey(
+        Branch, verbose_name="范围", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    remote_addr = models.GenericIPAddressField("IP地址", null=True, blank=True)
+    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
+    file_name = models.CharField("文件名", max_length=255, blank=True)
+    file_sha256 = models.CharField("文件SHA-256", max_length=64, blank=True)
+    counts = models.JSONField("数量", default=dict)
+    # Row-level before/after of small bulk writes: [[row, before, after], ...] (at most 500).
+    changes = models.JSONField("变更明细", default=list, blank=True)
+    object_type = models.CharField("对象类型", max_length=50, blank=True)
+    object_id = models.BigIntegerField("对象编号", null=True, blank=True)
+    note = models.CharField("说明", max_length=255, blank=True)
+
+    class Meta:
+        verbose_name = "批量操作审计记录"
+        verbose_name_plural = "批量操作审计记录"
+        ordering = ["-at", "-pk"]
+        indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["branch", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.at:%Y-%m-%d %H:%M}"

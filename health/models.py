@@ -93,6 +93,10 @@ class HealthCheck(models.Model):
     def __str__(self) -> str:
         return f"{self.member} {self.period}"
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
+
     @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE

@@ -16,8 +16,9 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches import access
+from branches.audit import bulk_event_record
 from branches.errors import DomainError
-from branches.models import Branch
+from branches.models import AuditBulkEvent, Branch
 
 from . import rubric as rules
 from . import selectors
@@ -161,8 +162,15 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
             changes.append((row, old))
         _upsert(rows)
         _log_computed(changes, by)
-    result.created = sum(1 for _, old in changes if old is None)
-    result.updated = len(changes) - result.created
+        result.created = sum(1 for _, old in changes if old is None)
+        result.updated = len(changes) - result.created
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.COMPUTE_HEALTH,
+            counts={"新增": result.created, "更新": result.updated, "未变": result.unchanged, "已锁定": result.locked},
+            by=by,
+            branch=branch,
+            note=p.code,
+        )
     return result
 
 
@@ -261,6 +269,13 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
         HealthCheck.objects.filter(pk__in=ids).update(status=to, updated_at=timezone.now())
         HealthCheckEvent.objects.bulk_create(
             [HealthCheckEvent(health_check_id=pk, kind=kind, by=by, comment=comment) for pk in ids], batch_size=2000
+        )
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.HEALTH_TRANSITION,
+            counts={"条数": len(ids)},
+            by=by,
+            branch=branch,
+            note=f"{p.code} {HealthCheckEvent.Kind(kind).label}",
         )
     return len(ids)
 

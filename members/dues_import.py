@@ -23,6 +23,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from branches import access
+from branches.audit import bulk_event_record, file_sha256
+from branches.models import AuditBulkEvent
 
 from . import crypto
 from .dues import FEN, dues_amount, month_start
@@ -93,9 +95,23 @@ def import_dues(source: str | os.PathLike | IO[bytes], *, user, dry_run: bool = 
     rows = _check(read, user=user, result=result)
     result.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
     if result.ok and not dry_run:
-        _write(rows, user=user)
+        with transaction.atomic():
+            _write(rows, user=user)
+            bulk_event_record(
+                kind=AuditBulkEvent.Kind.IMPORT_DUES,
+                counts={"新增": result.created, "更新": result.updated},
+                by=user,
+                file_name=_file_name(source),
+                file_sha256=file_sha256(source),
+            )
         result.written = True
     return result
+
+
+def _file_name(source) -> str:
+    if isinstance(source, str | os.PathLike):
+        return os.path.basename(source)
+    return os.path.basename(getattr(source, "name", "") or "")
 
 
 # Reading ---------------------------------------------------------------------------------------

@@ -18,9 +18,13 @@ import os
 from dataclasses import dataclass, field
 from typing import IO
 
+from auditlog.context import disable_auditlog
 from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+
+from branches.audit import bulk_event_record, file_sha256
+from branches.models import AuditBulkEvent
 
 from .idnumbers import mask_id_number
 from .import_checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
@@ -94,14 +98,26 @@ def import_members(
     if result.ok and not dry_run:
         try:
             name = file_name or _name_of(source)
-            with transaction.atomic():
+            with transaction.atomic(), disable_auditlog():  # the transfers' saves: one bulk event instead
                 write_rows(rows, user=user, today=checker.today, note=f"Excel导入（{name}）" if name else "Excel导入")
+                result.transferred = sum(1 for row in rows if row.is_transfer)
+                _audit(source, name, result, user)
         except IntegrityError:
             result.errors.append(RowError(None, None, "导入期间花名册已被他人修改，未写入任何数据，请重新导入"))
             return result
         result.written = True
-        result.transferred = sum(1 for row in rows if row.is_transfer)
     return result
+
+
+def _audit(source, name: str, result: ImportResult, user) -> None:
+    """One audit event for the whole import: the file's SHA-256 and the counts (not one per row)."""
+    bulk_event_record(
+        kind=AuditBulkEvent.Kind.IMPORT_MEMBERS,
+        counts={"新增": result.new, "修改": result.changed, "未变": result.unchanged, "转接": result.transferred},
+        by=user,
+        file_name=name,
+        file_sha256=file_sha256(source),
+    )
 
 
 def _name_of(source) -> str:

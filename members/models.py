@@ -178,6 +178,10 @@ class Position(models.Model):
     def __str__(self) -> str:
         return f"{self.branch} {self.get_title_display()} {self.member}"
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
+
     @property
     def is_current(self) -> bool:
         return self.ended_on is None
@@ -241,6 +245,10 @@ class DuesPayment(models.Model):
     def __str__(self) -> str:
         return f"{self.member} {self.month:%Y-%m}"
 
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
+
     @property
     def is_paid_in_full(self) -> bool:
         return self.paid >= self.due
@@ -272,6 +280,10 @@ class Commendation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.title}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
 
 
 class Sanction(models.Model):
@@ -309,6 +321,10 @@ class Sanction(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member} {self.get_kind_display()}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
 
     @property
     def is_disciplinary(self) -> bool:

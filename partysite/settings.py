@@ -52,6 +52,7 @@ INSTALLED_APPS = [
     "guardian",
     "import_export",
     "treebeard",
+    "auditlog",
     "axes",
     "branches",
     "members",
@@ -69,6 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "branches.audit.AuditMiddleware",  # who and from which IP, for django-auditlog's entries
     "axes.middleware.AxesMiddleware",  # last: answers a locked-out log-in (docs/SECURITY.md)
 ]
 
@@ -183,6 +185,31 @@ CELERY_BEAT_SCHEDULE: dict = {
     },
     "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
 }
+
+# Audit trail (docs/AUDIT.md): django-auditlog logs every save of these models with its
+# before/after values; bulk writes record one branches.AuditBulkEvent each. ID numbers are
+# never logged in clear: the encrypted blob and digest are excluded, the phone is masked.
+AUDITLOG_INCLUDE_TRACKING_MODELS = (
+    {
+        "model": "members.Member",
+        "exclude_fields": ["id_number_encrypted", "id_number_digest", "created_at", "updated_at"],
+        "mask_fields": ["phone"],
+    },
+    {"model": "members.Position"},
+    {"model": "members.DuesPayment", "exclude_fields": ["updated_at"]},
+    {"model": "members.Commendation", "exclude_fields": ["recorded_at"]},
+    {"model": "members.Sanction", "exclude_fields": ["recorded_at"]},
+    {"model": "activities.Activity", "exclude_fields": ["fixed_qr_secret", "created_at", "updated_at"]},
+    {"model": "activities.Attendance", "exclude_fields": ["created_at", "updated_at"]},
+    {"model": "activities.LeaveRequest"},
+    {"model": "activities.Resolution", "exclude_fields": ["created_at"]},
+    {"model": "health.Rubric", "exclude_fields": ["updated_at"]},
+    {"model": "health.HealthCheck", "exclude_fields": ["rubric_snapshot", "computed_at", "updated_at"]},
+)
+AUDITLOG_MASK_CALLABLE = "branches.audit.mask_value"
+# Behind N trusted reverse proxies, the client is the N-th address from the right of
+# X-Forwarded-For; with 0 (the default) the header is ignored and REMOTE_ADDR is logged.
+AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
 
 # Security (docs/SECURITY.md). Log-in lockout with django-axes: failures are counted per typed
 # identifier (username, phone or ID number) AND client IP together, so that one attacker cannot lock

@@ -1,0 +1,239 @@
+"""The audit trail: who changed what, when and from which IP (docs/AUDIT.md).
+
+Row-by-row saves of the models listed in ``settings.AUDITLOG_INCLUDE_TRACKING_MODELS`` are
+logged by django-auditlog (before and after of each changed field). ``AuditMiddleware``
+gives those entries their actor and IP address. Bulk writes (imports, recomputations, the
+freeze of an activity's expected list) bypass model signals: each records ONE
+``AuditBulkEvent`` through ``bulk_event_record``, with its counts and the file's SHA-256.
+
+The trail is shown to the users who manage or review the branch (``can_see_trail``), never
+to plain viewers or to the member.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from dataclasses import dataclass
+from typing import IO
+
+from auditlog.context import auditlog_value
+from auditlog.middleware import AuditlogMiddleware
+from auditlog.models import LogEntry
+from django.conf import settings
+from django.db.models import Q
+
+from . import access
+from .models import AuditBulkEvent, Branch
+
+# How many entries an object's page shows (newest first).
+TRAIL_LIMIT = 50
+
+
+class AuditMiddleware(AuditlogMiddleware):
+    """django-auditlog's middleware, with two changes.
+
+    - The client address is ``REMOTE_ADDR``; ``X-Forwarded-For`` is read only behind
+      ``AUDIT_TRUSTED_PROXIES`` proxies (their own entries are the rightmost), so that a
+      client cannot write any address it likes into the log.
+    - The actor is the request's lazy user: it is loaded only when an entry is written, so
+      pages that change nothing run no extra query.
+    """
+
+    @staticmethod
+    def _get_remote_addr(request):
+        return client_ip(request)
+
+    @staticmethod
+    def _get_remote_port(request):
+        return None
+
+    @staticmethod
+    def _get_actor(request):
+        return getattr(request, "user", None)
+
+
+def client_ip(request) -> str | None:
+    hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
+    if hops > 0:
+        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
+        if len(forwarded) >= hops:
+            return forwarded[-hops]
+    return request.META.get("REMOTE_ADDR") or None
+
+
+def mask_value(value: str) -> str:
+    """Masks a logged sensitive value (a phone number) the way the pages do: 138****5678."""
+    text = str(value)
+    if len(text) < 7:
+        return "*" * len(text)
+    return text[:3] + "*" * (len(text) - 7) + text[-4:]
+
+
+def _context() -> dict:
+    try:
+        return auditlog_value.get()
+    except LookupError:
+        return {}
+
+
+def current_actor_and_ip():
+    """The request's user and IP address set by ``AuditMiddleware`` (None, None outside a request)."""
+    data = _context()
+    actor = data.get("actor")
+    if actor is not None and not getattr(actor, "is_authenticated", False):
+        actor = None
+    return actor, data.get("remote_addr")
+
+
+def file_sha256(source: str | os.PathLike | IO[bytes]) -> str:
+    """SHA-256 of a file given by path or as a binary file; the file's position is kept."""
+    digest = hashlib.sha256()
+    if isinstance(source, str | os.PathLike):
+        with open(source, "rb") as f:
+            for chunk in iter(lambda: f.read(1 << 20), b""):
+                digest.update(chunk)
+        return digest.hexdigest()
+    chunks = getattr(source, "chunks", None)
+    position = source.tell() if hasattr(source, "tell") else None
+    if hasattr(source, "seek"):
+        source.seek(0)
+    if chunks is not None:
+        for chunk in chunks():
+            digest.update(chunk)
+    else:
+        for chunk in iter(lambda: source.read(1 << 20), b""):
+            digest.update(chunk)
+    if position is not None:
+        source.seek(position)
+    return digest.hexdigest()
+
+
+def bulk_event_record(
+    *,
+    kind: str,
+    counts: dict,
+    by=None,
+    branch: Branch | None = None,
+    file_name: str = "",
+    file_sha256: str = "",
+    obj=None,
+    note: str = "",
+    changes: list | None = None,
+) -> AuditBulkEvent:
+    """Record one bulk write. ``by`` defaults to the request's user; the IP is the request's."""
+    actor, ip = current_actor_and_ip()
+    if by is not None and getattr(by, "is_authenticated", False):
+        actor = by
+    return AuditBulkEvent.objects.create(
+        kind=kind,
+        branch=branch,
+        actor=actor,
+        remote_addr=ip,
+        file_name=os.path.basename(file_name)[:255],
+        file_sha256=file_sha256,
+        counts={k: int(v) for k, v in counts.items()},
+        object_type=obj._meta.label_lower if obj is not None else "",
+        object_id=obj.pk if obj is not None else None,
+        note=note[:255],
+        changes=[[str(c) for c in change] for change in (changes or [])[:500]],
+    )
+
+
+# Reading the trail ---------------------------------------------------------------------------
+
+
+def can_see_trail(user, branch: Branch) -> bool:
+    """Those who manage or review ``branch`` (no query: the grants are cached on the user)."""
+    return access.has_perm(user, access.MANAGE, branch) or access.has_perm(user, access.REVIEW, branch)
+
+
+@dataclass(frozen=True)
+class TrailEntry:
+    at: object
+    actor: str
+    ip: str
+    action: str
+    subject: str
+    changes: list[tuple[str, str, str]]  # (field, before, after)
+
+
+_ACTIONS = {
+    LogEntry.Action.CREATE: "新建",
+    LogEntry.Action.UPDATE: "修改",
+    LogEntry.Action.DELETE: "删除",
+}
+
+
+def _actor_name(user) -> str:
+    if user is None:
+        return "系统"
+    return user.get_full_name() or user.get_username()
+
+
+def trail_for(obj, *, related: dict[str, int] | None = None, limit: int = TRAIL_LIMIT) -> list[TrailEntry]:
+    """The entries of ``obj`` and of the rows whose logged ``additional_data`` names it, newest first.
+
+    ``related`` maps a key of ``additional_data`` to a value (``{"member_id": 7}``): the entries of
+    a member's positions, commendations, dues... One query, whatever the number of entries.
+    """
+    meta = obj._meta
+    q = Q(content_type__app_label=meta.app_label, content_type__model=meta.model_name, object_id=obj.pk)
+    for key, value in (related or {}).items():
+        q |= Q(**{f"additional_data__{key}": value})
+    bulk_q = Q(object_type=meta.label_lower, object_id=obj.pk)
+    entries = list(LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")[:limit])
+    bulk = list(AuditBulkEvent.objects.filter(bulk_q).select_related("actor")[:limit])
+    result = [_from_log(entry) for entry in entries] + [_from_bulk(event) for event in bulk]
+    result.sort(key=lambda e: e.at, reverse=True)
+    return result[:limit]
+
+
+def bulk_events_for(branch: Branch, *, limit: int = TRAIL_LIMIT) -> list[TrailEntry]:
+    """Bulk events of ``branch``'s subtree and of the ones above it (a site-wide recomputation)."""
+    q = Q(branch__path__startswith=branch.path) | Q(branch__path__in=branch.ancestor_paths()) | Q(branch__isnull=True)
+    events = AuditBulkEvent.objects.filter(q).select_related("actor")[:limit]
+    return [_from_bulk(event) for event in events]
+
+
+def _from_log(entry: LogEntry) -> TrailEntry:
+    changes = []
+    try:
+        display = entry.changes_display_dict
+    except Exception:  # a model no longer registered: show the raw values
+        display = entry.changes_dict
+    for field, values in display.items():
+        if isinstance(values, dict):  # many-to-many changes
+            continue
+        before, after = (list(values) + ["", ""])[:2]
+        changes.append((str(field), _text(before), _text(after)))
+    subject = f"{entry.content_type.name}：{entry.object_repr}"
+    return TrailEntry(
+        at=entry.timestamp,
+        actor=_actor_name(entry.actor),
+        ip=entry.remote_addr or "",
+        action=_ACTIONS.get(entry.action, "记录"),
+        subject=subject,
+        changes=changes,
+    )
+
+
+def _from_bulk(event: AuditBulkEvent) -> TrailEntry:
+    counts = [(str(k), "", str(v)) for k, v in event.counts.items()]
+    counts += [tuple(change) for change in event.changes]
+    if event.file_sha256:
+        counts.append(("文件SHA-256", event.file_name, event.file_sha256))
+    return TrailEntry(
+        at=event.at,
+        actor=_actor_name(event.actor),
+        ip=event.remote_addr or "",
+        action="批量",
+        subject=event.get_kind_display() + (f"（{event.note}）" if event.note else ""),
+        changes=counts,
+    )
+
+
+def _text(value) -> str:
+    if value in (None, "None"):
+        return "—"
+    return str(value)
