@@ -7,12 +7,12 @@ without the permission); every change goes through ``health.services``.
 
 from __future__ import annotations
 
+import logging
 from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
@@ -32,6 +32,7 @@ from .rubric import Period, parse_period
 from .services import HealthError
 
 WARNING_LIMIT = 50
+logger = logging.getLogger(__name__)
 
 
 def _period(request) -> Period:
@@ -116,12 +117,19 @@ def _act(request, branch: Branch, period: Period, call, done: str):
 @branch_view(access.MANAGE, access.REVIEW)
 def compute(request, branch: Branch):
     """Recompute the branch's subtree in the background (inline without a broker)."""
+    from partysite.celery import QUEUE_ERRORS, broker_check
+
     from .tasks import compute_health_checks
 
     period = _period(request)
-    user_id, branch_id = request.user.pk, branch.pk
-    transaction.on_commit(lambda: compute_health_checks.delay(period.code, branch_id, user_id))
-    messages.success(request, _("已开始计算，已提交、已审核和已公示的结果不会被覆盖"))
+    try:  # nothing written before: queue at once, and say so plainly if Redis is down
+        broker_check()
+        compute_health_checks.apply_async((period.code, branch.pk, request.user.pk), retry=False)
+    except QUEUE_ERRORS as exc:
+        logger.warning("health recomputation of %s could not be queued: %s", branch.code, exc)
+        messages.error(request, _("后台任务队列暂时无法连接，体检结果未能开始计算，请稍后再试或联系系统管理员。"))
+    else:
+        messages.success(request, _("已开始计算，已提交、已审核和已公示的结果不会被覆盖"))
     return redirect(_back(request, branch, period))
 
 

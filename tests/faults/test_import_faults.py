@@ -14,7 +14,7 @@ import datetime
 import io
 
 import pytest
-from django.db import connection
+from django.conf import settings
 from django.test import override_settings
 
 from members.idnumbers import make_id_number
@@ -24,15 +24,15 @@ from members.models import Member, MemberEvent
 from tests.factories import MemberFactory
 from tests.members.import_helpers import person, workbook_bytes
 
-pytestmark = [pytest.mark.django_db, pytest.mark.postgres, pytest.mark.slow]
+ON_POSTGRES = "postgresql" in settings.DATABASES["default"]["ENGINE"]
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.postgres,
+    pytest.mark.slow,
+    pytest.mark.skipif(not ON_POSTGRES, reason="the bulk path (COPY) runs on PostgreSQL only"),
+]
 ROWS = 5000
 BAD_ROWS = {2400: {"人员类别": "神仙"}, 2500: {"公民身份号码": "123"}, 2600: {"入党日期": "明年"}}
-
-
-@pytest.fixture(autouse=True)
-def _postgres_only():
-    if connection.vendor != "postgresql":
-        pytest.skip("the bulk path (COPY) runs on PostgreSQL only")
 
 
 def roster_rows(count: int = ROWS) -> list[dict]:
