@@ -738,6 +738,18 @@ EN: dict[str, str | tuple[str, str]] = {
         "ask your branch secretary."
     ),
     "返回登录页": "Back to the login page",
+    # empty lists: what to do next
+    "。可以：": ". You can: ",
+    "。": ". ",
+    "清除筛选条件": "clear the filters",
+    "可以打开本组织的体检页面，点击“重新计算”。": "Open the organization's health-check page and click “Recompute”.",
+    "体检结果经组织部审核并公示后显示在这里；可以先查看": (
+        "Results appear here once the organization department has approved and published them; meanwhile see"
+    ),
+    "后台任务队列暂时无法连接，体检结果未能开始计算，请稍后再试或联系系统管理员。": (
+        "The background job queue cannot be reached, so the health checks were not computed; please try "
+        "again later or contact the system administrator."
+    ),
     # date formats used with |date:_("…") in templates
     "n月j日 H:i": "M j, H:i",
     "n月j日 H:i:s": "M j, H:i:s",
