@@ -66,10 +66,9 @@ class MemberFactory(factory.django.DjangoModelFactory):
         number = kwargs.pop("id_number", None)
         obj = model_class(*args, **kwargs)
         if number is None:
-            # 500 numbers per birth date and sex: move later members to the next days.
+            # 500 numbers per region, birth date and sex: later members get the next region code.
             n = next(_sequence)
-            obj.birth_date = obj.birth_date + datetime.timedelta(days=n // 500)
-            number = make_id_number("350181", obj.birth_date, n % 500, obj.sex)
+            number = make_id_number(f"{350181 + n // 500}", obj.birth_date, n % 500, obj.sex)
         obj.set_id_number(number)
         obj.save()
         return obj
