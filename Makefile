@@ -26,6 +26,17 @@ run: migrate
 test: install
 	$(PY) -m pytest
 
+# Browser journeys in Debian's Chromium (apt-get install -y chromium fonts-noto-cjk); screenshots in var/screenshots/.
+E2E_STAMP := $(VENV)/.installed-e2e-$(shell cat requirements-e2e.txt | cksum | cut -d' ' -f1)
+
+$(E2E_STAMP): requirements-e2e.txt $(STAMP)
+	$(PY) -m pip install --quiet -r requirements-e2e.txt
+	touch $(E2E_STAMP)
+
+test-e2e: install $(E2E_STAMP)
+	@test -x /usr/bin/chromium || { echo "/usr/bin/chromium is missing: apt-get install -y chromium fonts-noto-cjk"; exit 1; }
+	$(PY) -m pytest tests/e2e -s
+
 bench: install
 	$(PY) bench/run.py
 
