@@ -170,7 +170,13 @@ def test_refused_member_form_keeps_what_was_typed(login_as, tree):
     c = login_as("secretary_a")
     response = c.post(
         reverse("members:create"),
-        {"branch": tree.branch_a.code, "name": "赵新民", "id_number": "12345", "phone": "13912345678", "ethnicity": "回族"},
+        {
+            "branch": tree.branch_a.code,
+            "name": "赵新民",
+            "id_number": "12345",
+            "phone": "13912345678",
+            "ethnicity": "回族",
+        },
     )
     assert response.status_code == 200
     for typed in ("赵新民", "12345", "13912345678", "回族"):
@@ -182,7 +188,12 @@ def test_refused_activity_form_keeps_what_was_typed(login_as, tree):
     c = login_as("secretary_a")
     response = c.post(
         reverse("activities:create"),
-        {"branch": tree.branch_a.code, "kind": "branch_assembly", "title": "学习二十届四中全会精神", "place": "村委会会议室"},
+        {
+            "branch": tree.branch_a.code,
+            "kind": "branch_assembly",
+            "title": "学习二十届四中全会精神",
+            "place": "村委会会议室",
+        },
     )
     assert response.status_code == 200
     assert 'value="学习二十届四中全会精神"' in response.text and 'value="村委会会议室"' in response.text

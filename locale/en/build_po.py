@@ -5,7 +5,7 @@ changing translatable strings:
 
     .venv/bin/python manage.py makemessages -l en -i ".venv/*" -i "var/*" -i "tests/*" -i "bench/*"
     .venv/bin/python locale/en/build_po.py      # fills msgstr, drops "fuzzy", lists what is missing
-    .venv/bin/python manage.py compilemessages -l en
+    .venv/bin/python manage.py compilemessages -l en -i .venv
 
 Both django.po and django.mo are committed (a machine without gettext can still serve English).
 """
@@ -91,7 +91,9 @@ def main() -> int:
         if entry["id"] == "":
             header = entry["strs"][0]
             header = header.replace("Language: \n", "Language: en\n")
-            header = header.replace("Content-Type: text/plain; charset=CHARSET", "Content-Type: text/plain; charset=UTF-8")
+            header = header.replace(
+                "Content-Type: text/plain; charset=CHARSET", "Content-Type: text/plain; charset=UTF-8"
+            )
             entry["strs"][0] = header
             continue
         english = EN.get(entry["id"])
