@@ -6,7 +6,7 @@ done through the services, as the people of the demo would do it:
 
 - the member's branch has a 主题党日 that started a few minutes ago (check-in open) and a
   支部党员大会 next week (to ask leave for);
-- the health checks of last quarter are computed for two branches and submitted by their secretaries;
+- this year's health checks are computed for two branches and submitted by their secretaries;
 - the reports of last quarter are computed for the whole tree (the dashboard's figures).
 """
 
@@ -75,10 +75,11 @@ def prepare() -> None:
         by=secretary,
     )
 
-    period = _last_quarter(today)
+    health_period = str(today.year)
     for b, who in ((branch, secretary), (branch2, secretary2)):
-        health_services.health_checks_compute(period=period, branch=b, by=who)
-        health_services.health_checks_submit(branch=b, period=period, by=who)
+        health_services.health_checks_compute(period=health_period, branch=b, by=who)
+        health_services.health_checks_submit(branch=b, period=health_period, by=who)
+    period = _last_quarter(today)
     report_services.reports_compute(period=period)
 
     elderly = _elderly_member(branch)
@@ -96,5 +97,6 @@ def prepare() -> None:
         "next_meeting_id": next_meeting.pk,
         "next_meeting_title": next_meeting.title,
         "period": period,
+        "health_period": health_period,
     }
     print("E2E-DATA " + json.dumps(data, ensure_ascii=False))
