@@ -22,7 +22,9 @@ def _checkin_path(activity_id: int) -> str:
 
 def _no_horizontal_scrolling(page) -> None:
     width = page.evaluate("document.documentElement.scrollWidth")
-    assert width <= page.viewport_size["width"], f"the page is {width}px wide on a {page.viewport_size['width']}px screen"
+    assert width <= page.viewport_size["width"], (
+        f"the page is {width}px wide on a {page.viewport_size['width']}px screen"
+    )
 
 
 def test_member_checks_in_with_one_tap_sees_the_first_time_again_and_asks_leave_for_the_next_meeting(phone, site):
@@ -60,7 +62,9 @@ def test_member_checks_in_with_one_tap_sees_the_first_time_again_and_asks_leave_
     card.get_by_text("请假", exact=True).tap()
     card.get_by_label("请假事由").fill("外出务工，无法参加")
     card.get_by_role("button", name="提交请假申请").tap()
-    expect(page.get_by_role("status").filter(has_text=f"已提交“{data['next_meeting_title']}”的请假申请")).to_be_visible()
+    expect(
+        page.get_by_role("status").filter(has_text=f"已提交“{data['next_meeting_title']}”的请假申请")
+    ).to_be_visible()
     card = page.locator(".card").filter(has=page.get_by_role("heading", name=data["next_meeting_title"]))
     expect(card).to_contain_text("请假：")
     expect(card.locator(".badge")).to_contain_text("待审批")
