@@ -8,5 +8,5 @@ PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="partysite-test-media-")
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Rate limits out of the way of tests that check in or activate many times; the limiter's own
-# tests (tests/test_security.py) set small ones.
+# tests (tests/branches/test_ratelimit.py) set small ones.
 RATE_LIMITS = {scope: (1_000_000, window) for scope, (_limit, window) in RATE_LIMITS.items()}  # noqa: F405
