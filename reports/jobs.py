@@ -116,9 +116,16 @@ def _progress(job: Job, step: str, done: int, total: int) -> None:
     Job.objects.filter(pk=job.pk).update(step=step[:100], progress_done=done, progress_total=total)
 
 
-def job_run(*, job_id: int) -> str:
-    """Run a queued job once; returns its final status (or the status it already had)."""
-    claimed = Job.objects.filter(pk=job_id, status=Status.QUEUED).update(
+def job_run(*, job_id: int, redelivered: bool = False) -> str:
+    """Run a queued job once; returns its final status (or the status it already had).
+
+    ``redelivered``: the broker hands the task over again because the worker running it died
+    (``acks_late``, ``reject_on_worker_lost``). The job is still "running" then, and is run
+    again from the start: every step is idempotent (upserts on unique keys), so the finished
+    job equals one that ran undisturbed.
+    """
+    claimable = [Status.QUEUED, Status.RUNNING] if redelivered else [Status.QUEUED]
+    claimed = Job.objects.filter(pk=job_id, status__in=claimable).update(
         status=Status.RUNNING, started_at=timezone.now()
     )
     if not claimed:

@@ -73,7 +73,11 @@ def yearly_health_checks(today: str | None = None) -> dict:
     return {period: asdict(health_checks_compute(period=period))}
 
 
-@shared_task(name="reports.run_job")
-def run_job(job_id: int) -> str:
-    """Run a background job (recomputation or export) once, recording its progress."""
-    return jobs.job_run(job_id=job_id)
+@shared_task(name="reports.run_job", bind=True)
+def run_job(self, job_id: int) -> str:
+    """Run a background job (recomputation or export) once, recording its progress.
+
+    A message handed over again after its worker died finds the job "running" and resumes it.
+    """
+    redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
+    return jobs.job_run(job_id=job_id, redelivered=redelivered)

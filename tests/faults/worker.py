@@ -1,0 +1,51 @@
+"""The Celery app of the fault tests' worker: the site's own app plus two test-only knobs.
+
+``celery -A tests.faults.worker worker`` runs the site's tasks exactly as ``-A partysite``
+does, with, from the environment:
+
+- ``FAULTS_STALL_AT_STEP`` / ``FAULTS_STALL_SECONDS``: a background job stops for that long
+  right after recording that progress step (its earlier steps committed), so that the test
+  can kill the worker in the middle of the job;
+- ``FAULTS_VISIBILITY_TIMEOUT``: seconds after which the Redis transport hands an
+  unacknowledged message (its worker died) to a live worker again (default: one hour).
+"""
+
+from __future__ import annotations
+
+import os
+import time
+
+from celery.signals import worker_init
+
+from partysite.celery import app
+
+if os.environ.get("FAULTS_VISIBILITY_TIMEOUT"):
+    app.conf.broker_transport_options = {
+        "visibility_timeout": int(os.environ["FAULTS_VISIBILITY_TIMEOUT"]),
+        "unacked_restore_interval": 1,  # look for such messages every second...
+        "unacked_restore_throttle": 1,  # ...each time
+    }
+
+
+@worker_init.connect
+def _stall_jobs(**kwargs) -> None:
+    stall_at = int(os.environ.get("FAULTS_STALL_AT_STEP") or 0)
+    if not stall_at:
+        return
+    import django
+
+    django.setup()
+    from reports import jobs
+
+    seconds = float(os.environ.get("FAULTS_STALL_SECONDS", "120"))
+    record = jobs._progress
+
+    def progress(job, step: str, done: int, total: int) -> None:
+        record(job, step, done, total)
+        if done == stall_at:
+            time.sleep(seconds)
+
+    jobs._progress = progress
+
+
+__all__ = ["app"]
