@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+from contextvars import ContextVar
 from dataclasses import dataclass
 from typing import IO
 
-from auditlog.context import auditlog_value
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.conf import settings
@@ -29,6 +29,9 @@ from .models import AuditBulkEvent, Branch
 # How many entries an object's page shows (newest first).
 TRAIL_LIMIT = 50
 
+# The request being served, for bulk events recorded by services (reset after each request).
+_request: ContextVar = ContextVar("partysite_audit_request", default=None)
+
 
 class AuditMiddleware(AuditlogMiddleware):
     """django-auditlog's middleware, with two changes.
@@ -39,6 +42,13 @@ class AuditMiddleware(AuditlogMiddleware):
     - The actor is the request's lazy user: it is loaded only when an entry is written, so
       pages that change nothing run no extra query.
     """
+
+    def __call__(self, request):
+        token = _request.set(request)
+        try:
+            return super().__call__(request)
+        finally:
+            _request.reset(token)
 
     @staticmethod
     def _get_remote_addr(request):
@@ -70,20 +80,14 @@ def mask_value(value: str) -> str:
     return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
-def _context() -> dict:
-    try:
-        return auditlog_value.get()
-    except LookupError:
-        return {}
-
-
 def current_actor_and_ip():
-    """The request's user and IP address set by ``AuditMiddleware`` (None, None outside a request)."""
-    data = _context()
-    actor = data.get("actor")
-    if actor is not None and not getattr(actor, "is_authenticated", False):
-        actor = None
-    return actor, data.get("remote_addr")
+    """The user and IP address of the request being served (None, None outside a request)."""
+    request = _request.get()
+    if request is None:
+        return None, None
+    user = getattr(request, "user", None)
+    actor = user if getattr(user, "is_authenticated", False) else None
+    return actor, client_ip(request)
 
 
 def file_sha256(source: str | os.PathLike | IO[bytes]) -> str:
@@ -171,20 +175,24 @@ def _actor_name(user) -> str:
     return user.get_full_name() or user.get_username()
 
 
-def trail_for(obj, *, related: dict[str, int] | None = None, limit: int = TRAIL_LIMIT) -> list[TrailEntry]:
+def trail_for(
+    obj, *, related: dict[str, int] | None = None, bulk: bool = False, limit: int = TRAIL_LIMIT
+) -> list[TrailEntry]:
     """The entries of ``obj`` and of the rows whose logged ``additional_data`` names it, newest first.
 
     ``related`` maps a key of ``additional_data`` to a value (``{"member_id": 7}``): the entries of
-    a member's positions, commendations, dues... One query, whatever the number of entries.
+    a member's positions, commendations, dues... One query, whatever the number of entries;
+    ``bulk`` adds the ``AuditBulkEvent`` rows recorded on ``obj`` (one query more).
     """
     meta = obj._meta
     q = Q(content_type__app_label=meta.app_label, content_type__model=meta.model_name, object_id=obj.pk)
     for key, value in (related or {}).items():
         q |= Q(**{f"additional_data__{key}": value})
-    bulk_q = Q(object_type=meta.label_lower, object_id=obj.pk)
     entries = list(LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")[:limit])
-    bulk = list(AuditBulkEvent.objects.filter(bulk_q).select_related("actor")[:limit])
-    result = [_from_log(entry) for entry in entries] + [_from_bulk(event) for event in bulk]
+    result = [_from_log(entry) for entry in entries]
+    if bulk:
+        events = AuditBulkEvent.objects.filter(object_type=meta.label_lower, object_id=obj.pk).select_related("actor")
+        result += [_from_bulk(event) for event in events[:limit]]
     result.sort(key=lambda e: e.at, reverse=True)
     return result[:limit]
 
@@ -197,16 +205,15 @@ def bulk_events_for(branch: Branch, *, limit: int = TRAIL_LIMIT) -> list[TrailEn
 
 
 def _from_log(entry: LogEntry) -> TrailEntry:
+    # Not auditlog's ``changes_display_dict``: it reads every foreign key's object, a query each.
+    model = entry.content_type.model_class()
     changes = []
-    try:
-        display = entry.changes_display_dict
-    except Exception:  # a model no longer registered: show the raw values
-        display = entry.changes_dict
-    for field, values in display.items():
+    for name, values in entry.changes_dict.items():
         if isinstance(values, dict):  # many-to-many changes
             continue
         before, after = (list(values) + ["", ""])[:2]
-        changes.append((str(field), _text(before), _text(after)))
+        label, before, after = _display(model, name, before, after)
+        changes.append((label, before, after))
     subject = f"{entry.content_type.name}：{entry.object_repr}"
     return TrailEntry(
         at=entry.timestamp,
@@ -231,6 +238,30 @@ def _from_bulk(event: AuditBulkEvent) -> TrailEntry:
         subject=event.get_kind_display() + (f"（{event.note}）" if event.note else ""),
         changes=counts,
     )
+
+
+def _display(model, name: str, before, after) -> tuple[str, str, str]:
+    """The field's Chinese label and its two values, choices by their label, foreign keys by number."""
+    try:
+        field = model._meta.get_field(name) if model is not None else None
+    except Exception:
+        field = None
+    if field is None:
+        return name, _text(before), _text(after)
+    choices = dict(field.flatchoices) if getattr(field, "choices", None) else {}
+    is_fk = field.many_to_one or field.one_to_one
+
+    def show(value) -> str:
+        text = _text(value)
+        if text == "—":
+            return text
+        if choices:
+            return str(choices.get(value, choices.get(text, text)))
+        if is_fk:
+            return f"编号{text}"
+        return text
+
+    return str(getattr(field, "verbose_name", name)), show(before), show(after)
 
 
 def _text(value) -> str:
