@@ -29,7 +29,7 @@ logger = logging.getLogger(__name__)
 DEFAULT_METHODS = ("POST",)
 
 
-def client_ip(request: HttpRequest) -> str:
+def client_ip(request: HttpRequest) -> str | None:
     """The client's address, as the audit trail reads it (branches/audit.py): REMOTE_ADDR, or behind
     ``settings.AUDIT_TRUSTED_PROXIES`` reverse proxies the entry they added to X-Forwarded-For."""
     hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
@@ -37,14 +37,14 @@ def client_ip(request: HttpRequest) -> str:
         forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
         if len(forwarded) >= hops:
             return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or "unknown"
+    return request.META.get("REMOTE_ADDR") or None
 
 
 def _who(request: HttpRequest, key: str) -> str:
     user = getattr(request, "user", None)
     if key == "user" and user is not None and user.is_authenticated:
         return f"u{user.pk}"
-    return "ip" + hashlib.sha256(client_ip(request).encode()).hexdigest()[:16]
+    return "ip" + hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:16]
 
 
 def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]:

@@ -76,6 +76,13 @@ def test_client_ip_ignores_forwarded_for_unless_behind_trusted_proxies(rf, setti
     assert ratelimit.client_ip(request) == "203.0.113.7"  # not the address the client wrote
 
 
+def test_client_ip_is_none_without_an_address(rf):
+    """Not a made-up string: Axes stores it in an inet column on PostgreSQL (force_login has no address)."""
+    request = rf.get("/")
+    request.META.pop("REMOTE_ADDR", None)
+    assert ratelimit.client_ip(request) is None
+
+
 # --- check-in API ----------------------------------------------------------------------------
 
 
