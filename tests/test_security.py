@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import logging
 import re
 from pathlib import Path
 
@@ -11,7 +12,7 @@ from axes.models import AccessAttempt
 from django.conf import settings
 from django.core.cache import cache
 from django.db import transaction
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from members.models import Member
@@ -105,6 +106,26 @@ def test_log_in_page_failure_message_does_not_say_whether_the_identifier_exists(
     known = _login(client, member_a.phone, "wrong-password")
     assert unknown.status_code == known.status_code == 200
     assert unknown.context["form"].errors == known.context["form"].errors
+
+
+def test_log_lines_of_failures_lockouts_and_limits_carry_no_raw_id_number_or_phone(client, member_a, member_b, caplog):
+    caplog.set_level(logging.INFO)
+    settings_limits = {**settings.RATE_LIMITS, "activate": (1, 600)}
+    _fail(client, member_a.id_number, 6)
+    _fail(client, member_a.phone, 6)
+    wrong = {
+        "name": "冒名",
+        "id_number": member_b.id_number,
+        "phone": member_b.phone,
+        "password1": "x",
+        "password2": "x",
+    }
+    with override_settings(RATE_LIMITS=settings_limits):
+        answers = [client.post(reverse("members:activate"), wrong).status_code for _ in range(2)]
+    assert answers == [200, 429]
+    assert "Locking out" in caplog.text and "rate limited: activate" in caplog.text  # the events were logged
+    raw = [member_a.id_number, member_a.phone, member_b.id_number, member_b.phone]
+    assert [value for value in raw if value in caplog.text] == []
 
 
 # --- CSRF ------------------------------------------------------------------------------------
