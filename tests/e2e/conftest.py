@@ -1,7 +1,8 @@
 """Browser journeys: the site served on 127.0.0.1 by ``runserver`` and Debian's Chromium driven by Playwright.
 
-Once per session: a fresh database (SQLite in a temporary folder; with a PostgreSQL ``DATABASE_URL``,
-a database of its own named ``<that name>_site`` on the same server), migrated, seeded with
+Once per session: a fresh database (SQLite in ``var/e2e/``, emptied at the start of each run, where the
+server's log stays too; with a PostgreSQL ``DATABASE_URL``, a database of its own named
+``<that name>_site`` on the same server, dropped at the end), migrated, seeded with
 ``seed_demo --scale demo`` and prepared by ``site_data.prepare``; then ``runserver`` on a free
 port. Each test gets a new browser context (its own cookies). Screenshots go to ``var/screenshots/``.
 
@@ -12,10 +13,10 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import socket
 import subprocess
 import sys
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -28,6 +29,7 @@ playwright_api = pytest.importorskip("playwright.sync_api", reason="make test-e2
 
 BASE_DIR = Path(__file__).resolve().parents[2]
 SCREENSHOTS = BASE_DIR / "var" / "screenshots"
+WORK_DIR = BASE_DIR / "var" / "e2e"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -71,20 +73,22 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _database_url(folder: Path) -> str:
-    """SQLite in ``folder``, or a fresh PostgreSQL database next to the one ``DATABASE_URL`` names."""
+def _postgres() -> tuple[str, str] | None:
+    """(server URL, database name) for the site when ``DATABASE_URL`` names a PostgreSQL database."""
     url = os.environ.get("DATABASE_URL", "")
     if not url.startswith(("postgres://", "postgresql://")):
-        return f"sqlite:///{folder / 'site.sqlite3'}"
+        return None
+    base, _, name = url.rpartition("/")
+    return base, f"{name.split('?')[0]}_site"
+
+
+def _recreate(base: str, name: str, *, create: bool = True) -> None:
     import psycopg
 
-    base, _, name = url.rpartition("/")
-    name = name.split("?")[0]
-    site_name = f"{name}_site"
     with psycopg.connect(f"{base}/postgres", autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{site_name}" WITH (FORCE)')
-        conn.execute(f'CREATE DATABASE "{site_name}"')
-    return f"{base}/{site_name}"
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        if create:
+            conn.execute(f'CREATE DATABASE "{name}"')
 
 
 def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
@@ -104,9 +108,15 @@ def _wait_until_up(url: str, server: subprocess.Popen, log: Path) -> None:
 
 @pytest.fixture(scope="session")
 def site():
-    folder = Path(tempfile.mkdtemp(prefix="partysite-e2e-"))
+    folder = WORK_DIR
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    postgres = _postgres()
+    if postgres:
+        _recreate(*postgres)
+    database_url = f"{postgres[0]}/{postgres[1]}" if postgres else f"sqlite:///{folder / 'site.sqlite3'}"
     env = {k: v for k, v in os.environ.items() if k not in ("REDIS_URL",)}  # tasks run inline
-    env.update(DJANGO_SETTINGS_MODULE=SETTINGS, DATABASE_URL=_database_url(folder), PYTHONUNBUFFERED="1")
+    env.update(DJANGO_SETTINGS_MODULE=SETTINGS, DATABASE_URL=database_url, PYTHONUNBUFFERED="1")
     site = Site(url="", env=env, data={})
     started = time.perf_counter()
     site.manage("migrate", "--noinput")
@@ -134,6 +144,8 @@ def site():
             server.wait(timeout=10)
         except subprocess.TimeoutExpired:
             server.kill()
+        if postgres:
+            _recreate(*postgres, create=False)
 
 
 @pytest.fixture(scope="session")
