@@ -52,7 +52,7 @@ def member_facts(draw, sanction_kinds=OTHER_SANCTIONS + VETO_KINDS) -> rules.Mem
 ADJUSTMENTS = st.decimals(min_value=-5, max_value=5, places=2)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(facts=member_facts(), adjustment=ADJUSTMENTS)
 def test_total_is_always_between_0_and_100(facts, adjustment):
     result = rules.score(RUBRIC, facts, adjustment)
@@ -61,7 +61,7 @@ def test_total_is_always_between_0_and_100(facts, adjustment):
     assert sum((item.score for item in result.items), Decimal(0)) <= Decimal(100)
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(facts=member_facts(), adjustment=ADJUSTMENTS, kind=st.sampled_from(ATTENDANCE_KINDS))
 def test_attending_one_more_meeting_never_lowers_the_total(facts, adjustment, kind):
     tally = facts.attendance.get(kind, rules.Tally())
@@ -77,7 +77,7 @@ def test_attending_one_more_meeting_never_lowers_the_total(facts, adjustment, ki
     assert after.subtotal >= before.subtotal
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(
     facts=member_facts(),
     adjustment=ADJUSTMENTS,
@@ -97,7 +97,7 @@ def test_a_vetoing_sanction_caps_the_total_at_59_and_fails_the_check(facts, adju
     assert result.total <= unvetoed.total
 
 
-@settings(max_examples=200, deadline=None)
+@settings(max_examples=100, deadline=None)
 @given(subtotal=st.decimals(min_value=-50, max_value=150, places=2), adjustment=ADJUSTMENTS)
 def test_finalize_with_a_veto_caps_any_subtotal_at_59(subtotal, adjustment):
     total, grade = rules.finalize(RUBRIC, subtotal=subtotal, adjustment=adjustment, vetoed=True)
