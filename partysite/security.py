@@ -14,6 +14,9 @@ from axes.helpers import get_cool_off
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from members import crypto
+from members.idnumbers import mask_id_number, mask_phone, normalize_id_number, normalize_phone, normalize_text
+
 
 class LoginLockoutBackend(AxesStandaloneBackend):
     """Axes' lockout check, first of AUTHENTICATION_BACKENDS.
@@ -30,12 +33,14 @@ class LoginLockoutBackend(AxesStandaloneBackend):
 
 
 def typed_username(request: HttpRequest, credentials: dict | None) -> str | None:
-    """The identifier the user typed (username, phone or ID number), without spaces, upper-case.
+    """The identifier the user typed, normalized as the log-in backends read it, never stored in clear.
 
-    The lockout keys on this, not on the account it resolves to: looking the account up would
-    cost a query per failure and tell an attacker which identifiers exist. The log-in form's field
-    comes first, so that a successful log-in (where Axes passes the account's username) resets the
-    count of what was typed.
+    The lockout keys on what was typed, not on the account it resolves to: looking the account up
+    would cost a query per failure and tell an attacker which identifiers exist. A phone number or an
+    ID number (personal information; an ID number is sensitive under the PIPL) becomes its mask and a
+    short keyed digest, e.g. ``138****5678#1f2e3d4c``, so that Axes' tables and logs hold no raw value.
+    The log-in form's field comes first, so that a successful log-in (where Axes passes the account's
+    username) resets the count of what was typed.
     """
     typed = None
     if request is not None and request.method == "POST":
@@ -44,7 +49,13 @@ def typed_username(request: HttpRequest, credentials: dict | None) -> str | None
         typed = (credentials or {}).get("username")
     if typed is None:
         return None
-    return "".join(str(typed).split()).upper()[:150]
+    phone = normalize_phone(typed)
+    if phone.isdigit() and len(phone) == 11:
+        return f"{mask_phone(phone)}#{crypto.digest(phone)[:8]}"
+    number = normalize_id_number(typed)
+    if len(number) == 18:
+        return f"{mask_id_number(number)}#{crypto.digest(number)[:8]}"
+    return "".join(normalize_text(typed).split())[:150]
 
 
 def lockout_minutes(request: HttpRequest | None = None) -> int:
