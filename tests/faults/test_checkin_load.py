@@ -76,7 +76,7 @@ def _forged_token(activity: Activity) -> str:
     return f"{head}.{signature[::-1]}"
 
 
-def _post(port: int, session_key: str, body: dict) -> int:
+def _post(port: int, session_key: str, body: dict) -> tuple[int, str]:
     connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
     try:
         connection.request(
@@ -102,7 +102,7 @@ def _plan(activity: Activity, honest: list[Member], rejected: list[Member], keys
     for m in honest:
         key = keys[m.pk]
         plan += [("honest", m.pk, key, {"token": None, "nonce": f"{m.pk}-a"})] * 2  # a double tap: same nonce
-        plan += [("honest", m.pk, key, {"token": None, "nonce": f"{m.pk}-{n}"}) for n in "b"]  # a retry with a new nonce
+        plan.append(("honest", m.pk, key, {"token": None, "nonce": f"{m.pk}-b"}))  # a retry with a new nonce
         if m.pk % 4 == 0:  # some honest members also scan a stale or a forged code
             plan.append(("rejected", m.pk, key, {"token": "expired", "nonce": f"{m.pk}-x"}))
             plan.append(("rejected", m.pk, key, {"token": "forged", "nonce": f"{m.pk}-y"}))
