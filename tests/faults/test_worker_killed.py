@@ -8,7 +8,9 @@ the report's seven steps) and is killed there. With ``acks_late`` and
 ``reject_on_worker_lost`` the message is not acknowledged; a restarted worker gets it again
 (the Redis transport's visibility timeout, made short here), runs the job to the end, and the
 stored results equal those of an undisturbed run of the same job, with one "computed" event
-per health check: nothing counted twice, nothing missing.
+per health check: nothing counted twice, nothing missing. The recomputation button's own task
+(``health.compute_health_checks``, one transaction) is killed inside its transaction the same
+way: nothing of it is stored, and the redelivered task computes it once.
 """
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ from celery import Celery
 from django.conf import settings
 
 from health.models import HealthCheck, HealthCheckEvent
+from health.services import health_checks_compute
 from reports import jobs
 from reports.models import Job, Report
 from reports.services import REPORT_FIELDS
@@ -151,3 +154,48 @@ def test_a_worker_killed_mid_job_and_restarted_finishes_it_once(kind, tree, year
     with capsys.disabled():
         print(f"\nworker killed mid-{kind}: {len(mid_way)} of {len(undisturbed)} rows stored at the kill; "
               f"after the restart the job ended {finished.status} with {finished.result}")  # fmt: skip
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_worker_killed_inside_a_health_computation_and_restarted_computes_it_once(
+    tree,
+    year_data,  # noqa: F811
+    orgdept,
+    tmp_path,
+    capsys,
+):
+    """The recomputation button's task (no job): killed inside its one transaction, then redelivered."""
+    queue = f"test-faults-{uuid.uuid4().hex[:12]}"
+    log, mark = tmp_path / "worker.log", tmp_path / "stalled"
+    client = Celery("faults-test-client", broker=REDIS_URL)
+    first = second = None
+    try:
+        first = _start_worker(queue, log, FAULTS_STALL_COMPUTE_MARK=str(mark), FAULTS_STALL_SECONDS="300")
+        client.send_task("health.compute_health_checks", args=[HEALTH_PERIOD, tree.town.pk, orgdept.pk], queue=queue)
+        _wait_for(mark.exists, first, log, "the computation")
+        assert not _health_results()  # computed, not yet written: its transaction is open
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=20)
+        assert not _health_results()  # the transaction died with the worker
+
+        second = _start_worker(queue, log, FAULTS_VISIBILITY_TIMEOUT="2")
+        _wait_for(_health_results, second, log, "the stored checks")
+        time.sleep(1)  # a duplicate delivery, if any, would have written by now
+    finally:
+        for worker in (first, second):
+            if worker is not None:
+                live.stop(worker)
+        client.close()
+    disturbed, events = _health_results(), _health_events()
+
+    HealthCheckEvent.objects.filter(health_check__period=HEALTH_PERIOD).delete()
+    HealthCheck.objects.filter(period=HEALTH_PERIOD).delete()
+    health_checks_compute(period=HEALTH_PERIOD, branch=tree.town, by=orgdept)
+    undisturbed = _health_results()
+
+    assert disturbed == undisturbed and undisturbed
+    assert events == {member_id: 1 for member_id in undisturbed} == _health_events()
+    with capsys.disabled():
+        print(
+            f"\nworker killed inside a health computation: 0 rows stored at the kill, {len(disturbed)} after the restart"
+        )

@@ -6,6 +6,8 @@ does, with, from the environment:
 - ``FAULTS_STALL_AT_STEP`` / ``FAULTS_STALL_SECONDS``: a background job stops for that long
   right after recording that progress step (its earlier steps committed), so that the test
   can kill the worker in the middle of the job;
+- ``FAULTS_STALL_COMPUTE_MARK``: a health-check computation stops inside its transaction,
+  just before it writes, after creating that file (so the test knows where it is);
 - ``FAULTS_VISIBILITY_TIMEOUT``: seconds after which the Redis transport hands an
   unacknowledged message (its worker died) to a live worker again (default: one hour).
 """
@@ -14,6 +16,7 @@ from __future__ import annotations
 
 import os
 import time
+from pathlib import Path
 
 from celery.signals import worker_init
 
@@ -25,6 +28,26 @@ if os.environ.get("FAULTS_VISIBILITY_TIMEOUT"):
         "unacked_restore_interval": 1,  # look for such messages every second...
         "unacked_restore_throttle": 1,  # ...each time
     }
+
+
+@worker_init.connect
+def _stall_health_compute(**kwargs) -> None:
+    mark = os.environ.get("FAULTS_STALL_COMPUTE_MARK")
+    if not mark:
+        return
+    import django
+
+    django.setup()
+    from health import services
+
+    upsert = services._upsert
+
+    def stalled_upsert(rows) -> None:
+        Path(mark).touch()
+        time.sleep(float(os.environ.get("FAULTS_STALL_SECONDS", "120")))
+        upsert(rows)
+
+    services._upsert = stalled_upsert
 
 
 @worker_init.connect
