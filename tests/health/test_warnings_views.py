@@ -104,8 +104,8 @@ def test_a_member_who_paid_within_six_months_is_not_warned(login_as, tree, membe
 @pytest.mark.parametrize(
     "url, persona, queries, warned_branches",
     [
-        # session, user, grants, branch, checks, events, inactive, probation
-        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 8, 1),
+        # session, user, grants, branch, checks, events, inactive, probation, bulk events (branches/audit.py)
+        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 9, 1),
         # session, user, grants, branch, branches' counts, inactive, probation (no checks: no branches to read)
         (reverse(OVERVIEW, args=["TOWN"]), "orgdept", 7, 2),
     ],
