@@ -21,7 +21,8 @@ from typing import IO
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
 from django.conf import settings
-from django.db.models import Q
+from django.contrib.contenttypes.models import ContentType
+from django.db.models import Q, Subquery
 
 from . import access
 from .models import AuditBulkEvent, Branch
@@ -185,7 +186,10 @@ def trail_for(
     ``bulk`` adds the ``AuditBulkEvent`` rows recorded on ``obj`` (one query more).
     """
     meta = obj._meta
-    q = Q(content_type__app_label=meta.app_label, content_type__model=meta.model_name, object_id=obj.pk)
+    # The content type as a subquery (no join, no cache): the database can then combine the
+    # object_id index with the expression indexes on additional_data (migration 0004).
+    content_type = ContentType.objects.filter(app_label=meta.app_label, model=meta.model_name).values("pk")[:1]
+    q = Q(content_type=Subquery(content_type), object_id=obj.pk)
     for key, value in (related or {}).items():
         q |= Q(**{f"additional_data__{key}": value})
     entries = list(LogEntry.objects.filter(q).select_related("actor", "content_type").order_by("-timestamp")[:limit])
