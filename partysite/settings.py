@@ -207,6 +207,8 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "health.HealthCheck", "exclude_fields": ["rubric_snapshot", "computed_at", "updated_at"]},
 )
 AUDITLOG_MASK_CALLABLE = "branches.audit.mask_value"
+# No correlation id from a client's header: nothing the client chooses is written to the log.
+AUDITLOG_CID_HEADER = None
 # Behind N trusted reverse proxies, the client is the N-th address from the right of
 # X-Forwarded-For; with 0 (the default) the header is ignored and REMOTE_ADDR is logged.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)

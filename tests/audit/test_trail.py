@@ -78,6 +78,15 @@ def test_editing_a_member_records_actor_ip_and_each_change_before_and_after(logi
     assert "13912340000" not in all_logged_text()
 
 
+def test_a_header_chosen_by_the_client_is_not_written_to_the_log(login_as, member_a):
+    data = edit_data(member_a, ethnicity="回族")
+    response = login_as("secretary_a").post(
+        reverse("members:edit", args=[member_a.pk]), data, HTTP_X_CORRELATION_ID="x" * 300, REMOTE_ADDR=IP
+    )
+    assert response.status_code == 302
+    assert entries_of(member_a)[-1].cid is None
+
+
 def test_an_id_number_is_never_logged_in_clear_nor_encrypted(login_as, tree, secretary_a):
     number = new_id_number(datetime.date(1990, 2, 3), "F")
     data = edit_data(MemberFactory.build(group=tree.group_a, confirmed_on=datetime.date(2016, 7, 1)), name="孙新")
