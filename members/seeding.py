@@ -15,6 +15,7 @@ import datetime
 import itertools
 import random
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -165,6 +166,12 @@ class SeedResult:
     plan: Plan
     root: Branch
     logins: list[tuple[str, str]]  # (username, who)
+
+
+# Data later layers add to a fresh seed (a year of dues, of activities and attendance). Each app's ``ready()``
+# appends ``extension(*, result: SeedResult, rng: random.Random, now: datetime.datetime) -> str`` (a summary);
+# ``seed_extend`` runs them in order, each with a generator of its own drawn from the seed.
+SEED_EXTENSIONS: list[Callable[..., str]] = []
 
 
 # ---------------------------------------------------------------- planning
@@ -618,3 +625,13 @@ def seed_newcomers(
             group = rng.choice(home.children) if home.children and rng.random() < 0.9 else None
             members.append(people.member(home, group))
     return members
+
+
+def seed_extend(*, result: SeedResult, seed: int = 1, now: datetime.datetime | None = None) -> list[str]:
+    """Run every registered ``SEED_EXTENSIONS`` on a fresh seed; returns their summaries."""
+    now = now or timezone.now()
+    summaries = []
+    for extension in SEED_EXTENSIONS:
+        rng = random.Random(f"{seed}:{extension.__module__}.{extension.__qualname__}")
+        summaries.append(extension(result=result, rng=rng, now=now))
+    return summaries

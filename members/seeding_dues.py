@@ -1,0 +1,145 @@
+"""A year of 党费 for the demo and city seeds: declared incomes, then one row per member and month.
+
+Registered in ``members.seeding.SEED_EXTENSIONS`` (see ``members.apps``), so ``seed_demo`` adds
+it to a fresh seed; it reads the written plan (no query per member) and writes in bulk:
+
+- incomes: 在职, 流动 and 失联 members declare an after-tax income, 离退休 a pension, so that
+  every due follows the design's brackets (``members.dues.dues_amount``); farmers, students
+  and 其他 pay the flat 0.20 yuan. One UPDATE per distinct income (rounded to 100 yuan).
+- the twelve months ending with today's month, for every month a member was on the roster.
+  Most pay within the month; some pay a quarter at once, some late, a few stop paying
+  (arrears), 失联 members never pay. Nothing is paid after today.
+
+Deterministic for a given generator: same seed, same rows.
+"""
+
+from __future__ import annotations
+
+import calendar
+import datetime
+import random
+from collections import Counter, defaultdict
+from decimal import Decimal
+
+from django.db import transaction
+from django.utils import timezone
+
+from .dues import dues_amount, month_end
+from .models import DuesPayment, Member
+from .seeding_bulk import bulk_insert
+
+BATCH_SIZE = 2000
+C = Member.Category
+INCOME_CATEGORIES = {C.EMPLOYED, C.MOBILE, C.LOST_CONTACT}
+
+# How a member pays (weights for ordinary members; 失联 members never pay).
+ON_TIME, QUARTERLY, LATE, STOPPED, PARTIAL = "on_time", "quarterly", "late", "stopped", "partial"
+PAYER_WEIGHTS = {ON_TIME: 80, QUARTERLY: 8, LATE: 7, STOPPED: 3, PARTIAL: 2}
+
+
+def seed_months(today: datetime.date, count: int = 12) -> list[datetime.date]:
+    """First days of the ``count`` months ending with ``today``'s month, oldest first."""
+    index = today.year * 12 + today.month - 1
+    return [datetime.date(i // 12, i % 12 + 1, 1) for i in range(index - count + 1, index + 1)]
+
+
+def _income(member, rng: random.Random) -> Decimal | None:
+    """A declared monthly income rounded to 100 yuan, or None where the flat due applies."""
+    if member.category == C.RETIRED:
+        value = rng.triangular(1800, 9000, 3500)
+    elif member.category in INCOME_CATEGORIES:
+        value = min(30000.0, rng.lognormvariate(8.45, 0.45))  # median about 4,700 yuan
+    else:
+        return None
+    return Decimal(int(value / 100) * 100)
+
+
+def _on_roster(member, month: datetime.date) -> bool:
+    if member.joined_on > month_end(month):
+        return False
+    return member.left_on is None or member.left_on >= month
+
+
+def _day(rng: random.Random, month: datetime.date, first: int = 1, last: int | None = None) -> datetime.date:
+    last = min(last or 31, calendar.monthrange(month.year, month.month)[1])
+    return month.replace(day=rng.randint(first, max(first, last)))
+
+
+def _payment(
+    payer: str, month: datetime.date, due: Decimal, stop: datetime.date, rng: random.Random
+) -> tuple[Decimal, datetime.date | None]:
+    """(paid, paid_on) for one month by a payer of that kind; paid_on may lie after today (dropped later)."""
+    if payer == STOPPED and month >= stop:
+        return Decimal(0), None
+    if payer == QUARTERLY:
+        quarter_first = month.replace(month=(month.month - 1) // 3 * 3 + 1)
+        return due, _day(rng, quarter_first, 1, 10)
+    if payer == LATE:
+        lag = rng.choice([0, 1, 1, 2])
+        index = month.year * 12 + month.month - 1 + lag
+        return due, _day(rng, datetime.date(index // 12, index % 12 + 1, 1), 1, 28)
+    if payer == PARTIAL and rng.random() < 0.3:
+        return (due / 2).quantize(Decimal("0.01")), _day(rng, month, 5, 28)
+    return due, _day(rng, month, 1, 28)
+
+
+DUES_FIELDS = ["member_id", "branch_id", "month", "due", "paid", "paid_on", "recorded_by_id", "updated_at"]
+
+
+def _rows_for(member, due: Decimal, months, now: datetime.datetime, rng: random.Random) -> list[tuple]:
+    """The member's rows as tuples of ``DUES_FIELDS``; written when paid, or when the month fell due."""
+    if member.category == C.LOST_CONTACT:
+        payer, stop = STOPPED, months[0]
+    else:
+        payer = rng.choices(list(PAYER_WEIGHTS), weights=list(PAYER_WEIGHTS.values()))[0]
+        stop = rng.choice(months[len(months) // 3 :])
+    today, tz = now.date(), now.tzinfo
+    rows = []
+    for month in months:
+        if not _on_roster(member, month):
+            continue
+        paid, paid_on = _payment(payer, month, due, stop, rng)
+        if paid_on is not None and (paid_on > today or (member.left_on and paid_on > member.left_on)):
+            paid, paid_on = Decimal(0), None
+        day = paid_on or month
+        written = min(now, datetime.datetime(day.year, day.month, day.day, 10, tzinfo=tz))
+        rows.append((member.pk, member.branch.pk, month, due, paid, paid_on, None, written))
+    return rows
+
+
+def _write_incomes(incomes: dict[int, Decimal]) -> None:
+    """One UPDATE per distinct income (ids in chunks), instead of one per member."""
+    by_value: dict[Decimal, list[int]] = defaultdict(list)
+    for pk, value in incomes.items():
+        by_value[value].append(pk)
+    for value in sorted(by_value):
+        ids = by_value[value]
+        for start in range(0, len(ids), BATCH_SIZE):
+            Member.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(monthly_income=value)
+
+
+def seed_dues_year(*, result, rng: random.Random, now: datetime.datetime | None = None) -> str:
+    """Declared incomes and twelve months of dues for every member of a fresh seed (``SeedResult``)."""
+    now = timezone.localtime(now or timezone.now())
+    months = seed_months(now.date())
+    incomes: dict[int, Decimal] = {}
+    counts: Counter = Counter()
+
+    def rows():
+        for member in result.plan.members:
+            income = _income(member, rng)
+            if income is not None:
+                incomes[member.pk] = income
+            due = dues_amount(category=member.category, monthly_income=income)
+            for row in _rows_for(member, due, months, now, rng):
+                counts["paid"] += row[4] >= due
+                yield row
+
+    with transaction.atomic():
+        counts["rows"] = bulk_insert(DuesPayment, DUES_FIELDS, rows())
+        _write_incomes(incomes)
+    share = counts["paid"] / counts["rows"] if counts["rows"] else 0
+    return (
+        f"党费 {months[0]:%Y-%m} 至 {months[-1]:%Y-%m}：{counts['rows']:,} 条月度记录，"
+        f"{share:.0%} 已足额缴纳；{len(incomes):,} 名党员申报了月收入"
+    )
