@@ -125,7 +125,7 @@ def full_on(member, day: datetime.date) -> bool:
     return member.confirmed_on is not None and member.confirmed_on <= day
 
 
-class _Year:
+class ActivityYear:
     """The plan of one year: which activities, who is expected, who came."""
 
     def __init__(self, plan, rng: random.Random, now: datetime.datetime, user_ids: dict[str, int]):
@@ -140,12 +140,14 @@ class _Year:
         for position in plan.positions:
             self.holders[position.branch].append(position)
         accounts = plan.accounts
-        self.user_of = {accounts[name].pk: pk for name, pk in user_ids.items() if name in accounts}
-        self.manager_of = {accounts[n].branch: user_ids[n] for n in ("secretary", "secretary2") if n in accounts}
+        self.user_of = {accounts[name]: pk for name, pk in user_ids.items() if name in accounts}
+        self.manager_of = {
+            accounts[n].branch: user_ids[n] for n in ("secretary", "secretary2") if n in accounts and n in user_ids
+        }
         self.demo_home = accounts["secretary"].branch if "secretary" in accounts else None
         self.demo_member = accounts.get("member")
-        self.forced = {self.demo_member.pk: [S.LEAVE, S.ABSENT]} if self.demo_member else {}
-        self.profiles = {m.pk: self._profile(m) for m in plan.members}
+        self.forced = {self.demo_member: [S.LEAVE, S.ABSENT]} if self.demo_member else {}
+        self.profiles = {m: self._profile(m) for m in plan.members}
 
     # --- who comes ----------------------------------------------------------------------
 
@@ -164,10 +166,10 @@ class _Year:
         return (0.7, 0.08, volunteer) if rng.random() < 0.1 else (0.95, 0.02, volunteer)
 
     def _draw(self, planned: PlannedActivity, member) -> str:
-        forced = self.forced.get(member.pk)
+        forced = self.forced.get(member)
         if forced and planned.status == Activity.Status.HELD:
             return forced.pop(0)
-        present, leave, _ = self.profiles[member.pk]
+        present, leave, _ = self.profiles[member]
         r = self.rng.random()
         return S.PRESENT if r < present else S.LEAVE if r < present + leave else S.ABSENT
 
@@ -275,8 +277,8 @@ class _Year:
             committee = [p for p in self.holders.get(home, []) if p.title in Position.COMMITTEE_TITLES]
 
             def on_committee(day):
-                chosen = {p.member.pk: p.member for p in committee if p.started_on <= day and on_roster(p.member, day)}
-                return list(chosen.values())
+                sitting = (p.member for p in committee if p.started_on <= day and on_roster(p.member, day))
+                return list(dict.fromkeys(sitting))  # once each, in order
 
             for (month,) in self._windows("month"):
                 if not self._skips(lax):
@@ -305,7 +307,7 @@ class _Year:
         """Sign-ups of an open activity; once held, hours for those who came."""
         for m in home.members:
             if on_roster(m, max(planned.day, self.today) if planned.status == "planned" else planned.day):
-                if self.rng.random() < self.profiles[m.pk][2]:
+                if self.rng.random() < self.profiles[m][2]:
                     planned.expected.append(m)
                     came = self.rng.random() < 0.95
                     planned.hours.append(self.rng.choice(HOURS) if came else None)
@@ -390,7 +392,7 @@ RESOLUTION_FIELDS = ["activity_id", "text", "votes_for", "votes_against", "votes
 class _Writer:
     """Writes the planned year: activities with ``bulk_create`` (for their keys), the rest as tuples."""
 
-    year: _Year
+    year: ActivityYear
     counts: Counter = field(default_factory=Counter)
     leave: list = field(default_factory=list)
 
@@ -450,7 +452,7 @@ class _Writer:
         if status == S.PRESENT:
             method = year.rng.choice(METHODS)
             written = a.starts_at - datetime.timedelta(minutes=year.rng.randint(-20, 25))
-            by = year.user_of.get(member.pk) if method == Attendance.Method.QR else manager
+            by = year.user_of.get(member) if method == Attendance.Method.QR else manager
             checked = written
         else:
             method, checked, by = "", None, manager
@@ -468,7 +470,7 @@ class _Writer:
             asked = decided - DAY
         comment = REFUSAL if status == LeaveRequest.Status.REFUSED else ""
         reason = rng.choice(LEAVE_REASONS)
-        self.leave.append((a.pk, member.pk, reason, status, year.user_of.get(member.pk), asked, by, decided, comment))
+        self.leave.append((a.pk, member.pk, reason, status, year.user_of.get(member), asked, by, decided, comment))
 
     def _listed_rows(self, a: PlannedActivity):
         rng, held = self.year.rng, a.status == Activity.Status.HELD
@@ -517,13 +519,21 @@ def _analyze() -> None:
             cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
 
 
+def plan_activity_year(
+    *, plan, rng: random.Random, now: datetime.datetime, user_ids: dict[str, int] | None = None
+) -> ActivityYear:
+    """The year of ``plan`` (a ``members.seeding.Plan``) in memory, without touching the database."""
+    year = ActivityYear(plan, rng, now, user_ids or {})
+    year.build()
+    return year
+
+
 def seed_activity_year(*, result, rng: random.Random, now: datetime.datetime | None = None) -> str:
     """A year of activities, attendance and leave for a fresh seed (``members.seeding.SeedResult``)."""
     now = now or timezone.now()
     plan = result.plan
     user_ids = dict(get_user_model().objects.filter(username__in=list(plan.accounts)).values_list("username", "pk"))
-    year = _Year(plan, rng, now, user_ids)
-    year.build()
+    year = plan_activity_year(plan=plan, rng=rng, now=now, user_ids=user_ids)
     writer = _Writer(year)
     with transaction.atomic():
         writer.activities()

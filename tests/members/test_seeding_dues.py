@@ -1,0 +1,89 @@
+"""The seeds' year of dues (members/seeding_dues.py)."""
+
+import datetime
+import random
+import zoneinfo
+from decimal import Decimal
+
+import pytest
+from django.db import transaction
+from django.db.models import F
+
+from members.dues import dues_amount, dues_arrears_by_branch, month_end, month_start
+from members.models import DuesPayment, Member
+from members.seeding import Scale, seed_build
+from members.seeding_dues import seed_dues_year, seed_months
+
+NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
+TODAY = NOW.date()
+TINY = Scale("tiny", organizations=40, members=200, towns=2, villages=4, grids=8, communities=1, compounds=2, groups=14)
+
+
+def test_seed_months_are_the_twelve_ending_with_todays_month():
+    months = seed_months(datetime.date(2026, 2, 14))
+
+    assert len(months) == 12
+    assert months[0] == datetime.date(2025, 3, 1) and months[-1] == datetime.date(2026, 2, 1)
+    assert all(m.day == 1 for m in months) and months == sorted(set(months))
+
+
+@pytest.fixture
+def dues(db):
+    result = seed_build(scale=TINY, seed=1, today=TODAY)
+    seed_dues_year(result=result, rng=random.Random(1), now=NOW)
+    return result
+
+
+def _fingerprint(seed: int):
+    with transaction.atomic():
+        result = seed_build(scale=TINY, seed=seed, today=TODAY)
+        summary = seed_dues_year(result=result, rng=random.Random(seed), now=NOW)
+        rows = list(
+            DuesPayment.objects.order_by("member__id_number_digest", "month").values_list(
+                "member__id_number_digest", "month", "due", "paid", "paid_on"
+            )[:300]
+        )
+        fingerprint = (summary, DuesPayment.objects.count(), rows)
+        transaction.set_rollback(True)
+    return fingerprint
+
+
+@pytest.mark.django_db
+def test_same_seed_writes_the_same_dues_and_another_seed_others():
+    first = _fingerprint(2)
+
+    assert first == _fingerprint(2)
+    assert first[2] != _fingerprint(3)[2]
+
+
+def test_every_due_follows_the_brackets_of_the_declared_income(dues):
+    rows = DuesPayment.objects.values_list("due", "member__category", "member__monthly_income")
+
+    assert rows
+    for due, category, income in rows:
+        assert due == dues_amount(category=category, monthly_income=income)
+    assert Member.objects.filter(category=Member.Category.EMPLOYED, monthly_income__isnull=True).count() == 0
+
+
+def test_rows_only_for_months_on_the_roster(dues):
+    for member in Member.objects.prefetch_related("dues_payments"):
+        months = {row.month for row in member.dues_payments.all()}
+        expected = {
+            m
+            for m in seed_months(TODAY)
+            if member.joined_on <= month_end(m) and (member.left_on is None or member.left_on >= m)
+        }
+        assert months == expected, member
+
+
+def test_most_pay_in_full_some_are_in_arrears_and_nothing_is_paid_after_today(dues):
+    rows = DuesPayment.objects.all()
+    in_full = rows.filter(paid__gte=F("due")).count()
+
+    assert 0.85 <= in_full / rows.count() < 0.99
+    assert not rows.filter(paid_on__gt=TODAY).exists()
+    assert not rows.filter(paid__gt=0, paid_on__isnull=True).exists()
+    assert not rows.filter(paid=0, paid_on__isnull=False).exists()
+    assert not rows.filter(member__category=Member.Category.LOST_CONTACT, paid__gt=Decimal(0)).exists()
+    arrears = dues_arrears_by_branch(branch=dues.root, start=month_start(TODAY.replace(month=1)))
+    assert sum(a.members_in_arrears for a in arrears) > 0
