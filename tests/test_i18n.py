@@ -254,3 +254,25 @@ def test_staff_nav_keeps_every_link(login_as):
     nav = html.split('<nav class="mainnav">', 1)[1].split("</nav>", 1)[0]
     for name in ("branches:tree", "members:list", "members:import", "activities:index", "reports:home"):
         assert reverse(name) in nav, name
+
+
+# --- error pages ----------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_not_found_and_forbidden_pages_speak_chinese_then_english(login_as, member_a):
+    c = login_as("member_a")
+    missing = c.get("/members/999999/")
+    assert missing.status_code == 404 and "页面不存在" in missing.text and reverse("home") in missing.text
+    forbidden = c.get(reverse("members:import"))
+    assert forbidden.status_code == 403 and "没有权限" in forbidden.text
+    _english(c)
+    assert "Page not found" in c.get("/members/999999/").text
+    assert "Not allowed" in c.get(reverse("members:import")).text
+
+
+def test_server_error_page_renders_without_a_request():
+    from django.template import loader
+
+    with translation.override("zh-hans"):
+        assert "系统出错了" in loader.get_template("500.html").render()

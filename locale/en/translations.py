@@ -750,6 +750,29 @@ EN: dict[str, str | tuple[str, str]] = {
         "The background job queue cannot be reached, so the health checks were not computed; please try "
         "again later or contact the system administrator."
     ),
+    # error pages
+    "没有权限": "Not allowed",
+    "您没有查看或办理此项的权限。如需权限，请联系上级党组织或组织部。": (
+        "You are not allowed to see or do this. To get permission, ask your parent organization or the "
+        "organization department."
+    ),
+    "页面不存在": "Page not found",
+    "找不到这个页面，或者它不在您可查看的范围内。请检查网址，或从首页重新进入。": (
+        "This page does not exist or is outside what you may see. Check the address, or start again from the home page."
+    ),
+    "系统出错了": "Something went wrong",
+    "请稍后再试。问题已记录；如果一直出现，请联系系统管理员。": (
+        "Please try again later. The problem has been logged; if it keeps happening, contact the system administrator."
+    ),
+    # audit trail
+    "批量操作记录": "Bulk changes",
+    "修改记录": "Change history",
+    "IP地址": "IP address",
+    "对象": "Object",
+    "变更（修改前 → 修改后）": "Change (before → after)",
+    "最多显示最近 %(limit)s 条；身份证号码和手机号码只以脱敏形式记录。": (
+        "At most the latest %(limit)s are shown; ID and mobile numbers are recorded masked only."
+    ),
     # date formats used with |date:_("…") in templates
     "n月j日 H:i": "M j, H:i",
     "n月j日 H:i:s": "M j, H:i:s",
