@@ -148,6 +148,13 @@ def test_member_pages_have_the_viewport_and_no_mouse_only_controls(login_as, pag
         assert parser.clickable_non_controls == [], url
 
 
+@pytest.mark.django_db
+def test_first_link_of_a_page_skips_to_the_content(client):
+    html = client.get(reverse("login")).text
+    body = html.split("<body>", 1)[1]
+    assert body.lstrip().startswith('<a class="skip-link" href="#main">') and 'id="main"' in body
+
+
 def test_no_template_has_onclick_on_a_non_control():
     offenders = []
     for path in TEMPLATES.rglob("*.html"):

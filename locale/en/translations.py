@@ -750,6 +750,7 @@ EN: dict[str, str | tuple[str, str]] = {
         "The background job queue cannot be reached, so the health checks were not computed; please try "
         "again later or contact the system administrator."
     ),
+    "跳到正文": "Skip to content",
     # error pages
     "没有权限": "Not allowed",
     "您没有查看或办理此项的权限。如需权限，请联系上级党组织或组织部。": (
