@@ -243,12 +243,7 @@ TABLE: dict[str, Row] = {
     "health:rubric": Row(code, VIEW_GET, VIEW_GET),
     "health:rubric_edit": Row(code, REVIEW, REVIEW),
     # reports
-    "reports:home": Row(
-        none,
-        const(staff(secretary_a=DENY, secretary_b=DENY)),
-        const(staff(secretary_a=DENY, secretary_b=DENY)),
-        sides=("A",),
-    ),
+    "reports:home": Row(none, const(staff()), const(staff()), sides=("A",)),
     "reports:dashboard": Row(code, VIEW_GET, VIEW_GET),
     "reports:job_start": Row(code, POST_ONLY, REVIEW, data={"kind": "reports", "period": "2026-10"}),
     "reports:job": Row(by_pk("job"), CREATOR_ONLY, CREATOR_ONLY),
