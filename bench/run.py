@@ -70,6 +70,9 @@ def main(argv=None) -> int:
                 sample=args.sample,
                 workdir=Path(workdir),
             )
+        from bench.checkin import measure_checkin
+
+        measure_checkin(report=report)  # 4. check-in throughput under gunicorn against a bare insert (issue 3)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} (figures are noisy when other work shares the CPUs)")
     except BenchError as exc:
         print(f"BENCH ERROR: {exc}", file=sys.stderr)

@@ -1,0 +1,35 @@
+"""A smoke test of the check-in benchmark at a tiny size (its figures mean nothing here)."""
+
+import pytest
+from django.db import connection
+
+from activities.models import Attendance
+from bench.checkin import CHECKIN_PATH, _checkin_jobs, database_url, describe, measure
+
+
+def test_each_member_taps_together_and_the_last_tap_retries_the_first_nonce():
+    jobs = _checkin_jobs(range(2), taps=3)
+
+    assert [(j.member, j.nonce) for j in jobs] == [
+        (0, "m0-t0"), (0, "m0-t1"), (0, "m0-t0"), (1, "m1-t0"), (1, "m1-t1"), (1, "m1-t0"),
+    ]  # fmt: skip
+    assert {j.path for j in jobs} == {CHECKIN_PATH}
+
+
+def test_database_url_quotes_credentials():
+    url = database_url({"USER": "bench", "PASSWORD": "p@ss/word", "HOST": "db", "PORT": 5433, "NAME": "x_y"})
+
+    assert url == "postgres://bench:p%40ss%2Fword@db:5433/x_y"
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn's workers need a shared PostgreSQL database")
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_checks_in_every_member_once_under_gunicorn():
+    result = measure(members=8, taps=2, clients=4, workers=1, threads=2, rounds=1)
+
+    assert result.duplicates == 0 and result.lost == 0 and result.bare_missing == 0
+    assert result.checkin.statuses[201] == 8 and result.checkin.requests == 16
+    assert result.checkin.per_second > 0 and result.bare.per_second > 0
+    assert Attendance.objects.filter(status=Attendance.Status.PRESENT).count() == 8 + 1  # and the warm-up member
+    assert any("ratio" in line for line in describe(result))
