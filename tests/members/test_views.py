@@ -93,6 +93,15 @@ def test_roster_ignores_unknown_filter_values(login_as, member_a):
     assert response.status_code == 200 and "李明" in response.text
 
 
+def test_roster_filter_form_keeps_the_chosen_values_selected(login_as, member_a):
+    html = login_as("orgdept").get(url("list"), {"status": "probationary", "state": "all"}).text
+    assert '<option value="probationary" selected>预备党员</option>' in html
+    assert '<option value="full">正式党员</option>' in html
+    assert '<option value="all" selected>全部</option>' in html
+    assert '<option value="active">在册</option>' in html
+    assert html.count('<option value="">全部</option>') == 2  # status and category: "any", never preselected
+
+
 def test_roster_shows_left_members_only_when_asked(login_as, member_a, member_b):
     Member.objects.filter(pk=member_b.pk).update(is_active=False, left_on=datetime.date(2024, 1, 1))
     client = login_as("orgdept")
