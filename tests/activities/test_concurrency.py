@@ -69,3 +69,19 @@ def test_concurrent_check_ins_of_many_members_lose_none(tree, make_activity):
     assert sum(created for _, created in results) == THREADS
     present = Attendance.objects.filter(activity=activity, status=Attendance.Status.PRESENT)
     assert sorted(present.values_list("member_id", flat=True)) == sorted(m.pk for m in members)
+
+
+def test_concurrent_retries_with_the_same_nonce_answer_the_first_check_in(tree, member_a, make_activity):
+    activity = make_activity(tree.branch_a, Activity.Kind.THEME_DAY)
+    token = checkin.current_token(activity)
+    for round_ in range(5):
+        Attendance.objects.filter(activity=activity).delete()
+        results = _run_together(
+            [
+                lambda: checkin.check_in_with_token(token=token, user=member_a.user, nonce=f"same-{round_}")
+                for _ in range(THREADS)
+            ]
+        )
+        row = Attendance.objects.get(activity=activity)
+        assert sum(created for _, created in results) == 1
+        assert {attendance.pk for attendance, _ in results} == {row.pk}
