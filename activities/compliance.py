@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import calendar
 import datetime
+import functools
 import re
 import zoneinfo
 from collections import defaultdict
@@ -103,10 +104,11 @@ class Period:
     def first_month(self) -> int:
         return {MONTH: self.index, QUARTER: 3 * self.index - 2, YEAR: 1}[self.kind]
 
-    @property
-    def months(self) -> list[tuple[int, int]]:
+    @functools.cached_property
+    def months(self) -> tuple[tuple[int, int], ...]:
+        """(year, month) of each month; computed once per value (a report asks ~85,000 times)."""
         count = {MONTH: 1, QUARTER: 3, YEAR: 12}[self.kind]
-        return [(self.year, self.first_month + i) for i in range(count)]
+        return tuple((self.year, self.first_month + i) for i in range(count))
 
     @property
     def start(self) -> datetime.date:
@@ -133,17 +135,23 @@ class Period:
 
     def windows(self, rule_period: str) -> list[Period]:
         """The windows of a rule of ``rule_period`` that this period asks about."""
-        order = [MONTH, QUARTER, YEAR]
-        if order.index(rule_period) > order.index(self.kind):
-            return [Period.containing(rule_period, self.start)]
-        seen: dict[str, Period] = {}
-        for year, month in self.months:
-            window = Period.containing(rule_period, datetime.date(year, month, 1))
-            seen.setdefault(window.label, window)
-        return list(seen.values())
+        return list(_windows(self, rule_period))
 
     def __str__(self) -> str:
         return self.label
+
+
+@functools.lru_cache(maxsize=1024)
+def _windows(period: Period, rule_period: str) -> tuple[Period, ...]:
+    """``Period.windows``, once per (immutable) period and rule period."""
+    order = [MONTH, QUARTER, YEAR]
+    if order.index(rule_period) > order.index(period.kind):
+        return (Period.containing(rule_period, period.start),)
+    seen: dict[str, Period] = {}
+    for year, month in period.months:
+        window = Period.containing(rule_period, datetime.date(year, month, 1))
+        seen.setdefault(window.label, window)
+    return tuple(seen.values())
 
 
 # --- results ----------------------------------------------------------------------------

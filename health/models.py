@@ -5,7 +5,9 @@ from __future__ import annotations
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
+from branches.fields import SnapshotJSONField
 from branches.models import Branch
 from members.models import Member
 
@@ -18,19 +20,19 @@ class Rubric(models.Model):
     """
 
     branch = models.ForeignKey(
-        Branch, verbose_name="适用党组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Branch, verbose_name=_("适用党组织"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    year = models.PositiveSmallIntegerField("起始年度")
-    name = models.CharField("名称", max_length=100)
-    config = models.JSONField("评分细则")
+    year = models.PositiveSmallIntegerField(_("起始年度"))
+    name = models.CharField(_("名称"), max_length=100)
+    config = models.JSONField(_("评分细则"))
     updated_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="修改人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("修改人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    updated_at = models.DateTimeField("修改时间", auto_now=True)
+    updated_at = models.DateTimeField(_("修改时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "评分细则"
-        verbose_name_plural = "评分细则"
+        verbose_name = _("评分细则")
+        verbose_name_plural = _("评分细则")
         ordering = ["year", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["branch", "year"], name="rubric_one_per_branch_year"),
@@ -43,49 +45,70 @@ class Rubric(models.Model):
         return f"{self.year} {self.name}"
 
 
+class RubricSnapshot(models.Model):
+    """A rubric's content as it was when checks were computed, saved once per distinct content.
+
+    Every check points at the snapshot it was scored with (instead of carrying the whole
+    rubric on each of a city's 50,000 rows); ``digest`` is the SHA-256 of its canonical JSON.
+    """
+
+    digest = models.CharField(_("摘要"), max_length=64, unique=True)
+    config = models.JSONField(_("评分细则"))
+    created_at = models.DateTimeField(_("保存时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("评分细则快照")
+        verbose_name_plural = _("评分细则快照")
+
+    def __str__(self) -> str:
+        return f"{self.config.get('name', '评分细则')} {self.digest[:12]}"
+
+
 class HealthCheck(models.Model):
     """One member's 政治体检 for one period ("2026" or "2026Q3")."""
 
     class Status(models.TextChoices):
-        DRAFT = "draft", "待提交"
-        SUBMITTED = "submitted", "已提交"
-        RETURNED = "returned", "已退回"
-        APPROVED = "approved", "已审核"
-        PUBLISHED = "published", "已公示"
+        DRAFT = "draft", _("待提交")
+        SUBMITTED = "submitted", _("已提交")
+        RETURNED = "returned", _("已退回")
+        APPROVED = "approved", _("已审核")
+        PUBLISHED = "published", _("已公示")
 
     class Grade(models.TextChoices):
-        EXCELLENT = "excellent", "优秀"
-        QUALIFIED = "qualified", "合格"
-        BASIC = "basic", "基本合格"
-        UNQUALIFIED = "unqualified", "不合格"
+        EXCELLENT = "excellent", _("优秀")
+        QUALIFIED = "qualified", _("合格")
+        BASIC = "basic", _("基本合格")
+        UNQUALIFIED = "unqualified", _("不合格")
 
     # Statuses the branch may still change; a recomputation never touches the others.
     EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
     LOCKED = frozenset({Status.SUBMITTED, Status.APPROVED, Status.PUBLISHED})
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="health_checks")
-    branch = models.ForeignKey(Branch, verbose_name="党支部", on_delete=models.PROTECT, related_name="+")
-    period = models.CharField("考核期", max_length=7)
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="health_checks")
+    branch = models.ForeignKey(Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="+")
+    period = models.CharField(_("考核期"), max_length=7)
     rubric = models.ForeignKey(
-        Rubric, verbose_name="评分细则", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        Rubric, verbose_name=_("评分细则"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    rubric_snapshot = models.JSONField("评分细则（计算时）")
-    items = models.JSONField("各项得分")  # [{key, label, points, score, found}]
-    bonus = models.DecimalField("加分", max_digits=5, decimal_places=2, default=0)
-    deduction = models.DecimalField("扣分", max_digits=5, decimal_places=2, default=0)
-    vetoed = models.BooleanField("一票否决", default=False)
-    subtotal = models.DecimalField("调整前得分", max_digits=6, decimal_places=2)
-    adjustment = models.DecimalField("支部调整", max_digits=4, decimal_places=2, default=0)
-    adjustment_reason = models.TextField("调整理由", blank=True)
-    total = models.DecimalField("总分", max_digits=5, decimal_places=2)
-    grade = models.CharField("等次", max_length=12, choices=Grade.choices)
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.DRAFT)
-    computed_at = models.DateTimeField("计算时间")
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    snapshot = models.ForeignKey(
+        RubricSnapshot, verbose_name=_("评分细则（计算时）"), on_delete=models.PROTECT, related_name="+"
+    )
+    items = SnapshotJSONField(_("各项得分"))  # [{key, label, points, score, found}]
+    bonus = models.DecimalField(_("加分"), max_digits=5, decimal_places=2, default=0)
+    deduction = models.DecimalField(_("扣分"), max_digits=5, decimal_places=2, default=0)
+    vetoed = models.BooleanField(_("一票否决"), default=False)
+    subtotal = models.DecimalField(_("调整前得分"), max_digits=6, decimal_places=2)
+    adjustment = models.DecimalField(_("支部调整"), max_digits=4, decimal_places=2, default=0)
+    adjustment_reason = models.TextField(_("调整理由"), blank=True)
+    total = models.DecimalField(_("总分"), max_digits=5, decimal_places=2)
+    grade = models.CharField(_("等次"), max_length=12, choices=Grade.choices)
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    computed_at = models.DateTimeField(_("计算时间"))
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "政治体检"
-        verbose_name_plural = "政治体检"
+        verbose_name = _("政治体检")
+        verbose_name_plural = _("政治体检")
         ordering = ["branch__path", "member__name", "pk"]
         constraints = [models.UniqueConstraint(fields=["member", "period"], name="health_check_one_per_member_period")]
         indexes = [models.Index(fields=["branch", "period", "status"]), models.Index(fields=["period", "status"])]
@@ -98,6 +121,11 @@ class HealthCheck(models.Model):
         return {"member_id": self.member_id}
 
     @property
+    def rubric_snapshot(self) -> dict:
+        """The rubric in force when the check was computed (its config)."""
+        return self.snapshot.config
+
+    @property
     def is_editable(self) -> bool:
         return self.status in self.EDITABLE
 
@@ -106,27 +134,27 @@ class HealthCheckEvent(models.Model):
     """One step of a check's life: computed, adjusted, submitted, approved, returned, published."""
 
     class Kind(models.TextChoices):
-        COMPUTED = "computed", "计算"
-        ADJUSTED = "adjusted", "调整"
-        SUBMITTED = "submitted", "提交"
-        APPROVED = "approved", "审核通过"
-        RETURNED = "returned", "退回"
-        PUBLISHED = "published", "公示"
+        COMPUTED = "computed", _("计算")
+        ADJUSTED = "adjusted", _("调整")
+        SUBMITTED = "submitted", _("提交")
+        APPROVED = "approved", _("审核通过")
+        RETURNED = "returned", _("退回")
+        PUBLISHED = "published", _("公示")
 
     health_check = models.ForeignKey(
-        HealthCheck, verbose_name="政治体检", on_delete=models.CASCADE, related_name="events"
+        HealthCheck, verbose_name=_("政治体检"), on_delete=models.CASCADE, related_name="events"
     )
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    at = models.DateTimeField("时间", auto_now_add=True)
-    detail = models.CharField("变更", max_length=200, blank=True)  # e.g. "总分 80.00 → 83.00"
-    comment = models.TextField("理由或意见", blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    detail = models.CharField(_("变更"), max_length=200, blank=True)  # e.g. "总分 80.00 → 83.00"
+    comment = models.TextField(_("理由或意见"), blank=True)
 
     class Meta:
-        verbose_name = "政治体检记录"
-        verbose_name_plural = "政治体检记录"
+        verbose_name = _("政治体检记录")
+        verbose_name_plural = _("政治体检记录")
         ordering = ["at", "pk"]
 
     def __str__(self) -> str:

@@ -8,6 +8,8 @@ published one is final. Every step writes a ``HealthCheckEvent`` with who, when 
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -22,7 +24,7 @@ from branches.models import AuditBulkEvent, Branch
 
 from . import rubric as rules
 from . import selectors
-from .models import HealthCheck, HealthCheckEvent, Rubric
+from .models import HealthCheck, HealthCheckEvent, Rubric, RubricSnapshot
 
 CENT = Decimal("0.01")
 Status = HealthCheck.Status
@@ -89,7 +91,7 @@ class ComputeResult:
 COMPUTED_FIELDS = [
     "branch",
     "rubric",
-    "rubric_snapshot",
+    "snapshot",
     "items",
     "bonus",
     "deduction",
@@ -105,7 +107,7 @@ def _fingerprint(values: dict) -> tuple:
     return (
         values["branch_id"],
         values["rubric_id"],
-        values["rubric_snapshot"],
+        values["snapshot_id"],
         values["items"],
         Decimal(values["bonus"]),
         Decimal(values["deduction"]),
@@ -114,6 +116,26 @@ def _fingerprint(values: dict) -> tuple:
         Decimal(values["total"]),
         values["grade"],
     )
+
+
+def rubric_digest(config: dict) -> str:
+    """SHA-256 of a rubric's canonical JSON: equal contents, equal digests."""
+    text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def rubric_snapshots_save(*, configs: dict) -> dict:
+    """The snapshot of each of ``configs``' contents (same keys), saved the first time it is scored with.
+
+    Two queries whatever the number of configs: an insert that skips known digests, and a read.
+    """
+    digests = {key: rubric_digest(config) for key, config in configs.items()}
+    if not digests:
+        return {}
+    new = {digest: RubricSnapshot(digest=digest, config=configs[key]) for key, digest in digests.items()}
+    RubricSnapshot.objects.bulk_create(new.values(), ignore_conflicts=True)
+    saved = RubricSnapshot.objects.in_bulk(list(new), field_name="digest")
+    return {key: saved[digest] for key, digest in digests.items()}
 
 
 def health_checks_compute(*, period: str, branch: Branch | None = None, by=None) -> ComputeResult:
@@ -130,9 +152,15 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
         facts = selectors.member_facts(period=p, branch=branch)
         resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
         existing = selectors.existing_checks(period=p, branch=branch)
+        in_force = {}  # the configs in force by rubric (None: the default): a handful
+        for f in facts.values():
+            rubric, config = resolve(f.branch_path)
+            in_force.setdefault(rubric.pk if rubric else None, config)
+        snapshots = rubric_snapshots_save(configs=in_force)
         rows, changes = [], []
         for member_id, f in facts.items():
             rubric, config = resolve(f.branch_path)
+            snapshot = snapshots[rubric.pk if rubric else None]
             old = existing.get(member_id)
             if old is not None and old["status"] in HealthCheck.LOCKED:
                 result.locked += 1
@@ -144,7 +172,7 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
                 branch_id=f.branch_id,
                 period=p.code,
                 rubric=rubric,
-                rubric_snapshot=config,
+                snapshot=snapshot,
                 items=[i.as_json() for i in s.items],
                 bonus=s.bonus,
                 deduction=s.deduction,
@@ -177,7 +205,7 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
 def _row_values(row: HealthCheck) -> dict:
     return {
         "branch_id": row.branch_id,
-        "rubric_snapshot": row.rubric_snapshot,
+        "snapshot_id": row.snapshot_id,
         "items": row.items,
         "bonus": row.bonus,
         "deduction": row.deduction,
