@@ -11,9 +11,10 @@ from __future__ import annotations
 import calendar
 import copy
 import datetime
+import functools
 import re
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -71,9 +72,9 @@ class Period:
     def year(self) -> int:
         return self.start.year
 
-    @property
+    @functools.cached_property
     def months(self) -> list[datetime.date]:
-        """First day of each month of the period."""
+        """First day of each month of the period (computed once: asked for every member)."""
         return [datetime.date(self.year, m, 1) for m in range(self.start.month, self.end.month + 1)]
 
     @property
@@ -105,6 +106,7 @@ def months_on_roster(period: Period, joined_on: datetime.date, left_on: datetime
     return sum(1 for first in period.months if joined_on <= _month_end(first) and (left_on is None or left_on >= first))
 
 
+@functools.lru_cache(maxsize=256)
 def _month_end(first: datetime.date) -> datetime.date:
     return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
@@ -144,7 +146,12 @@ class ItemScore:
     found: str
 
     def as_json(self) -> dict:
-        return {k: str(v) if isinstance(v, Decimal) else v for k, v in asdict(self).items()}
+        # Field by field rather than ``asdict`` (which deep-copies): a city scores 50,000 members.
+        return {k: _jsonable(getattr(self, k)) for k in ("key", "label", "points", "score", "found")}
+
+
+def _jsonable(value):
+    return str(value) if isinstance(value, Decimal) else value
 
 
 @dataclass

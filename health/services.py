@@ -167,25 +167,24 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
                 continue
             adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
             s = rules.score(config, f.facts, adjustment)
-            row = HealthCheck(
-                member_id=member_id,
-                branch_id=f.branch_id,
-                period=p.code,
-                rubric=rubric,
-                snapshot=snapshot,
-                items=[i.as_json() for i in s.items],
-                bonus=s.bonus,
-                deduction=s.deduction,
-                vetoed=s.vetoed,
-                subtotal=s.subtotal,
-                total=s.total,
-                grade=s.grade,
-                computed_at=now,
-            )
-            new_values = {**_row_values(row), "rubric_id": rubric.pk if rubric else None}
-            if old is not None and _fingerprint(old) == _fingerprint(new_values):
+            values = {
+                "branch_id": f.branch_id,
+                "snapshot_id": snapshot.pk,
+                "items": [i.as_json() for i in s.items],
+                "bonus": s.bonus,
+                "deduction": s.deduction,
+                "vetoed": s.vetoed,
+                "subtotal": s.subtotal,
+                "total": s.total,
+                "grade": s.grade,
+            }
+            if old is not None and _fingerprint(old) == _fingerprint(
+                {**values, "rubric_id": rubric.pk if rubric else None}
+            ):
                 result.unchanged += 1
-                continue
+                continue  # no model instance for a check that stays as it is
+            row = HealthCheck(member_id=member_id, period=p.code, rubric=rubric, computed_at=now, **values)
+            row.snapshot = snapshot
             rows.append(row)
             changes.append((row, old))
         _upsert(rows)
@@ -200,20 +199,6 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
             note=p.code,
         )
     return result
-
-
-def _row_values(row: HealthCheck) -> dict:
-    return {
-        "branch_id": row.branch_id,
-        "snapshot_id": row.snapshot_id,
-        "items": row.items,
-        "bonus": row.bonus,
-        "deduction": row.deduction,
-        "vetoed": row.vetoed,
-        "subtotal": row.subtotal,
-        "total": row.total,
-        "grade": row.grade,
-    }
 
 
 def _upsert(rows: list[HealthCheck]) -> None:
