@@ -13,6 +13,7 @@ import datetime
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 
 from branches import access
 from branches.models import Branch
@@ -46,15 +47,15 @@ class ActivityQuerySet(models.QuerySet):
 
 class Activity(models.Model):
     class Kind(models.TextChoices):
-        BRANCH_ASSEMBLY = "branch_assembly", "支部党员大会"
-        COMMITTEE_MEETING = "committee_meeting", "支委会"
-        GROUP_MEETING = "group_meeting", "党小组会"
-        PARTY_LECTURE = "party_lecture", "党课"
-        THEME_DAY = "theme_day", "主题党日"
-        ORG_LIFE_MEETING = "org_life_meeting", "组织生活会"
-        DEMOCRATIC_REVIEW = "democratic_review", "民主评议党员"
-        VOLUNTEER = "volunteer", "志愿服务"
-        STUDY = "study", "学习"
+        BRANCH_ASSEMBLY = "branch_assembly", _("支部党员大会")
+        COMMITTEE_MEETING = "committee_meeting", _("支委会")
+        GROUP_MEETING = "group_meeting", _("党小组会")
+        PARTY_LECTURE = "party_lecture", _("党课")
+        THEME_DAY = "theme_day", _("主题党日")
+        ORG_LIFE_MEETING = "org_life_meeting", _("组织生活会")
+        DEMOCRATIC_REVIEW = "democratic_review", _("民主评议党员")
+        VOLUNTEER = "volunteer", _("志愿服务")
+        STUDY = "study", _("学习")
 
     # 三会一课: the four kinds counted by the health-check's attendance item.
     THREE_MEETINGS_ONE_LECTURE = {
@@ -75,51 +76,51 @@ class Activity(models.Model):
     OPEN_KINDS = {Kind.VOLUNTEER, Kind.STUDY}
 
     class Status(models.TextChoices):
-        PLANNED = "planned", "计划中"
-        HELD = "held", "已召开"
-        CANCELLED = "cancelled", "已取消"
+        PLANNED = "planned", _("计划中")
+        HELD = "held", _("已召开")
+        CANCELLED = "cancelled", _("已取消")
 
-    branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT, related_name="activities")
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    title = models.CharField("主题", max_length=200)
-    starts_at = models.DateTimeField("开始时间")
-    ends_at = models.DateTimeField("结束时间")
-    place = models.CharField("地点", max_length=200, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="activities")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    title = models.CharField(_("主题"), max_length=200)
+    starts_at = models.DateTimeField(_("开始时间"))
+    ends_at = models.DateTimeField(_("结束时间"))
+    place = models.CharField(_("地点"), max_length=200, blank=True)
     host = models.ForeignKey(
-        Member, verbose_name="主持人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Member, verbose_name=_("主持人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     recorder = models.ForeignKey(
-        Member, verbose_name="记录人", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Member, verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    agenda = models.TextField("议程", blank=True)
-    minutes = models.TextField("会议记录", blank=True)
-    status = models.CharField("状态", max_length=20, choices=Status.choices, default=Status.PLANNED)
-    checkin_opens_at = models.DateTimeField("签到开始时间", null=True, blank=True)
-    checkin_closes_at = models.DateTimeField("签到截止时间", null=True, blank=True)
-    fixed_qr_enabled = models.BooleanField("启用固定签到码", default=False)
-    fixed_qr_secret = models.CharField("固定签到码密钥", max_length=64, blank=True, editable=False)
-    held_at = models.DateTimeField("标记召开时间", null=True, blank=True)
+    agenda = models.TextField(_("议程"), blank=True)
+    minutes = models.TextField(_("会议记录"), blank=True)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED)
+    checkin_opens_at = models.DateTimeField(_("签到开始时间"), null=True, blank=True)
+    checkin_closes_at = models.DateTimeField(_("签到截止时间"), null=True, blank=True)
+    fixed_qr_enabled = models.BooleanField(_("启用固定签到码"), default=False)
+    fixed_qr_secret = models.CharField(_("固定签到码密钥"), max_length=64, blank=True, editable=False)
+    held_at = models.DateTimeField(_("标记召开时间"), null=True, blank=True)
     held_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="标记召开人",
+        verbose_name=_("标记召开人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    cancelled_at = models.DateTimeField("取消时间", null=True, blank=True)
+    cancelled_at = models.DateTimeField(_("取消时间"), null=True, blank=True)
     cancelled_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="取消人",
+        verbose_name=_("取消人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    cancel_reason = models.CharField("取消原因", max_length=200, blank=True)
+    cancel_reason = models.CharField(_("取消原因"), max_length=200, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="创建人",
+        verbose_name=_("创建人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
@@ -127,20 +128,20 @@ class Activity(models.Model):
     )
     updated_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="最后修改人",
+        verbose_name=_("最后修改人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = ActivityQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "活动"
-        verbose_name_plural = "活动"
+        verbose_name = _("活动")
+        verbose_name_plural = _("活动")
         ordering = ["-starts_at", "-pk"]
         indexes = [
             models.Index(fields=["branch", "starts_at"]),
@@ -184,24 +185,24 @@ class Activity(models.Model):
 class Resolution(models.Model):
     """决议: a decision of a meeting, with the votes when one was taken."""
 
-    activity = models.ForeignKey(Activity, verbose_name="活动", on_delete=models.CASCADE, related_name="resolutions")
-    text = models.TextField("决议内容")
-    votes_for = models.PositiveIntegerField("赞成", null=True, blank=True)
-    votes_against = models.PositiveIntegerField("反对", null=True, blank=True)
-    votes_abstain = models.PositiveIntegerField("弃权", null=True, blank=True)
+    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="resolutions")
+    text = models.TextField(_("决议内容"))
+    votes_for = models.PositiveIntegerField(_("赞成"), null=True, blank=True)
+    votes_against = models.PositiveIntegerField(_("反对"), null=True, blank=True)
+    votes_abstain = models.PositiveIntegerField(_("弃权"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="记录人",
+        verbose_name=_("记录人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField("记录时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "决议"
-        verbose_name_plural = "决议"
+        verbose_name = _("决议")
+        verbose_name_plural = _("决议")
         ordering = ["activity", "pk"]
 
     def __str__(self) -> str:
@@ -228,28 +229,28 @@ class ActivityFile(models.Model):
     """A photo or a document of an activity; type checked by extension and content, size limited."""
 
     class Kind(models.TextChoices):
-        PHOTO = "photo", "照片"
-        DOCUMENT = "document", "文件"
+        PHOTO = "photo", _("照片")
+        DOCUMENT = "document", _("文件")
 
-    activity = models.ForeignKey(Activity, verbose_name="活动", on_delete=models.CASCADE, related_name="files")
-    kind = models.CharField("类型", max_length=10, choices=Kind.choices)
-    file = models.FileField("文件", upload_to=activity_file_path, max_length=200)
-    original_name = models.CharField("原文件名", max_length=200)
-    size = models.PositiveIntegerField("大小（字节）")
-    caption = models.CharField("说明", max_length=200, blank=True)
+    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="files")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    file = models.FileField(_("文件"), upload_to=activity_file_path, max_length=200)
+    original_name = models.CharField(_("原文件名"), max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    caption = models.CharField(_("说明"), max_length=200, blank=True)
     uploaded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="上传人",
+        verbose_name=_("上传人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    uploaded_at = models.DateTimeField("上传时间", auto_now_add=True)
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "活动照片与文件"
-        verbose_name_plural = "活动照片与文件"
+        verbose_name = _("活动照片与文件")
+        verbose_name_plural = _("活动照片与文件")
         ordering = ["activity", "kind", "pk"]
 
     def __str__(self) -> str:
@@ -264,41 +265,41 @@ class Attendance(models.Model):
     """
 
     class Status(models.TextChoices):
-        EXPECTED = "expected", "应到"
-        PRESENT = "present", "实到"
-        LEAVE = "leave", "请假"
-        ABSENT = "absent", "缺席"
+        EXPECTED = "expected", _("应到")
+        PRESENT = "present", _("实到")
+        LEAVE = "leave", _("请假")
+        ABSENT = "absent", _("缺席")
 
     class Method(models.TextChoices):
-        QR = "qr", "扫码签到"
-        MANUAL = "manual", "现场代签"
-        SECRETARY = "secretary", "书记登记"
+        QR = "qr", _("扫码签到")
+        MANUAL = "manual", _("现场代签")
+        SECRETARY = "secretary", _("书记登记")
 
-    activity = models.ForeignKey(Activity, verbose_name="活动", on_delete=models.CASCADE, related_name="attendances")
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="attendances")
-    status = models.CharField("出勤", max_length=10, choices=Status.choices, default=Status.EXPECTED)
-    expected = models.BooleanField("应到", default=False)
+    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="attendances")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="attendances")
+    status = models.CharField(_("出勤"), max_length=10, choices=Status.choices, default=Status.EXPECTED)
+    expected = models.BooleanField(_("应到"), default=False)
     # Snapshot at check-in and when the activity is held: counts for a 支部党员大会's quorum.
-    full_member = models.BooleanField("正式党员", default=True)
-    method = models.CharField("签到方式", max_length=10, choices=Method.choices, blank=True)
-    checked_in_at = models.DateTimeField("签到时间", null=True, blank=True)
-    nonce = models.CharField("客户端请求标识", max_length=64, blank=True)
-    hours = models.DecimalField("服务时长（小时）", max_digits=5, decimal_places=1, null=True, blank=True)
-    note = models.CharField("备注", max_length=200, blank=True)
+    full_member = models.BooleanField(_("正式党员"), default=True)
+    method = models.CharField(_("签到方式"), max_length=10, choices=Method.choices, blank=True)
+    checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
+    nonce = models.CharField(_("客户端请求标识"), max_length=64, blank=True)
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, null=True, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="记录人",
+        verbose_name=_("记录人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "出勤记录"
-        verbose_name_plural = "出勤记录"
+        verbose_name = _("出勤记录")
+        verbose_name_plural = _("出勤记录")
         ordering = ["activity", "member__name", "pk"]
         constraints = [
             models.UniqueConstraint(fields=["activity", "member"], name="attendance_once_per_member"),
@@ -323,40 +324,40 @@ class LeaveRequest(models.Model):
     """请假: asked by the member before the start, decided by the secretary."""
 
     class Status(models.TextChoices):
-        PENDING = "pending", "待审批"
-        APPROVED = "approved", "已批准"
-        REFUSED = "refused", "未批准"
-        WITHDRAWN = "withdrawn", "已撤回"
+        PENDING = "pending", _("待审批")
+        APPROVED = "approved", _("已批准")
+        REFUSED = "refused", _("未批准")
+        WITHDRAWN = "withdrawn", _("已撤回")
 
     OPEN_STATUSES = {Status.PENDING, Status.APPROVED}
 
-    activity = models.ForeignKey(Activity, verbose_name="活动", on_delete=models.CASCADE, related_name="leave_requests")
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="leave_requests")
-    reason = models.TextField("请假事由")
-    status = models.CharField("状态", max_length=10, choices=Status.choices, default=Status.PENDING)
+    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="leave_requests")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="leave_requests")
+    reason = models.TextField(_("请假事由"))
+    status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
     requested_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="申请人",
+        verbose_name=_("申请人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    requested_at = models.DateTimeField("申请时间", auto_now_add=True)
+    requested_at = models.DateTimeField(_("申请时间"), auto_now_add=True)
     decided_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="审批人",
+        verbose_name=_("审批人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    decided_at = models.DateTimeField("审批时间", null=True, blank=True)
-    decision_comment = models.CharField("审批意见", max_length=200, blank=True)
+    decided_at = models.DateTimeField(_("审批时间"), null=True, blank=True)
+    decision_comment = models.CharField(_("审批意见"), max_length=200, blank=True)
 
     class Meta:
-        verbose_name = "请假申请"
-        verbose_name_plural = "请假申请"
+        verbose_name = _("请假申请")
+        verbose_name_plural = _("请假申请")
         ordering = ["-requested_at", "-pk"]
         constraints = [
             models.UniqueConstraint(
@@ -385,28 +386,28 @@ class MeetingRule(models.Model):
     """
 
     class Period(models.TextChoices):
-        MONTH = "month", "每月"
-        QUARTER = "quarter", "每季度"
-        YEAR = "year", "每年"
+        MONTH = "month", _("每月")
+        QUARTER = "quarter", _("每季度")
+        YEAR = "year", _("每年")
 
-    branch = models.ForeignKey(Branch, verbose_name="适用范围", on_delete=models.CASCADE, related_name="meeting_rules")
-    kind = models.CharField("活动类型", max_length=20, choices=Activity.Kind.choices)
-    period = models.CharField("周期", max_length=10, choices=Period.choices)
-    min_count = models.PositiveSmallIntegerField("至少次数")
-    effective_from = models.DateField("生效日期")
+    branch = models.ForeignKey(Branch, verbose_name=_("适用范围"), on_delete=models.CASCADE, related_name="meeting_rules")
+    kind = models.CharField(_("活动类型"), max_length=20, choices=Activity.Kind.choices)
+    period = models.CharField(_("周期"), max_length=10, choices=Period.choices)
+    min_count = models.PositiveSmallIntegerField(_("至少次数"))
+    effective_from = models.DateField(_("生效日期"))
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
-        verbose_name="设置人",
+        verbose_name=_("设置人"),
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
         related_name="+",
     )
-    created_at = models.DateTimeField("设置时间", auto_now_add=True)
+    created_at = models.DateTimeField(_("设置时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "会议频次规则"
-        verbose_name_plural = "会议频次规则"
+        verbose_name = _("会议频次规则")
+        verbose_name_plural = _("会议频次规则")
         ordering = ["branch__path", "kind", "-effective_from"]
         constraints = [
             models.UniqueConstraint(fields=["branch", "kind", "effective_from"], name="meeting_rule_once_per_day"),

@@ -21,6 +21,7 @@ from django.utils import timezone
 
 from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent, Branch
+from members.import_columns import source_choices, source_label
 from members.models import Member
 
 from .checkin import check_in, check_in_with_token, current_token, fixed_token, new_fixed_secret, verify_token
@@ -59,6 +60,10 @@ __all__ = [
     "verify_token",
 ]
 
+# Audit trails are written in Chinese whatever the reader's language (labels are lazy translations).
+_ACTIVITY_STATUS_LABELS = dict(source_choices(Activity.Status))
+_ATTENDANCE_STATUS_LABELS = dict(source_choices(Attendance.Status))
+
 EDITABLE_FIELDS = {
     "title",
     "starts_at",
@@ -86,7 +91,7 @@ def _check_kind_at_branch(kind: str, branch: Branch) -> None:
     if kind == Activity.Kind.GROUP_MEETING and branch.kind != Branch.Kind.GROUP:
         raise ActivityError("党小组会应由党小组召开", code="kind_not_allowed", field="kind")
     if kind == Activity.Kind.COMMITTEE_MEETING and branch.kind in (Branch.Kind.GROUP, Branch.Kind.HOUSEHOLD):
-        raise ActivityError(f"{branch.get_kind_display()}不召开支委会", code="kind_not_allowed", field="kind")
+        raise ActivityError(f"{source_label(Branch.Kind, branch.kind)}不召开支委会", code="kind_not_allowed", field="kind")
 
 
 def _check_fields(activity: Activity) -> None:
@@ -173,7 +178,7 @@ def activity_cancel(*, activity: Activity, by, reason: str = "") -> Activity:
     with transaction.atomic():
         locked = Activity.objects.select_for_update().get(pk=activity.pk)
         if locked.status != Activity.Status.PLANNED:
-            raise ActivityError(f"活动{locked.get_status_display()}，不能取消", code="not_planned")
+            raise ActivityError(f"活动{source_label(Activity.Status, locked.status)}，不能取消", code="not_planned")
         locked.status = Activity.Status.CANCELLED
         locked.cancelled_at, locked.cancelled_by, locked.cancel_reason = timezone.now(), by, reason.strip()[:200]
         locked.updated_by = by
@@ -200,7 +205,7 @@ def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = Non
     with transaction.atomic():
         locked = Activity.objects.select_for_update(of=("self",)).select_related("branch").get(pk=activity.pk)
         if locked.status != Activity.Status.PLANNED:
-            raise ActivityError(f"活动{locked.get_status_display()}，不能再标记召开", code="not_planned")
+            raise ActivityError(f"活动{source_label(Activity.Status, locked.status)}，不能再标记召开", code="not_planned")
         if now < locked.starts_at:
             raise ActivityError("活动尚未开始，不能标记为已召开", code="not_started")
         frozen = _freeze_expected(locked, by=by, now=now) if locked.has_expected_list else 0
@@ -218,7 +223,7 @@ def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = Non
             by=by,
             branch=locked.branch,
             obj=locked,
-            changes=[("状态", Activity.Status.PLANNED.label, Activity.Status.HELD.label)],
+            changes=[("状态", _ACTIVITY_STATUS_LABELS["planned"], _ACTIVITY_STATUS_LABELS["held"])],
         )
     _copy(locked, activity, fields)
     return activity
@@ -451,8 +456,8 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
             continue
         else:
             changed.append(row)
-        before = Attendance.Status(row.status).label if row.pk else "—"
-        trail.append((people[member_id][0], before, Attendance.Status(status).label))
+        before = _ATTENDANCE_STATUS_LABELS[row.status] if row.pk else "—"
+        trail.append((people[member_id][0], before, _ATTENDANCE_STATUS_LABELS[status]))
         row.status, row.recorded_by, row.updated_at = status, by, now
         present = status == Attendance.Status.PRESENT
         row.method = Attendance.Method.SECRETARY if present else ""
@@ -595,7 +600,7 @@ def leave_request_decide(*, leave_request: LeaveRequest, approve: bool, by, comm
     with transaction.atomic():
         request = LeaveRequest.objects.select_for_update().select_related("activity", "member").get(pk=leave_request.pk)
         if request.status != LeaveRequest.Status.PENDING:
-            raise ActivityError(f"该申请{request.get_status_display()}", code="already_decided")
+            raise ActivityError(f"该申请{source_label(LeaveRequest.Status, request.status)}", code="already_decided")
         _not_cancelled(request.activity)
         if approve:
             _mark_leave(request, by=by, now=now)

@@ -3,6 +3,7 @@
 from django.conf import settings
 from django.db import models
 from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
 from guardian.models import GroupObjectPermissionBase, UserObjectPermissionBase
 from treebeard.mp_tree import MP_Node, MP_NodeManager, MP_NodeQuerySet
 
@@ -44,11 +45,11 @@ def minimal_paths(paths) -> list[str]:
 
 class Branch(MP_Node):
     class Kind(models.TextChoices):
-        COMMITTEE = "committee", "党委"
-        GENERAL_BRANCH = "general_branch", "党总支"
-        BRANCH = "branch", "党支部"
-        GROUP = "group", "党小组"
-        HOUSEHOLD = "household", "党员中心户"
+        COMMITTEE = "committee", _("党委")
+        GENERAL_BRANCH = "general_branch", _("党总支")
+        BRANCH = "branch", _("党支部")
+        GROUP = "group", _("党小组")
+        HOUSEHOLD = "household", _("党员中心户")
 
     # Which kinds may sit directly under which (None: a root).
     ALLOWED_CHILDREN = {
@@ -65,18 +66,18 @@ class Branch(MP_Node):
     # treebeard's own path column; on PostgreSQL a migration gives it the "C" collation
     # so that ``LIKE 'prefix%'`` uses the unique index.
     path = models.CharField(max_length=255, unique=True)
-    name = models.CharField("名称", max_length=100)
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    code = models.CharField("组织编码", max_length=32, unique=True)
-    grid_name = models.CharField("网格", max_length=100, blank=True)
-    established_on = models.DateField("成立日期", null=True, blank=True)
-    dissolved_on = models.DateField("撤销日期", null=True, blank=True)
+    name = models.CharField(_("名称"), max_length=100)
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    code = models.CharField(_("组织编码"), max_length=32, unique=True)
+    grid_name = models.CharField(_("网格"), max_length=100, blank=True)
+    established_on = models.DateField(_("成立日期"), null=True, blank=True)
+    dissolved_on = models.DateField(_("撤销日期"), null=True, blank=True)
 
     objects = BranchManager()
 
     class Meta:
-        verbose_name = "党组织"
-        verbose_name_plural = "党组织"
+        verbose_name = _("党组织")
+        verbose_name_plural = _("党组织")
         permissions = [
             ("manage_branch", "管理党组织（花名册、活动、评分调整）"),
             ("review_health", "审核政治体检与报表"),
@@ -117,34 +118,34 @@ class AuditBulkEvent(models.Model):
     """
 
     class Kind(models.TextChoices):
-        IMPORT_MEMBERS = "import_members", "导入党员花名册"
-        IMPORT_DUES = "import_dues", "导入党费"
-        COMPUTE_HEALTH = "compute_health", "计算政治体检"
-        HEALTH_TRANSITION = "health_transition", "政治体检批量流转"
-        HOLD_ACTIVITY = "hold_activity", "活动召开（冻结应到名单）"
-        RECORD_ATTENDANCE = "record_attendance", "批量登记考勤"
+        IMPORT_MEMBERS = "import_members", _("导入党员花名册")
+        IMPORT_DUES = "import_dues", _("导入党费")
+        COMPUTE_HEALTH = "compute_health", _("计算政治体检")
+        HEALTH_TRANSITION = "health_transition", _("政治体检批量流转")
+        HOLD_ACTIVITY = "hold_activity", _("活动召开（冻结应到名单）")
+        RECORD_ATTENDANCE = "record_attendance", _("批量登记考勤")
 
-    kind = models.CharField("类型", max_length=30, choices=Kind.choices)
+    kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     branch = models.ForeignKey(
-        Branch, verbose_name="范围", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Branch, verbose_name=_("范围"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
-    remote_addr = models.GenericIPAddressField("IP地址", null=True, blank=True)
-    at = models.DateTimeField("时间", auto_now_add=True, db_index=True)
-    file_name = models.CharField("文件名", max_length=255, blank=True)
-    file_sha256 = models.CharField("文件SHA-256", max_length=64, blank=True)
-    counts = models.JSONField("数量", default=dict)
+    remote_addr = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
+    at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)
+    file_name = models.CharField(_("文件名"), max_length=255, blank=True)
+    file_sha256 = models.CharField(_("文件SHA-256"), max_length=64, blank=True)
+    counts = models.JSONField(_("数量"), default=dict)
     # Row-level before/after of small bulk writes: [[row, before, after], ...] (at most 500).
-    changes = models.JSONField("变更明细", default=list, blank=True)
-    object_type = models.CharField("对象类型", max_length=50, blank=True)
-    object_id = models.BigIntegerField("对象编号", null=True, blank=True)
-    note = models.CharField("说明", max_length=255, blank=True)
+    changes = models.JSONField(_("变更明细"), default=list, blank=True)
+    object_type = models.CharField(_("对象类型"), max_length=50, blank=True)
+    object_id = models.BigIntegerField(_("对象编号"), null=True, blank=True)
+    note = models.CharField(_("说明"), max_length=255, blank=True)
 
     class Meta:
-        verbose_name = "批量操作审计记录"
-        verbose_name_plural = "批量操作审计记录"
+        verbose_name = _("批量操作审计记录")
+        verbose_name_plural = _("批量操作审计记录")
         ordering = ["-at", "-pk"]
         indexes = [models.Index(fields=["object_type", "object_id"]), models.Index(fields=["branch", "at"])]
 

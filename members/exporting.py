@@ -17,7 +17,7 @@ from openpyxl.utils import get_column_letter
 from branches import access
 from branches.models import Branch
 
-from .import_columns import COLUMNS, HEADERS
+from .import_columns import COLUMNS, HEADERS, source_choices
 from .models import Member
 from .resources import MemberResource
 
@@ -93,8 +93,8 @@ _NOTES = [
     "日期：可填Excel日期，或2001-07-01、2001/7/1、2001.07.01、2001年7月1日、20010701。",
     "手机号码：11位，可带空格、短横线或+86。",
     "党组织编码：党员所在党支部（或党总支）的组织编码；党小组编码可留空。",
-    "性别：男、女。学历：" + "、".join(Member.Education.labels) + "。",
-    "人员类别：" + "、".join(Member.Category.labels) + "。党员状态：正式党员、预备党员。",
+    "性别：男、女。学历：" + "、".join(label for _value, label in source_choices(Member.Education)) + "。",
+    "人员类别：" + "、".join(label for _value, label in source_choices(Member.Category)) + "。党员状态：正式党员、预备党员。",
     "正式党员须填写转正日期，预备党员不填。",
     "已在花名册中的党员（公民身份号码相同）将被更新，不会重复建档；更换党组织按组织关系转接记录。",
     "任何一行有错误时，整个文件都不会导入；请按错误提示修改后重新上传。",

@@ -12,6 +12,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
+from django.utils import translation
 from openpyxl.utils.datetime import from_excel
 
 from .idnumbers import normalize_id_number, normalize_phone, normalize_text
@@ -160,8 +161,24 @@ def read_code(value) -> str:
     return read_text(value).replace(" ", "")
 
 
+def source_choices(enum) -> list[tuple[str, str]]:
+    """``(value, label)`` with the Chinese source labels, whatever the active language.
+
+    The labels are ``gettext_lazy``; files are read and written in Chinese, so the tables
+    are built with translation off (the msgids themselves).
+    """
+    with translation.override(None):
+        return [(value, str(label)) for value, label in enum.choices]
+
+
+def source_label(enum, value: str) -> str:
+    """The Chinese source label of ``value`` (for texts that are stored, such as history lines)."""
+    with translation.override(None):
+        return str(enum(value).label)
+
+
 def _choices(enum, aliases: dict[str, str]) -> dict[str, str]:
-    table = {label: value for value, label in enum.choices}
+    table = {label: value for value, label in source_choices(enum)}
     table.update({value: value for value in enum.values})
     table.update(aliases)
     return table
@@ -191,7 +208,7 @@ STATUS_CHOICES = _choices(Member.Status, {"正式": "full", "预备": "probation
 
 def choice_reader(enum, table: dict[str, str], header: str):
     """A reader of a Chinese label (or a known alias) giving the stored value; '' stays ''."""
-    expected = "、".join(enum.labels)
+    expected = "、".join(label for _value, label in source_choices(enum))
 
     def read(value) -> str:
         found = table.get(value) if type(value) is str else None  # the common case: an exact label

@@ -21,7 +21,7 @@ from branches.models import Branch
 from . import crypto
 from .idnumbers import mask_id_number
 from .import_checks import CheckedRow
-from .import_columns import HEADER_OF
+from .import_columns import HEADER_OF, source_label
 from .models import Member, MemberEvent
 from .services import member_transfer
 
@@ -96,7 +96,7 @@ def row_events(row: CheckedRow, *, member_id: int, by_id: int | None, today, not
     detail = f"{note}修改：{'、'.join(changed)}"
     events = [dict(kind=MemberEvent.Kind.UPDATED.value, occurred_on=today, detail=detail, **common)]
     if "status" in row.changes:
-        detail = f"{Member.Status(old.status).label} → {Member.Status(row.data.status).label}"
+        detail = f"{source_label(Member.Status, old.status)} → {source_label(Member.Status, row.data.status)}"
         occurred = row.data.confirmed_on or today
         events.append(dict(kind=MemberEvent.Kind.STATUS_CHANGED.value, occurred_on=occurred, detail=detail, **common))
     return events

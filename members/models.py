@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils.translation import gettext_lazy as _
 
 from branches import access
 from branches.models import Branch
@@ -31,81 +32,81 @@ class MemberQuerySet(models.QuerySet):
 
 class Member(models.Model):
     class Sex(models.TextChoices):
-        MALE = "M", "男"
-        FEMALE = "F", "女"
+        MALE = "M", _("男")
+        FEMALE = "F", _("女")
 
     class Education(models.TextChoices):
-        POSTGRADUATE = "postgraduate", "研究生"
-        UNDERGRADUATE = "undergraduate", "大学本科"
-        JUNIOR_COLLEGE = "junior_college", "大学专科"
-        SECONDARY = "secondary", "中专"
-        HIGH_SCHOOL = "high_school", "高中"
-        MIDDLE_SCHOOL = "middle_school", "初中"
-        PRIMARY = "primary", "小学及以下"
+        POSTGRADUATE = "postgraduate", _("研究生")
+        UNDERGRADUATE = "undergraduate", _("大学本科")
+        JUNIOR_COLLEGE = "junior_college", _("大学专科")
+        SECONDARY = "secondary", _("中专")
+        HIGH_SCHOOL = "high_school", _("高中")
+        MIDDLE_SCHOOL = "middle_school", _("初中")
+        PRIMARY = "primary", _("小学及以下")
 
     class Category(models.TextChoices):
-        EMPLOYED = "employed", "在职"
-        RETIRED = "retired", "离退休"
-        FARMER = "farmer", "农民"
-        STUDENT = "student", "学生"
-        MOBILE = "mobile", "流动"
-        LOST_CONTACT = "lost_contact", "失联"
-        OTHER = "other", "其他"
+        EMPLOYED = "employed", _("在职")
+        RETIRED = "retired", _("离退休")
+        FARMER = "farmer", _("农民")
+        STUDENT = "student", _("学生")
+        MOBILE = "mobile", _("流动")
+        LOST_CONTACT = "lost_contact", _("失联")
+        OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
-        FULL = "full", "正式党员"
-        PROBATIONARY = "probationary", "预备党员"
+        FULL = "full", _("正式党员")
+        PROBATIONARY = "probationary", _("预备党员")
 
     class LeftReason(models.TextChoices):
-        DIED = "died", "死亡"
-        EXPELLED = "expelled", "出党"
-        SUSPENDED = "suspended", "停止党籍"
-        TRANSFERRED_OUT = "transferred_out", "转出"
-        OTHER = "other", "其他"
+        DIED = "died", _("死亡")
+        EXPELLED = "expelled", _("出党")
+        SUSPENDED = "suspended", _("停止党籍")
+        TRANSFERRED_OUT = "transferred_out", _("转出")
+        OTHER = "other", _("其他")
 
-    name = models.CharField("姓名", max_length=50)
-    sex = models.CharField("性别", max_length=1, choices=Sex.choices)
-    ethnicity = models.CharField("民族", max_length=20, default="汉族")
-    birth_date = models.DateField("出生日期")
-    id_number_encrypted = models.TextField("公民身份号码（加密）")
-    id_number_digest = models.CharField("公民身份号码摘要", max_length=64, unique=True)
-    id_number_masked = models.CharField("公民身份号码（脱敏）", max_length=18)
-    education = models.CharField("学历", max_length=20, choices=Education.choices, blank=True)
-    phone = models.CharField("手机号码", max_length=20, blank=True, db_index=True)
+    name = models.CharField(_("姓名"), max_length=50)
+    sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
+    ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
+    birth_date = models.DateField(_("出生日期"))
+    id_number_encrypted = models.TextField(_("公民身份号码（加密）"))
+    id_number_digest = models.CharField(_("公民身份号码摘要"), max_length=64, unique=True)
+    id_number_masked = models.CharField(_("公民身份号码（脱敏）"), max_length=18)
+    education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
+    phone = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
     branch = models.ForeignKey(
-        Branch, verbose_name="党支部", on_delete=models.PROTECT, related_name="members"
+        Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="members"
     )
     group = models.ForeignKey(
-        Branch, verbose_name="党小组", on_delete=models.PROTECT, null=True, blank=True, related_name="group_members"
+        Branch, verbose_name=_("党小组"), on_delete=models.PROTECT, null=True, blank=True, related_name="group_members"
     )
     household = models.ForeignKey(
         Branch,
-        verbose_name="党员中心户",
+        verbose_name=_("党员中心户"),
         on_delete=models.PROTECT,
         null=True,
         blank=True,
         related_name="household_members",
     )
-    category = models.CharField("人员类别", max_length=20, choices=Category.choices, default=Category.EMPLOYED)
+    category = models.CharField(_("人员类别"), max_length=20, choices=Category.choices, default=Category.EMPLOYED)
     # Declared monthly after-tax income; the dues brackets apply to it (members/dues.py).
-    monthly_income = models.DecimalField("月收入（税后）", max_digits=10, decimal_places=2, null=True, blank=True)
-    status = models.CharField("党员状态", max_length=20, choices=Status.choices, default=Status.FULL)
-    joined_on = models.DateField("入党日期")
-    confirmed_on = models.DateField("转正日期", null=True, blank=True)
-    is_active = models.BooleanField("在册", default=True)
-    left_on = models.DateField("离册日期", null=True, blank=True)
-    left_reason = models.CharField("离册原因", max_length=20, choices=LeftReason.choices, blank=True)
+    monthly_income = models.DecimalField(_("月收入（税后）"), max_digits=10, decimal_places=2, null=True, blank=True)
+    status = models.CharField(_("党员状态"), max_length=20, choices=Status.choices, default=Status.FULL)
+    joined_on = models.DateField(_("入党日期"))
+    confirmed_on = models.DateField(_("转正日期"), null=True, blank=True)
+    is_active = models.BooleanField(_("在册"), default=True)
+    left_on = models.DateField(_("离册日期"), null=True, blank=True)
+    left_reason = models.CharField(_("离册原因"), max_length=20, choices=LeftReason.choices, blank=True)
     user = models.OneToOneField(
-        settings.AUTH_USER_MODEL, verbose_name="账号", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("账号"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    created_at = models.DateTimeField("创建时间", auto_now_add=True)
-    updated_at = models.DateTimeField("更新时间", auto_now=True)
+    created_at = models.DateTimeField(_("创建时间"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
 
     objects = MemberQuerySet.as_manager()
 
     class Meta:
-        verbose_name = "党员"
-        verbose_name_plural = "党员"
+        verbose_name = _("党员")
+        verbose_name_plural = _("党员")
         ordering = ["branch__path", "name", "pk"]
         indexes = [
             models.Index(fields=["branch", "is_active", "name"]),
@@ -139,18 +140,18 @@ class Member(models.Model):
 
 class Position(models.Model):
     class Title(models.TextChoices):
-        SECRETARY = "secretary", "书记"
-        DEPUTY = "deputy", "副书记"
-        ORGANIZATION = "organization", "组织委员"
-        PROPAGANDA = "propaganda", "宣传委员"
-        DISCIPLINE = "discipline", "纪检委员"
-        COMMITTEE = "committee", "委员"
-        GROUP_LEADER = "group_leader", "党小组长"
-        GRID_LEADER = "grid_leader", "网格长"
-        GRID_WORKER = "grid_worker", "网格员"
-        BUILDING_LEADER = "building_leader", "楼长"
-        LIAISON = "liaison", "联络员"
-        HOUSEHOLD_HEAD = "household_head", "中心户户长"
+        SECRETARY = "secretary", _("书记")
+        DEPUTY = "deputy", _("副书记")
+        ORGANIZATION = "organization", _("组织委员")
+        PROPAGANDA = "propaganda", _("宣传委员")
+        DISCIPLINE = "discipline", _("纪检委员")
+        COMMITTEE = "committee", _("委员")
+        GROUP_LEADER = "group_leader", _("党小组长")
+        GRID_LEADER = "grid_leader", _("网格长")
+        GRID_WORKER = "grid_worker", _("网格员")
+        BUILDING_LEADER = "building_leader", _("楼长")
+        LIAISON = "liaison", _("联络员")
+        HOUSEHOLD_HEAD = "household_head", _("中心户户长")
 
     # Titles that sit on the branch committee and so manage the branch.
     MANAGING_TITLES = {
@@ -163,15 +164,15 @@ class Position(models.Model):
     }
     COMMITTEE_TITLES = MANAGING_TITLES
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="positions")
-    branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT, related_name="positions")
-    title = models.CharField("职务", max_length=20, choices=Title.choices)
-    started_on = models.DateField("任职日期")
-    ended_on = models.DateField("离任日期", null=True, blank=True)
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="positions")
+    branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="positions")
+    title = models.CharField(_("职务"), max_length=20, choices=Title.choices)
+    started_on = models.DateField(_("任职日期"))
+    ended_on = models.DateField(_("离任日期"), null=True, blank=True)
 
     class Meta:
-        verbose_name = "职务"
-        verbose_name_plural = "职务"
+        verbose_name = _("职务")
+        verbose_name_plural = _("职务")
         ordering = ["branch__path", "title", "started_on"]
         indexes = [models.Index(fields=["branch", "ended_on"])]
 
@@ -191,53 +192,53 @@ class MemberEvent(models.Model):
     """One line of a member's history: created, changed, transferred, status changed, left."""
 
     class Kind(models.TextChoices):
-        CREATED = "created", "建档"
-        UPDATED = "updated", "信息修改"
-        TRANSFERRED = "transferred", "组织关系转接"
-        STATUS_CHANGED = "status_changed", "党员状态变更"
-        LEFT = "left", "离册"
-        POSITION = "position", "职务变动"
-        IMPORTED = "imported", "导入"
+        CREATED = "created", _("建档")
+        UPDATED = "updated", _("信息修改")
+        TRANSFERRED = "transferred", _("组织关系转接")
+        STATUS_CHANGED = "status_changed", _("党员状态变更")
+        LEFT = "left", _("离册")
+        POSITION = "position", _("职务变动")
+        IMPORTED = "imported", _("导入")
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="events")
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    occurred_on = models.DateField("日期")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    occurred_on = models.DateField(_("日期"))
     from_branch = models.ForeignKey(
-        Branch, verbose_name="原组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Branch, verbose_name=_("原组织"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     to_branch = models.ForeignKey(
-        Branch, verbose_name="新组织", on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+        Branch, verbose_name=_("新组织"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
-    detail = models.TextField("说明", blank=True)
+    detail = models.TextField(_("说明"), blank=True)
     by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="操作人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    at = models.DateTimeField("记录时间", auto_now_add=True)
+    at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "党员档案记录"
-        verbose_name_plural = "党员档案记录"
+        verbose_name = _("党员档案记录")
+        verbose_name_plural = _("党员档案记录")
         ordering = ["-occurred_on", "-at", "-pk"]
 
 
 class DuesPayment(models.Model):
     """党费: one row per member per month, with what was due and what was paid."""
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="dues_payments")
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_payments")
     # The member's branch when the month fell due, so arrears stay with the branch that collected them.
-    branch = models.ForeignKey(Branch, verbose_name="党组织", on_delete=models.PROTECT, related_name="+")
-    month = models.DateField("月份")  # always the first day of the month
-    due = models.DecimalField("应缴金额", max_digits=10, decimal_places=2)
-    paid = models.DecimalField("实缴金额", max_digits=10, decimal_places=2, default=0)
-    paid_on = models.DateField("缴纳日期", null=True, blank=True)
+    branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="+")
+    month = models.DateField(_("月份"))  # always the first day of the month
+    due = models.DecimalField(_("应缴金额"), max_digits=10, decimal_places=2)
+    paid = models.DecimalField(_("实缴金额"), max_digits=10, decimal_places=2, default=0)
+    paid_on = models.DateField(_("缴纳日期"), null=True, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    updated_at = models.DateTimeField("记录时间", auto_now=True)
+    updated_at = models.DateTimeField(_("记录时间"), auto_now=True)
 
     class Meta:
-        verbose_name = "党费"
-        verbose_name_plural = "党费"
+        verbose_name = _("党费")
+        verbose_name_plural = _("党费")
         ordering = ["-month", "member_id"]
         constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_one_row_per_member_month")]
         indexes = [models.Index(fields=["branch", "month"])]
@@ -258,23 +259,23 @@ class Commendation(models.Model):
     """表彰: a commendation of a member, which adds points to the health check."""
 
     class Level(models.TextChoices):
-        BRANCH = "branch", "支部"
-        TOWN = "town", "乡镇"
-        COUNTY = "county", "县级及以上"
+        BRANCH = "branch", _("支部")
+        TOWN = "town", _("乡镇")
+        COUNTY = "county", _("县级及以上")
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="commendations")
-    level = models.CharField("表彰级别", max_length=10, choices=Level.choices)
-    title = models.CharField("表彰名称", max_length=200)
-    awarded_on = models.DateField("表彰日期")
-    document_number = models.CharField("文号", max_length=100, blank=True)
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="commendations")
+    level = models.CharField(_("表彰级别"), max_length=10, choices=Level.choices)
+    title = models.CharField(_("表彰名称"), max_length=200)
+    awarded_on = models.DateField(_("表彰日期"))
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "表彰"
-        verbose_name_plural = "表彰"
+        verbose_name = _("表彰")
+        verbose_name_plural = _("表彰")
         ordering = ["-awarded_on", "-pk"]
         indexes = [models.Index(fields=["member", "awarded_on"])]
 
@@ -290,32 +291,32 @@ class Sanction(models.Model):
     """处分 or a lighter measure: the lighter ones deduct points, a 党纪处分 vetoes the health check."""
 
     class Kind(models.TextChoices):
-        CRITICISM = "criticism", "批评教育"
-        ADMONITION = "admonition", "诫勉"
-        WARNING = "warning", "警告"
-        SERIOUS_WARNING = "serious_warning", "严重警告"
-        REMOVAL = "removal", "撤销党内职务"
-        PROBATION = "probation", "留党察看"
-        EXPULSION = "expulsion", "开除党籍"
+        CRITICISM = "criticism", _("批评教育")
+        ADMONITION = "admonition", _("诫勉")
+        WARNING = "warning", _("警告")
+        SERIOUS_WARNING = "serious_warning", _("严重警告")
+        REMOVAL = "removal", _("撤销党内职务")
+        PROBATION = "probation", _("留党察看")
+        EXPULSION = "expulsion", _("开除党籍")
 
     # 党纪处分 (the five of the Party Constitution, art. 42); the others are organizational measures.
     DISCIPLINARY_KINDS = frozenset(
         {Kind.WARNING, Kind.SERIOUS_WARNING, Kind.REMOVAL, Kind.PROBATION, Kind.EXPULSION}
     )
 
-    member = models.ForeignKey(Member, verbose_name="党员", on_delete=models.PROTECT, related_name="sanctions")
-    kind = models.CharField("类型", max_length=20, choices=Kind.choices)
-    imposed_on = models.DateField("决定日期")
-    document_number = models.CharField("文号", max_length=100, blank=True)
-    reason = models.TextField("事由", blank=True)
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="sanctions")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    imposed_on = models.DateField(_("决定日期"))
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    reason = models.TextField(_("事由"), blank=True)
     recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name="记录人", on_delete=models.SET_NULL, null=True, blank=True
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
     )
-    recorded_at = models.DateTimeField("记录时间", auto_now_add=True)
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
 
     class Meta:
-        verbose_name = "处分与处理"
-        verbose_name_plural = "处分与处理"
+        verbose_name = _("处分与处理")
+        verbose_name_plural = _("处分与处理")
         ordering = ["-imposed_on", "-pk"]
         indexes = [models.Index(fields=["member", "imposed_on"])]
 

@@ -22,13 +22,23 @@ from branches import access
 from . import crypto
 from .idnumbers import mask_phone
 from .import_checks import CheckedRow, Existing, RowChecker, RowError
-from .import_columns import COLUMNS, HEADER_OF, KEYS, READERS, CellError, is_blank_row, match_headers, read_code
+from .import_columns import (
+    COLUMNS,
+    HEADER_OF,
+    KEYS,
+    READERS,
+    CellError,
+    is_blank_row,
+    match_headers,
+    read_code,
+    source_choices,
+)
 from .import_files import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
 from .models import Member
 
 
 def _label(enum):
-    labels = dict(enum.choices)
+    labels = dict(source_choices(enum))
     return lambda value: labels.get(value, value or "")
 
 

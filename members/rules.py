@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from branches.models import Branch
 
 from .idnumbers import IdNumberError, is_valid_phone, parse_id_number
+from .import_columns import source_choices, source_label
 from .models import Member
 
 
@@ -37,8 +38,10 @@ class MemberData:
 _STATUSES = frozenset(Member.Status.values)
 _CATEGORIES = frozenset(Member.Category.values)
 _EDUCATIONS = frozenset(Member.Education.values)
-_CATEGORY_LABELS = "、".join(Member.Category.labels)
-_EDUCATION_LABELS = "、".join(Member.Education.labels)
+# The Chinese source labels (they are lazy translations; messages of the checks stay Chinese).
+_CATEGORY_LABELS = "、".join(label for _value, label in source_choices(Member.Category))
+_EDUCATION_LABELS = "、".join(label for _value, label in source_choices(Member.Education))
+_SEX_LABELS = dict(source_choices(Member.Sex))
 
 
 def add_years(day: datetime.date, years: int) -> datetime.date:
@@ -77,7 +80,7 @@ def _check_id_number(data: MemberData) -> list[tuple[str, str]]:
     if data.birth_date and data.birth_date != birth:
         problems.append(("birth_date", f"出生日期与公民身份号码不符（号码中为{birth:%Y-%m-%d}）"))
     if data.sex and data.sex != sex:
-        problems.append(("sex", f"性别与公民身份号码不符（号码中为{Member.Sex(sex).label}）"))
+        problems.append(("sex", f"性别与公民身份号码不符（号码中为{_SEX_LABELS[sex]}）"))
     data.birth_date, data.sex = birth, sex
     return problems
 
@@ -88,7 +91,7 @@ def _check_organization(data: MemberData) -> list[tuple[str, str]]:
     if branch is None:
         return [("branch", "党组织不能为空")]
     if branch.kind not in Branch.MEMBER_HOME_KINDS:
-        problems.append(("branch", f"“{branch.name}”是{branch.get_kind_display()}，党员应编入党支部或党总支"))
+        problems.append(("branch", f"“{branch.name}”是{source_label(Branch.Kind, branch.kind)}，党员应编入党支部或党总支"))
     if branch.is_dissolved:
         problems.append(("branch", f"“{branch.name}”已撤销"))
     if data.group is not None:

@@ -16,6 +16,7 @@ from branches.models import Branch
 
 from . import crypto
 from .idnumbers import normalize_id_number, normalize_phone
+from .import_columns import source_label
 from .models import Member, MemberEvent, Position
 from .rules import MemberData, check_member
 
@@ -93,7 +94,7 @@ def member_update(*, member: Member, data: MemberData, by=None) -> Member:
                 member=member,
                 kind=MemberEvent.Kind.STATUS_CHANGED,
                 occurred_on=member.confirmed_on or today(),
-                detail=f"{Member.Status(old_status).label} → {member.get_status_display()}",
+                detail=f"{source_label(Member.Status, old_status)} → {source_label(Member.Status, member.status)}",
                 by=by,
             )
     return member
@@ -159,7 +160,7 @@ def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, not
         member.save(update_fields=["is_active", "left_on", "left_reason", "updated_at"])
         for position in member.positions.filter(ended_on__isnull=True):
             position_end(position=position, on=on, by=by)
-        detail = Member.LeftReason(reason).label + (f"：{note}" if note else "")
+        detail = source_label(Member.LeftReason, reason) + (f"：{note}" if note else "")
         MemberEvent.objects.create(
             member=member, kind=MemberEvent.Kind.LEFT, occurred_on=on, from_branch=member.branch, detail=detail, by=by
         )
@@ -189,7 +190,7 @@ def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime
             kind=MemberEvent.Kind.POSITION,
             occurred_on=on,
             to_branch=branch,
-            detail=f"任{branch.name}{position.get_title_display()}",
+            detail=f"任{branch.name}{source_label(Position.Title, position.title)}",
             by=by,
         )
         position_sync_grants(member=member)
@@ -209,7 +210,7 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
             kind=MemberEvent.Kind.POSITION,
             occurred_on=on,
             from_branch=position.branch,
-            detail=f"免去{position.branch.name}{position.get_title_display()}",
+            detail=f"免去{position.branch.name}{source_label(Position.Title, position.title)}",
             by=by,
         )
         position_sync_grants(member=position.member)

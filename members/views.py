@@ -38,9 +38,14 @@ def _escaped_labels(choices) -> dict[str, str]:
     return {value: escape(str(label)) for value, label in choices}
 
 
-_SEX = _escaped_labels(Member.Sex.choices)
-_CATEGORY = _escaped_labels(Member.Category.choices)
-_STATUS = _escaped_labels(Member.Status.choices)
+@lru_cache(maxsize=8)
+def _row_labels(language: str | None) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
+    """Sex, category and status labels in ``language`` (the active one), escaped once per process."""
+    return (
+        _escaped_labels(Member.Sex.choices),
+        _escaped_labels(Member.Category.choices),
+        _escaped_labels(Member.Status.choices),
+    )
 
 # The rows are built in Python rather than by a template loop: 50 rows x 10 cells through
 # Django's template engine cost more than all of the page's queries together (measured with
@@ -61,6 +66,7 @@ def _roster_rows_html(rows, user) -> str:
     # holds ``view_sensitive`` on the branch or an ancestor), with the user's grants read once
     # rather than twice a row through the request's lazy user.
     sensitive_paths = tuple(access.grants(user)[access.SENSITIVE])
+    sexes, categories, statuses = _row_labels(get_language())
     html = []
     for m in rows:
         if sensitive_paths and m.branch__path.startswith(sensitive_paths):
@@ -74,15 +80,15 @@ def _roster_rows_html(rows, user) -> str:
                 m.pk,
                 url_suffix,
                 escape(m.name),
-                _SEX.get(m.sex, ""),
+                sexes.get(m.sex, ""),
                 m.birth_date.isoformat(),
                 selectors.age_on(m.birth_date, today),
                 escape(id_number),
                 escape(phone),
                 escape(m.branch__name),
                 escape(m.group_name or ""),
-                _CATEGORY.get(m.category, ""),
-                _STATUS.get(m.status, ""),
+                categories.get(m.category, ""),
+                statuses.get(m.status, ""),
                 m.joined_on.isoformat(),
             )
         )

@@ -18,6 +18,7 @@ from activities.compliance import REQUIRED_KINDS
 from activities.models import Activity
 from branches.models import Branch
 from health.models import HealthCheck
+from members.import_columns import source_choices
 from members.models import Member
 
 from .models import Report
@@ -36,7 +37,7 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("预备党员", lambda r: r.members_probationary),
     *[
         (f"{label}人数", lambda r, c=value: r.data["members"]["by_category"].get(c, 0))
-        for value, label in Member.Category.choices
+        for value, label in source_choices(Member.Category)
     ],
     ("本期入党", lambda r: r.data["members"]["joined"]),
     ("本期离册", lambda r: r.data["members"]["left"]),
@@ -47,7 +48,7 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("缺项", lambda r: r.meetings_missing),
     *[
         (
-            f"{Activity.Kind(kind).label}（已开/应开）",
+            f"{dict(source_choices(Activity.Kind))[kind]}（已开/应开）",
             lambda r, k=kind: f"{r.data['meetings'][k]['held']}/{r.data['meetings'][k]['required']}",
         )
         for kind in REQUIRED_KINDS
@@ -61,7 +62,7 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("党费实缴（元）", lambda r: r.dues_paid),
     ("收缴率（%）", lambda r: r.dues_rate),
     ("体检人数", lambda r: r.health_checks),
-    *[(label, lambda r, g=value: r.data["health"]["grades"].get(g, 0)) for value, label in HealthCheck.Grade.choices],
+    *[(label, lambda r, g=value: r.data["health"]["grades"].get(g, 0)) for value, label in source_choices(HealthCheck.Grade)],
     ("计算时间", lambda r: timezone.localtime(r.computed_at).replace(tzinfo=None)),
 ]
 

@@ -15,7 +15,7 @@ from django.test import Client
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from tests.factories import UserFactory
+from tests.factories import UserFactory, new_id_number
 
 LOCALE = Path(settings.BASE_DIR) / "locale" / "en" / "LC_MESSAGES"
 
@@ -278,3 +278,59 @@ def test_server_error_page_renders_without_a_request():
 
     with translation.override("zh-hans"):
         assert "系统出错了" in loader.get_template("500.html").render()
+
+
+# --- choice labels and verbose names ----------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_roster_rows_show_choice_labels_in_the_readers_language(login_as, member_a):
+    c = login_as("orgdept")
+    chinese = c.get(reverse("members:list")).text
+    for label in ("<td>男</td>", "<td>在职</td>", "<td>正式党员</td>"):
+        assert label in chinese, label
+    english = _english(c).get(reverse("members:list")).text
+    for label in ("<td>Male</td>", "<td>Employed</td>", "<td>Full member</td>"):
+        assert label in english, label
+    assert "正式党员" not in english and "在职" not in english
+    # and back: the rows are not stuck in the first language a process rendered
+    c.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert "<td>正式党员</td>" in c.get(reverse("members:list")).text
+
+
+def test_model_labels_and_verbose_names_follow_the_active_language():
+    from activities.models import Activity
+    from branches.models import Branch
+    from members.models import Member
+
+    with translation.override("en"):
+        assert str(Member.Status.PROBATIONARY.label) == "Probationary member"
+        assert str(Activity.Kind.BRANCH_ASSEMBLY.label) == "Branch general meeting"
+        assert str(Branch.Kind.COMMITTEE.label) == "Party committee"
+        assert str(Member._meta.get_field("status").verbose_name) == "Membership status"
+    with translation.override("zh-hans"):
+        assert str(Member.Status.PROBATIONARY.label) == "预备党员"
+        assert str(Member._meta.verbose_name) == "党员"
+
+
+@pytest.mark.django_db
+def test_import_reads_chinese_labels_while_english_is_active(tree, orgdept):
+    from members.importing import import_members
+    from members.models import Member
+    from tests.members.import_helpers import person, workbook_bytes
+
+    rows = [
+        person(姓名="欧阳芳", 性别="女", 学历="大学专科", 人员类别="离退休"),
+        person(姓名="司马强", 党员状态="预备党员", 转正日期=""),
+    ]
+    rows[0]["公民身份号码"] = new_id_number(datetime.date(1980, 5, 17), "F")
+    with translation.override("en"):
+        result = import_members(workbook_bytes(rows), user=orgdept)
+        assert result.ok, result.errors
+        refused = import_members(workbook_bytes([person(党员状态="Full member")]), user=orgdept)
+    zhang = Member.objects.get(name="欧阳芳")
+    assert (zhang.sex, zhang.education, zhang.category) == ("F", "junior_college", "retired")
+    assert Member.objects.get(name="司马强").status == Member.Status.PROBATIONARY
+    # an English label is not a label of the file format; the message lists the Chinese ones
+    assert not refused.ok
+    assert "正式党员、预备党员" in str(refused.errors)
