@@ -167,3 +167,20 @@ def pytest_terminal_summary(terminalreporter):
     module = sys.modules.get("tests.test_permission_matrix")
     if module is not None and module.CASES:
         terminalreporter.write_line(f"permission matrix: {len(module.CASES)} cases checked")
+
+
+@pytest.fixture(autouse=True)
+def _celery_tasks_inline(request):
+    """Run Celery tasks inline in every test, even when REDIS_URL is set (CI's second pass).
+
+    Tests marked ``celery_worker`` start a real worker and keep the configured broker.
+    """
+    if request.node.get_closest_marker("celery_worker"):
+        yield
+        return
+    from partysite.celery import app
+
+    saved = app.conf.task_always_eager
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = saved
