@@ -21,6 +21,7 @@ from branches import access
 from branches.audit import bulk_event_record
 from branches.errors import DomainError
 from branches.models import AuditBulkEvent, Branch
+from members.import_columns import source_label
 
 from . import rubric as rules
 from . import selectors
@@ -288,7 +289,7 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
             counts={"条数": len(ids)},
             by=by,
             branch=branch,
-            note=f"{p.code} {HealthCheckEvent.Kind(kind).label}",
+            note=f"{p.code} {source_label(HealthCheckEvent.Kind, kind)}",
         )
     return len(ids)
 
