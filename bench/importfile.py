@@ -6,8 +6,12 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from members.import_columns import source_choices
 from members.models import Member
 from members.seeding import PlannedMember
+
+# Files are written with the Chinese labels whatever the active language.
+_LABELS = {enum: dict(source_choices(enum)) for enum in (Member.Sex, Member.Education, Member.Category, Member.Status)}
 
 HEADERS = (
     "姓名", "性别", "民族", "出生日期", "公民身份号码", "学历", "手机号码", "党组织编码", "党小组编码",
@@ -18,16 +22,16 @@ HEADERS = (
 def _row(m: PlannedMember) -> list:
     return [
         m.name,
-        Member.Sex(m.sex).label,
+        _LABELS[Member.Sex][m.sex],
         m.ethnicity,
         m.birth_date,
         m.id_number,
-        Member.Education(m.education).label if m.education else "",
+        _LABELS[Member.Education][m.education] if m.education else "",
         m.phone,
         m.branch.code,
         m.group.code if m.group else "",
-        Member.Category(m.category).label,
-        Member.Status(m.status).label,
+        _LABELS[Member.Category][m.category],
+        _LABELS[Member.Status][m.status],
         m.joined_on,
         m.confirmed_on,
     ]
