@@ -14,19 +14,19 @@ from .idnumbers import mask_id_number, mask_phone
 
 
 class MemberQuerySet(models.QuerySet):
-    def visible_to(self, user) -> "MemberQuerySet":
+    def visible_to(self, user) -> MemberQuerySet:
         """Members ``user`` may read: those of their subtrees, and always themselves."""
         if not getattr(user, "is_authenticated", False):
             return self.none()
         return self.filter(access.branch_scope_q(user, "branch__path") | models.Q(user_id=user.pk))
 
-    def in_subtree(self, branch: Branch) -> "MemberQuerySet":
+    def in_subtree(self, branch: Branch) -> MemberQuerySet:
         return self.filter(branch__path__startswith=branch.path)
 
-    def active(self) -> "MemberQuerySet":
+    def active(self) -> MemberQuerySet:
         return self.filter(is_active=True)
 
-    def with_id_number(self, number: str) -> "MemberQuerySet":
+    def with_id_number(self, number: str) -> MemberQuerySet:
         return self.filter(id_number_digest=crypto.digest(number))
 
 
@@ -219,6 +219,9 @@ class MemberEvent(models.Model):
         verbose_name = _("党员档案记录")
         verbose_name_plural = _("党员档案记录")
         ordering = ["-occurred_on", "-at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.kind} {self.occurred_on}"
 
 
 class DuesPayment(models.Model):

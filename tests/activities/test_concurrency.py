@@ -78,7 +78,7 @@ def test_concurrent_retries_with_the_same_nonce_answer_the_first_check_in(tree, 
         Attendance.objects.filter(activity=activity).delete()
         results = _run_together(
             [
-                lambda: checkin.check_in_with_token(token=token, user=member_a.user, nonce=f"same-{round_}")
+                lambda nonce=f"same-{round_}": checkin.check_in_with_token(token=token, user=member_a.user, nonce=nonce)
                 for _ in range(THREADS)
             ]
         )
