@@ -15,8 +15,10 @@ The check-in request
     the logged-in user, their attendance row and their committee position together, and at
     most one write: ``INSERT ... ON CONFLICT (activity, member) DO UPDATE ... WHERE status <>
     'present' RETURNING``. A repeated check-in writes nothing and answers the original row.
-    With Django's session and user lookups that is four queries; only the loser of two
-    concurrent first check-ins of the same member needs a fifth (it re-reads the winner's row).
+    The JSON API reads the session's account (password hash, ``is_active``) in that same SELECT
+    (``load_account_state``) instead of loading the user: with the session that is three
+    queries (two with sessions in Redis); only the loser of two concurrent first check-ins of
+    the same member needs one more (it re-reads the winner's row).
     No ``transaction.atomic`` here: the single statement is atomic, and a savepoint would
     cost two more queries.
 """
@@ -27,6 +29,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
@@ -213,6 +216,70 @@ def _state_sql(member_column: str) -> str:
     )
 
 
+def _user_state_sql() -> str:
+    """The state query driven by the account: its password hash and ``is_active`` come back even without an activity."""
+    qn = connection.ops.quote_name
+    a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
+    branch, position = qn(Branch._meta.db_table), qn(Position._meta.db_table)
+    user_table = qn(get_user_model()._meta.db_table)
+    titles = ", ".join(["%s"] * len(Position.COMMITTEE_TITLES))
+    columns = (
+        [f"a.{qn(f.column)}" for f in _ACTIVITY_FIELDS]
+        + [f"m.{qn(f.column)}" for f in _MEMBER_FIELDS]
+        + [f"t.{qn(f.column)}" for f in _ATTENDANCE_FIELDS]
+    )
+    return (
+        f"SELECT {', '.join(columns)}, ab.path, ab.kind, mb.path, "
+        f"EXISTS (SELECT 1 FROM {position} p WHERE p.member_id = m.id AND p.branch_id = a.branch_id "
+        f"AND p.ended_on IS NULL AND p.title IN ({titles})), u.{qn('password')}, u.{qn('is_active')} "
+        f"FROM {user_table} u LEFT JOIN {a} a ON a.id = %s "
+        f"LEFT JOIN {branch} ab ON ab.id = a.branch_id "
+        f"LEFT JOIN {m} m ON m.{qn('user_id')} = u.id "
+        f"LEFT JOIN {branch} mb ON mb.id = m.branch_id "
+        f"LEFT JOIN {t} t ON t.activity_id = a.id AND t.member_id = m.id "
+        f"WHERE u.id = %s"
+    )
+
+
+def _state_from_row(row) -> CheckInState | None:
+    n_a, n_m, n_t = len(_ACTIVITY_FIELDS), len(_MEMBER_FIELDS), len(_ATTENDANCE_FIELDS)
+    if row[0] is None:  # no such activity (only the account-driven query gets here)
+        return None
+    activity = _instance(Activity, _ACTIVITY_FIELDS, row[:n_a])
+    member_values = row[n_a : n_a + n_m]
+    member = _instance(Member, _MEMBER_FIELDS, member_values) if member_values[0] is not None else None
+    attendance_values = row[n_a + n_m : n_a + n_m + n_t]
+    attendance = None
+    if attendance_values[0] is not None:
+        attendance = _instance(Attendance, _ATTENDANCE_FIELDS, attendance_values)
+        attendance.activity, attendance.member = activity, member
+    branch_path, branch_kind, member_branch_path, on_committee = row[n_a + n_m + n_t : n_a + n_m + n_t + 4]
+    return CheckInState(
+        activity, branch_path, branch_kind, member, member_branch_path or "", attendance, bool(on_committee)
+    )
+
+
+@dataclass
+class SessionAccount:
+    """The session's account as the state query read it: what ``get_user`` checks, without the user."""
+
+    password: str
+    is_active: bool
+    state: CheckInState | None  # None: no activity of that id (or none asked for)
+
+
+def load_account_state(*, user_id: int, activity_id: int | None) -> SessionAccount | None:
+    """One query: the account's password hash and ``is_active`` with ``load_state``'s state; None: no account."""
+    params = sorted(Position.COMMITTEE_TITLES) + [activity_id, user_id]
+    with connection.cursor() as cursor:
+        cursor.execute(_user_state_sql(), params)
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    password, is_active = row[-2:]
+    return SessionAccount(password or "", bool(is_active), _state_from_row(row[:-2]))
+
+
 def load_state(*, activity_id: int, member_id: int | None = None, user_id: int | None = None) -> CheckInState | None:
     """One query: the activity with the member (by id or by user id) and their attendance; None: no activity."""
     column, key = ("user_id", user_id) if member_id is None else ("id", member_id)
@@ -222,19 +289,7 @@ def load_state(*, activity_id: int, member_id: int | None = None, user_id: int |
         row = cursor.fetchone()
     if row is None:
         return None
-    n_a, n_m, n_t = len(_ACTIVITY_FIELDS), len(_MEMBER_FIELDS), len(_ATTENDANCE_FIELDS)
-    activity = _instance(Activity, _ACTIVITY_FIELDS, row[:n_a])
-    member_values = row[n_a : n_a + n_m]
-    member = _instance(Member, _MEMBER_FIELDS, member_values) if member_values[0] is not None else None
-    attendance_values = row[n_a + n_m : n_a + n_m + n_t]
-    attendance = None
-    if attendance_values[0] is not None:
-        attendance = _instance(Attendance, _ATTENDANCE_FIELDS, attendance_values)
-        attendance.activity, attendance.member = activity, member
-    branch_path, branch_kind, member_branch_path, on_committee = row[n_a + n_m + n_t :]
-    return CheckInState(
-        activity, branch_path, branch_kind, member, member_branch_path or "", attendance, bool(on_committee)
-    )
+    return _state_from_row(row)
 
 
 # --- the single write -------------------------------------------------------------------
@@ -308,7 +363,9 @@ def _write_present(attendance: Attendance) -> bool:
 # --- the service ------------------------------------------------------------------------
 
 
-def _check_in(state: CheckInState, *, nonce: str, method: str, by, now: datetime.datetime) -> tuple[Attendance, bool]:
+def _check_in(
+    state: CheckInState, *, nonce: str, method: str, by, now: datetime.datetime, by_id: int | None = None
+) -> tuple[Attendance, bool]:
     activity, member, existing = state.activity, state.member, state.attendance
     if activity.is_cancelled:
         raise _error("cancelled")
@@ -339,7 +396,7 @@ def _check_in(state: CheckInState, *, nonce: str, method: str, by, now: datetime
         checked_in_at=now,
         nonce=(nonce or "")[:64],
         note="",
-        recorded_by_id=getattr(by, "pk", None),
+        recorded_by_id=by_id if by_id is not None else getattr(by, "pk", None),
         created_at=now,
         updated_at=now,
     )
@@ -387,14 +444,27 @@ def check_in_with_token(
     Raises ``CheckInError``: the token codes, ``no_member``, and those of ``check_in``.
     """
     now = now or timezone.now()
+    parsed = check_token_shape(token, now)
+    state = load_state(activity_id=parsed.activity_id, user_id=user.pk)
+    return check_in_loaded(parsed=parsed, state=state, user_id=user.pk, nonce=nonce, now=now)
+
+
+def check_token_shape(token: str, now: datetime.datetime) -> ParsedToken:
+    """What ``check_in_with_token`` verifies before its read: the shape, and a rotating token's signature and age."""
     parsed = parse_token(token)
     if parsed.window is not None:
         _check_rotating(parsed, now)
-    state = load_state(activity_id=parsed.activity_id, user_id=user.pk)
+    return parsed
+
+
+def check_in_loaded(
+    *, parsed: ParsedToken, state: CheckInState | None, user_id: int, nonce: str | None, now: datetime.datetime
+) -> tuple[Attendance, bool]:
+    """The rest of ``check_in_with_token`` once the state is read (by ``load_state`` or ``load_account_state``)."""
     if state is None:
         raise _error("invalid_token")
     if parsed.window is None:
         _check_fixed(parsed, state.activity)
     if state.member is None:
         raise _error("no_member")
-    return _check_in(state, nonce=nonce or "", method=Attendance.Method.QR, by=user, now=now)
+    return _check_in(state, nonce=nonce or "", method=Attendance.Method.QR, by=None, by_id=user_id, now=now)

@@ -12,7 +12,10 @@ workers must reach the database the benchmark fills.
    requests), with a CSRF cookie of its own.
 2. gunicorn (gthread workers) on a free local port with ``bench.checkin_settings``: the site's
    settings and URLs plus ``bench.checkin_bare``, a view that inserts one row into a small table
-   (one query; the check-in runs four: session, user, its read and its write).
+   (one query; the check-in runs three: session, its read with the session's account, its write;
+   two with sessions in Redis). With Redis answering on 127.0.0.1:6379 (and no ``REDIS_URL``
+   set), the run sets ``REDIS_URL`` to its database 13, so sessions are ``cached_db`` and the
+   rate limiter's counters are in Redis, as in production; the report names the session engine.
 3. Client threads with keep-alive connections. The members are split into rounds; each round
    is a phase of bare inserts, then a phase of as many check-ins (interleaved, so that both see
    the same machine load). In a check-in phase each member taps ``taps`` times at once, with
@@ -45,6 +48,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 CHECKIN_PATH = "/api/v1/check-ins"
+BENCH_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own on the local Redis, if it answers
 ID_REGION = "110101"  # ID numbers of the benchmark's members: Beijing, unlike every seed's Fujian ones
 
 
@@ -97,6 +101,7 @@ class Fixture:
     member_ids: list[int]
     cookies: list[str]  # per member: the Cookie header
     csrf: list[str]  # per member: the X-CSRFToken header
+    session_keys: list[str] = field(default_factory=list)
 
 
 def _members(branch, users) -> list[int]:
@@ -130,7 +135,7 @@ def _sessions(users) -> tuple[list[str], type]:
     from django.utils.crypto import get_random_string
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    model = store_class.get_model_class()  # the database engines; the benchmark needs one anyway
+    model = store_class.get_model_class()  # the database engines (db, cached_db); the benchmark needs one anyway
     backend = "django.contrib.auth.backends.ModelBackend"
     expires = timezone.now() + datetime.timedelta(hours=2)
     keys, rows = [], []
@@ -140,7 +145,47 @@ def _sessions(users) -> tuple[list[str], type]:
         keys.append(key)
         rows.append(model(session_key=key, session_data=store_class().encode(data), expire_date=expires))
     model.objects.bulk_create(rows, batch_size=1000)
+    cache = getattr(store_class(), "_cache", None)
+    if cache is not None:  # cached_db: also in its cache, under the engine's own keys, as a log-in leaves it
+        age = int((expires - timezone.now()).total_seconds())
+        for start in range(0, len(rows), 1000):
+            cache.set_many(
+                {store_class(session_key=row.session_key).cache_key: store_class().decode(row.session_data)
+                 for row in rows[start : start + 1000]},
+                age,
+            )  # fmt: skip
     return keys, model
+
+
+def _forget_cached_sessions(keys: list[str]) -> None:
+    from importlib import import_module
+
+    from django.conf import settings
+
+    store_class = import_module(settings.SESSION_ENGINE).SessionStore
+    cache = getattr(store_class(), "_cache", None)
+    if cache is not None:
+        cache.delete_many([store_class(session_key=key).cache_key for key in keys])
+
+
+def session_engine_description() -> str:
+    from django.conf import settings
+
+    engine = settings.SESSION_ENGINE.rsplit(".", 1)[-1]
+    if engine == "cached_db":
+        return f"sessions cached_db (Redis {settings.REDIS_URL})"
+    return f"sessions {engine}"
+
+
+def redis_answers(url: str) -> bool:
+    """Whether a Redis server answers PING at ``url``'s host and port."""
+    parts = urllib.parse.urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1) as sock:
+            sock.sendall(b"PING\r\n")
+            return sock.recv(16).startswith(b"+PONG")
+    except OSError:
+        return False
 
 
 def build_fixture(members: int) -> Fixture:
@@ -180,7 +225,7 @@ def build_fixture(members: int) -> Fixture:
     cookies = [
         f"{settings.SESSION_COOKIE_NAME}={k}; {settings.CSRF_COOKIE_NAME}={c}" for k, c in zip(keys, csrf, strict=True)
     ]
-    return Fixture(activity, member_ids, cookies, csrf)
+    return Fixture(activity, member_ids, cookies, csrf, keys)
 
 
 def drop_fixture() -> None:
@@ -413,7 +458,9 @@ def measure(*, members: int, taps: int, clients: int, workers: int, threads: int
         connection.close()
     duplicates, lost, bare_missing = _verify(fixture, all_answers, bare_created)
     drop_fixture()
-    return CheckinResult(checkin, bare, measured, duplicates, lost, bare_missing, f"{description}, {clients} clients")
+    _forget_cached_sessions(fixture.session_keys)
+    server = f"{description}, {clients} clients, {session_engine_description()}"
+    return CheckinResult(checkin, bare, measured, duplicates, lost, bare_missing, server)
 
 
 def _ms(values: list[float], q: float) -> str:
@@ -485,6 +532,10 @@ def main(argv=None) -> int:
     args = _parse(argv)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partysite.settings")
+    if not os.environ.get("REDIS_URL") and redis_answers(BENCH_REDIS_URL):
+        # As in production: the cache (rate limiter) and sessions (cached_db) in Redis, for this
+        # process (which writes the sessions) and gunicorn's workers (which inherit the environment).
+        os.environ["REDIS_URL"] = BENCH_REDIS_URL
     import django
 
     django.setup()

@@ -3,9 +3,11 @@
 ``@rate_limit("check_in", key="user")`` lets each user (anonymous: each client IP) make at most
 ``settings.RATE_LIMITS["check_in"] = (limit, window_seconds)`` requests in one window, then answers
 429 with a Chinese message (JSON ``{"code": "rate_limited", ...}`` with ``json=True``) and a
-``Retry-After`` header. The counter is ``cache.add`` + ``cache.incr`` on one key per
-(scope, who, window): no SQL at all. If the cache is down (Redis unreachable) the limiter lets the
-request through and logs a warning: a meeting's check-in must not fail because Redis did.
+``Retry-After`` header. ``key="session_user"`` counts by the user id of the session instead, without
+loading the user (for the check-in API, which verifies the session in its own query); a session
+without a user, or of a backend no longer configured, counts by IP as an anonymous request does.
+The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all.
+If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
 
 ``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one.
 """
@@ -20,6 +22,7 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
@@ -40,7 +43,22 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
+def _session_user_id(request: HttpRequest) -> str | None:
+    """The user id a session logged in with a configured backend names, read without loading the user."""
+    session = getattr(request, "session", None)
+    if session is None:
+        return None
+    user_id = session.get(SESSION_KEY)
+    if user_id is None or session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
+        return None
+    return str(user_id)
+
+
 def _who(request: HttpRequest, key: str) -> str:
+    if key == "session_user":
+        user_id = _session_user_id(request)
+        if user_id is not None:
+            return f"u{user_id}"
     user = getattr(request, "user", None)
     if key == "user" and user is not None and user.is_authenticated:
         return f"u{user.pk}"
@@ -100,7 +118,8 @@ def rate_limit(
     json: bool = False,
     counts: Callable[[HttpResponse], bool] | None = None,
 ):
-    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``) or IP."""
+    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``, or
+    ``key="session_user"`` without loading it) or IP."""
 
     def decorator(view):
         @functools.wraps(view)

@@ -1,4 +1,4 @@
-"""POST /api/v1/check-ins: status codes, error codes, CSRF, and the four-query budget."""
+"""POST /api/v1/check-ins: status codes, error codes, CSRF, and the three-query budget."""
 
 from __future__ import annotations
 
@@ -58,12 +58,79 @@ def test_second_check_in_answers_200_with_the_same_attendance_and_original_time(
     assert Attendance.objects.count() == 1
 
 
-def test_check_in_runs_at_most_four_queries(phone, assembly, django_assert_max_num_queries):
+def test_check_in_runs_three_queries_without_loading_the_user(phone, assembly, django_assert_num_queries):
     token = checkin.current_token(assembly)
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(3) as ctx:  # the session, the state with the account, the write
         assert _post(phone, {"token": token, "nonce": "q1"}).status_code == 201
-    with django_assert_max_num_queries(4):
+    assert not any(q["sql"].startswith('SELECT "auth_user".') for q in ctx.captured_queries)
+    with django_assert_num_queries(2):  # a repeat writes nothing
         assert _post(phone, {"token": token, "nonce": "q2"}).status_code == 200
+
+
+def _refused(client, assembly) -> None:
+    response = _post(client, {"token": checkin.current_token(assembly), "nonce": "x"})
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
+    assert not Attendance.objects.exists()
+
+
+def test_session_of_a_changed_password_gets_401_and_is_flushed(phone, assembly, member_a):
+    member_a.user.set_password("a new password 123")
+    member_a.user.save()
+    _refused(phone, assembly)
+    assert "_auth_user_id" not in phone.session
+
+
+def test_session_signed_with_a_fallback_secret_still_checks_in(phone, assembly, settings):
+    settings.SECRET_KEY_FALLBACKS = [settings.SECRET_KEY]
+    settings.SECRET_KEY = "another secret key for the rotation test, long enough to be used"
+    response = _post(phone, {"token": checkin.current_token(assembly), "nonce": "f"})
+    assert response.status_code == 201
+
+
+def test_session_with_a_wrong_secret_gets_401(phone, assembly, settings):
+    settings.SECRET_KEY = "another secret key for the rotation test, long enough to be used"
+    _refused(phone, assembly)
+
+
+def test_inactive_user_gets_401(phone, assembly, member_a):
+    member_a.user.is_active = False
+    member_a.user.save()
+    _refused(phone, assembly)
+
+
+def test_session_of_an_unknown_backend_gets_401(phone, assembly):
+    session = phone.session
+    session["_auth_user_backend"] = "somewhere.else.Backend"
+    session.save()
+    _refused(phone, assembly)
+
+
+def test_session_of_a_deleted_user_gets_401(phone, assembly, member_a):
+    session = phone.session
+    session["_auth_user_id"] = str(member_a.user.pk + 10_000)
+    session.save()
+    _refused(phone, assembly)
+
+
+def test_session_without_the_hash_gets_401(phone, assembly):
+    session = phone.session
+    del session["_auth_user_hash"]
+    session.save()
+    _refused(phone, assembly)
+
+
+def test_logged_out_session_gets_401(phone, assembly):
+    phone.logout()
+    _refused(phone, assembly)
+
+
+def test_stale_session_gets_401_before_csrf_and_body_errors(member_a, assembly):
+    strict = Client(enforce_csrf_checks=True)
+    strict.force_login(member_a.user)
+    member_a.user.set_password("a new password 123")
+    member_a.user.save()
+    response = strict.post(URL, data="not json", content_type="application/json")
+    assert response.status_code == 401 and response.json()["code"] == "not_authenticated"
 
 
 def test_anonymous_gets_401_json(client, assembly):

@@ -114,16 +114,34 @@ def test_one_members_limit_does_not_stop_another(client, second_member, assembly
     assert _api(client, token, "b1").status_code == 201
 
 
-def test_limited_check_in_api_still_runs_at_most_four_queries(
-    client, assembly, member_a, settings, django_assert_max_num_queries
-):
+def test_limited_check_in_api_still_runs_three_queries(client, assembly, member_a, settings, django_assert_num_queries):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (30, 60)}
     client.force_login(member_a.user)
     token = checkin.current_token(assembly)
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(3):
         assert _api(client, token, "q1").status_code == 201
-    with django_assert_max_num_queries(4):
+    with django_assert_num_queries(2):
         assert _api(client, token, "q2").status_code == 200
+
+
+def test_session_user_key_counts_by_the_sessions_user_without_loading_it(
+    client, member_a, rf, settings, django_assert_num_queries
+):
+    from django.contrib.auth.models import AnonymousUser
+
+    from branches.ratelimit import _who
+
+    client.force_login(member_a.user)
+    request = rf.post("/", REMOTE_ADDR="10.0.0.1")
+    request.session = client.session
+    assert request.session.get("_auth_user_id")  # the session middleware's read, done before
+    request.user = AnonymousUser()  # not consulted
+    with django_assert_num_queries(0):
+        assert _who(request, "session_user") == f"u{member_a.user.pk}"
+    request.session["_auth_user_backend"] = "somewhere.else.Backend"
+    assert _who(request, "session_user") == _who(request, "ip")
+    del request.session["_auth_user_id"]
+    assert _who(request, "session_user").startswith("ip")
 
 
 def test_a_real_meetings_check_ins_are_far_below_the_default_limit():
