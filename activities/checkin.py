@@ -183,15 +183,32 @@ class CheckInState:
     on_committee: bool
 
 
+def _converters(model, fields) -> tuple[list, list[str]]:
+    """Per column (col, its converters), as the ORM finds them; kept on this thread's connection."""
+    cache = getattr(connection, "_checkin_converters", None)
+    if cache is None:
+        cache = {}
+        connection._checkin_converters = cache
+    key = (model, tuple(f.name for f in fields))
+    found = cache.get(key)
+    if found is None:
+        columns = []
+        for field in fields:
+            col = field.get_col(model._meta.db_table)
+            columns.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
+        found = cache[key] = (columns, [f.attname for f in fields])
+    return found
+
+
 def _instance(model, fields, values):
     """A model instance from raw column values, through the backend's converters (as the ORM does)."""
+    columns, attnames = _converters(model, fields)
     converted = []
-    for field, value in zip(fields, values, strict=True):
-        col = field.get_col(model._meta.db_table)
-        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+    for (col, converters), value in zip(columns, values, strict=True):
+        for converter in converters:
             value = converter(value, col, connection)
         converted.append(value)
-    return model.from_db(DEFAULT_DB_ALIAS, [f.attname for f in fields], converted)
+    return model.from_db(DEFAULT_DB_ALIAS, attnames, converted)
 
 
 def _state_sql(member_column: str) -> str:

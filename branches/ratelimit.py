@@ -6,7 +6,8 @@
 ``Retry-After`` header. ``key="session_user"`` counts by the user id of the session instead, without
 loading the user (for the check-in API, which verifies the session in its own query); a session
 without a user, or of a backend no longer configured, counts by IP as an anonymous request does.
-The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all.
+The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all
+(on Redis one pipelined round trip, SET NX EX + INCR).
 If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
 
 ``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one.
@@ -23,9 +24,11 @@ from collections.abc import Callable
 
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
-from django.core.cache import cache
+from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.utils.connection import ConnectionProxy
 
 logger = logging.getLogger(__name__)
 
@@ -71,16 +74,34 @@ def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]
     return f"ratelimit:{scope}:{who}:{slot}", retry_after
 
 
+def _redis_backend() -> RedisCache | None:
+    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
+    return backend if isinstance(backend, RedisCache) else None
+
+
+def _redis_count(backend: RedisCache, key: str, window: int) -> int:
+    """``add`` + ``incr`` in one round trip (Django's ``incr`` alone takes two): SET NX EX, then INCR."""
+    redis_key = backend.make_and_validate_key(key)
+    pipe = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
+    pipe.set(redis_key, 0, ex=window + 1, nx=True)
+    pipe.incr(redis_key)
+    return int(pipe.execute()[1])
+
+
 def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
     """Count one request; ``(allowed, seconds until the window ends)``. Allowed when the cache fails."""
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
     try:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            count = cache.incr(key)
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, 1, timeout=window + 1)
-            count = 1
+        redis = _redis_backend()
+        if redis is not None:
+            count = _redis_count(redis, key, window)
+        else:
+            cache.add(key, 0, timeout=window + 1)
+            try:
+                count = cache.incr(key)
+            except ValueError:  # the key expired between add and incr
+                cache.set(key, 1, timeout=window + 1)
+                count = 1
     except Exception:  # noqa: BLE001 - a cache outage must not take the site down
         logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
         return True, 0
