@@ -211,6 +211,18 @@ def _instance(model, fields, values):
     return model.from_db(DEFAULT_DB_ALIAS, attnames, converted)
 
 
+_SQL: dict = {}
+
+
+def _sql(build, *args) -> str:
+    """The statement ``build(*args)`` makes for this database vendor, built once."""
+    key = (connection.vendor, build.__name__, args)
+    text = _SQL.get(key)
+    if text is None:
+        text = _SQL[key] = build(*args)
+    return text
+
+
 def _state_sql(member_column: str) -> str:
     qn = connection.ops.quote_name
     a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
@@ -289,7 +301,7 @@ def load_account_state(*, user_id: int, activity_id: int | None) -> SessionAccou
     """One query: the account's password hash and ``is_active`` with ``load_state``'s state; None: no account."""
     params = sorted(Position.COMMITTEE_TITLES) + [activity_id, user_id]
     with connection.cursor() as cursor:
-        cursor.execute(_user_state_sql(), params)
+        cursor.execute(_sql(_user_state_sql), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -302,7 +314,7 @@ def load_state(*, activity_id: int, member_id: int | None = None, user_id: int |
     column, key = ("user_id", user_id) if member_id is None else ("id", member_id)
     params = sorted(Position.COMMITTEE_TITLES) + [key, activity_id]
     with connection.cursor() as cursor:
-        cursor.execute(_state_sql(column), params)
+        cursor.execute(_sql(_state_sql, column), params)
         row = cursor.fetchone()
     if row is None:
         return None
@@ -356,7 +368,7 @@ def _write_present(attendance: Attendance) -> bool:
     values = [f.get_db_prep_save(getattr(attendance, f.attname), connection) for f in _INSERT_FIELDS]
     try:
         with connection.cursor() as cursor:
-            cursor.execute(_upsert_sql(), values + [Attendance.Status.PRESENT])
+            cursor.execute(_sql(_upsert_sql), values + [Attendance.Status.PRESENT])
             row = cursor.fetchone()
     except IntegrityError:
         # Only the (activity, nonce) constraint can still fail. Either another member's request
