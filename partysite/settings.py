@@ -234,9 +234,9 @@ if REDIS_URL:
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
-    # Sessions read from Redis, written through to the database (one round trip less per request;
-    # issue 3). The test suite pins the database engine (partysite/test_settings.py).
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    # Sessions read from Redis, kept in the database (one round trip less per request; still
+    # working on the database alone when Redis is down). Tests pin the database engine.
+    SESSION_ENGINE = "partysite.sessions"
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partysite"}}
 # (requests, seconds) per user (anonymous: per IP). Activation counts only failed attempts, per IP.
