@@ -149,21 +149,17 @@ def submit(request, branch: Branch):
 @require_POST
 @branch_view(access.REVIEW)
 def approve(request, branch: Branch):
-    period = _period(request)
-    form = CommentForm(request.POST)
-    comment = form.cleaned_data["comment"] if form.is_valid() else ""
-    return _act(
-        request,
-        branch,
-        period,
-        lambda: services.health_checks_approve(branch=branch, period=period.code, by=request.user, comment=comment),
-        _("已审核通过 {count} 人的体检结果"),
-    )
+    return _review(request, branch, services.health_checks_approve, _("已审核通过 {count} 人的体检结果"))
 
 
 @require_POST
 @branch_view(access.REVIEW)
 def return_(request, branch: Branch):
+    return _review(request, branch, services.health_checks_return, _("已退回 {count} 人的体检结果"))
+
+
+def _review(request, branch: Branch, service, done_message):
+    """Approve or return a branch's checks for the period, with the reviewer's comment."""
     period = _period(request)
     form = CommentForm(request.POST)
     comment = form.cleaned_data["comment"] if form.is_valid() else ""
@@ -171,8 +167,8 @@ def return_(request, branch: Branch):
         request,
         branch,
         period,
-        lambda: services.health_checks_return(branch=branch, period=period.code, by=request.user, comment=comment),
-        _("已退回 {count} 人的体检结果"),
+        lambda: service(branch=branch, period=period.code, by=request.user, comment=comment),
+        done_message,
     )
 
 
