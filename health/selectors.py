@@ -36,7 +36,7 @@ def roster(*, period: rules.Period, branch: Branch | None):
     return members.filter(joined_on__lte=period.end).filter(Q(is_active=True) | Q(left_on__gte=period.start))
 
 
-def _day_bounds(period: rules.Period) -> tuple[datetime.datetime, datetime.datetime]:
+def day_bounds(period: rules.Period) -> tuple[datetime.datetime, datetime.datetime]:
     """The period as aware datetimes [start, end) in the site's time zone (Asia/Shanghai)."""
     tz = timezone.get_current_timezone()
     start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=tz)
@@ -63,7 +63,7 @@ def member_facts(*, period: rules.Period, branch: Branch | None) -> dict[int, Fa
 
 def _add_attendance(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
     """Expected, present and on approved leave by member and activity kind; volunteer hours."""
-    start, end = _day_bounds(period)
+    start, end = day_bounds(period)
     approved_leave = LeaveRequest.objects.filter(
         activity_id=OuterRef("activity_id"), member_id=OuterRef("member_id"), status=LeaveRequest.Status.APPROVED
     )

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from branches import access
@@ -23,8 +23,8 @@ from branches.errors import DomainError
 from branches.models import AuditBulkEvent, Branch
 from members.import_columns import source_label
 
+from . import compute_sql, selectors
 from . import rubric as rules
-from . import selectors
 from .models import HealthCheck, HealthCheckEvent, Rubric, RubricSnapshot
 
 CENT = Decimal("0.01")
@@ -144,54 +144,15 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
 
     A handful of aggregate queries for the whole subtree and one bulk upsert. Rows whose
     computed content did not change are not written, so running it twice changes nothing;
-    submitted, approved and published checks are never touched.
+    submitted, approved and published checks are never touched. On PostgreSQL the scoring
+    itself runs in the database (``health.compute_sql``), one statement per rubric in force.
     """
     p = period_parse(period)
-    now = timezone.now()
-    result = ComputeResult()
     with transaction.atomic():
-        facts = selectors.member_facts(period=p, branch=branch)
-        resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
-        existing = selectors.existing_checks(period=p, branch=branch)
-        in_force = {}  # the configs in force by rubric (None: the default): a handful
-        for f in facts.values():
-            rubric, config = resolve(f.branch_path)
-            in_force.setdefault(rubric.pk if rubric else None, config)
-        snapshots = rubric_snapshots_save(configs=in_force)
-        rows, changes = [], []
-        for member_id, f in facts.items():
-            rubric, config = resolve(f.branch_path)
-            snapshot = snapshots[rubric.pk if rubric else None]
-            old = existing.get(member_id)
-            if old is not None and old["status"] in HealthCheck.LOCKED:
-                result.locked += 1
-                continue
-            adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
-            s = rules.score(config, f.facts, adjustment)
-            values = {
-                "branch_id": f.branch_id,
-                "snapshot_id": snapshot.pk,
-                "items": [i.as_json() for i in s.items],
-                "bonus": s.bonus,
-                "deduction": s.deduction,
-                "vetoed": s.vetoed,
-                "subtotal": s.subtotal,
-                "total": s.total,
-                "grade": s.grade,
-            }
-            if old is not None and _fingerprint(old) == _fingerprint(
-                {**values, "rubric_id": rubric.pk if rubric else None}
-            ):
-                result.unchanged += 1
-                continue  # no model instance for a check that stays as it is
-            row = HealthCheck(member_id=member_id, period=p.code, rubric=rubric, computed_at=now, **values)
-            row.snapshot = snapshot
-            rows.append(row)
-            changes.append((row, old))
-        _upsert(rows)
-        _log_computed(changes, by)
-        result.created = sum(1 for _, old in changes if old is None)
-        result.updated = len(changes) - result.created
+        if connection.vendor == "postgresql":
+            result = _compute_in_database(p, branch, by)
+        else:
+            result = _compute_in_python(p, branch, by)
         bulk_event_record(
             kind=AuditBulkEvent.Kind.COMPUTE_HEALTH,
             counts={"新增": result.created, "更新": result.updated, "未变": result.unchanged, "已锁定": result.locked},
@@ -199,6 +160,83 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
             branch=branch,
             note=p.code,
         )
+    return result
+
+
+def _compute_in_database(p: rules.Period, branch: Branch | None, by) -> ComputeResult:
+    """Group the subtree's branches by the rubric in force, and let the database score each group."""
+    branches = Branch.objects.all() if branch is None else Branch.objects.filter(path__startswith=branch.path)
+    resolve = selectors.rubric_resolver(paths=None, year=p.year)
+    groups: dict = {}  # rubric pk (None: the default) → (config, branch ids)
+    for pk, path in branches.values_list("pk", "path"):
+        rubric, config = resolve(path)
+        groups.setdefault(rubric.pk if rubric else None, (config, []))[1].append(pk)
+    snapshots = rubric_snapshots_save(configs={key: config for key, (config, _) in groups.items()})
+    result, now = ComputeResult(), timezone.now()
+    for key, (config, ids) in groups.items():
+        counts = compute_sql.compute(
+            period=p,
+            bounds=selectors.day_bounds(p),
+            branch_ids=ids,
+            rubric_id=key,
+            snapshot_id=snapshots[key].pk,
+            config=config,
+            now=now,
+            by_id=by.pk if by is not None else None,
+        )
+        result.created += counts.created
+        result.updated += counts.updated
+        result.unchanged += counts.unchanged
+        result.locked += counts.locked
+    return result
+
+
+def _compute_in_python(p: rules.Period, branch: Branch | None, by) -> ComputeResult:
+    """The same computation member by member with ``rubric.score`` (SQLite: small sites)."""
+    now = timezone.now()
+    result = ComputeResult()
+    facts = selectors.member_facts(period=p, branch=branch)
+    resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
+    existing = selectors.existing_checks(period=p, branch=branch)
+    in_force = {}  # the configs in force by rubric (None: the default): a handful
+    for f in facts.values():
+        rubric, config = resolve(f.branch_path)
+        in_force.setdefault(rubric.pk if rubric else None, config)
+    snapshots = rubric_snapshots_save(configs=in_force)
+    rows, changes = [], []
+    for member_id, f in facts.items():
+        rubric, config = resolve(f.branch_path)
+        snapshot = snapshots[rubric.pk if rubric else None]
+        old = existing.get(member_id)
+        if old is not None and old["status"] in HealthCheck.LOCKED:
+            result.locked += 1
+            continue
+        adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
+        s = rules.score(config, f.facts, adjustment)
+        values = {
+            "branch_id": f.branch_id,
+            "snapshot_id": snapshot.pk,
+            "items": [i.as_json() for i in s.items],
+            "bonus": s.bonus,
+            "deduction": s.deduction,
+            "vetoed": s.vetoed,
+            "subtotal": s.subtotal,
+            "total": s.total,
+            "grade": s.grade,
+        }
+        if old is not None and _fingerprint(old) == _fingerprint(
+            {**values, "rubric_id": rubric.pk if rubric else None}
+        ):
+            result.unchanged += 1
+            continue  # no model instance for a check that stays as it is
+        row = HealthCheck(member_id=member_id, period=p.code, rubric=rubric, computed_at=now, **values)
+        row.snapshot = snapshot
+        rows.append(row)
+        changes.append((row, old))
+    _upsert(rows)
+    _log_computed(changes, by)
+    result.created = sum(1 for _, old in changes if old is None)
+    result.updated = len(changes) - result.created
     return result
 
 
