@@ -38,16 +38,16 @@ def _stall_health_compute(**kwargs) -> None:
     import django
 
     django.setup()
-    from health import services
+    from health import compute_sql
 
-    upsert = services._upsert
+    compute = compute_sql.compute  # the statement that scores and writes (the tests run on PostgreSQL)
 
-    def stalled_upsert(rows) -> None:
+    def stalled_compute(**kwargs):
         Path(mark).touch()
         time.sleep(float(os.environ.get("FAULTS_STALL_SECONDS", "120")))
-        upsert(rows)
+        return compute(**kwargs)
 
-    services._upsert = stalled_upsert
+    compute_sql.compute = stalled_compute
 
 
 @worker_init.connect
