@@ -375,9 +375,12 @@ def _write_present(attendance: Attendance) -> bool:
         # used this nonce, or this member's own retry raced the first tap with the same nonce
         # and the first one won: then it is an ordinary repeat. (Inside a transaction the failed
         # statement has aborted it, so the row cannot be read back there.)
-        if connection.in_atomic_block or not Attendance.objects.filter(
-            activity_id=attendance.activity_id, member_id=attendance.member_id, status=Attendance.Status.PRESENT
-        ).exists():
+        if (
+            connection.in_atomic_block
+            or not Attendance.objects.filter(
+                activity_id=attendance.activity_id, member_id=attendance.member_id, status=Attendance.Status.PRESENT
+            ).exists()
+        ):
             raise _error("nonce_reused") from None
         return False
     if row is None:

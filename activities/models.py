@@ -331,7 +331,9 @@ class LeaveRequest(models.Model):
 
     OPEN_STATUSES = {Status.PENDING, Status.APPROVED}
 
-    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="leave_requests")
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="leave_requests"
+    )
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="leave_requests")
     reason = models.TextField(_("请假事由"))
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.PENDING)
@@ -390,7 +392,9 @@ class MeetingRule(models.Model):
         QUARTER = "quarter", _("每季度")
         YEAR = "year", _("每年")
 
-    branch = models.ForeignKey(Branch, verbose_name=_("适用范围"), on_delete=models.CASCADE, related_name="meeting_rules")
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("适用范围"), on_delete=models.CASCADE, related_name="meeting_rules"
+    )
     kind = models.CharField(_("活动类型"), max_length=20, choices=Activity.Kind.choices)
     period = models.CharField(_("周期"), max_length=10, choices=Period.choices)
     min_count = models.PositiveSmallIntegerField(_("至少次数"))

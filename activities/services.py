@@ -91,7 +91,9 @@ def _check_kind_at_branch(kind: str, branch: Branch) -> None:
     if kind == Activity.Kind.GROUP_MEETING and branch.kind != Branch.Kind.GROUP:
         raise ActivityError("党小组会应由党小组召开", code="kind_not_allowed", field="kind")
     if kind == Activity.Kind.COMMITTEE_MEETING and branch.kind in (Branch.Kind.GROUP, Branch.Kind.HOUSEHOLD):
-        raise ActivityError(f"{source_label(Branch.Kind, branch.kind)}不召开支委会", code="kind_not_allowed", field="kind")
+        raise ActivityError(
+            f"{source_label(Branch.Kind, branch.kind)}不召开支委会", code="kind_not_allowed", field="kind"
+        )
 
 
 def _check_fields(activity: Activity) -> None:
@@ -205,7 +207,9 @@ def activity_hold(*, activity: Activity, by, now: datetime.datetime | None = Non
     with transaction.atomic():
         locked = Activity.objects.select_for_update(of=("self",)).select_related("branch").get(pk=activity.pk)
         if locked.status != Activity.Status.PLANNED:
-            raise ActivityError(f"活动{source_label(Activity.Status, locked.status)}，不能再标记召开", code="not_planned")
+            raise ActivityError(
+                f"活动{source_label(Activity.Status, locked.status)}，不能再标记召开", code="not_planned"
+            )
         if now < locked.starts_at:
             raise ActivityError("活动尚未开始，不能标记为已召开", code="not_started")
         frozen = _freeze_expected(locked, by=by, now=now) if locked.has_expected_list else 0

@@ -174,10 +174,14 @@ def holders(perm: str, branch: Branch):
     """Users holding ``perm`` directly on ``branch``."""
     from django.contrib.auth import get_user_model
 
-    return get_user_model().objects.filter(
-        branchuserobjectpermission__permission__codename=perm,
-        branchuserobjectpermission__content_object=branch,
-    ).distinct()
+    return (
+        get_user_model()
+        .objects.filter(
+            branchuserobjectpermission__permission__codename=perm,
+            branchuserobjectpermission__content_object=branch,
+        )
+        .distinct()
+    )
 
 
 def branch_permission_required(perm: str, *, lookup: str = "code", kwarg: str = "code"):

@@ -130,7 +130,12 @@ class AuditBulkEvent(models.Model):
         Branch, verbose_name=_("范围"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     actor = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("操作人"), on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("操作人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
     )
     remote_addr = models.GenericIPAddressField(_("IP地址"), null=True, blank=True)
     at = models.DateTimeField(_("时间"), auto_now_add=True, db_index=True)

@@ -73,9 +73,7 @@ class Member(models.Model):
     id_number_masked = models.CharField(_("公民身份号码（脱敏）"), max_length=18)
     education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
-    branch = models.ForeignKey(
-        Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="members"
-    )
+    branch = models.ForeignKey(Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="members")
     group = models.ForeignKey(
         Branch, verbose_name=_("党小组"), on_delete=models.PROTECT, null=True, blank=True, related_name="group_members"
     )
@@ -303,9 +301,7 @@ class Sanction(models.Model):
         EXPULSION = "expulsion", _("开除党籍")
 
     # 党纪处分 (the five of the Party Constitution, art. 42); the others are organizational measures.
-    DISCIPLINARY_KINDS = frozenset(
-        {Kind.WARNING, Kind.SERIOUS_WARNING, Kind.REMOVAL, Kind.PROBATION, Kind.EXPULSION}
-    )
+    DISCIPLINARY_KINDS = frozenset({Kind.WARNING, Kind.SERIOUS_WARNING, Kind.REMOVAL, Kind.PROBATION, Kind.EXPULSION})
 
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="sanctions")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)

@@ -91,7 +91,9 @@ def _check_organization(data: MemberData) -> list[tuple[str, str]]:
     if branch is None:
         return [("branch", "党组织不能为空")]
     if branch.kind not in Branch.MEMBER_HOME_KINDS:
-        problems.append(("branch", f"“{branch.name}”是{source_label(Branch.Kind, branch.kind)}，党员应编入党支部或党总支"))
+        problems.append(
+            ("branch", f"“{branch.name}”是{source_label(Branch.Kind, branch.kind)}，党员应编入党支部或党总支")
+        )
     if branch.is_dissolved:
         problems.append(("branch", f"“{branch.name}”已撤销"))
     if data.group is not None:

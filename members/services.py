@@ -179,9 +179,10 @@ def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime
         raise MemberError("任职日期不能晚于今天", code="future_date", field="on")
     if not member.branch.path.startswith(branch.path) and not branch.path.startswith(member.branch.path):
         raise MemberError(f"{member.name}不属于“{branch.name}”", code="not_in_branch", field="member")
-    if title == Position.Title.SECRETARY and Position.objects.filter(
-        branch=branch, title=title, ended_on__isnull=True
-    ).exists():
+    if (
+        title == Position.Title.SECRETARY
+        and Position.objects.filter(branch=branch, title=title, ended_on__isnull=True).exists()
+    ):
         raise MemberError(f"“{branch.name}”已有在任书记，请先办理离任", code="secretary_exists", field="title")
     with transaction.atomic():
         position = Position.objects.create(member=member, branch=branch, title=title, started_on=on)

@@ -47,6 +47,7 @@ def _row_labels(language: str | None) -> tuple[dict[str, str], dict[str, str], d
         _escaped_labels(Member.Status.choices),
     )
 
+
 # The rows are built in Python rather than by a template loop: 50 rows x 10 cells through
 # Django's template engine cost more than all of the page's queries together (measured with
 # the city data), while formatting them here costs about as much as decrypting the ID numbers.

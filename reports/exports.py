@@ -62,7 +62,10 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("党费实缴（元）", lambda r: r.dues_paid),
     ("收缴率（%）", lambda r: r.dues_rate),
     ("体检人数", lambda r: r.health_checks),
-    *[(label, lambda r, g=value: r.data["health"]["grades"].get(g, 0)) for value, label in source_choices(HealthCheck.Grade)],
+    *[
+        (label, lambda r, g=value: r.data["health"]["grades"].get(g, 0))
+        for value, label in source_choices(HealthCheck.Grade)
+    ],
     ("计算时间", lambda r: timezone.localtime(r.computed_at).replace(tzinfo=None)),
 ]
 

@@ -1,10 +1,10 @@
 """Shared fixtures: a small tree of two towns, and the personas of the permission matrix.
 
-    town (党委 T)                     other_town (党委 O)
-      village_a (党总支)                 village_c (党总支)
-        branch_a (党支部) - group_a - household_a   branch_c (党支部)
-      village_b (党总支)
-        branch_b (党支部)
+town (党委 T)                     other_town (党委 O)
+  village_a (党总支)                 village_c (党总支)
+    branch_a (党支部) - group_a - household_a   branch_c (党支部)
+  village_b (党总支)
+    branch_b (党支部)
 """
 
 from __future__ import annotations

@@ -160,4 +160,3 @@ def test_recomputation_keeps_adjustments_and_locks_alike(tree, orgdept, secretar
     assert counts.updated >= 4 and counts.locked == sum(1 for r in in_python[1] if r["status"] == "submitted") > 0
     assert any(r["adjustment"] == Decimal("-3.50") for r in in_database[1])
     assert in_database == in_python
-
