@@ -38,7 +38,7 @@ test-e2e: install $(E2E_STAMP)
 	$(PY) -m pytest tests/e2e -s
 
 # Issue 2 and 3 figures (seeding, roster, import, check-in), then issue 4's (health checks and
-# reports at city and 4x city; BENCH_HEALTH_ARGS="--scales city" for a shorter run).
+# reports at a quarter of a city, city and 4x city; BENCH_HEALTH_ARGS="--scales city" for a shorter run).
 BENCH_HEALTH_ARGS ?=
 bench: install
 	$(PY) bench/run.py; a=$$?; $(PY) bench/health_reports.py $(BENCH_HEALTH_ARGS); b=$$?; exit $$((a | b))
