@@ -38,7 +38,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db.models import Count, Q
-from django.db.models.functions import TruncMonth
+from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
 from branches.models import Branch
@@ -110,11 +110,11 @@ class Period:
         count = {MONTH: 1, QUARTER: 3, YEAR: 12}[self.kind]
         return tuple((self.year, self.first_month + i) for i in range(count))
 
-    @property
+    @functools.cached_property
     def start(self) -> datetime.date:
         return datetime.date(self.year, self.first_month, 1)
 
-    @property
+    @functools.cached_property
     def last_day(self) -> datetime.date:
         year, month = self.months[-1]
         return datetime.date(year, month, calendar.monthrange(year, month)[1])
@@ -278,8 +278,10 @@ def _rule_for(path: str, kind: str, rules, steplen: int) -> tuple[str, int]:
     return DEFAULT_RULES[kind]
 
 
-def _held_counts(root: Branch, year: int) -> dict[tuple[int, str], dict[tuple[int, int], int]]:
-    """(branch id, kind) -> {(year, month): activities held}, for the subtree and the root's ancestors."""
+def _held_counts(root: Branch, year: int) -> dict[tuple[int, str], list[int]]:
+    """(branch id, kind) -> activities held in each month of ``year`` (index 1–12), for the
+    subtree and the root's ancestors. The month is an integer from the database, not a
+    datetime to convert: a city has some 28,000 (branch, kind, month) rows a year."""
     tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
     start = datetime.datetime(year, 1, 1, tzinfo=tz)
     end = datetime.datetime(year + 1, 1, 1, tzinfo=tz)
@@ -287,16 +289,28 @@ def _held_counts(root: Branch, year: int) -> dict[tuple[int, str], dict[tuple[in
         Activity.objects.held()
         .filter(Q(branch__path__startswith=root.path) | Q(branch__path__in=root.ancestor_paths()))
         .filter(kind__in=REQUIRED_KINDS, starts_at__gte=start, starts_at__lt=end)
-        .annotate(month=TruncMonth("starts_at", tzinfo=tz))
-        .values("branch_id", "kind", "month")
+        .annotate(month=ExtractMonth("starts_at", tzinfo=tz))
+        .values_list("branch_id", "kind", "month")
         .annotate(n=Count("pk"))
         .order_by()
     )
-    counts: dict[tuple[int, str], dict[tuple[int, int], int]] = defaultdict(dict)
-    for row in rows:
-        month = row["month"]
-        counts[(row["branch_id"], row["kind"])][(month.year, month.month)] = row["n"]
+    counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 13)
+    for branch_id, kind, month, n in rows:
+        counts[(branch_id, kind)][month] = n
     return counts
+
+
+_NONE_HELD = (0,) * 13
+
+
+def _held_by_month(held, sources: list[int], kind: str) -> tuple[int, ...] | list[int]:
+    """Activities of ``kind`` held at any of ``sources`` in each month (index 1–12)."""
+    rows = [held[(source, kind)] for source in sources if (source, kind) in held]
+    if not rows:
+        return _NONE_HELD
+    if len(rows) == 1:
+        return rows[0]
+    return [sum(months) for months in zip(*rows, strict=True)]
 
 
 def _member_counts(root: Branch) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
@@ -367,10 +381,11 @@ def compliance_report(*, branch: Branch, period: Period | str, today: datetime.d
             if min_count <= 0:
                 continue
             sources = [node.pk] + ([a for a in ancestors if a] if kind in INHERITED_KINDS else [])
+            by_month = _held_by_month(held, sources, kind)
             for window in period.windows(rule_period):
                 if not _existed(node, window):
                     continue
-                n = sum(held.get((source, kind), {}).get(month, 0) for source in sources for month in window.months)
+                n = sum(by_month[window.first_month : window.first_month + len(window.months)])
                 unit.lines.append(Line(kind, window, min_count, n, _status(n, min_count, window, today)))
         if unit.lines:
             units.append(unit)

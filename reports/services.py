@@ -208,16 +208,19 @@ def reports_compute(
     p = period_parse(period)
     today = today or timezone.localdate()
     roots = [branch] if branch is not None else list(Branch.objects.get_root_nodes())
+    whole = branch is None and len(roots) == 1  # one tree: its subtree is the whole site
     result = ComputeResult()
     for root in roots:
-        created, updated = _compute_subtree(root, p, today, progress)
+        created, updated = _compute_subtree(root, p, today, progress, whole)
         result.created += created
         result.updated += updated
         result.roots.append(root.code)
     return result
 
 
-def _compute_subtree(root: Branch, p, today: datetime.date, progress: Progress | None) -> tuple[int, int]:
+def _compute_subtree(
+    root: Branch, p, today: datetime.date, progress: Progress | None, whole: bool = False
+) -> tuple[int, int]:
     steps = 7  # the five readers, the roll-up, the write
     done = 0
 
@@ -228,7 +231,7 @@ def _compute_subtree(root: Branch, p, today: datetime.date, progress: Progress |
             progress(label, done, steps)
 
     nodes = selectors.subtree_nodes(root, p)
-    facts = selectors.subtree_facts(root, p, today, step=step)
+    facts = selectors.subtree_facts(root, p, today, step=step, whole=whole)
     totals = rollup(nodes, facts)
     step("逐级汇总")
     health_period = selectors.health_period_of(p)

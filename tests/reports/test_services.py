@@ -199,3 +199,31 @@ def test_computation_runs_the_same_queries_for_3_or_30_branches(db, bulk_members
     assert _queries(small) == _queries(large) == 14
     assert Report.objects.filter(branch__path__startswith=large.path).count() == 30
     assert report(large).attendance_present == 2 * 29
+
+
+def test_the_whole_site_of_one_tree_reads_without_the_subtree_filter_and_gets_the_same_reports(db, bulk_members):
+    """With one tree, the whole site's computation skips the path filter on its largest reads."""
+    from reports.services import REPORT_FIELDS
+    from tests.health.builders import ABSENT, dues_month
+
+    root = _wide_tree(4, bulk_members)
+    for i, branch in enumerate(Branch.objects.filter(path__startswith=root.path, depth=2)):
+        first, second = branch.members.all()[:2]
+        meeting(branch, K.BRANCH_ASSEMBLY, datetime.date(Y, 5, 1 + i), {first: PRESENT, second: ABSENT})
+        dues_month(first, datetime.date(Y, 5, 1), paid="4")
+    fields = [f for f in REPORT_FIELDS if f != "computed_at"]
+
+    def rows():
+        return list(Report.objects.order_by("branch_id").values("branch_id", *fields))
+
+    with CaptureQueriesContext(connection) as whole_site:
+        assert reports_compute(period=str(Y), today=AFTER).roots == [root.code]
+    everything = rows()
+    Report.objects.all().delete()
+    with CaptureQueriesContext(connection) as subtree:
+        reports_compute(period=str(Y), branch=root, today=AFTER)
+
+    assert rows() == everything and everything[0]["attendance_expected"] == 12  # 3 theme days, 3 assemblies
+    joins = ['JOIN "branches_branch"' in q["sql"] for q in whole_site if "activities_attendance" in q["sql"]]
+    assert joins == [False]  # the subtree computation joins the branches; the whole site need not
+    assert any('JOIN "branches_branch"' in q["sql"] for q in subtree if "activities_attendance" in q["sql"])
