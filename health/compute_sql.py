@@ -9,6 +9,10 @@ checks that changed and logs a "computed" event for each, without a row leaving 
 server. The result is the same as ``rubric.score`` item by item, text by text (tested
 against it in ``tests/health/test_compute_sql.py``); SQLite keeps the Python path.
 
+Only the roster and a narrow copy of its existing checks (``previous``: status and total, for
+the log and the counts) are materialized; the scoring streams from the aggregates into the
+insert, so memory does not grow with the width of a scored row.
+
 Concurrency: the ``DO UPDATE`` recomputes the total from the row's *current* adjustment
 and only touches a row whose current status the branch may still change, so a concurrent
 adjustment or submission is never overwritten.
@@ -178,6 +182,10 @@ WITH roster AS (
     WHERE m.branch_id = ANY(%(branches)s) AND m.joined_on <= %(last_day)s
       AND (m.is_active OR m.left_on >= %(first_day)s)
 ),
+previous AS MATERIALIZED (  -- the roster's checks as they were: a narrow copy for the log and the counts
+    SELECT h.member_id, h.status AS old_status, h.total AS old_total
+    FROM roster r JOIN health_healthcheck h ON h.member_id = r.member_id AND h.period = %(period)s
+),
 rows AS (
     SELECT at.member_id, ac.kind, at.expected, at.hours, at.status = %(present)s AS is_present,
            at.status <> %(present)s AND (at.status = %(leave)s OR (at.activity_id, at.member_id) IN (
@@ -266,10 +274,10 @@ logged AS (
     SELECT u.id, %(computed)s, %(by)s, %(now)s,
            CASE WHEN u.created THEN '总分 ' || u.total::text
                 ELSE '总分 ' || s.old_total::text || ' → ' || u.total::text END, ''
-    FROM upserted u JOIN scored s ON s.member_id = u.member_id
+    FROM upserted u LEFT JOIN previous s ON s.member_id = u.member_id
 )
 SELECT (SELECT COUNT(*) FROM upserted WHERE created), (SELECT COUNT(*) FROM upserted WHERE NOT created),
-       (SELECT COUNT(*) FROM scored WHERE old_status <> ALL(%(editable)s)), (SELECT COUNT(*) FROM scored)
+       (SELECT COUNT(*) FROM previous WHERE old_status <> ALL(%(editable)s)), (SELECT COUNT(*) FROM roster)
 """
 
 
