@@ -103,6 +103,14 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
+    # Django turns psycopg's prepared statements off (None) for connection poolers; a number
+    # lets the check-in's own cursors prepare its two statements (activities/checkin.py). Django's
+    # cursors bind on the client and never prepare. With PgBouncer in transaction mode (before
+    # 1.21) set DB_PREPARE_THRESHOLD= (empty) to turn it off again.
+    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
+    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
+        int(_prepare_threshold) if _prepare_threshold else None
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
 AUTHENTICATION_BACKENDS = [
@@ -228,7 +236,7 @@ AXES_LOCKOUT_CALLABLE = "partysite.security.lockout_response"
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "partysite.cache.RedisCache",  # Django's, keeping its redis-py clients
             "LOCATION": REDIS_URL,
             "KEY_PREFIX": "partysite",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

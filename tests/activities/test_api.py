@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
@@ -65,6 +66,19 @@ def test_check_in_runs_three_queries_without_loading_the_user(phone, assembly, d
     assert not any(q["sql"].startswith('SELECT "auth_user".') for q in ctx.captured_queries)
     with django_assert_num_queries(2):  # a repeat writes nothing
         assert _post(phone, {"token": token, "nonce": "q2"}).status_code == 200
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="prepared statements are PostgreSQL's")
+def test_check_in_statements_are_prepared_once_per_connection_on_postgresql(phone, assembly):
+    """The state read and the write are planned once per connection, not on every request."""
+    token = checkin.current_token(assembly)
+    assert _post(phone, {"token": token, "nonce": "p1"}).status_code == 201
+    assert _post(phone, {"token": token, "nonce": "p2"}).status_code == 200
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT statement FROM pg_prepared_statements")
+        prepared = [row[0] for row in cursor.fetchall()]
+    assert any('JOIN "activities_activity" a' in text for text in prepared), prepared  # the state read
+    assert any(text.startswith('INSERT INTO "activities_attendance"') for text in prepared), prepared
 
 
 def _refused(client, assembly) -> None:
