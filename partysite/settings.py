@@ -220,6 +220,8 @@ AUDITLOG_CID_HEADER = None
 # Behind N trusted reverse proxies, the client is the N-th address from the right of
 # X-Forwarded-For; with 0 (the default) the header is ignored and REMOTE_ADDR is logged.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
+# Paths whose writes are raw SQL out of django-auditlog's sight: no auditlog context for them.
+AUDIT_SKIPPED_PATHS = frozenset({"/api/v1/check-ins"})
 
 # Security (docs/SECURITY.md). Log-in lockout with django-axes: failures are counted per typed
 # identifier (username, phone or ID number) AND client IP together, so that one attacker cannot lock

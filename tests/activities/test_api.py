@@ -219,3 +219,21 @@ def test_not_expected_is_403(phone, make_activity, tree):
 def test_cancelled_is_409(phone, assembly, secretary_a):
     services.activity_cancel(activity=assembly, by=secretary_a)
     _expect_error(phone, checkin.current_token(assembly), 409, "cancelled")
+
+
+def test_check_in_skips_the_auditlog_context_that_other_requests_get(phone, assembly, monkeypatch):
+    """Its writes are raw SQL that django-auditlog never sees; other requests keep the actor and IP."""
+    import auditlog.middleware
+
+    entered = []
+    real = auditlog.middleware.set_extra_data
+
+    def recording(*args, **kwargs):
+        entered.append(kwargs.get("context_data", {}).get("remote_addr"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(auditlog.middleware, "set_extra_data", recording)
+    assert _post(phone, {"token": checkin.current_token(assembly), "nonce": "a1"}).status_code == 201
+    assert entered == []
+    phone.get(reverse("activities:mine"))
+    assert entered == ["127.0.0.1"]
