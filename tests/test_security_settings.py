@@ -81,7 +81,7 @@ def test_rate_limits_are_generous_enough_for_a_meeting_in_production():
         REDIS_URL="redis://127.0.0.1:6399/0",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "(30, 60) (10, 600) django.core.cache.backends.redis.RedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "(30, 60) (10, 600) partysite.cache.RedisCache"
 
 
 def test_cache_is_local_memory_without_redis():
