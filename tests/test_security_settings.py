@@ -86,6 +86,6 @@ def test_rate_limits_are_generous_enough_for_a_meeting_in_production():
 
 def test_cache_is_local_memory_without_redis():
     if os.environ.get("REDIS_URL"):
-        assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
+        assert settings.CACHES["default"]["BACKEND"] == "partysite.cache.RedisCache"
     else:
         assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
