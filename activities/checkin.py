@@ -255,10 +255,10 @@ def _sql(build, *args) -> str:
     return text
 
 
-def _state_sql(member_column: str) -> str:
+def _state_select() -> str:
+    """The state's select list: activity, member and attendance columns, both branches, the committee test."""
     qn = connection.ops.quote_name
-    a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
-    branch, position = qn(Branch._meta.db_table), qn(Position._meta.db_table)
+    position = qn(Position._meta.db_table)
     titles = ", ".join(["%s"] * len(Position.COMMITTEE_TITLES))
     columns = (
         [f"a.{qn(f.column)}" for f in _ACTIVITY_FIELDS]
@@ -266,9 +266,18 @@ def _state_sql(member_column: str) -> str:
         + [f"t.{qn(f.column)}" for f in _ATTENDANCE_FIELDS]
     )
     return (
-        f"SELECT {', '.join(columns)}, ab.path, ab.kind, mb.path, "
+        f"{', '.join(columns)}, ab.path, ab.kind, mb.path, "
         f"EXISTS (SELECT 1 FROM {position} p WHERE p.member_id = m.id AND p.branch_id = a.branch_id "
-        f"AND p.ended_on IS NULL AND p.title IN ({titles})) "
+        f"AND p.ended_on IS NULL AND p.title IN ({titles}))"
+    )
+
+
+def _state_sql(member_column: str) -> str:
+    qn = connection.ops.quote_name
+    a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
+    branch = qn(Branch._meta.db_table)
+    return (
+        f"SELECT {_state_select()} "
         f"FROM {a} a INNER JOIN {branch} ab ON ab.id = a.branch_id "
         f"LEFT JOIN {m} m ON m.{qn(member_column)} = %s "
         f"LEFT JOIN {branch} mb ON mb.id = m.branch_id "
@@ -281,18 +290,9 @@ def _user_state_sql() -> str:
     """The state query driven by the account: its password hash and ``is_active`` come back even without an activity."""
     qn = connection.ops.quote_name
     a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
-    branch, position = qn(Branch._meta.db_table), qn(Position._meta.db_table)
-    user_table = qn(get_user_model()._meta.db_table)
-    titles = ", ".join(["%s"] * len(Position.COMMITTEE_TITLES))
-    columns = (
-        [f"a.{qn(f.column)}" for f in _ACTIVITY_FIELDS]
-        + [f"m.{qn(f.column)}" for f in _MEMBER_FIELDS]
-        + [f"t.{qn(f.column)}" for f in _ATTENDANCE_FIELDS]
-    )
+    branch, user_table = qn(Branch._meta.db_table), qn(get_user_model()._meta.db_table)
     return (
-        f"SELECT {', '.join(columns)}, ab.path, ab.kind, mb.path, "
-        f"EXISTS (SELECT 1 FROM {position} p WHERE p.member_id = m.id AND p.branch_id = a.branch_id "
-        f"AND p.ended_on IS NULL AND p.title IN ({titles})), u.{qn('password')}, u.{qn('is_active')} "
+        f"SELECT {_state_select()}, u.{qn('password')}, u.{qn('is_active')} "
         f"FROM {user_table} u LEFT JOIN {a} a ON a.id = %s "
         f"LEFT JOIN {branch} ab ON ab.id = a.branch_id "
         f"LEFT JOIN {m} m ON m.{qn('user_id')} = u.id "

@@ -172,11 +172,11 @@ def _compute_in_database(p: rules.Period, branch: Branch | None, by) -> ComputeR
         rubric, config = resolve(path)
         groups.setdefault(rubric.pk if rubric else None, (config, []))[1].append(pk)
     snapshots = rubric_snapshots_save(configs={key: config for key, (config, _) in groups.items()})
-    result, now = ComputeResult(), timezone.now()
+    result, now, bounds = ComputeResult(), timezone.now(), selectors.day_bounds(p)
     for key, (config, ids) in groups.items():
         counts = compute_sql.compute(
             period=p,
-            bounds=selectors.day_bounds(p),
+            bounds=bounds,
             branch_ids=ids,
             rubric_id=key,
             snapshot_id=snapshots[key].pk,
