@@ -51,9 +51,12 @@ def error_response(code: str, message: str) -> JsonResponse:
     return response
 
 
+_CSRF = CsrfViewMiddleware(lambda r: None)  # keeps no state between requests
+
+
 def _csrf_rejected(request: HttpRequest) -> bool:
     """CSRF checked here rather than by the middleware, so that a failure answers JSON too."""
-    return CsrfViewMiddleware(lambda r: None).process_view(request, None, (), {}) is not None
+    return _CSRF.process_view(request, None, (), {}) is not None
 
 
 def attendance_json(attendance: Attendance, *, created: bool) -> dict:
@@ -67,7 +70,7 @@ def attendance_json(attendance: Attendance, *, created: bool) -> dict:
         "activity": {"id": attendance.activity.pk, "title": attendance.activity.title},
         "member": {"id": attendance.member.pk, "name": attendance.member.name},
         "status": attendance.status,
-        "status_display": attendance.get_status_display(),
+        "status_display": str(Attendance.Status(attendance.status).label),
         "method": attendance.method,
         "checked_in_at": checked_in_at.isoformat() if checked_in_at else None,
         "created": created,

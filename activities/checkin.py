@@ -168,6 +168,17 @@ def _fields(model, names=None) -> list:
 _ACTIVITY_FIELDS = _fields(Activity)
 _MEMBER_FIELDS = _fields(Member, {"id", "name", "branch", "group", "household", "status", "is_active", "user"})
 _ATTENDANCE_FIELDS = _fields(Attendance)
+# The phone's check-in (``load_account_state``) reads only what it decides and answers on; the
+# rest of the activity (agenda, minutes, who held or cancelled it ...) and of the attendance row
+# stay deferred. ``check_in`` (pages, the secretary) reads whole rows: its callers go on using them.
+_ACTIVITY_CHECKIN_FIELDS = _fields(
+    Activity,
+    {"id", "branch", "kind", "title", "status", "starts_at", "ends_at", "checkin_opens_at", "checkin_closes_at",
+     "fixed_qr_enabled", "fixed_qr_secret"},
+)  # fmt: skip
+_ATTENDANCE_CHECKIN_FIELDS = _fields(
+    Attendance, {"id", "activity", "member", "status", "expected", "method", "checked_in_at"}
+)
 
 
 @dataclass
@@ -184,25 +195,29 @@ class CheckInState:
 
 
 def _converters(model, fields) -> tuple[list, list[str]]:
-    """Per column (col, its converters), as the ORM finds them; kept on this thread's connection."""
+    """Per column (col, its converters), as the ORM finds them, or None when no column has one;
+    kept on this thread's connection, by the identity of ``fields`` (one of this module's lists)."""
     cache = getattr(connection, "_checkin_converters", None)
     if cache is None:
         cache = {}
         connection._checkin_converters = cache
-    key = (model, tuple(f.name for f in fields))
-    found = cache.get(key)
+    found = cache.get(id(fields))
     if found is None:
         columns = []
         for field in fields:
             col = field.get_col(model._meta.db_table)
             columns.append((col, connection.ops.get_db_converters(col) + col.get_db_converters(connection)))
-        found = cache[key] = (columns, [f.attname for f in fields])
+        if not any(converters for _, converters in columns):
+            columns = None  # PostgreSQL: psycopg's loaders already give Python values
+        found = cache[id(fields)] = (columns, [f.attname for f in fields])
     return found
 
 
 def _instance(model, fields, values):
     """A model instance from raw column values, through the backend's converters (as the ORM does)."""
     columns, attnames = _converters(model, fields)
+    if columns is None:
+        return model.from_db(DEFAULT_DB_ALIAS, attnames, values)
     converted = []
     for (col, converters), value in zip(columns, values, strict=True):
         for converter in converters:
@@ -255,15 +270,15 @@ def _sql(build, *args) -> str:
     return text
 
 
-def _state_select() -> str:
+def _state_select(activity_fields: list, attendance_fields: list) -> str:
     """The state's select list: activity, member and attendance columns, both branches, the committee test."""
     qn = connection.ops.quote_name
     position = qn(Position._meta.db_table)
     titles = ", ".join(["%s"] * len(Position.COMMITTEE_TITLES))
     columns = (
-        [f"a.{qn(f.column)}" for f in _ACTIVITY_FIELDS]
+        [f"a.{qn(f.column)}" for f in activity_fields]
         + [f"m.{qn(f.column)}" for f in _MEMBER_FIELDS]
-        + [f"t.{qn(f.column)}" for f in _ATTENDANCE_FIELDS]
+        + [f"t.{qn(f.column)}" for f in attendance_fields]
     )
     return (
         f"{', '.join(columns)}, ab.path, ab.kind, mb.path, "
@@ -277,7 +292,7 @@ def _state_sql(member_column: str) -> str:
     a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
     branch = qn(Branch._meta.db_table)
     return (
-        f"SELECT {_state_select()} "
+        f"SELECT {_state_select(_ACTIVITY_FIELDS, _ATTENDANCE_FIELDS)} "
         f"FROM {a} a INNER JOIN {branch} ab ON ab.id = a.branch_id "
         f"LEFT JOIN {m} m ON m.{qn(member_column)} = %s "
         f"LEFT JOIN {branch} mb ON mb.id = m.branch_id "
@@ -292,7 +307,7 @@ def _user_state_sql() -> str:
     a, m, t = (qn(model._meta.db_table) for model in (Activity, Member, Attendance))
     branch, user_table = qn(Branch._meta.db_table), qn(get_user_model()._meta.db_table)
     return (
-        f"SELECT {_state_select()}, u.{qn('password')}, u.{qn('is_active')} "
+        f"SELECT {_state_select(_ACTIVITY_CHECKIN_FIELDS, _ATTENDANCE_CHECKIN_FIELDS)}, u.{qn('password')}, u.{qn('is_active')} "
         f"FROM {user_table} u LEFT JOIN {a} a ON a.id = %s "
         f"LEFT JOIN {branch} ab ON ab.id = a.branch_id "
         f"LEFT JOIN {m} m ON m.{qn('user_id')} = u.id "
@@ -302,17 +317,17 @@ def _user_state_sql() -> str:
     )
 
 
-def _state_from_row(row) -> CheckInState | None:
-    n_a, n_m, n_t = len(_ACTIVITY_FIELDS), len(_MEMBER_FIELDS), len(_ATTENDANCE_FIELDS)
+def _state_from_row(row, activity_fields=_ACTIVITY_FIELDS, attendance_fields=_ATTENDANCE_FIELDS) -> CheckInState | None:
+    n_a, n_m, n_t = len(activity_fields), len(_MEMBER_FIELDS), len(attendance_fields)
     if row[0] is None:  # no such activity (only the account-driven query gets here)
         return None
-    activity = _instance(Activity, _ACTIVITY_FIELDS, row[:n_a])
+    activity = _instance(Activity, activity_fields, row[:n_a])
     member_values = row[n_a : n_a + n_m]
     member = _instance(Member, _MEMBER_FIELDS, member_values) if member_values[0] is not None else None
     attendance_values = row[n_a + n_m : n_a + n_m + n_t]
     attendance = None
     if attendance_values[0] is not None:
-        attendance = _instance(Attendance, _ATTENDANCE_FIELDS, attendance_values)
+        attendance = _instance(Attendance, attendance_fields, attendance_values)
         attendance.activity, attendance.member = activity, member
     branch_path, branch_kind, member_branch_path, on_committee = row[n_a + n_m + n_t : n_a + n_m + n_t + 4]
     return CheckInState(
@@ -338,7 +353,8 @@ def load_account_state(*, user_id: int, activity_id: int | None) -> SessionAccou
     if row is None:
         return None
     password, is_active = row[-2:]
-    return SessionAccount(password or "", bool(is_active), _state_from_row(row[:-2]))
+    state = _state_from_row(row[:-2], _ACTIVITY_CHECKIN_FIELDS, _ATTENDANCE_CHECKIN_FIELDS)
+    return SessionAccount(password or "", bool(is_active), state)
 
 
 def load_state(*, activity_id: int, member_id: int | None = None, user_id: int | None = None) -> CheckInState | None:

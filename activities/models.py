@@ -275,8 +275,14 @@ class Attendance(models.Model):
         MANUAL = "manual", _("现场代签")
         SECRETARY = "secretary", _("书记登记")
 
-    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="attendances")
-    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="attendances")
+    # No single-column indexes: (activity, member), (activity, status) and (member, status) lead
+    # with them, and every check-in writes each index of this table.
+    activity = models.ForeignKey(
+        Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="attendances", db_index=False
+    )
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="attendances", db_index=False
+    )
     status = models.CharField(_("出勤"), max_length=10, choices=Status.choices, default=Status.EXPECTED)
     expected = models.BooleanField(_("应到"), default=False)
     # Snapshot at check-in and when the activity is held: counts for a 支部党员大会's quorum.

@@ -7,7 +7,7 @@
 loading the user (for the check-in API, which verifies the session in its own query); a session
 without a user, or of a backend no longer configured, counts by IP as an anonymous request does.
 The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all
-(on Redis one pipelined round trip, SET NX EX + INCR).
+(on Redis one command, a script doing INCR and, on a window's first request, EXPIRE).
 If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
 
 ``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one.
@@ -79,13 +79,23 @@ def _redis_backend() -> RedisCache | None:
     return backend if isinstance(backend, RedisCache) else None
 
 
+# INCR, and on the window's first request its expiry: one command, atomic, in Redis itself.
+COUNT_SCRIPT = (
+    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
+)
+_count_script = None
+
+
 def _redis_count(backend: RedisCache, key: str, window: int) -> int:
-    """``add`` + ``incr`` in one round trip (Django's ``incr`` alone takes two): SET NX EX, then INCR."""
+    """``add`` + ``incr`` in one command (Django's ``incr`` alone takes two round trips): ``COUNT_SCRIPT``
+    by its SHA1 (EVALSHA; redis-py loads it again if the server has forgotten it). One command costs
+    less than a pipeline of SET NX EX and INCR: about a third of the redis-py work per check-in."""
+    global _count_script
     redis_key = backend.make_and_validate_key(key)
-    pipe = backend._cache.get_client(redis_key, write=True).pipeline(transaction=False)
-    pipe.set(redis_key, 0, ex=window + 1, nx=True)
-    pipe.incr(redis_key)
-    return int(pipe.execute()[1])
+    client = backend._cache.get_client(redis_key, write=True)
+    if _count_script is None:
+        _count_script = client.register_script(COUNT_SCRIPT)  # the client only gives it its encoder
+    return int(_count_script(keys=[redis_key], args=[window + 1], client=client))
 
 
 def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:

@@ -64,6 +64,9 @@ def test_check_in_runs_three_queries_without_loading_the_user(phone, assembly, d
     with django_assert_num_queries(3) as ctx:  # the session, the state with the account, the write
         assert _post(phone, {"token": token, "nonce": "q1"}).status_code == 201
     assert not any(q["sql"].startswith('SELECT "auth_user".') for q in ctx.captured_queries)
+    state_read = next(q["sql"] for q in ctx.captured_queries if "activities_attendance" in q["sql"])
+    # Only the columns the check-in decides and answers on: not the agenda, minutes or audit columns.
+    assert '"agenda"' not in state_read and '"minutes"' not in state_read and '"held_by_id"' not in state_read
     with django_assert_num_queries(2):  # a repeat writes nothing
         assert _post(phone, {"token": token, "nonce": "q2"}).status_code == 200
 

@@ -87,3 +87,15 @@ def test_between_takes_start_inclusive_end_exclusive(make_activity, tree):
     day = datetime.timedelta(days=1)
     assert list(Activity.objects.between(at("2026-10-01", "00:00"), at("2026-10-01", "00:00") + day)) == [activity]
     assert not Activity.objects.between(at("2026-09-30", "00:00"), at("2026-10-01", "00:00")).exists()
+
+
+def test_attendance_has_no_index_that_a_composite_one_already_leads_with():
+    """Every check-in writes each index of the table: (activity, member), (activity, status) and
+    (member, status) serve lookups by activity or by member, so neither has an index of its own."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        constraints = connection.introspection.get_constraints(cursor, Attendance._meta.db_table)
+    indexed = [c["columns"] for c in constraints.values() if c["index"] or c["unique"]]
+    assert ["activity_id"] not in indexed and ["member_id"] not in indexed
+    assert ["activity_id", "member_id"] in indexed and ["member_id", "status"] in indexed
