@@ -55,6 +55,12 @@ def test_benchmark_measures_health_checks_and_reports_against_bare_sql(seeded_ye
     assert list(run.timings) == [f"health {Y}Q2", f"health {Y}Q2 again", f"reports {Y}Q2", f"reports {Y}Q2 again"]
     assert all(t.seconds > 0 and t.baseline > 0 for t in run.timings.values())
     assert HealthCheck.objects.filter(period=f"{Y}Q2").exists()
+    # Each of the three timed first computations started from no check: the last one wrote them all.
+    checks = HealthCheck.objects.filter(period=f"{Y}Q2").count()
+    assert run.timings[f"health {Y}Q2"].detail == f"{checks:,} checks written"
+    assert run.timings[f"reports {Y}Q2"].detail.startswith(
+        f"{Report.objects.filter(period=f'{Y}Q2').count():,} snapshots"
+    )
     reported = Branch.objects.filter(kind__in=["committee", "general_branch", "branch"]).count()
     assert Report.objects.filter(period=f"{Y}Q2").count() == reported
     bigger = ScaleRun("tiny4", run.members * 4, 160, timings=dict(run.timings))
