@@ -10,6 +10,7 @@ period keeps its own row.
 from __future__ import annotations
 
 import datetime
+import json
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Callable
@@ -18,7 +19,7 @@ from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.core import mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
@@ -245,16 +246,65 @@ def _compute_subtree(
         row.period_kind = p.kind
     with transaction.atomic():
         existing = selectors.existing_report_branches(root, p)
-        Report.objects.bulk_create(
-            rows,
-            update_conflicts=True,
-            unique_fields=["branch", "period"],
-            update_fields=REPORT_FIELDS,
-            batch_size=UPSERT_BATCH,
-        )
+        _upsert(rows)
     step("写入报表")
     created = sum(1 for row in rows if row.branch_id not in existing)
     return created, len(rows) - created
+
+
+def _upsert(rows: list[Report]) -> None:
+    """Insert or rewrite the snapshots on (branch, period), ``UPSERT_BATCH`` rows per statement.
+
+    On PostgreSQL each batch travels as one JSON document read by ``jsonb_to_recordset``: a
+    handful of parameters instead of twenty per row. Django's ``bulk_create`` spent longer
+    building and converting 2,785 rows × 21 placeholders (a city four times the size) than
+    PostgreSQL spent writing them. Elsewhere (SQLite): ``bulk_create`` with ``update_conflicts``.
+    """
+    if connection.vendor != "postgresql":
+        Report.objects.bulk_create(
+            rows, update_conflicts=True, unique_fields=["branch", "period"], update_fields=REPORT_FIELDS,
+            batch_size=UPSERT_BATCH,
+        )  # fmt: skip
+        return
+    sql = _upsert_sql()
+    fields = _upsert_fields()
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), UPSERT_BATCH):
+            batch = [
+                {f.column: _json_value(getattr(row, f.attname)) for f in fields}
+                for row in rows[start : start + UPSERT_BATCH]
+            ]
+            cursor.execute(sql, [json.dumps(batch, ensure_ascii=False)])
+
+
+def _upsert_fields() -> list:
+    return [Report._meta.get_field(name) for name in ["branch", "period", *REPORT_FIELDS]]
+
+
+def _json_value(value):
+    """A column's value as ``jsonb_to_recordset`` reads it back: Decimal as text (exact), datetime in ISO 8601."""
+    if isinstance(value, Decimal):
+        return str(value)
+    if isinstance(value, datetime.datetime):
+        return value.isoformat()
+    return value
+
+
+def _upsert_sql() -> str:
+    qn = connection.ops.quote_name
+    fields = _upsert_fields()
+    columns = ", ".join(qn(f.column) for f in fields)
+    types = ", ".join(
+        f"{qn(f.column)} {f.rel_db_type(connection) if f.is_relation else f.db_type(connection)}" for f in fields
+    )
+    updates = ", ".join(
+        f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (Report._meta.get_field(n).column for n in REPORT_FIELDS)
+    )
+    return (
+        f"INSERT INTO {qn(Report._meta.db_table)} ({columns}) "
+        f"SELECT {columns} FROM jsonb_to_recordset(%s::jsonb) AS r({types}) "
+        f"ON CONFLICT ({qn('branch_id')}, {qn('period')}) DO UPDATE SET {updates}"
+    )
 
 
 # ---------------------------------------------------------------------------- reminders

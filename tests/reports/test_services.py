@@ -227,3 +227,23 @@ def test_the_whole_site_of_one_tree_reads_without_the_subtree_filter_and_gets_th
     joins = ['JOIN "branches_branch"' in q["sql"] for q in whole_site if "activities_attendance" in q["sql"]]
     assert joins == [False]  # the subtree computation joins the branches; the whole site need not
     assert any('JOIN "branches_branch"' in q["sql"] for q in subtree if "activities_attendance" in q["sql"])
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="the JSON upsert is PostgreSQL's")
+def test_on_postgresql_each_batch_of_snapshots_is_one_statement_and_every_value_is_kept(db, bulk_members, monkeypatch):
+    from reports import services
+
+    root = _wide_tree(5, bulk_members)
+    monkeypatch.setattr(services, "UPSERT_BATCH", 2)
+    written = []
+    real = services._upsert
+    monkeypatch.setattr(services, "_upsert", lambda rows: written.extend(rows) or real(rows))
+    with CaptureQueriesContext(connection) as captured:
+        reports_compute(period=str(Y), branch=root, today=AFTER)
+    inserts = [q["sql"] for q in captured if q["sql"].startswith('INSERT INTO "reports_report"')]
+    assert len(written) == 5 and len(inserts) == 3 and all("jsonb_to_recordset" in sql for sql in inserts)
+    for row in written:  # exactly what was computed: Decimals, nulls, the JSON, the time to the microsecond
+        stored = Report.objects.get(branch_id=row.branch_id, period=row.period)
+        for name in ["period_kind", *services.REPORT_FIELDS]:
+            assert getattr(stored, name) == getattr(row, name), name
+    assert any(row.attendance_rate is not None for row in written) and any(row.data for row in written)
