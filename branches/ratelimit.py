@@ -89,7 +89,7 @@ _count_script = None
 def _redis_count(backend: RedisCache, key: str, window: int) -> int:
     """``add`` + ``incr`` in one command (Django's ``incr`` alone takes two round trips): ``COUNT_SCRIPT``
     by its SHA1 (EVALSHA; redis-py loads it again if the server has forgotten it). One command costs
-    less than a pipeline of SET NX EX and INCR: about a third of the redis-py work per check-in."""
+    a third less in redis-py than a pipeline of SET NX EX and INCR (docs/PERFORMANCE.md)."""
     global _count_script
     redis_key = backend.make_and_validate_key(key)
     client = backend._cache.get_client(redis_key, write=True)
