@@ -266,8 +266,8 @@ def _upsert(rows: list[Report]) -> None:
             batch_size=UPSERT_BATCH,
         )  # fmt: skip
         return
-    sql = _upsert_sql()
-    fields = _upsert_fields()
+    fields = [Report._meta.get_field(name) for name in ["branch", "period", *REPORT_FIELDS]]
+    sql = _upsert_sql(fields)
     with connection.cursor() as cursor:
         for start in range(0, len(rows), UPSERT_BATCH):
             batch = [
@@ -275,10 +275,6 @@ def _upsert(rows: list[Report]) -> None:
                 for row in rows[start : start + UPSERT_BATCH]
             ]
             cursor.execute(sql, [json.dumps(batch, ensure_ascii=False)])
-
-
-def _upsert_fields() -> list:
-    return [Report._meta.get_field(name) for name in ["branch", "period", *REPORT_FIELDS]]
 
 
 def _json_value(value):
@@ -290,13 +286,10 @@ def _json_value(value):
     return value
 
 
-def _upsert_sql() -> str:
+def _upsert_sql(fields: list) -> str:
     qn = connection.ops.quote_name
-    fields = _upsert_fields()
     columns = ", ".join(qn(f.column) for f in fields)
-    types = ", ".join(
-        f"{qn(f.column)} {f.rel_db_type(connection) if f.is_relation else f.db_type(connection)}" for f in fields
-    )
+    types = ", ".join(f"{qn(f.column)} {f.db_type(connection)}" for f in fields)  # a foreign key: its target's type
     updates = ", ".join(
         f"{qn(c)} = EXCLUDED.{qn(c)}" for c in (Report._meta.get_field(n).column for n in REPORT_FIELDS)
     )
