@@ -1,6 +1,6 @@
 """Check-in throughput (issue 3): ``POST /api/v1/check-ins`` under gunicorn, against a bare insert.
 
-    .venv/bin/python bench/checkin.py [--members 1500] [--taps 3] [--clients 32] [--workers 4] [--threads 4]
+    .venv/bin/python bench/checkin.py [--members 1500] [--taps 3] [--clients 32] [--workers N] [--threads M]
 
 Alone, it creates its own database ``<configured name>_bench_checkin`` on the configured
 PostgreSQL server and drops it afterwards; ``make bench`` runs the same measurement in its own
@@ -10,7 +10,8 @@ workers must reach the database the benchmark fills.
 1. One branch with ``members`` members, each with an account, and a 主题党日 whose check-in is
    open. Each member's session is written straight through Django's session engine (no login
    requests), with a CSRF cookie of its own.
-2. gunicorn (gthread workers) on a free local port with ``bench.checkin_settings``: the site's
+2. gunicorn on a free local port, with the workers and threads of the site's own
+   ``gunicorn.conf.py`` (2 per CPU x 2 threads) unless given, and ``bench.checkin_settings``: the site's
    settings and URLs plus ``bench.checkin_bare``, a view that inserts one row into a small table
    (one query; the check-in runs three: session, its read with the session's account, its write;
    two with sessions in Redis). With Redis answering on 127.0.0.1:6379 (and no ``REDIS_URL``
@@ -35,6 +36,7 @@ import http.client
 import json
 import os
 import queue
+import runpy
 import signal
 import socket
 import subprocess
@@ -255,6 +257,12 @@ def database_url(settings_dict: dict) -> str:
     host = settings_dict.get("HOST") or "127.0.0.1"
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{user}{password}@{host}{port}/{quote(settings_dict['NAME'])}"
+
+
+def production_server() -> tuple[int, int]:
+    """Workers and threads of the site's ``gunicorn.conf.py``, as production would run (this environment's)."""
+    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
+    return config["workers"], config["threads"]
 
 
 class Gunicorn:
@@ -489,7 +497,7 @@ def describe(result: CheckinResult) -> list[str]:
 
 
 def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 3, clients: int = 32,
-                    workers: int | None = None, threads: int = 4) -> CheckinResult | None:  # fmt: skip
+                    workers: int | None = None, threads: int | None = None) -> CheckinResult | None:  # fmt: skip
     """``make bench``'s step: measure in the current (test) database, add the goals to ``report``."""
     from django.db import connection
 
@@ -499,7 +507,8 @@ def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 
     if connection.vendor != "postgresql":
         out("   skipped: the check-in benchmark needs PostgreSQL (DATABASE_URL=postgres://...)")
         return None
-    workers = workers or 2 * (os.cpu_count() or 1)
+    default_workers, default_threads = production_server()
+    workers, threads = workers or default_workers, threads or default_threads
     result = measure(members=members, taps=taps, clients=clients, workers=workers, threads=threads)
     for line in describe(result):
         out(line)
@@ -523,8 +532,8 @@ def _parse(argv):
     parser.add_argument("--members", type=int, default=1500)
     parser.add_argument("--taps", type=int, default=3, help="check-ins of each member, sent at once (default 3)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent client connections (default 32)")
-    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: 2 per CPU)")
-    parser.add_argument("--threads", type=int, default=4, help="threads per gunicorn worker (default 4)")
+    parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py's)")
+    parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")
     return parser.parse_args(argv)
 
 
