@@ -150,7 +150,7 @@ def _check_in_other_backend(request: HttpRequest) -> JsonResponse:
 
 
 @csrf_exempt
-@rate_limit("check_in", key="session_user", json=True)
+@rate_limit("check_in", key="session", json=True)
 def check_ins(request: HttpRequest) -> JsonResponse:
     """签到: 201 with the attendance on the first check-in, 200 with the same row afterwards.
 

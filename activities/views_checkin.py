@@ -146,7 +146,7 @@ def _page(request, token: str, **context):
     return render(request, "activities/checkin.html", context)
 
 
-@rate_limit("check_in", key="user")
+@rate_limit("check_in", key="session")
 def checkin(request, token: str):
     """签到: the page behind the QR. Login first (and back here), then one big button."""
     now = timezone.now()

@@ -3,9 +3,12 @@
 ``@rate_limit("check_in", key="user")`` lets each user (anonymous: each client IP) make at most
 ``settings.RATE_LIMITS["check_in"] = (limit, window_seconds)`` requests in one window, then answers
 429 with a Chinese message (JSON ``{"code": "rate_limited", ...}`` with ``json=True``) and a
-``Retry-After`` header. ``key="session_user"`` counts by the user id of the session instead, without
-loading the user (for the check-in API, which verifies the session in its own query); a session
-without a user, or of a backend no longer configured, counts by IP as an anonymous request does.
+``Retry-After`` header. ``key="session"`` counts by the login session instead (one phone, one
+log-in), without loading the user (for the check-in API, which verifies the session in its own
+query); a session without a user, or of a backend no longer configured, counts by IP as an
+anonymous request does. With sessions in Redis (``partysite.sessions``) the session is read and
+the request counted in one command (``load_counting``); a session read from Redis that turns
+out to have no user is counted on its IP as well.
 The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all
 (on Redis one command, a script doing INCR and, on a window's first request, EXPIRE).
 If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
@@ -57,15 +60,21 @@ def _session_user_id(request: HttpRequest) -> str | None:
     return str(user_id)
 
 
+def _session_who(session_key: str) -> str:
+    return "s" + hashlib.sha256(session_key.encode()).hexdigest()[:16]  # no session key in Redis' key names or logs
+
+
+def _ip_who(request: HttpRequest) -> str:
+    return "ip" + hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:16]
+
+
 def _who(request: HttpRequest, key: str) -> str:
-    if key == "session_user":
-        user_id = _session_user_id(request)
-        if user_id is not None:
-            return f"u{user_id}"
+    if key == "session" and _session_user_id(request) is not None:
+        return _session_who(request.session.session_key)
     user = getattr(request, "user", None)
     if key == "user" and user is not None and user.is_authenticated:
         return f"u{user.pk}"
-    return "ip" + hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:16]
+    return _ip_who(request)
 
 
 def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]:
@@ -118,6 +127,26 @@ def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float 
     return count <= limit, retry_after
 
 
+def _session_hit(request: HttpRequest, *, scope: str, limit: int, window: int) -> tuple[bool, int, str]:
+    """``key="session"``: ``(allowed, retry_after, who)``, the session read and counted in one Redis command
+    when its store can (``load_counting``), else read first and then counted as any other key."""
+    now = time.time()
+    store = getattr(request, "session", None)
+    session_key = getattr(store, "session_key", None)
+    if session_key and hasattr(store, "load_counting"):
+        who = _session_who(session_key)
+        key, retry_after = _cache_key(scope, who, window, now)
+        count = store.load_counting(key, window + 1)
+        if count is not None:
+            if _session_user_id(request) is not None:
+                return count <= limit, retry_after, who
+            ip_allowed, ip_retry_after = rate_limit_hit(scope=scope, who=_ip_who(request), limit=limit, window=window)
+            return count <= limit and ip_allowed, max(retry_after, ip_retry_after), who
+    who = _who(request, "session")
+    allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window, now=now)
+    return allowed, retry_after, who
+
+
 def rate_limit_peek(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
     """Whether one more counted request would still be allowed, without counting it."""
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
@@ -149,8 +178,10 @@ def rate_limit(
     json: bool = False,
     counts: Callable[[HttpResponse], bool] | None = None,
 ):
-    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``, or
-    ``key="session_user"`` without loading it) or IP."""
+    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``), login
+    session (``key="session"``, without loading the user) or IP."""
+    if key == "session" and counts is not None:
+        raise ValueError('key="session" counts every request (its count is read with the session)')
 
     def decorator(view):
         @functools.wraps(view)
@@ -158,10 +189,13 @@ def rate_limit(
             if request.method not in methods:
                 return view(request, *args, **kwargs)
             limit, window = settings.RATE_LIMITS[scope]
-            who = _who(request, key)
-            if counts is None:
+            if key == "session":
+                allowed, retry_after, who = _session_hit(request, scope=scope, limit=limit, window=window)
+            elif counts is None:
+                who = _who(request, key)
                 allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window)
             else:
+                who = _who(request, key)
                 allowed, retry_after = rate_limit_peek(scope=scope, who=who, limit=limit, window=window)
             if not allowed:
                 logger.warning("rate limited: %s %s", scope, who)

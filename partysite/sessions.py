@@ -4,6 +4,9 @@ Django's ``cached_db`` falls back to the database when a cache read fails, but i
 write after that read, its ``exists`` and its ``delete`` still raise: with Redis down every
 logged-in page would answer 500. Here every cache operation that fails is logged and skipped,
 so the database alone carries the session until Redis is back.
+
+``load_counting`` is the rate limiter's (branches/ratelimit.py): the session read from Redis and
+one request counted there in the same command (``partysite.cache.RedisCache.get_and_count``).
 """
 
 import logging
@@ -44,3 +47,26 @@ class SessionStore(cached_db.SessionStore):
                 return
             session_key = self.session_key
         self._cache_call("delete", self.cache_key_prefix + session_key)
+
+    def load_counting(self, counter_key: str, timeout: int) -> int | None:
+        """Read the session from the cache and count one request on ``counter_key`` there, in one command.
+
+        The count, the session then being loaded; None when nothing was read or counted, and the
+        caller goes the usual way (the session not yet loaded, or not in the cache, or already
+        loaded, or a cache without ``get_and_count``, or Redis down).
+        """
+        if self.session_key is None or hasattr(self, "_session_cache"):
+            return None
+        get_and_count = getattr(self._cache, "get_and_count", None)
+        if get_and_count is None:
+            return None
+        try:
+            data, count = get_and_count(self.cache_key, counter_key, timeout)
+        except Exception:  # noqa: BLE001 - as every cache call here: the database carries the session
+            logger.warning("会话缓存不可用（%s），改用数据库", "get_and_count")
+            return None
+        if data is None:
+            return None
+        self.accessed = True  # as Django's own read marks it (the answer varies with the cookie)
+        self._session_cache = data
+        return count

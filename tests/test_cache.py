@@ -41,3 +41,17 @@ def test_the_rate_limiter_counts_in_redis_with_one_script_and_the_key_expires(mo
     assert 0 < client.ttl(key) <= 61  # set on the window's first request, not renewed
     assert ratelimit.rate_limit_hit(scope="s", who="u2", limit=2, window=60, now=1000.0)[0] is True
     client.delete(key, *(cache.make_and_validate_key(f"ratelimit:{k}:16") for k in ("s:u2", "warm:u1")))
+
+
+def test_get_and_count_reads_the_value_and_counts_only_when_it_is_there():
+    cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"})
+    client = cache._cache.get_client("x", write=True)
+    cache.set("session", {"_auth_user_id": "7"}, 30)
+
+    assert cache.get_and_count("session", "counter", 60) == ({"_auth_user_id": "7"}, 1)
+    assert cache.get_and_count("session", "counter", 60) == ({"_auth_user_id": "7"}, 2)
+    counter = cache.make_and_validate_key("counter")
+    assert int(client.get(counter)) == 2 and 0 < client.ttl(counter) <= 60
+    assert cache.get_and_count("no-such-session", "counter-2", 60) == (None, 0)
+    assert not client.exists(cache.make_and_validate_key("counter-2"))  # nothing counted for a missing value
+    cache.delete_many(["session", "counter"])

@@ -86,7 +86,7 @@ def test_client_ip_is_none_without_an_address(rf):
 # --- check-in API ----------------------------------------------------------------------------
 
 
-def test_check_in_api_answers_429_json_past_the_limit_per_user(client, assembly, member_a, settings):
+def test_check_in_api_answers_429_json_past_the_limit_per_login(client, assembly, member_a, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (3, 60)}
     client.force_login(member_a.user)
     token = checkin.current_token(assembly)
@@ -124,12 +124,12 @@ def test_limited_check_in_api_still_runs_three_queries(client, assembly, member_
         assert _api(client, token, "q2").status_code == 200
 
 
-def test_session_user_key_counts_by_the_sessions_user_without_loading_it(
+def test_session_key_counts_by_the_login_session_without_loading_the_user(
     client, member_a, rf, settings, django_assert_num_queries
 ):
     from django.contrib.auth.models import AnonymousUser
 
-    from branches.ratelimit import _who
+    from branches.ratelimit import _session_who, _who
 
     client.force_login(member_a.user)
     request = rf.post("/", REMOTE_ADDR="10.0.0.1")
@@ -137,11 +137,30 @@ def test_session_user_key_counts_by_the_sessions_user_without_loading_it(
     assert request.session.get("_auth_user_id")  # the session middleware's read, done before
     request.user = AnonymousUser()  # not consulted
     with django_assert_num_queries(0):
-        assert _who(request, "session_user") == f"u{member_a.user.pk}"
+        who = _who(request, "session")
+    assert who == _session_who(request.session.session_key) and request.session.session_key[:8] not in who
     request.session["_auth_user_backend"] = "somewhere.else.Backend"
-    assert _who(request, "session_user") == _who(request, "ip")
+    assert _who(request, "session") == _who(request, "ip")
     del request.session["_auth_user_id"]
-    assert _who(request, "session_user").startswith("ip")
+    assert _who(request, "session").startswith("ip")
+
+
+def test_each_login_session_of_a_member_has_its_own_budget(client, assembly, member_a, settings):
+    """One phone, one budget: the same member logged in on a second phone is not stopped by the first."""
+    from django.test import Client
+
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (2, 60)}
+    phone = Client()
+    client.force_login(member_a.user)
+    phone.force_login(member_a.user)
+    token = checkin.current_token(assembly)
+    assert [_api(client, token, f"c{i}").status_code for i in range(3)] == [201, 200, 429]
+    assert [_api(phone, token, f"p{i}").status_code for i in range(3)] == [200, 200, 429]
+
+
+def test_a_session_key_limit_cannot_count_only_some_answers():
+    with pytest.raises(ValueError, match="counts every request"):
+        ratelimit.rate_limit("check_in", key="session", counts=lambda response: True)
 
 
 def test_a_real_meetings_check_ins_are_far_below_the_default_limit():
