@@ -173,9 +173,9 @@ def _forget_cached_sessions(keys: list[str]) -> None:
 def session_engine_description() -> str:
     from django.conf import settings
 
-    engine = settings.SESSION_ENGINE.rsplit(".", 1)[-1]
-    if engine == "cached_db":
-        return f"sessions cached_db (Redis {settings.REDIS_URL})"
+    engine = settings.SESSION_ENGINE
+    if engine in ("partysite.sessions", "django.contrib.sessions.backends.cached_db"):
+        return f"sessions {engine} (read from Redis {settings.REDIS_URL}, kept in the database)"
     return f"sessions {engine}"
 
 

@@ -4,7 +4,7 @@ import pytest
 from django.db import connection
 
 from activities.models import Attendance
-from bench.checkin import CHECKIN_PATH, _checkin_jobs, database_url, describe, measure
+from bench.checkin import CHECKIN_PATH, _checkin_jobs, database_url, describe, measure, session_engine_description
 
 
 def test_each_member_taps_together_and_the_last_tap_retries_the_first_nonce():
@@ -14,6 +14,16 @@ def test_each_member_taps_together_and_the_last_tap_retries_the_first_nonce():
         (0, "m0-t0"), (0, "m0-t1"), (0, "m0-t0"), (1, "m1-t0"), (1, "m1-t1"), (1, "m1-t0"),
     ]  # fmt: skip
     assert {j.path for j in jobs} == {CHECKIN_PATH}
+
+
+def test_the_report_names_the_session_engine_and_where_it_reads(settings):
+    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.REDIS_URL = "redis://127.0.0.1:6379/13"
+    assert session_engine_description() == (
+        "sessions partysite.sessions (read from Redis redis://127.0.0.1:6379/13, kept in the database)"
+    )
+    settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
+    assert session_engine_description() == "sessions django.contrib.sessions.backends.db"
 
 
 def test_database_url_quotes_credentials():
