@@ -14,9 +14,10 @@ workers must reach the database the benchmark fills.
    ``gunicorn.conf.py`` (2 per CPU x 2 threads) unless given, and ``bench.checkin_settings``: the site's
    settings and URLs plus ``bench.checkin_bare``, a view that inserts one row into a small table
    (one query; the check-in runs three: session, its read with the session's account, its write;
-   two with sessions in Redis). With Redis answering on 127.0.0.1:6379 (and no ``REDIS_URL``
-   set), the run sets ``REDIS_URL`` to its database 13, so sessions are ``cached_db`` and the
-   rate limiter's counters are in Redis, as in production; the report names the session engine.
+   two with sessions in Redis). Sessions and the rate limiter's counters are in Redis, as in
+   production: the configured ``REDIS_URL``, or else, when Redis answers on 127.0.0.1:6379,
+   its database 13, for this step only (``production_sessions``; ``make bench``'s other steps
+   keep the configured sessions); the report names the session engine.
 3. Client threads with keep-alive connections. The members are split into rounds; each round
    is a phase of bare inserts, then a phase of as many check-ins (interleaved, so that both see
    the same machine load). In a check-in phase each member taps ``taps`` times at once, with
@@ -31,6 +32,7 @@ workers must reach the database the benchmark fills.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import datetime
 import http.client
 import json
@@ -179,6 +181,31 @@ def session_engine_description() -> str:
     return f"sessions {engine}"
 
 
+def bench_redis_url() -> str:
+    """Redis as production has it: the configured ``REDIS_URL``, else the local Redis's database 13
+    if it answers, else none (sessions and counters then stay as configured)."""
+    from django.conf import settings
+
+    if settings.REDIS_URL:
+        return settings.REDIS_URL
+    return BENCH_REDIS_URL if redis_answers(BENCH_REDIS_URL) else ""
+
+
+@contextlib.contextmanager
+def production_sessions(redis_url: str):
+    """In this process, while measuring: sessions read from Redis at ``redis_url`` and the cache there,
+    as settings.py makes them when ``REDIS_URL`` is set (gunicorn's workers get ``REDIS_URL`` itself)."""
+    from django.test import override_settings
+
+    from partysite.settings import REDIS_SESSION_ENGINE, redis_caches
+
+    if not redis_url:
+        yield
+        return
+    with override_settings(REDIS_URL=redis_url, CACHES=redis_caches(redis_url), SESSION_ENGINE=REDIS_SESSION_ENGINE):
+        yield
+
+
 def redis_answers(url: str) -> bool:
     """Whether a Redis server answers PING at ``url``'s host and port."""
     parts = urllib.parse.urlsplit(url)
@@ -268,7 +295,7 @@ def production_server() -> tuple[int, int]:
 class Gunicorn:
     """gunicorn serving the site against the benchmark's database; stopped on exit, whatever happens."""
 
-    def __init__(self, *, db_url: str, workers: int, threads: int):
+    def __init__(self, *, db_url: str, workers: int, threads: int, redis_url: str = ""):
         self.port = _free_port()
         self.command = [
             sys.executable, "-m", "gunicorn", "partysite.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
@@ -276,6 +303,8 @@ class Gunicorn:
             "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning",
         ]  # fmt: skip
         self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.checkin_settings", "DATABASE_URL": db_url}
+        if redis_url:
+            self.env["REDIS_URL"] = redis_url
         self.process: subprocess.Popen | None = None
         self.description = f"gunicorn, {workers} gthread workers x {threads} threads"
 
@@ -431,7 +460,9 @@ def _verify(fixture: Fixture, answers: list[tuple[Job, tuple]], bare_created: in
     return duplicates, lost, max(0, bare_created - bare_rows)
 
 
-def measure(*, members: int, taps: int, clients: int, workers: int, threads: int, rounds: int = 4) -> CheckinResult:
+def measure(
+    *, members: int, taps: int, clients: int, workers: int, threads: int, rounds: int = 4, redis_url: str = ""
+) -> CheckinResult:
     """Build the state, start gunicorn, run the interleaved phases, check the rows; gunicorn always stops."""
     from django.db import connection
 
@@ -442,7 +473,8 @@ def measure(*, members: int, taps: int, clients: int, workers: int, threads: int
     all_answers: list = []
     bare_created = 0
     try:
-        with Gunicorn(db_url=database_url(connection.settings_dict), workers=workers, threads=threads) as server:
+        db_url = database_url(connection.settings_dict)
+        with Gunicorn(db_url=db_url, workers=workers, threads=threads, redis_url=redis_url) as server:
             for label, jobs in (
                 ("warm-up bare", _bare_jobs(warm * taps, members + warm, 10**6)),
                 ("warm-up check-in", _checkin_jobs(range(measured, measured + warm), taps)),
@@ -509,7 +541,11 @@ def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 
         return None
     default_workers, default_threads = production_server()
     workers, threads = workers or default_workers, threads or default_threads
-    result = measure(members=members, taps=taps, clients=clients, workers=workers, threads=threads)
+    redis_url = bench_redis_url()
+    with production_sessions(redis_url):
+        result = measure(
+            members=members, taps=taps, clients=clients, workers=workers, threads=threads, redis_url=redis_url
+        )
     for line in describe(result):
         out(line)
     goals = [
@@ -541,10 +577,6 @@ def main(argv=None) -> int:
     args = _parse(argv)
     sys.path.insert(0, str(ROOT))
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partysite.settings")
-    if not os.environ.get("REDIS_URL") and redis_answers(BENCH_REDIS_URL):
-        # As in production: the cache (rate limiter) and sessions (cached_db) in Redis, for this
-        # process (which writes the sessions) and gunicorn's workers (which inherit the environment).
-        os.environ["REDIS_URL"] = BENCH_REDIS_URL
     import django
 
     django.setup()

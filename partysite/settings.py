@@ -235,18 +235,26 @@ AXES_CLIENT_IP_CALLABLE = "branches.ratelimit.client_ip"
 AXES_LOCKOUT_CALLABLE = "partysite.security.lockout_response"
 # The cache holds the rate limiters' counters (branches/ratelimit.py): Redis shared by every
 # process with REDIS_URL, else each process's memory. The limiters let requests through when Redis is down.
-if REDIS_URL:
-    CACHES = {
+REDIS_SESSION_ENGINE = "partysite.sessions"
+
+
+def redis_caches(url: str) -> dict:
+    """``CACHES`` with Redis at ``url`` (also the check-in benchmark's, bench/checkin.py)."""
+    return {
         "default": {
             "BACKEND": "partysite.cache.RedisCache",  # Django's, keeping its redis-py clients
-            "LOCATION": REDIS_URL,
+            "LOCATION": url,
             "KEY_PREFIX": "partysite",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},
         }
     }
+
+
+if REDIS_URL:
+    CACHES = redis_caches(REDIS_URL)
     # Sessions read from Redis, kept in the database (one round trip less per request; still
     # working on the database alone when Redis is down). Tests pin the database engine.
-    SESSION_ENGINE = "partysite.sessions"
+    SESSION_ENGINE = REDIS_SESSION_ENGINE
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partysite"}}
 # (requests, seconds) per user (anonymous: per IP). Activation counts only failed attempts, per IP.

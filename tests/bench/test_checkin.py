@@ -1,10 +1,25 @@
 """A smoke test of the check-in benchmark at a tiny size (its figures mean nothing here)."""
 
+import os
+
 import pytest
+from django.core.cache import caches
 from django.db import connection
 
+import bench.checkin
 from activities.models import Attendance
-from bench.checkin import CHECKIN_PATH, _checkin_jobs, database_url, describe, measure, session_engine_description
+from bench.checkin import (
+    BENCH_REDIS_URL,
+    CHECKIN_PATH,
+    _checkin_jobs,
+    bench_redis_url,
+    database_url,
+    describe,
+    measure,
+    production_sessions,
+    session_engine_description,
+)
+from partysite.cache import RedisCache
 
 
 def test_each_member_taps_together_and_the_last_tap_retries_the_first_nonce():
@@ -43,3 +58,36 @@ def test_benchmark_checks_in_every_member_once_under_gunicorn():
     assert result.checkin.per_second > 0 and result.bare.per_second > 0
     assert Attendance.objects.filter(status=Attendance.Status.PRESENT).count() == 8 + 1  # and the warm-up member
     assert any("ratio" in line for line in describe(result))
+
+
+def test_redis_is_the_configured_one_else_the_local_one_if_it_answers(settings, monkeypatch):
+    settings.REDIS_URL = "redis://redis.example:6379/2"
+    assert bench_redis_url() == "redis://redis.example:6379/2"
+    settings.REDIS_URL = ""
+    monkeypatch.setattr(bench.checkin, "redis_answers", lambda url: url == BENCH_REDIS_URL)
+    assert bench_redis_url() == BENCH_REDIS_URL
+    monkeypatch.setattr(bench.checkin, "redis_answers", lambda url: False)
+    assert bench_redis_url() == ""
+
+
+def test_the_check_in_step_reads_sessions_from_redis_as_production_does(settings):
+    with production_sessions("redis://127.0.0.1:6379/13"):
+        assert settings.SESSION_ENGINE == "partysite.sessions"
+        assert isinstance(caches["default"], RedisCache) and caches["default"]._servers == ["redis://127.0.0.1:6379/13"]
+    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # the test settings' again
+    with production_sessions(""):
+        assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # no Redis: as configured
+
+
+@pytest.mark.postgres
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="gunicorn's workers need a shared PostgreSQL database")
+@pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="需要 REDIS_URL（真实的 Redis）")
+@pytest.mark.django_db(transaction=True)
+def test_benchmark_with_sessions_in_redis_checks_in_every_member_once():
+    redis_url = os.environ["REDIS_URL"]
+    with production_sessions(redis_url):
+        result = measure(members=8, taps=3, clients=4, workers=1, threads=2, rounds=1, redis_url=redis_url)
+
+    assert result.duplicates == 0 and result.lost == 0 and result.bare_missing == 0
+    assert result.checkin.statuses[201] == 8 and result.checkin.statuses[200] == 16
+    assert "sessions partysite.sessions (read from Redis" in result.server
