@@ -52,8 +52,8 @@ class SessionStore(cached_db.SessionStore):
         """Read the session from the cache and count one request on ``counter_key`` there, in one command.
 
         The count, the session then being loaded; None when nothing was read or counted, and the
-        caller goes the usual way (the session not yet loaded, or not in the cache, or already
-        loaded, or a cache without ``get_and_count``, or Redis down).
+        caller goes the usual way (no session key, the session already loaded or not in the cache,
+        a cache without ``get_and_count``, or Redis down).
         """
         if self.session_key is None or hasattr(self, "_session_cache"):
             return None

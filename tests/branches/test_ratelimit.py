@@ -255,3 +255,23 @@ def test_successful_activations_from_one_address_are_not_counted(client, tree, s
 def test_viewing_the_activation_page_is_not_limited(client, settings):
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "activate": (0, 600)}
     assert client.get(reverse("members:activate")).status_code == 200
+
+
+def test_check_in_with_redis_sessions_keeps_working_when_redis_is_down(client, assembly, member_a, settings, caplog):
+    """The production engines (partysite.sessions, partysite.cache): the session from the database, not limited."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (1, 60)}
+    client.force_login(member_a.user)  # in the database (the test settings' engine)
+    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "partysite.cache.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",  # nothing listens on port 1
+            "OPTIONS": {"socket_connect_timeout": 0.2, "socket_timeout": 0.2},
+        }
+    }
+    token = checkin.current_token(assembly)
+    assert [_api(client, token, f"d{i}").status_code for i in range(2)] == [
+        201,
+        200,
+    ]  # over the limit of 1: not limited
+    assert "get_and_count" in caplog.text and "cache unavailable" in caplog.text
