@@ -28,7 +28,6 @@ from collections.abc import Callable
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
 from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
-from django.core.cache.backends.redis import RedisCache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 from django.utils.connection import ConnectionProxy
@@ -83,37 +82,19 @@ def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]
     return f"ratelimit:{scope}:{who}:{slot}", retry_after
 
 
-def _redis_backend() -> RedisCache | None:
+def _counting_backend():
+    """The cache, if it counts in one command itself (``partysite.cache.RedisCache.count``)."""
     backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
-    return backend if isinstance(backend, RedisCache) else None
-
-
-# INCR, and on the window's first request its expiry: one command, atomic, in Redis itself.
-COUNT_SCRIPT = (
-    "local n = redis.call('INCR', KEYS[1]) if n == 1 then redis.call('EXPIRE', KEYS[1], ARGV[1]) end return n"
-)
-_count_script = None
-
-
-def _redis_count(backend: RedisCache, key: str, window: int) -> int:
-    """``add`` + ``incr`` in one command (Django's ``incr`` alone takes two round trips): ``COUNT_SCRIPT``
-    by its SHA1 (EVALSHA; redis-py loads it again if the server has forgotten it). One command costs
-    a third less in redis-py than a pipeline of SET NX EX and INCR (docs/PERFORMANCE.md)."""
-    global _count_script
-    redis_key = backend.make_and_validate_key(key)
-    client = backend._cache.get_client(redis_key, write=True)
-    if _count_script is None:
-        _count_script = client.register_script(COUNT_SCRIPT)  # the client only gives it its encoder
-    return int(_count_script(keys=[redis_key], args=[window + 1], client=client))
+    return backend if callable(getattr(backend, "count", None)) else None
 
 
 def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
     """Count one request; ``(allowed, seconds until the window ends)``. Allowed when the cache fails."""
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
     try:
-        redis = _redis_backend()
-        if redis is not None:
-            count = _redis_count(redis, key, window)
+        counting = _counting_backend()
+        if counting is not None:
+            count = counting.count(key, window + 1)
         else:
             cache.add(key, 0, timeout=window + 1)
             try:
