@@ -13,7 +13,7 @@ PAGE_SIZE = 50
 
 _TEMPLATE = engines["django"].from_string(
     "<!doctype html><html><body><table>"
-    "{% for m in members %}<tr><td>{{ m.name }}</td><td>{{ m.id_number_masked }}</td><td>{{ m.phone }}</td>"
+    "{% for m in members %}<tr><td>{{ m.name }}</td><td>{{ m.sex }}</td><td>{{ m.phone }}</td>"
     "<td>{{ m.branch.name }}</td><td>{{ m.get_status_display }}</td></tr>{% endfor %}"
     "</table></body></html>"
 )

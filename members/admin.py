@@ -45,6 +45,7 @@ class MemberAdmin(ImportExportModelAdmin, ScopedAdmin):
     list_select_related = ("branch", "group")
     search_fields = ("name", "phone", "branch__code")
     exclude = ("id_number_encrypted", "id_number_digest")
+    readonly_fields = ("id_number_masked",)
 
     def get_resource_kwargs(self, request, *args, **kwargs):
         return {"user": request.user}

@@ -62,10 +62,15 @@ def make_id_number(region: str, birth: datetime.date, sequence: int, sex: str) -
 
 
 def mask_id_number(number: str) -> str:
-    """350181199001011234 -> 350181********1234."""
-    if len(number) != 18:
+    """350181199001011234 -> **************1234: the last four only.
+
+    The region and the birth date stay hidden: the birth date is the number's only part that
+    pages could show elsewhere, and with the region it narrows the rest to a few guesses
+    (docs/SECURITY.md, "Masks").
+    """
+    if len(number) < 8:
         return "*" * len(number)
-    return number[:6] + "*" * 8 + number[-4:]
+    return "*" * (len(number) - 4) + number[-4:]
 
 
 _PHONE_RE = re.compile(r"^1[3-9]\d{9}$")

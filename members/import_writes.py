@@ -19,7 +19,6 @@ from django.utils import timezone
 from branches.models import Branch
 
 from . import crypto
-from .idnumbers import mask_id_number
 from .import_checks import CheckedRow
 from .import_columns import HEADER_OF, source_label
 from .models import Member, MemberEvent
@@ -107,7 +106,6 @@ def _new_member_values(row: CheckedRow) -> dict:
     return dict(
         id_number_encrypted=crypto.encrypt(number),
         id_number_digest=row.digest,
-        id_number_masked=mask_id_number(number),
         **member_values(row),
     )
 

@@ -70,7 +70,6 @@ class Member(models.Model):
     birth_date = models.DateField(_("出生日期"))
     id_number_encrypted = models.TextField(_("公民身份号码（加密）"))
     id_number_digest = models.CharField(_("公民身份号码摘要"), max_length=64, unique=True)
-    id_number_masked = models.CharField(_("公民身份号码（脱敏）"), max_length=18)
     education = models.CharField(_("学历"), max_length=20, choices=Education.choices, blank=True)
     phone = models.CharField(_("手机号码"), max_length=20, blank=True, db_index=True)
     branch = models.ForeignKey(Branch, verbose_name=_("党支部"), on_delete=models.PROTECT, related_name="members")
@@ -122,7 +121,12 @@ class Member(models.Model):
     def set_id_number(self, number: str) -> None:
         self.id_number_encrypted = crypto.encrypt(number)
         self.id_number_digest = crypto.digest(number)
-        self.id_number_masked = mask_id_number(number)
+
+    # No masked copy is stored: with the stored birth date it gave the whole number back
+    # from a database dump without the key (docs/SECURITY.md).
+    @property
+    def id_number_masked(self) -> str:
+        return mask_id_number(self.id_number)
 
     def id_number_for(self, user) -> str:
         """The full number for those with ``view_sensitive`` on the branch, masked otherwise."""

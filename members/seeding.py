@@ -28,7 +28,7 @@ from branches.errors import DomainError
 from branches.models import Branch
 
 from . import crypto, names
-from .idnumbers import make_id_number, mask_id_number
+from .idnumbers import make_id_number
 from .models import Member, MemberEvent, Position
 from .rules import add_years
 from .services import position_sync_grants
@@ -522,8 +522,7 @@ def _write_branches(plan: Plan) -> None:
 def _member_row(m: PlannedMember) -> Member:
     return Member(
         name=m.name, sex=m.sex, ethnicity=m.ethnicity, birth_date=m.birth_date,
-        id_number_encrypted=crypto.encrypt(m.id_number), id_number_digest=crypto.digest(m.id_number),
-        id_number_masked=mask_id_number(m.id_number), education=m.education, phone=m.phone,
+        id_number_encrypted=crypto.encrypt(m.id_number), id_number_digest=crypto.digest(m.id_number), education=m.education, phone=m.phone,
         branch_id=m.branch.pk, group_id=m.group.pk if m.group else None,
         household_id=m.household.pk if m.household else None, category=m.category, status=m.status,
         joined_on=m.joined_on, confirmed_on=m.confirmed_on, is_active=m.is_active, left_on=m.left_on,

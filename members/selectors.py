@@ -52,12 +52,12 @@ SORTS: dict[str, tuple[str, ...]] = {
 DEFAULT_SORT = "name"
 SORT_KEYS = frozenset(SORTS) | {f"-{key}" for key in SORTS}
 
-# Columns the roster shows; the encrypted number is added only for users who may read it.
+# Columns the roster shows (the number is decrypted and masked for display).
 _ROSTER_FIELDS = (
     "name",
     "sex",
     "birth_date",
-    "id_number_masked",
+    "id_number_encrypted",
     "phone",
     "category",
     "status",
@@ -107,8 +107,6 @@ def roster(
     if q and q.strip():
         members = members.filter(_search_q(user, q))
     fields = _ROSTER_FIELDS
-    if access.has_perm_anywhere(user, access.SENSITIVE):
-        fields += ("id_number_encrypted",)
     # The group's name is read as a column (``group_name``), not as a second Branch per row.
     members = members.select_related("branch").only(*fields).annotate(group_name=F("group__name"))
     return members.order_by(*_order_by(sort))
@@ -122,7 +120,7 @@ _ROW_FIELDS = (
     "name",
     "sex",
     "birth_date",
-    "id_number_masked",
+    "id_number_encrypted",
     "phone",
     "category",
     "status",
@@ -135,9 +133,7 @@ _ROW_FIELDS = (
 
 
 def roster_row_fields(user) -> tuple[str, ...]:
-    """The columns of the roster's table; the encrypted number only for users who may read it."""
-    if access.has_perm_anywhere(user, access.SENSITIVE):
-        return (*_ROW_FIELDS, "id_number_encrypted")
+    """The columns of the roster's table."""
     return _ROW_FIELDS
 
 

@@ -27,7 +27,7 @@ from branches.ratelimit import rate_limit
 
 from . import crypto, selectors, services
 from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
-from .idnumbers import mask_phone
+from .idnumbers import mask_id_number, mask_phone
 from .models import Member
 from .services import MemberError
 
@@ -73,7 +73,7 @@ def _roster_rows_html(rows, user) -> str:
         if sensitive_paths and m.branch__path.startswith(sensitive_paths):
             id_number, phone = crypto.decrypt(m.id_number_encrypted), m.phone
         else:
-            id_number, phone = m.id_number_masked, mask_phone(m.phone)
+            id_number, phone = mask_id_number(crypto.decrypt(m.id_number_encrypted)), mask_phone(m.phone)
         html.append(
             _ROW_HTML.format(
                 "" if m.is_active else ' class="left"',
