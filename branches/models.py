@@ -124,6 +124,9 @@ class AuditBulkEvent(models.Model):
         HEALTH_TRANSITION = "health_transition", _("政治体检批量流转")
         HOLD_ACTIVITY = "hold_activity", _("活动召开（冻结应到名单）")
         RECORD_ATTENDANCE = "record_attendance", _("批量登记考勤")
+        # One account activation (success or refusal) and one activation code issued (members/services.py).
+        ACTIVATE_ACCOUNT = "activate_account", _("激活账号")
+        ISSUE_ACTIVATION_CODE = "issue_activation_code", _("签发激活码")
 
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     branch = models.ForeignKey(
