@@ -5,6 +5,11 @@ write after that read, its ``exists`` and its ``delete`` still raise: with Redis
 logged-in page would answer 500. Here every cache operation that fails is logged and skipped,
 so the database alone carries the session until Redis is back.
 
+The database row is the session's source of truth: a session found in the cache is accepted only
+while its row still exists (one indexed look-up). A log-out (or any deletion of the row: an
+account ended, ``clearsessions``) while Redis is down cannot delete the cached copy, and Redis may
+come back with its data; that copy is then refused and dropped, never valid again.
+
 ``load_counting`` is the rate limiter's (branches/ratelimit.py): the session read from Redis and
 one request counted there in the same command (``partysite.cache.RedisCache.get_and_count``).
 """
@@ -24,9 +29,16 @@ class SessionStore(cached_db.SessionStore):
             logger.warning("会话缓存不可用（%s），改用数据库", method)
             return default
 
+    def _in_database(self) -> bool:
+        """Whether a session read from the cache still has its database row; a stale copy is dropped."""
+        if cached_db.DBStore.exists(self, self.session_key):
+            return True
+        self._cache_call("delete", self.cache_key)
+        return False
+
     def load(self):
         data = self._cache_call("get", self.cache_key)
-        if data is not None:
+        if data is not None and self._in_database():
             return data
         stored = self._get_session_from_db()
         if not stored:
@@ -53,7 +65,7 @@ class SessionStore(cached_db.SessionStore):
 
         The count, the session then being loaded; None when nothing was read or counted, and the
         caller goes the usual way (no session key, the session already loaded or not in the cache,
-        a cache without ``get_and_count``, or Redis down).
+        a cache without ``get_and_count``, Redis down, or the session's database row gone).
         """
         if self.session_key is None or hasattr(self, "_session_cache"):
             return None
@@ -65,8 +77,8 @@ class SessionStore(cached_db.SessionStore):
         except Exception:  # noqa: BLE001 - as every cache call here: the database carries the session
             logger.warning("会话缓存不可用（%s），改用数据库", "get_and_count")
             return None
-        if data is None:
-            return None
+        if data is None or not self._in_database():
+            return None  # a copy deleted while Redis was down is dropped: the usual way finds no session
         self.accessed = True  # as Django's own read marks it (the answer varies with the cookie)
         self._session_cache = data
         return count
