@@ -127,6 +127,8 @@ class AuditBulkEvent(models.Model):
         # One account activation (success or refusal) and one activation code issued (members/services.py).
         ACTIVATE_ACCOUNT = "activate_account", _("激活账号")
         ISSUE_ACTIVATION_CODE = "issue_activation_code", _("签发激活码")
+        # One Excel export of the roster, with how many rows carried full ID numbers (members/exporting.py).
+        EXPORT_MEMBERS = "export_members", _("导出党员花名册")
 
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)
     branch = models.ForeignKey(
