@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from branches import access
+from branches.files import ACTIVITIES_DIR, private_storage, random_name
 from branches.models import Branch
 from members.models import Member
 
@@ -218,11 +219,10 @@ class Resolution(models.Model):
 
 
 def activity_file_path(instance: ActivityFile, filename: str) -> str:
-    # The stored name never contains the uploader's file name (kept in ``original_name``).
-    import uuid
-
+    # A random name in the private storage: neither the activity's id nor the uploader's file
+    # name (kept in ``original_name``). Activity files are records: the sweep never removes them.
     ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
-    return f"activities/{instance.activity_id}/{uuid.uuid4().hex}.{ext}"
+    return random_name(ACTIVITIES_DIR, ext)
 
 
 class ActivityFile(models.Model):
@@ -234,7 +234,7 @@ class ActivityFile(models.Model):
 
     activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="files")
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
-    file = models.FileField(_("文件"), upload_to=activity_file_path, max_length=200)
+    file = models.FileField(_("文件"), upload_to=activity_file_path, storage=private_storage, max_length=200)
     original_name = models.CharField(_("原文件名"), max_length=200)
     size = models.PositiveIntegerField(_("大小（字节）"))
     caption = models.CharField(_("说明"), max_length=200, blank=True)

@@ -202,6 +202,10 @@ def file_download(request, pk: int, file_pk: int):
     activity = visible_activity(request.user, pk)
     item = get_object_or_404(ActivityFile.objects.filter(activity=activity), pk=file_pk)
     as_attachment = item.kind != ActivityFile.Kind.PHOTO
-    response = FileResponse(item.file.open("rb"), as_attachment=as_attachment, filename=item.original_name)
+    try:
+        handle = item.file.open("rb")  # the private storage: no URL reaches it but this view
+    except FileNotFoundError:
+        raise Http404(_("文件已不存在")) from None
+    response = FileResponse(handle, as_attachment=as_attachment, filename=item.original_name)
     response["Cache-Control"] = "private, max-age=3600"
     return response

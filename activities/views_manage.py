@@ -7,6 +7,8 @@ branch (403 without it) and calls one service; the service's Chinese error is sh
 
 from __future__ import annotations
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import get_object_or_404, redirect, render
@@ -15,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import access
+from branches.files import save_failed_message
 from branches.models import Branch
 
 from . import page_selectors, selectors, services
@@ -22,6 +25,8 @@ from .errors import ActivityError, CheckInError
 from .forms import ActivityForm, CancelForm, DecisionForm, FileForm, ManualCheckInForm, MinutesForm, ResolutionForm
 from .models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
 from .views_common import managed_activity, require_manager
+
+logger = logging.getLogger(__name__)
 
 
 def _to_detail(activity: Activity, anchor: str = ""):
@@ -196,6 +201,9 @@ def file_upload(request, pk: int):
         )
     except ActivityError as exc:
         messages.error(request, exc.message)
+    except OSError:  # the storage could not write it (a full disk): no partial file is left
+        logger.exception("activity %s: file not stored", activity.pk)
+        messages.error(request, save_failed_message())
     else:
         messages.success(request, _("已上传“%(name)s”") % {"name": item.original_name})
     return _to_detail(activity, "files")

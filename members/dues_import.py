@@ -18,12 +18,11 @@ from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import IO
 
-import openpyxl
 from django.db import transaction
 from django.utils import timezone
 
 from branches import access
-from branches.audit import bulk_event_record, file_sha256
+from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent
 
 from . import crypto
@@ -31,7 +30,7 @@ from .dues import FEN, dues_amount, month_start
 from .idnumbers import IdNumberError, normalize_text, parse_id_number
 from .import_checks import RowError, chunked
 from .import_columns import CellError, is_blank_row, normalize_header, read_date, read_id_number, read_text
-from .import_files import ImportFileError, check_file
+from .import_files import ImportFileError, ParsedFile, sheet_rows, source_name, source_sha256
 from .models import DuesPayment, Member
 
 COLUMNS = {"id_number": "公民身份号码", "name": "姓名", "month": "月份", "paid": "实缴金额", "paid_on": "缴纳日期"}
@@ -78,8 +77,12 @@ class DuesImportResult:
         return f"新增{self.created}条，更新{self.updated}条，错误{len(self.errors)}处"
 
 
-def import_dues(source: str | os.PathLike | IO[bytes], *, user, dry_run: bool = False) -> DuesImportResult:
+def import_dues(
+    source: str | os.PathLike | IO[bytes] | ParsedFile, *, user, dry_run: bool = False
+) -> DuesImportResult:
     """Import the dues payments in ``source`` as ``user`` (None: the server's administrator).
+
+    ``source`` is a path, a binary file, or a preview's ``ParsedFile`` (read once, not parsed again).
 
     Every row is checked first; with any error nothing is written and ``errors`` names each
     refused row, its column and the reason in Chinese.
@@ -101,17 +104,11 @@ def import_dues(source: str | os.PathLike | IO[bytes], *, user, dry_run: bool = 
                 kind=AuditBulkEvent.Kind.IMPORT_DUES,
                 counts={"新增": result.created, "更新": result.updated},
                 by=user,
-                file_name=_file_name(source),
-                file_sha256=file_sha256(source),
+                file_name=source_name(source),
+                file_sha256=source_sha256(source),
             )
         result.written = True
     return result
-
-
-def _file_name(source) -> str:
-    if isinstance(source, str | os.PathLike):
-        return os.path.basename(source)
-    return os.path.basename(getattr(source, "name", "") or "")
 
 
 # Reading ---------------------------------------------------------------------------------------
@@ -123,13 +120,7 @@ def _header_key(cell) -> str | None:
 
 
 def _read(source, result: DuesImportResult) -> list[tuple[int, dict]]:
-    check_file(source)
-    try:
-        workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
-    except Exception:  # openpyxl raises many kinds for a damaged or foreign file
-        raise ImportFileError("无法读取文件，请确认是Excel（.xlsx）文件", code="unreadable") from None
-    try:
-        rows = enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
+    with sheet_rows(source) as rows:
         header_row, positions = _find_headers(rows)
         missing = [COLUMNS[key] for key in REQUIRED if key not in positions]
         for header in missing:
@@ -141,8 +132,6 @@ def _read(source, result: DuesImportResult) -> list[tuple[int, dict]]:
             for number, cells in rows
             if not is_blank_row(cells)
         ]
-    finally:
-        workbook.close()
     if not read:
         raise ImportFileError("文件中没有党费数据（表头以下都是空行）", code="no_rows")
     return read

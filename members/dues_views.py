@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import datetime
 import io
+import logging
+import os
 import secrets
 from decimal import Decimal
 from urllib.parse import quote
@@ -18,7 +20,6 @@ from urllib.parse import quote
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.files.storage import default_storage
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -31,6 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from branches import access
+from branches.files import save_failed_message
 from branches.forms import add_domain_error
 from branches.models import Branch
 
@@ -45,15 +47,17 @@ from .dues_forms import (
     month_or_current,
     shift_month,
 )
-from .dues_import import COLUMNS, import_dues
+from .dues_import import COLUMNS, DuesImportResult, import_dues
+from .import_checks import RowError
+from .import_files import ImportFileError, ParsedFile, parse_file, preview_discard, preview_keep, preview_load
 from .income import member_income_declare
 from .models import DuesPayment, Member
 
+logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
 ARREARS_PAGE_SIZE = 100
 MISSING_INCOME_SHOWN = 20
 _SESSION_KEY = "dues_import_pending"
-_UPLOAD_DIR = "dues_imports"
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -249,20 +253,24 @@ def _require_manager(request) -> None:
 
 
 def _discard_pending(request) -> None:
-    pending = request.session.pop(_SESSION_KEY, None)
-    if pending and default_storage.exists(pending["name"]):
-        default_storage.delete(pending["name"])
+    preview_discard(request.session.pop(_SESSION_KEY, None))
 
 
-def _keep_pending(request, upload) -> dict:
-    """Keep the checked file until it is confirmed; the session remembers whose it is."""
+def _keep_pending(request, parsed: ParsedFile) -> dict:
+    """Keep the checked rows (private storage, random name) until confirmed; the session remembers whose."""
     _discard_pending(request)
-    token = secrets.token_hex(16)
-    upload.seek(0)
-    name = default_storage.save(f"{_UPLOAD_DIR}/{token}.xlsx", upload)
-    pending = {"token": token, "name": name, "filename": upload.name}
+    pending = {**preview_keep(parsed), "token": secrets.token_hex(16), "filename": parsed.name}
     request.session[_SESSION_KEY] = pending
     return pending
+
+
+def _preview(request, upload) -> tuple[DuesImportResult, ParsedFile | None]:
+    """Parse the upload once and check every row; the parsed rows are kept for the confirmation."""
+    try:
+        parsed = parse_file(upload, name=os.path.basename(upload.name or ""))
+    except ImportFileError as exc:
+        return DuesImportResult(dry_run=True, errors=[RowError(None, None, exc.message)]), None
+    return import_dues(parsed, user=request.user, dry_run=True), parsed
 
 
 @login_required
@@ -272,11 +280,14 @@ def import_upload(request):
     form = DuesImportForm(request.POST or None, request.FILES or None)
     context = {"form": form, "result": None, "pending": None, "columns": list(COLUMNS.values())}
     if request.method == "POST" and form.is_valid():
-        upload = form.cleaned_data["file"]
-        result = import_dues(upload, user=request.user, dry_run=True)
+        result, parsed = _preview(request, form.cleaned_data["file"])
         context["result"] = result
         if result.ok:
-            context["pending"] = _keep_pending(request, upload)
+            try:
+                context["pending"] = _keep_pending(request, parsed)
+            except OSError:  # the preview could not be stored (a full disk): nothing partial is left
+                logger.exception("dues import preview not stored")
+                messages.error(request, save_failed_message())
     return render(request, "members/dues_import.html", context)
 
 
@@ -286,11 +297,11 @@ def import_confirm(request):
     """Write the checked file: all rows or, if anything changed meanwhile and a row fails, none."""
     _require_manager(request)
     pending = request.session.get(_SESSION_KEY)
-    if not pending or request.POST.get("token") != pending["token"] or not default_storage.exists(pending["name"]):
+    parsed = preview_load(pending) if pending and request.POST.get("token") == pending.get("token") else None
+    if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:dues_import")
-    with default_storage.open(pending["name"], "rb") as handle:
-        result = import_dues(io.BytesIO(handle.read()), user=request.user)
+    result = import_dues(parsed, user=request.user)
     _discard_pending(request)
     if not result.ok:
         context = {"form": DuesImportForm(), "result": result, "pending": None, "columns": list(COLUMNS.values())}

@@ -1,12 +1,24 @@
-"""Opening an uploaded roster: refuse what is not a readable .xlsx, then stream its rows.
+"""Opening an uploaded workbook (roster or dues): refuse what is not a readable .xlsx, then stream its rows.
 
 The file is read with openpyxl in read-only mode (rows are parsed as they are iterated,
-never the whole sheet at once). The header row is the first of the top rows that names
-most of the roster's columns, so a title line above the headers does no harm.
+never the whole sheet at once). Before openpyxl opens it, its zip directory is checked:
+the parts may unpack to at most ``IMPORT_MAX_UNPACKED_RATIO`` times the upload's size and
+``IMPORT_MAX_UNPACKED_BYTES`` in all, the shared strings to ``IMPORT_MAX_SHARED_STRINGS_BYTES``
+(a 700 KB file with a 300 MB shared-strings part once ran for minutes). Every row of the sheet,
+blank or not, counts toward the row limit. The header row is the first of the top rows that
+names most of the columns, so a title line above the headers does no harm.
+
+A preview parses the upload once into a ``ParsedFile`` (its non-blank rows, name and SHA-256)
+and keeps it in the private storage (``preview_keep``); the confirmation loads it back
+(``preview_load``, checked against the digest in the user's session) and checks and writes
+the same rows without parsing the workbook again.
 """
 
 from __future__ import annotations
 
+import datetime
+import hashlib
+import json
 import os
 import zipfile
 from collections.abc import Iterator
@@ -16,6 +28,10 @@ from typing import IO
 
 import openpyxl
 from django.conf import settings
+from django.core.files.base import ContentFile
+
+from branches.audit import file_sha256
+from branches.files import IMPORTS_DIR, private_storage, random_name
 
 from .import_columns import HeaderMatch, is_blank_row, match_headers
 
@@ -23,9 +39,7 @@ XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 HEADER_SEARCH_ROWS = 10
 HEADER_MIN_MATCHES = 3  # a row naming this many roster columns is the header row
-# A workbook whose parts unpack to more than this many times the upload limit is refused
-# before it is parsed (a "zip bomb").
-MAX_UNPACKED_RATIO = 20
+SHARED_STRINGS_PART = "xl/sharedstrings.xml"  # compared in lower case
 
 
 class ImportFileError(Exception):
@@ -64,8 +78,12 @@ def _head_of(source) -> bytes:
     return head
 
 
+def max_rows() -> int:
+    return getattr(settings, "IMPORT_MAX_ROWS", 200_000)
+
+
 def check_file(source: str | os.PathLike | IO[bytes]) -> None:
-    """Refuse an empty, oversized or non-Excel file before parsing it."""
+    """Refuse an empty, oversized or non-Excel file, or one that unpacks to too much, before parsing it."""
     size = _size_of(source)
     if size == 0:
         raise ImportFileError("文件是空的，请选择填好的党员花名册", code="empty_file")
@@ -79,30 +97,63 @@ def check_file(source: str | os.PathLike | IO[bytes]) -> None:
         raise ImportFileError("文件不是Excel（.xlsx）文件，请使用下载的模板填写", code="not_excel")
     try:
         with zipfile.ZipFile(source) as archive:
-            unpacked = sum(info.file_size for info in archive.infolist())
+            parts = archive.infolist()
     except zipfile.BadZipFile:
         raise ImportFileError("文件已损坏或不是Excel（.xlsx）文件", code="not_excel") from None
     finally:
         if not isinstance(source, str | os.PathLike):
             source.seek(0)
-    if unpacked > limit * MAX_UNPACKED_RATIO:
-        raise ImportFileError("文件解压后过大，请分批导入", code="too_large")
+    _check_unpacked(parts, size)
+
+
+def _check_unpacked(parts: list[zipfile.ZipInfo], size: int) -> None:
+    """The sizes the zip declares; zipfile (so openpyxl) never unpacks a part beyond its declared size."""
+    unpacked = sum(info.file_size for info in parts)
+    if unpacked > size * settings.IMPORT_MAX_UNPACKED_RATIO or unpacked > settings.IMPORT_MAX_UNPACKED_BYTES:
+        raise ImportFileError(
+            f"文件解压后过大（{unpacked / 1024 / 1024:.0f} MB），不像正常的Excel表格，请检查文件或分批导入",
+            code="unpacked_too_large",
+        )
+    shared = sum(info.file_size for info in parts if info.filename.lower() == SHARED_STRINGS_PART)
+    if shared > settings.IMPORT_MAX_SHARED_STRINGS_BYTES:
+        raise ImportFileError(
+            f"文件中的文字内容过多（{shared / 1024 / 1024:.0f} MB），请删除多余内容或分批导入",
+            code="shared_strings_too_large",
+        )
+
+
+def _bounded(rows: Iterator[tuple[int, tuple]]) -> Iterator[tuple[int, tuple]]:
+    """Every row counts toward the limit, blank ones too: a million blank rows cost time to read."""
+    limit = max_rows() + HEADER_SEARCH_ROWS
+    for number, cells in rows:
+        if number > limit:
+            raise ImportFileError(f"行数超过上限（{max_rows()}行，空行也计算在内），请分批导入", code="too_many_rows")
+        yield number, cells
 
 
 @contextmanager
-def open_sheet(source: str | os.PathLike | IO[bytes]) -> Iterator[Sheet]:
-    """Check the file, find the header row of its first sheet and stream the rows below it."""
+def sheet_rows(source: str | os.PathLike | IO[bytes] | ParsedFile) -> Iterator[Iterator[tuple[int, tuple]]]:
+    """(Excel row number, cells) of the first sheet, from the file or from an earlier parse."""
+    if isinstance(source, ParsedFile):
+        yield iter(source.rows)
+        return
     check_file(source)
     try:
         workbook = openpyxl.load_workbook(source, read_only=True, data_only=True)
     except Exception:  # openpyxl raises many kinds for a damaged or foreign file
         raise ImportFileError("无法读取文件，请确认是Excel（.xlsx）文件", code="unreadable") from None
     try:
-        rows = enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1)
-        header_row, headers = _find_headers(rows)
-        yield Sheet(header_row, headers, ((n, cells) for n, cells in rows if not is_blank_row(cells)))
+        yield _bounded(enumerate(workbook.worksheets[0].iter_rows(values_only=True), start=1))
     finally:
         workbook.close()
+
+
+@contextmanager
+def open_sheet(source: str | os.PathLike | IO[bytes] | ParsedFile) -> Iterator[Sheet]:
+    """Check the file, find the header row of its first sheet and stream the rows below it."""
+    with sheet_rows(source) as rows:
+        header_row, headers = _find_headers(rows)
+        yield Sheet(header_row, headers, ((n, cells) for n, cells in rows if not is_blank_row(cells)))
 
 
 def _find_headers(rows: Iterator[tuple[int, tuple]]) -> tuple[int, HeaderMatch]:
@@ -118,3 +169,96 @@ def _find_headers(rows: Iterator[tuple[int, tuple]]) -> tuple[int, HeaderMatch]:
     if best is None:
         raise ImportFileError("文件中没有任何内容，请使用下载的模板填写", code="no_rows")
     return best
+
+
+# Parsing once: the preview's rows, kept for the confirmation -----------------------------------
+
+
+@dataclass
+class ParsedFile:
+    """The first sheet's non-blank rows as read once from an upload, with its name and SHA-256."""
+
+    rows: list[tuple[int, tuple]]
+    name: str
+    sha256: str
+
+
+def source_name(source) -> str:
+    if isinstance(source, ParsedFile):
+        return source.name
+    if isinstance(source, str | os.PathLike):
+        return os.path.basename(source)
+    return os.path.basename(getattr(source, "name", "") or "")
+
+
+def source_sha256(source) -> str:
+    return source.sha256 if isinstance(source, ParsedFile) else file_sha256(source)
+
+
+def parse_file(source: str | os.PathLike | IO[bytes], *, name: str = "") -> ParsedFile:
+    """Read the upload once (checked and bounded as ``sheet_rows`` does); ``ImportFileError`` if refused."""
+    with sheet_rows(source) as rows:
+        kept = [(number, tuple(cells)) for number, cells in rows if not is_blank_row(cells)]
+    return ParsedFile(kept, name or source_name(source), file_sha256(source))
+
+
+def _encode(value):
+    for kind, tag in ((datetime.datetime, "dt"), (datetime.date, "d"), (datetime.time, "t")):
+        if isinstance(value, kind):
+            return {tag: value.isoformat()}
+    if isinstance(value, datetime.timedelta):
+        return {"td": value.total_seconds()}
+    return str(value)  # JSON's own types never reach here
+
+
+def _decode(obj: dict):
+    if len(obj) == 1:
+        ((tag, text),) = obj.items()
+        readers = {
+            "dt": datetime.datetime.fromisoformat,
+            "d": datetime.date.fromisoformat,
+            "t": datetime.time.fromisoformat,
+            "td": lambda seconds: datetime.timedelta(seconds=seconds),
+        }
+        if tag in readers:
+            return readers[tag](text)
+    return obj
+
+
+def preview_keep(parsed: ParsedFile) -> dict:
+    """Keep the parsed rows under a random name in the private storage; what the session remembers.
+
+    The session keeps the JSON's SHA-256 (``digest``): the confirmation uses the rows only if
+    they are byte for byte the ones this user's preview checked. An ``OSError`` (a full disk)
+    leaves no file behind (``PrivateStorage``).
+    """
+    content = json.dumps(
+        {"name": parsed.name, "sha256": parsed.sha256, "rows": parsed.rows}, default=_encode, ensure_ascii=False
+    ).encode()
+    stored = private_storage().save(random_name(IMPORTS_DIR, "json"), ContentFile(content))
+    return {"stored": stored, "digest": hashlib.sha256(content).hexdigest(), "sha256": parsed.sha256}
+
+
+def preview_load(pending: dict) -> ParsedFile | None:
+    """The rows a preview kept, or None when they are gone (swept, confirmed) or do not match the session."""
+    stored = pending.get("stored", "")
+    if not isinstance(stored, str) or not stored.startswith(IMPORTS_DIR + "/"):
+        return None
+    try:
+        with private_storage().open(stored, "rb") as handle:
+            content = handle.read()
+    except (FileNotFoundError, ValueError):
+        return None
+    if hashlib.sha256(content).hexdigest() != pending.get("digest"):
+        return None
+    data = json.loads(content, object_hook=_decode)
+    if data["sha256"] != pending.get("sha256"):
+        return None
+    rows = [(number, tuple(cells)) for number, cells in data["rows"]]
+    return ParsedFile(rows, data["name"], data["sha256"])
+
+
+def preview_discard(pending: dict | None) -> None:
+    stored = (pending or {}).get("stored")
+    if isinstance(stored, str) and stored.startswith(IMPORTS_DIR + "/"):
+        private_storage().delete(stored)

@@ -1,16 +1,19 @@
 """The site's roster import (upload, preview, confirm), its template, and the roster export.
 
-The uploaded file is checked in full and nothing is written; if every row passes, the file is
-kept under a random name in a private directory (not under MEDIA_ROOT, which a web server
-may serve: the file holds full ID numbers) and the session remembers it. Confirming
-re-reads and re-checks the kept file before writing, so a change meanwhile cannot slip in.
+The uploaded file is parsed once and checked in full; nothing is written. If every row
+passes, the parsed rows are kept under a random name in the private storage
+(``import_files.preview_keep``: not under MEDIA_ROOT, which a web server may serve; they hold
+full ID numbers) and the session remembers their name and digest. Confirming loads those
+rows (no second parse of the workbook), checks them again against the roster as it is now,
+so a change meanwhile cannot slip in, and writes. Previews never confirmed are removed by the
+daily sweep (``branches.files.private_files_sweep``).
 """
 
 from __future__ import annotations
 
 import io
+import logging
 import secrets
-import time
 from pathlib import Path
 
 from django import forms
@@ -25,14 +28,17 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_GET, require_POST
 
 from branches import access
+from branches.files import save_failed_message
 
 from .exporting import export_members, write_template
+from .import_checks import RowError
 from .import_columns import HEADERS
+from .import_files import ImportFileError, parse_file, preview_discard, preview_keep, preview_load
 from .importing import ImportResult, import_members
 
+logger = logging.getLogger(__name__)
 SESSION_KEY = "member_import_pending"
 PREVIEW_ROWS = 200
-STALE_SECONDS = 24 * 3600
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
@@ -49,48 +55,19 @@ class UploadForm(forms.Form):
         return upload
 
 
-def upload_dir() -> Path:
-    return Path(getattr(settings, "IMPORT_UPLOAD_DIR", Path(settings.VAR_DIR) / "imports"))
-
-
 def _require_manager(request) -> None:
     if not access.has_perm_anywhere(request.user, access.MANAGE):
         raise PermissionDenied(_("您没有导入党员的权限"))
 
 
-def _pending_path(token: str) -> Path | None:
-    if len(token) != 32 or not all(c in "0123456789abcdef" for c in token):
-        return None
-    path = upload_dir() / f"{token}.xlsx"
-    return path if path.is_file() else None
-
-
 def _discard_pending(request) -> None:
-    pending = request.session.pop(SESSION_KEY, None)
-    path = _pending_path(pending["token"]) if pending else None
-    if path is not None:
-        path.unlink(missing_ok=True)
+    preview_discard(request.session.pop(SESSION_KEY, None))
 
 
-def _remove_stale_files() -> None:
-    """Files of previews never confirmed are removed after a day."""
-    cutoff = time.time() - STALE_SECONDS
-    for path in upload_dir().glob("*.xlsx"):
-        if path.stat().st_mtime < cutoff:
-            path.unlink(missing_ok=True)
-
-
-def _keep_pending(request, upload) -> dict:
+def _keep_pending(request, parsed) -> dict:
+    """Keep the checked rows until they are confirmed; the session remembers whose they are."""
     _discard_pending(request)
-    directory = upload_dir()
-    directory.mkdir(parents=True, exist_ok=True)
-    _remove_stale_files()
-    token = secrets.token_hex(16)
-    upload.seek(0)
-    with open(directory / f"{token}.xlsx", "wb") as handle:
-        for chunk in upload.chunks():
-            handle.write(chunk)
-    pending = {"token": token, "filename": Path(upload.name).name}
+    pending = {**preview_keep(parsed), "token": secrets.token_hex(16), "filename": parsed.name}
     request.session[SESSION_KEY] = pending
     return pending
 
@@ -114,23 +91,34 @@ def import_page(request):
     if request.method != "POST" or not form.is_valid():
         return _page(request, form=form)
     upload = form.cleaned_data["file"]
-    name = Path(upload.name).name
-    result = import_members(upload, user=request.user, dry_run=True, file_name=name)
-    pending = _keep_pending(request, upload) if result.ok else None
+    result = ImportResult(dry_run=True)
+    try:
+        parsed = parse_file(upload, name=Path(upload.name).name)
+    except ImportFileError as exc:
+        result.errors.append(RowError(None, None, exc.message))
+        return _page(request, form=UploadForm(), result=result)
+    result = import_members(parsed, user=request.user, dry_run=True)
+    pending = None
+    if result.ok:
+        try:
+            pending = _keep_pending(request, parsed)
+        except OSError:  # the preview could not be stored (a full disk): nothing partial is left
+            logger.exception("roster import preview not stored")
+            messages.error(request, save_failed_message())
     return _page(request, form=UploadForm(), result=result, pending=pending)
 
 
 @access.staff_required
 @require_POST
 def import_confirm(request):
-    """Write the previewed file: re-read and re-checked; all rows or none."""
+    """Write the previewed rows: checked again against the roster (not parsed again); all rows or none."""
     _require_manager(request)
     pending = request.session.get(SESSION_KEY)
-    path = _pending_path(pending["token"]) if pending else None
-    if path is None or request.POST.get("token") != pending["token"]:
+    parsed = preview_load(pending) if pending and request.POST.get("token") == pending.get("token") else None
+    if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:import")
-    result = import_members(path, user=request.user, file_name=pending["filename"])
+    result = import_members(parsed, user=request.user, file_name=pending["filename"])
     _discard_pending(request)
     if not result.ok:
         return _page(request, form=UploadForm(), result=result)

@@ -19,17 +19,16 @@ from dataclasses import dataclass, field
 from typing import IO
 
 from auditlog.context import disable_auditlog
-from django.conf import settings
 from django.db import IntegrityError, transaction
 from django.utils import timezone
 
-from branches.audit import bulk_event_record, file_sha256
+from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent
 
 from .idnumbers import mask_id_number
 from .import_checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
 from .import_columns import HEADER_OF, read_row
-from .import_files import ImportFileError, open_sheet
+from .import_files import ImportFileError, ParsedFile, max_rows, open_sheet, source_name, source_sha256
 from .import_writes import write_rows
 
 
@@ -74,14 +73,10 @@ class ImportResult:
         return f"新增{self.new}人，修改{self.changed}人，未变{self.unchanged}人，错误{len(self.errors)}处"
 
 
-def max_rows() -> int:
-    return getattr(settings, "IMPORT_MAX_ROWS", 200_000)
-
-
 def import_members(
-    source: str | os.PathLike | IO[bytes], *, user, dry_run: bool = False, file_name: str = ""
+    source: str | os.PathLike | IO[bytes] | ParsedFile, *, user, dry_run: bool = False, file_name: str = ""
 ) -> ImportResult:
-    """Import the roster in ``source`` (a path or a binary file) as ``user``.
+    """Import the roster in ``source`` (a path, a binary file, or a preview's ``ParsedFile``) as ``user``.
 
     ``user`` None is the server's administrator (the management command without --user):
     every branch is in scope. With ``dry_run`` nothing is written; otherwise everything is
@@ -97,7 +92,7 @@ def import_members(
         return result
     if result.ok and not dry_run:
         try:
-            name = file_name or _name_of(source)
+            name = file_name or source_name(source)
             with transaction.atomic(), disable_auditlog():  # the transfers' saves: one bulk event instead
                 write_rows(rows, user=user, today=checker.today, note=f"Excel导入（{name}）" if name else "Excel导入")
                 result.transferred = sum(1 for row in rows if row.is_transfer)
@@ -116,14 +111,8 @@ def _audit(source, name: str, result: ImportResult, user) -> None:
         counts={"新增": result.new, "修改": result.changed, "未变": result.unchanged, "转接": result.transferred},
         by=user,
         file_name=name,
-        file_sha256=file_sha256(source),
+        file_sha256=source_sha256(source),
     )
-
-
-def _name_of(source) -> str:
-    if isinstance(source, str | os.PathLike):
-        return os.path.basename(source)
-    return os.path.basename(getattr(source, "name", "") or "")
 
 
 def _read_and_check(source, checker: RowChecker, result: ImportResult) -> list[CheckedRow]:

@@ -145,6 +145,16 @@ STATICFILES_DIRS = [BASE_DIR / "static"]
 STATIC_ROOT = VAR_DIR / "static"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=str(VAR_DIR / "media"))
+# Files with personal data (export outputs, import previews, activity files) live outside
+# MEDIA_ROOT in one private storage that no URL serves (branches/files.py); job outputs and
+# import previews are deleted after PRIVATE_FILES_MAX_AGE_DAYS by the beat's daily sweep.
+PRIVATE_FILES_ROOT = env.path("PRIVATE_FILES_ROOT", default=str(VAR_DIR / "private"))
+PRIVATE_FILES_MAX_AGE_DAYS = env.int("PRIVATE_FILES_MAX_AGE_DAYS", default=7)
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+    "private": {"BACKEND": "branches.files.PrivateStorage", "OPTIONS": {"location": str(PRIVATE_FILES_ROOT)}},
+}
 
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
@@ -162,6 +172,11 @@ if PRODUCTION:
 
 # Import limits: a file larger than this is refused before it is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)
+# An .xlsx is a zip: its parts may unpack to at most this many times the upload's size, and to
+# at most IMPORT_MAX_UNPACKED_BYTES in all; the shared-strings part to IMPORT_MAX_SHARED_STRINGS_BYTES.
+IMPORT_MAX_UNPACKED_RATIO = env.int("IMPORT_MAX_UNPACKED_RATIO", default=100)
+IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=256 * 1024 * 1024)
+IMPORT_MAX_SHARED_STRINGS_BYTES = env.int("IMPORT_MAX_SHARED_STRINGS_BYTES", default=64 * 1024 * 1024)
 # Activities: the largest photo or document a secretary may attach.
 ACTIVITY_FILE_MAX_BYTES = env.int("ACTIVITY_FILE_MAX_BYTES", default=10 * 1024 * 1024)
 # Key of the check-in QR tokens' HMAC; empty: derived from SECRET_KEY with a salt of its own.
@@ -192,6 +207,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _crontab(month_of_year=1, day_of_month=1, hour=1, minute=30),
     },
     "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
+    "sweep-private-files": {"task": "reports.sweep_private_files", "schedule": _crontab(hour=3, minute=15)},
 }
 
 # Audit trail (docs/AUDIT.md): django-auditlog logs every save of these models with its

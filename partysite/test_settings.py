@@ -6,6 +6,8 @@ from .settings import *  # noqa: F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 MEDIA_ROOT = tempfile.mkdtemp(prefix="partysite-test-media-")
+PRIVATE_FILES_ROOT = tempfile.mkdtemp(prefix="partysite-test-private-")
+STORAGES = {**STORAGES, "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_FILES_ROOT}}}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Rate limits out of the way of tests that check in or activate many times; the limiter's own
 # tests (tests/branches/test_ratelimit.py) set small ones.

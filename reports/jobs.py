@@ -171,9 +171,12 @@ def _run_export(job: Job, write, filename: str, **kwargs) -> dict:
     with tempfile.TemporaryDirectory(prefix="partysite-job-") as workdir:
         path = Path(workdir) / filename
         rows = write(branch=job.branch, period=period, path=path, progress=partial(_progress_rows, job), **kwargs)
+        earlier = job.result_file.name  # a redelivered job's first output, if it got that far
         with path.open("rb") as handle:
             job.result_file.save(filename, File(handle), save=False)
     Job.objects.filter(pk=job.pk).update(result_file=job.result_file.name)
+    if earlier:
+        job.result_file.storage.delete(earlier)
     return {"rows": rows}
 
 

@@ -7,6 +7,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from branches.fields import SnapshotJSONField
+from branches.files import JOBS_DIR, private_storage, random_name
 from branches.models import Branch
 
 
@@ -85,7 +86,8 @@ class Reminder(models.Model):
 
 
 def job_file_path(instance: Job, filename: str) -> str:
-    return f"reports/jobs/{instance.pk}/{filename}"
+    """A random name in the private storage: not the job's id, not the file's name (kept apart)."""
+    return random_name(JOBS_DIR, "xlsx")
 
 
 class Job(models.Model):
@@ -112,7 +114,9 @@ class Job(models.Model):
     progress_done = models.PositiveIntegerField(_("已完成"), default=0)
     progress_total = models.PositiveIntegerField(_("总量"), default=0)
     step = models.CharField(_("当前步骤"), max_length=100, blank=True)
-    result_file = models.FileField(_("结果文件"), upload_to=job_file_path, max_length=200, blank=True)
+    result_file = models.FileField(
+        _("结果文件"), upload_to=job_file_path, storage=private_storage, max_length=200, blank=True
+    )
     result = models.JSONField(_("结果"), default=dict, blank=True)
     error = models.TextField(_("错误"), blank=True)
     created_by = models.ForeignKey(

@@ -177,10 +177,12 @@ def job_download(request, pk):
     if job.status != Job.Status.DONE or not job.result_file:
         raise Http404(_("没有可下载的文件"))
     try:
-        handle = job.result_file.open("rb")
-    except FileNotFoundError:
+        handle = job.result_file.open("rb")  # the private storage: no URL reaches it but this view
+    except FileNotFoundError:  # swept after PRIVATE_FILES_MAX_AGE_DAYS
         raise Http404(_("文件已不存在，请重新导出")) from None
-    return FileResponse(handle, as_attachment=True, filename=jobs.download_name(job))
+    response = FileResponse(handle, as_attachment=True, filename=jobs.download_name(job))
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @access.login_required

@@ -6,6 +6,7 @@ import datetime
 import io
 import zipfile
 from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -392,9 +393,9 @@ def _office(part: str) -> bytes:
 
 
 @pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
+def media(settings):
+    """Activity files are kept in the private storage, not under MEDIA_ROOT."""
+    return Path(settings.PRIVATE_FILES_ROOT)
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -41,9 +42,9 @@ def started(make_activity, tree):
 
 
 @pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
+def media(settings):
+    """Activity files are kept in the private storage, not under MEDIA_ROOT."""
+    return Path(settings.PRIVATE_FILES_ROOT)
 
 
 def _local(dt: datetime.datetime) -> str:

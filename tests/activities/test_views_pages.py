@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime
+from pathlib import Path
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -281,9 +282,9 @@ def test_detail_lists_leave_requests_with_decision_buttons(login_as, make_activi
 
 
 @pytest.fixture
-def media(tmp_path, settings):
-    settings.MEDIA_ROOT = str(tmp_path)
-    return tmp_path
+def media(settings):
+    """Activity files are kept in the private storage, not under MEDIA_ROOT."""
+    return Path(settings.PRIVATE_FILES_ROOT)
 
 
 def test_file_is_served_only_inside_the_subtree(login_as, assembly, secretary_a, media):

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import shutil
+from pathlib import Path
+
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from branches.files import IMPORTS_DIR
 from members.import_columns import HEADERS
 from members.import_views import SESSION_KEY
 from members.models import Member, MemberEvent
@@ -22,9 +26,11 @@ EXPORT = reverse("members:roster_export")
 
 
 @pytest.fixture(autouse=True)
-def upload_dir(settings, tmp_path):
-    settings.IMPORT_UPLOAD_DIR = tmp_path / "imports"
-    return settings.IMPORT_UPLOAD_DIR
+def upload_dir(settings):
+    """The previews' directory of the private storage, emptied for each test."""
+    directory = Path(settings.PRIVATE_FILES_ROOT) / IMPORTS_DIR
+    shutil.rmtree(directory, ignore_errors=True)
+    return directory
 
 
 def upload(client, rows, name="roster.xlsx"):
@@ -33,7 +39,7 @@ def upload(client, rows, name="roster.xlsx"):
 
 
 def kept_files(upload_dir) -> list:
-    return list(upload_dir.glob("*.xlsx")) if upload_dir.exists() else []
+    return list(upload_dir.glob("*.json")) if upload_dir.exists() else []
 
 
 # Refusals ------------------------------------------------------------------------------------
