@@ -194,6 +194,15 @@ CELERY_TASK_EAGER_PROPAGATES = True
 CELERY_TASK_ACKS_LATE = True
 CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+# A task its worker has not acknowledged (acks_late: a killed worker) is handed over again after
+# this many seconds (Celery's Redis default: one hour). Longer than the longest job (a province's
+# health-check recomputation takes minutes: docs/PERFORMANCE.md), or a job still running is started twice.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBILITY_TIMEOUT", default=30 * 60)}
+# The beat's sweep (reports.fail_stale_jobs, every 5 minutes) marks failed, with a retry offered,
+# a job queued longer than this (its message lost: Redis lost its data) or running without progress
+# for longer than that (more than the visibility timeout: a redelivered job restarts first).
+JOB_QUEUED_TIMEOUT_MINUTES = env.int("JOB_QUEUED_TIMEOUT_MINUTES", default=60)
+JOB_RUNNING_TIMEOUT_MINUTES = env.int("JOB_RUNNING_TIMEOUT_MINUTES", default=45)
 CELERY_TIMEZONE = TIME_ZONE
 CELERY_BEAT_SCHEDULE: dict = {
     # Times in Asia/Shanghai. Health checks run before the reports that show their grades.
@@ -207,6 +216,7 @@ CELERY_BEAT_SCHEDULE: dict = {
         "schedule": _crontab(month_of_year=1, day_of_month=1, hour=1, minute=30),
     },
     "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
+    "fail-stale-jobs": {"task": "reports.fail_stale_jobs", "schedule": _crontab(minute="*/5")},
     "sweep-private-files": {"task": "reports.sweep_private_files", "schedule": _crontab(hour=3, minute=15)},
 }
 

@@ -9,6 +9,7 @@ says so: nothing is left half-started. ``job_run`` claims the job with a conditi
 
 from __future__ import annotations
 
+import datetime
 import logging
 import tempfile
 from functools import partial
@@ -16,6 +17,7 @@ from pathlib import Path
 
 import kombu.exceptions
 import redis.exceptions
+from django.conf import settings
 from django.core.files import File
 from django.db import transaction
 from django.db.models import Q
@@ -113,7 +115,10 @@ def jobs_of(user, branch: Branch | None = None, limit: int = 5):
 
 
 def _progress(job: Job, step: str, done: int, total: int) -> None:
-    Job.objects.filter(pk=job.pk).update(step=step[:100], progress_done=done, progress_total=total)
+    # ``result`` holds the time of the last progress until the job ends (``jobs_fail_stale`` reads it).
+    Job.objects.filter(pk=job.pk).update(
+        step=step[:100], progress_done=done, progress_total=total, result={PROGRESS_AT: timezone.now().isoformat()}
+    )
 
 
 def job_run(*, job_id: int, redelivered: bool = False) -> str:
@@ -211,3 +216,50 @@ def download_name(job: Job) -> str:
 def visible_jobs(user):
     """Jobs ``user`` started, in subtrees they may still read."""
     return Job.objects.filter(Q(created_by=user) & access.branch_scope_q(user, "branch__path"))
+
+
+# ---------------------------------------------------------------------------- stale jobs
+
+PROGRESS_AT = "progress_at"
+STALE_REASON = "任务超时未完成，请重试"
+
+
+def _last_sign_of_life(job: Job):
+    """When a running job last showed progress (or started): ``_progress`` stamps ``result``."""
+    stamp = (job.result or {}).get(PROGRESS_AT)
+    progressed = datetime.datetime.fromisoformat(stamp) if isinstance(stamp, str) else None
+    return max(filter(None, [job.started_at, progressed, job.created_at]))
+
+
+def jobs_fail_stale(*, now: datetime.datetime | None = None) -> dict[str, int]:
+    """Mark failed, with ``STALE_REASON``, the jobs that will never finish by themselves.
+
+    Queued longer than ``JOB_QUEUED_TIMEOUT_MINUTES`` (the message was lost: Redis lost its data)
+    or running without progress for ``JOB_RUNNING_TIMEOUT_MINUTES`` (the worker died and the
+    message is gone). Conditional updates: a job that starts or progresses meanwhile is left
+    alone, and a late message finds the job failed and does not run it (``job_run`` claims only
+    queued jobs). The user may retry (``job_retry``).
+    """
+    now = now or timezone.now()
+    queued_before = now - datetime.timedelta(minutes=settings.JOB_QUEUED_TIMEOUT_MINUTES)
+    running_before = now - datetime.timedelta(minutes=settings.JOB_RUNNING_TIMEOUT_MINUTES)
+    failed = {"error": STALE_REASON, "finished_at": now, "status": Status.FAILED}
+    queued = Job.objects.filter(status=Status.QUEUED, created_at__lt=queued_before).update(**failed)
+    running = 0
+    for job in Job.objects.filter(status=Status.RUNNING, started_at__lt=running_before):
+        if _last_sign_of_life(job) < running_before:
+            unchanged = {"status": Status.RUNNING, "started_at": job.started_at, "progress_done": job.progress_done}
+            running += Job.objects.filter(pk=job.pk, result=job.result, **unchanged).update(**failed)
+    if queued or running:
+        logger.warning("marked failed: %s queued and %s running jobs that were stale", queued, running)
+    return {"queued": queued, "running": running}
+
+
+def job_retry(*, job: Job, by) -> Job:
+    """Start a failed job again, as a new job with the same kind, branch and period (``job_start``'s rules).
+
+    The failed job stays as it is (its history); a late message of it still finds it failed.
+    """
+    if job.status != Status.FAILED:
+        raise JobError("只能重试失败的任务", code="not_failed")
+    return job_start(kind=job.kind, branch=job.branch, period=job.params.get("period", ""), by=by)

@@ -81,3 +81,9 @@ def run_job(self, job_id: int) -> str:
     """
     redelivered = bool((self.request.delivery_info or {}).get("redelivered"))
     return jobs.job_run(job_id=job_id, redelivered=redelivered)
+
+
+@shared_task(name="reports.fail_stale_jobs")
+def fail_stale_jobs() -> dict:
+    """Mark failed the background jobs that will never finish (lost message, dead worker): the beat's sweep."""
+    return jobs.jobs_fail_stale()

@@ -9,5 +9,6 @@ urlpatterns = [
     path("branch/<str:code>/jobs/", views.job_start, name="job_start"),
     path("jobs/<int:pk>/", views.job_detail, name="job"),
     path("jobs/<int:pk>/download/", views.job_download, name="job_download"),
+    path("jobs/<int:pk>/retry/", views.job_retry, name="job_retry"),
     path("reminders/", views.reminders, name="reminders"),
 ]

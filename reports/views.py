@@ -171,6 +171,21 @@ def job_detail(request, pk):
     return render(request, "reports/job.html", {"job": job, "branch": job.branch})
 
 
+@require_POST
+@access.login_required
+def job_retry(request, pk):
+    """Start a failed job again: whoever started it, if they may still start it."""
+    job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)
+    if not jobs.may_start(request.user, job.kind, job.branch):
+        raise PermissionDenied(_("您没有此操作的权限"))
+    try:
+        retried = jobs.job_retry(job=job, by=request.user)
+    except jobs.JobError as exc:
+        messages.error(request, exc.message)
+        return redirect("reports:job", pk=job.pk)
+    return redirect("reports:job", pk=retried.pk)
+
+
 @access.login_required
 def job_download(request, pk):
     job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)

@@ -145,3 +145,119 @@ def test_with_the_broker_down_starting_a_job_says_so_and_leaves_nothing(tree, or
     assert caught.value.code == "queue_unavailable"
     assert "无法连接" in caught.value.message
     assert not Job.objects.exists()
+
+
+# ---------------------------------------------------------------------------- stale jobs, retry
+
+
+def _job_at(tree, user, status, *, created_minutes_ago, started_minutes_ago=None, progress_minutes_ago=None):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    now = timezone.now()
+    job = Job.objects.create(kind=Kind.REPORTS, branch=tree.town, params={"period": str(Y)}, created_by=user)
+    fields = {"status": status, "created_at": now - timedelta(minutes=created_minutes_ago)}
+    if started_minutes_ago is not None:
+        fields["started_at"] = now - timedelta(minutes=started_minutes_ago)
+    if progress_minutes_ago is not None:
+        fields["result"] = {jobs.PROGRESS_AT: (now - timedelta(minutes=progress_minutes_ago)).isoformat()}
+    Job.objects.filter(pk=job.pk).update(**fields)
+    return job
+
+
+def test_the_sweep_fails_stale_queued_and_running_jobs_and_leaves_the_others(tree, orgdept, settings):
+    settings.JOB_QUEUED_TIMEOUT_MINUTES, settings.JOB_RUNNING_TIMEOUT_MINUTES = 60, 45
+    lost = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=61)
+    waiting = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=30)
+    dead = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=50)
+    silent = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=46)
+    busy = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=2)
+    fresh = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=10)
+    done = _job_at(tree, orgdept, Status.DONE, created_minutes_ago=600, started_minutes_ago=600)
+
+    assert jobs.jobs_fail_stale() == {"queued": 1, "running": 2}
+
+    statuses = dict(Job.objects.values_list("pk", "status"))
+    assert [statuses[j.pk] for j in (lost, dead, silent)] == [Status.FAILED] * 3
+    assert [statuses[j.pk] for j in (waiting, busy, fresh, done)] == [
+        Status.QUEUED, Status.RUNNING, Status.RUNNING, Status.DONE
+    ]  # fmt: skip
+    lost.refresh_from_db()
+    assert lost.error == "任务超时未完成，请重试" and lost.finished_at is not None
+    assert jobs.jobs_fail_stale() == {"queued": 0, "running": 0}  # run twice: nothing more
+
+
+def test_a_late_message_of_a_swept_job_does_not_run_it(tree, orgdept):
+    lost = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=24 * 60)
+    jobs.jobs_fail_stale()
+    assert jobs.job_run(job_id=lost.pk) == Status.FAILED
+    assert not Report.objects.exists()
+
+
+def test_progress_is_stamped_for_the_sweep(tree, orgdept, django_capture_on_commit_callbacks):
+    job = Job.objects.create(kind=Kind.REPORTS, branch=tree.town, params={"period": str(Y)}, created_by=orgdept)
+    jobs._progress(job, "读取", 1, 3)
+    job.refresh_from_db()
+    assert jobs.PROGRESS_AT in job.result
+
+
+def test_the_sweep_is_a_beat_task(settings):
+    from reports import tasks
+
+    entry = next(e for e in settings.CELERY_BEAT_SCHEDULE.values() if e["task"] == "reports.fail_stale_jobs")
+    assert entry["schedule"].minute == set(range(0, 60, 5))
+    assert tasks.fail_stale_jobs.name == "reports.fail_stale_jobs"
+    assert settings.CELERY_BROKER_TRANSPORT_OPTIONS["visibility_timeout"] < 3600  # not Celery's hour
+
+
+def _retry(client, job):
+    from django.urls import reverse
+
+    return client.post(reverse("reports:job_retry", kwargs={"pk": job.pk}))
+
+
+def test_retry_of_a_failed_job_queues_it_again_and_shows_the_new_job(
+    tree, year_data, orgdept, login_as, django_capture_on_commit_callbacks
+):
+    from django.urls import reverse
+
+    lost = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=24 * 60)
+    jobs.jobs_fail_stale()
+    client = login_as("orgdept")
+    page = client.get(reverse("reports:job", kwargs={"pk": lost.pk})).content.decode()
+    assert "任务超时未完成，请重试" in page and reverse("reports:job_retry", kwargs={"pk": lost.pk}) in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = _retry(client, lost)
+    retried = Job.objects.exclude(pk=lost.pk).get()
+    assert response.status_code == 302 and response.url == reverse("reports:job", kwargs={"pk": retried.pk})
+    assert (retried.kind, retried.branch, retried.params, retried.created_by) == (
+        lost.kind, lost.branch, lost.params, orgdept
+    )  # fmt: skip
+    assert retried.status == Status.DONE  # run inline here; queued after the commit as any job
+    assert Job.objects.get(pk=lost.pk).status == Status.FAILED  # the failed one stays as history
+
+
+def test_retry_is_only_for_failed_jobs(tree, orgdept, login_as):
+    job = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=1, started_minutes_ago=1)
+    client = login_as("orgdept")
+    response = _retry(client, job)
+    assert response.status_code == 302 and Job.objects.count() == 1
+    assert "只能重试失败的任务" in client.get(response.url).content.decode()
+
+
+@pytest.mark.parametrize("persona, status", [("anonymous", 302), ("other_orgdept", 404), ("reviewer", 404)])
+def test_retry_is_refused_to_others(tree, orgdept, login_as, persona, status):
+    failed = _job_at(tree, orgdept, Status.FAILED, created_minutes_ago=100)
+    response = _retry(login_as(persona), failed)
+    assert response.status_code == status and Job.objects.count() == 1
+    if persona == "anonymous":
+        assert "/accounts/login/" in response.url
+
+
+def test_retry_is_refused_to_the_starter_who_may_no_longer_start_it(tree, secretary_a, login_as):
+    """A recomputation needs review_health: a secretary's old failed recomputation is refused (403)."""
+    failed = _job_at(tree, secretary_a, Status.FAILED, created_minutes_ago=100)
+    Job.objects.filter(pk=failed.pk).update(branch=tree.branch_a)
+    assert _retry(login_as("secretary_a"), failed).status_code == 403
+    assert Job.objects.count() == 1
