@@ -11,6 +11,7 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db import transaction
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -196,9 +197,10 @@ def file_upload(request, pk: int):
                 messages.error(request, error)
         return _to_detail(activity, "files")
     try:
-        item = services.activity_attach_file(
-            activity=activity, upload=form.cleaned_data["file"], by=user, caption=form.cleaned_data["caption"]
-        )
+        with transaction.atomic():  # a failed file write rolls back cleanly, whatever surrounds the view
+            item = services.activity_attach_file(
+                activity=activity, upload=form.cleaned_data["file"], by=user, caption=form.cleaned_data["caption"]
+            )
     except ActivityError as exc:
         messages.error(request, exc.message)
     except OSError:  # the storage could not write it (a full disk): no partial file is left

@@ -32,6 +32,7 @@ from openpyxl import Workbook
 from openpyxl.styles import Font
 
 from branches import access
+from branches.excel import safe_row
 from branches.files import save_failed_message
 from branches.forms import add_domain_error
 from branches.models import Branch
@@ -322,7 +323,7 @@ def import_template(request):
     sheet = book.active
     sheet.title = _("党费")
     headers = [COLUMNS[key] for key in ("name", "id_number", "month", "paid", "paid_on")]
-    sheet.append(headers)
+    sheet.append(safe_row(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
     sheet.column_dimensions["B"].width = 22
@@ -336,7 +337,7 @@ def import_template(request):
         _("缴纳日期：如 2026-03-15；已缴纳的必须填写，不能晚于今天。"),
         _("任何一行有错误时整个文件都不会导入，请按提示修改后重新上传。"),
     ):
-        notes.append([line])
+        notes.append(safe_row([line]))
     notes.column_dimensions["A"].width = 80
     out = io.BytesIO()
     book.save(out)

@@ -15,6 +15,7 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from branches import access
+from branches.excel import safe_row
 from branches.models import Branch
 
 from .import_columns import COLUMNS, HEADERS, source_choices
@@ -57,10 +58,10 @@ def export_members(target: str | os.PathLike | IO[bytes], *, user, branch: Branc
     resource = MemberResource(user=user)
     workbook = Workbook(write_only=True)
     sheet = _sheet(workbook, "党员花名册")
-    sheet.append(list(HEADERS))
+    sheet.append(safe_row(HEADERS))
     count = 0
     for member in members_for_export(user=user, branch=branch).iterator(chunk_size=EXPORT_CHUNK):
-        sheet.append(resource.export_resource(member))
+        sheet.append(resource.export_resource(member))  # escaped by the resource (branches.excel)
         count += 1
     workbook.save(target)
     return count
@@ -71,7 +72,7 @@ def write_template(target: str | os.PathLike | IO[bytes]) -> None:
     workbook = Workbook()
     sheet = workbook.active
     sheet.title = "党员花名册"
-    sheet.append(list(HEADERS))
+    sheet.append(safe_row(HEADERS))
     for index, column in enumerate(COLUMNS, start=1):
         letter = get_column_letter(index)
         sheet.column_dimensions[letter].width = _WIDTHS.get(column.key, 10)
@@ -82,7 +83,7 @@ def write_template(target: str | os.PathLike | IO[bytes]) -> None:
     sheet.freeze_panes = "A2"
     notes = workbook.create_sheet("填写说明")
     for line in _NOTES:
-        notes.append([line])
+        notes.append(safe_row([line]))
     notes.column_dimensions["A"].width = 100
     workbook.save(target)
 

@@ -18,6 +18,7 @@ from django.utils import timezone
 from import_export import fields, resources, widgets
 
 from branches import access
+from branches.excel import safe_row
 
 from . import crypto
 from .idnumbers import mask_phone
@@ -123,6 +124,10 @@ class MemberResource(resources.ModelResource):
 
     def dehydrate_phone(self, member: Member) -> str:
         return member.phone if self.shows_sensitive(member) else mask_phone(member.phone)
+
+    def export_resource(self, instance, selected_fields=None, **kwargs):
+        """One exported row; text that a spreadsheet would run as a formula is escaped (``branches.excel``)."""
+        return safe_row(super().export_resource(instance, selected_fields, **kwargs))
 
     def filter_export(self, queryset, **kwargs):
         return queryset.select_related("branch", "group")

