@@ -15,11 +15,12 @@ import json
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
 from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import ValidationError
+from django.core.exceptions import RequestDataTooBig, ValidationError
 from django.http import HttpRequest, JsonResponse
 from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, salted_hmac
+from django.views import defaults
 from django.views.decorators.csrf import csrf_exempt
 
 from branches.ratelimit import rate_limit
@@ -41,7 +42,10 @@ ERROR_STATUS = {
     "csrf_failed": 403,
     "not_authenticated": 401,
     "method_not_allowed": 405,
+    "too_large": 413,
+    "server_error": 500,
 }
+API_PREFIX = "/api/"  # where partysite/urls.py mounts api_urls
 
 
 def error_response(code: str, message: str) -> JsonResponse:
@@ -185,3 +189,26 @@ def check_ins(request: HttpRequest) -> JsonResponse:
     except CheckInError as exc:
         return error_response(exc.code, exc.message)
     return JsonResponse(attendance_json(attendance, created=created), status=201 if created else 200)
+
+
+# ---------------------------------------------------------------------------- error handlers
+
+
+def bad_request(request: HttpRequest, exception):
+    """``handler400``: under ``/api/`` the API's JSON, elsewhere Django's page.
+
+    A body over ``DATA_UPLOAD_MAX_MEMORY_SIZE`` (``RequestDataTooBig``, raised when the body is
+    read) answers 413 ``too_large``.
+    """
+    if not request.path_info.startswith(API_PREFIX):
+        return defaults.bad_request(request, exception)
+    if isinstance(exception, RequestDataTooBig):
+        return error_response("too_large", "请求内容过大")
+    return error_response("bad_request", "请求格式错误")
+
+
+def server_error(request: HttpRequest):
+    """``handler500``: under ``/api/`` JSON ``server_error`` (the phone's page shows its message), elsewhere Django's page."""
+    if not request.path_info.startswith(API_PREFIX):
+        return defaults.server_error(request)
+    return error_response("server_error", "服务器暂时出现问题，请稍后再试")

@@ -21,6 +21,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
+from django.db import DatabaseError
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
@@ -302,7 +303,13 @@ def import_confirm(request):
     if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:dues_import")
-    result = import_dues(parsed, user=request.user)
+    try:
+        result = import_dues(parsed, user=request.user)
+    except DatabaseError:  # rolled back: nothing written; a message, not a 500
+        logger.exception("dues import not written")
+        _discard_pending(request)
+        messages.error(request, _("数据库暂时无法写入，未导入任何数据，请稍后重新上传文件"))
+        return redirect("members:dues_import")
     _discard_pending(request)
     if not result.ok:
         context = {"form": DuesImportForm(), "result": result, "pending": None, "columns": list(COLUMNS.values())}

@@ -20,6 +20,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
@@ -118,7 +119,13 @@ def import_confirm(request):
     if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:import")
-    result = import_members(parsed, user=request.user, file_name=pending["filename"])
+    try:
+        result = import_members(parsed, user=request.user, file_name=pending["filename"])
+    except DatabaseError:  # rolled back: nothing written; a message, not a 500
+        logger.exception("roster import not written")
+        _discard_pending(request)
+        messages.error(request, _("数据库暂时无法写入，未导入任何数据，请稍后重新上传文件"))
+        return redirect("members:import")
     _discard_pending(request)
     if not result.ok:
         return _page(request, form=UploadForm(), result=result)

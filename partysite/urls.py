@@ -21,3 +21,7 @@ urlpatterns = [
 # No /media/ URL, not even in development: nothing public is kept under MEDIA_ROOT, and files
 # with personal data are in the private storage (branches/files.py), served by views that
 # check access.
+
+# Errors under /api/ answer the API's JSON (activities/api.py), elsewhere Django's pages.
+handler400 = "activities.api.bad_request"
+handler500 = "activities.api.server_error"

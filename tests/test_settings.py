@@ -63,3 +63,17 @@ def test_tasks_run_inline_without_redis():
         assert settings.CELERY_TASK_ALWAYS_EAGER is False
     else:
         assert settings.CELERY_TASK_ALWAYS_EAGER is True
+
+
+def test_kept_database_connections_are_checked_before_each_request():
+    """A connection that died between requests is replaced instead of failing the request (issue 12 item 14)."""
+    assert settings.DATABASES["default"]["CONN_HEALTH_CHECKS"] is True
+    env = {k: v for k, v in os.environ.items() if k != "DJANGO_SETTINGS_MODULE"}
+    env.update(DJANGO_ENV="development", DATABASE_URL="postgres://partysite@127.0.0.1:5432/partysite")
+    result = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c",
+         "from django.conf import settings as s; d = s.DATABASES['default']; print(d['CONN_MAX_AGE'], d['CONN_HEALTH_CHECKS'])"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1] == "60 True"

@@ -240,3 +240,48 @@ def test_check_in_skips_the_auditlog_context_that_other_requests_get(phone, asse
     assert entered == []
     phone.get(reverse("activities:mine"))
     assert entered == ["127.0.0.1"]
+
+
+# ---------------------------------------------------------------------------- errors answer JSON (issue 12 items 14, 19)
+
+
+def test_a_body_over_the_upload_limit_answers_json_413(member_a, assembly, settings):
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    phone = Client(raise_request_exception=False)
+    phone.force_login(member_a.user)
+    body = {"token": checkin.current_token(assembly), "nonce": "big", "padding": "x" * 2048}
+    response = _post(phone, body)
+    assert response.status_code == 413 and response["Content-Type"] == "application/json"
+    assert response.json() == {"code": "too_large", "message": "请求内容过大"}
+    form = phone.post(URL, {"token": "x" * 2048})  # a form body: read by the CSRF check first
+    assert form.status_code == 413 and form.json()["code"] == "too_large"
+    assert not Attendance.objects.exists()
+
+
+def test_a_database_error_answers_json_500_on_the_api(member_a, assembly):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    phone = Client(raise_request_exception=False)
+    phone.force_login(member_a.user)
+    down = OperationalError("server closed the connection unexpectedly")
+    with mock.patch("activities.api.load_account_state", side_effect=down):
+        response = _post(phone, {"token": checkin.current_token(assembly), "nonce": "db"})
+    assert response.status_code == 500 and response["Content-Type"] == "application/json"
+    assert response.json()["code"] == "server_error"
+
+
+def test_errors_outside_the_api_keep_the_sites_pages(secretary_a, settings):
+    from unittest import mock
+
+    from django.db import OperationalError
+
+    settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 1024
+    browser = Client(raise_request_exception=False)
+    browser.force_login(secretary_a)
+    with mock.patch("branches.views.render", side_effect=OperationalError("gone")):
+        page = browser.get(reverse("branches:tree"))
+    assert page.status_code == 500 and page["Content-Type"].startswith("text/html")
+    big = browser.post(reverse("members:create"), {"name": "x" * 2048})
+    assert big.status_code == 400 and big["Content-Type"].startswith("text/html")
