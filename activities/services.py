@@ -77,6 +77,8 @@ EDITABLE_FIELDS = {
     "checkin_closes_at",
 }
 # Fields that may still change once the activity is held (the record of what happened).
+MAX_VOTES = 1_000_000  # far above any branch; a larger number would not fit the column
+
 EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes"}
 
 
@@ -312,6 +314,8 @@ def _vote(value, label: str) -> int | None:
         raise ActivityError(f"{label}票数应为整数", code="invalid_votes") from None
     if number < 0:
         raise ActivityError(f"{label}票数不能为负数", code="invalid_votes")
+    if number > MAX_VOTES:
+        raise ActivityError(f"{label}票数过大", code="invalid_votes")
     return number
 
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from branches import access
 from branches.models import Branch
+from branches.params import month_param, page_number
 
 from . import page_selectors, selectors
 from .compliance import MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
@@ -27,13 +28,6 @@ from .services import activity_quorum
 from .views_common import require_manager, visible_activity
 
 COMPLIANCE_UNITS_PER_PAGE = 100
-
-
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
 
 
 def _query(request, **changes) -> str:
@@ -73,11 +67,12 @@ def activity_list(request):
     branch = None
     if code := filters.value("branch"):
         branch = access.get_branch_or_404(user, code=code)
-    month = filters.month_value()
+    chosen = month_param(request)
+    month = (chosen.year, chosen.month) if chosen else None
     activities = page_selectors.activity_list(
         user, branch=branch, month=month, kind=filters.value("kind"), status=filters.value("status")
     )
-    page = page_selectors.page_of(activities, _page_number(request))
+    page = page_selectors.page_of(activities, page_number(request))
     counts = selectors.summaries(page.items)
     rows = [(activity, counts[activity.pk]) for activity in page.items]
     context = {
@@ -139,7 +134,7 @@ def compliance(request):
     if root is None:
         raise Http404
     report = compliance_report(branch=root, period=period, today=today)
-    units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(request.GET.get("page"))
+    units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(page_number(request))
     rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in REQUIRED_KINDS]) for unit in units]
     children = [(child, report.total(child)) for child in page_selectors.child_branches(root)]
     rollup = report.rollup()

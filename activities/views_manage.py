@@ -20,6 +20,7 @@ from django.views.decorators.http import require_POST
 from branches import access
 from branches.files import save_failed_message
 from branches.models import Branch
+from branches.params import id_value
 
 from . import page_selectors, selectors, services
 from .errors import ActivityError, CheckInError
@@ -300,8 +301,8 @@ def hours(request, pk: int):
     activity = managed_activity(user, pk)
     values = {}
     for key, value in request.POST.items():
-        if key.startswith("hours-") and key[6:].isdigit() and value.strip():
-            values[int(key[6:])] = value.strip()
+        if key.startswith("hours-") and value.strip():
+            values[id_value(key[6:], name=key)] = value.strip()
     try:
         count = services.attendance_set_hours(activity=activity, hours=values, by=user) if values else 0
     except ActivityError as exc:

@@ -17,18 +17,11 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from . import access, selectors, services
+from . import access, params, selectors, services
 from .errors import BranchError
 from .forms import BranchCreateForm, BranchDissolveForm, BranchMoveForm, BranchRenameForm, add_domain_error
 from .models import Branch
 from .panels import Panel, panels_for
-
-
-def _int_param(value, default: int) -> int:
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return default
 
 
 def _require_manage(user, branch: Branch) -> None:
@@ -52,8 +45,9 @@ def tree(request):
         trail = [b for b in selectors.ancestors(root) if access.can_view(user, b)]
     else:
         roots, trail = selectors.top_branches(user), []
-    depth = _int_param(request.GET.get("depth"), selectors.DEFAULT_DEPTH)
-    depth = max(1, min(depth, selectors.MAX_DEPTH))
+    depth = params.int_param(
+        request, "depth", default=selectors.DEFAULT_DEPTH, low=1, high=selectors.MAX_DEPTH, query=request.GET
+    )
     show_dissolved = request.GET.get("dissolved") == "1"
     query = request.GET.get("q", "").strip()
     nodes = selectors.tree_with_counts(roots, depth=depth, dissolved=show_dissolved)

@@ -20,6 +20,7 @@ from django.views.decorators.http import require_http_methods
 from branches import access
 from branches.forms import add_domain_error
 from branches.models import Branch
+from branches.params import int_param
 from members.models import Commendation, Sanction
 
 from .models import Rubric
@@ -31,11 +32,8 @@ MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _year(request: HttpRequest) -> int:
-    try:
-        year = int(request.POST.get("year") or request.GET.get("year") or "")
-    except ValueError:
-        return timezone.localdate().year
-    return year if MIN_YEAR <= year <= MAX_YEAR else timezone.localdate().year
+    """The query string's year (400 if absurd); a posted year is the form's to check."""
+    return int_param(request, "year", default=timezone.localdate().year, low=MIN_YEAR, high=MAX_YEAR, query=request.GET)
 
 
 def _source(rubric: Rubric | None, branch: Branch) -> str:

@@ -23,6 +23,7 @@ from django.views.decorators.http import require_POST
 
 from branches import access
 from branches.models import Branch
+from branches.params import period_param
 from members.models import Member
 
 from . import selectors, services
@@ -37,10 +38,7 @@ logger = logging.getLogger(__name__)
 
 def _period(request) -> Period:
     """The period of the query or form (``?period=2026`` or ``2026Q3``); this year by default."""
-    try:
-        return parse_period(request.POST.get("period") or request.GET.get("period") or "")
-    except ValueError:
-        return parse_period(str(timezone.localdate().year))
+    return period_param(request, parse_period) or parse_period(str(timezone.localdate().year))
 
 
 def branch_view(*perms: str):

@@ -22,7 +22,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError
-from django.http import Http404, HttpResponse
+from django.http import HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -37,6 +37,7 @@ from branches.excel import safe_row
 from branches.files import save_failed_message
 from branches.forms import add_domain_error
 from branches.models import Branch
+from branches.params import month_param, month_value, page_number
 
 from . import dues_selectors, selectors
 from .dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record, month_start
@@ -78,13 +79,6 @@ def _managed_member(request, pk: int) -> Member:
     return member
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 def _safe_next(request, default: str) -> str:
     target = request.POST.get("next") or request.GET.get("next") or ""
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -103,9 +97,9 @@ def _month_url(branch: Branch, month: datetime.date) -> str:
 def branch_dues(request, code: str):
     """Every member on the month's roster with what was due, paid and when; 50 a page."""
     branch = _branch(request, code, access.MANAGE, access.REVIEW)
-    month = month_or_current(request.GET.get("month"))
+    month = month_param(request) or month_or_current(None)
     paginator = Paginator(dues_selectors.dues_month_rows(branch=branch, month=month), PAGE_SIZE)
-    page = paginator.get_page(_page_number(request))
+    page = paginator.get_page(page_number(request))
     rows = list(page.object_list)
     user = request.user
     for member in rows:
@@ -160,10 +154,7 @@ def generate(request, code: str):
 def record(request, pk: int, year: int, month: int):
     """Record one member's payment for one month (the row is created with its due if missing)."""
     member = _managed_member(request, pk)
-    try:
-        first = datetime.date(year, month, 1)
-    except ValueError:
-        raise Http404(_("月份不存在")) from None
+    first = month_value(year, month)
     row = DuesPayment.objects.filter(member=member, month=first).first()
     due = row.due if row else dues_amount(category=member.category, monthly_income=member.monthly_income)
     back = _safe_next(request, _month_url(member.branch, first))
@@ -230,7 +221,7 @@ def arrears(request, code: str):
     rows = dues_arrears_by_branch(branch=branch, start=start, end=end)
     total_due = sum((r.due for r in rows), Decimal(0))
     total_paid = sum((r.paid for r in rows), Decimal(0))
-    page = Paginator(rows, ARREARS_PAGE_SIZE).get_page(_page_number(request))
+    page = Paginator(rows, ARREARS_PAGE_SIZE).get_page(page_number(request))
     context = {
         "branch": branch,
         "form": form,

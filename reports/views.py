@@ -20,6 +20,7 @@ from activities.compliance import REQUIRED_KINDS, Period
 from activities.models import Activity
 from branches import access
 from branches.models import Branch
+from branches.params import period_param
 from health.models import HealthCheck
 from members.models import Member
 
@@ -42,12 +43,9 @@ def _period_sort_key(label: str) -> tuple:
 
 
 def _chosen_period(request, periods: list[str]) -> str:
-    wanted = request.GET.get("period", "").strip()
-    if wanted:
-        try:
-            return Period.parse(wanted).label
-        except ValueError:
-            messages.error(request, _("无法识别的期间，已显示最近一期"))
+    wanted = period_param(request, Period.parse)
+    if wanted is not None:
+        return wanted.label
     return periods[0] if periods else ""
 
 

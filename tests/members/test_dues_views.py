@@ -171,9 +171,9 @@ def test_a_member_without_declared_income_cannot_be_recorded_until_declared(logi
     assert "未申报月收入" in body and not DuesPayment.objects.filter(member=member).exists()
 
 
-def test_an_impossible_month_is_not_found(login_as, earners):
+def test_an_impossible_month_is_a_bad_request(login_as, earners):
     response = login_as("secretary_a").get(reverse("members:dues_record", args=[earners[0].pk, 2026, 13]))
-    assert response.status_code == 404
+    assert response.status_code == 400
 
 
 # --------------------------------------------------------------------------- generating a month
