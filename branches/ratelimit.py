@@ -13,7 +13,9 @@ The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window
 (on Redis one command, a script doing INCR and, on a window's first request, EXPIRE).
 If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
 
-``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one.
+``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one:
+every request is counted before the view runs (so that no more than the limit are ever processed,
+concurrent ones included), and the count of an answer that ``counts`` rejects is given back after it.
 """
 
 from __future__ import annotations
@@ -128,6 +130,17 @@ def _session_hit(request: HttpRequest, *, scope: str, limit: int, window: int) -
     return allowed, retry_after, who
 
 
+def rate_limit_uncount(*, scope: str, who: str, window: int, now: float) -> None:
+    """Give back one request counted by ``rate_limit_hit`` at ``now`` (the same window's counter)."""
+    key, _ = _cache_key(scope, who, window, now)
+    try:
+        cache.decr(key)
+    except ValueError:  # the window's counter has expired: nothing to give back
+        pass
+    except Exception:  # noqa: BLE001
+        logger.warning("rate limiter: cache unavailable, %s not given back", scope, exc_info=True)
+
+
 def rate_limit_peek(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
     """Whether one more counted request would still be allowed, without counting it."""
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
@@ -170,20 +183,18 @@ def rate_limit(
             if request.method not in methods:
                 return view(request, *args, **kwargs)
             limit, window = settings.RATE_LIMITS[scope]
+            now = time.time()
             if key == "session":
                 allowed, retry_after, who = _session_hit(request, scope=scope, limit=limit, window=window)
-            elif counts is None:
-                who = _who(request, key)
-                allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window)
             else:
                 who = _who(request, key)
-                allowed, retry_after = rate_limit_peek(scope=scope, who=who, limit=limit, window=window)
+                allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window, now=now)
             if not allowed:
                 logger.warning("rate limited: %s %s", scope, who)
                 return limited_response(request, retry_after=retry_after, json=json)
             response = view(request, *args, **kwargs)
-            if counts is not None and counts(response):
-                rate_limit_hit(scope=scope, who=who, limit=limit, window=window)
+            if counts is not None and not counts(response):
+                rate_limit_uncount(scope=scope, who=who, window=window, now=now)
             return response
 
         return wrapped

@@ -161,6 +161,14 @@ class ActivateForm(ProblemsMixin, forms.Form):
     name = forms.CharField(label=_("姓名"), max_length=50)
     id_number = forms.CharField(label=_("公民身份号码"), max_length=30)
     phone = forms.CharField(label=_("手机号码"), max_length=30)
+    # Required by the service only for a member holding a committee position (account_activate).
+    code = forms.CharField(
+        label=_("激活码"),
+        required=False,
+        max_length=30,
+        help_text=_("担任支委及以上职务的党员须填写上级党组织签发的激活码，其他党员不填"),
+        widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
+    )
     password1 = forms.CharField(
         label=_("设置密码"), strip=False, widget=forms.PasswordInput(attrs={"autocomplete": "new-password"})
     )

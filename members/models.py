@@ -334,3 +334,32 @@ class Sanction(models.Model):
     def is_disciplinary(self) -> bool:
         """A 党纪处分 (警告 and heavier), as opposed to 批评教育 or 诫勉."""
         return self.kind in self.DISCIPLINARY_KINDS
+
+
+class ActivationCode(models.Model):
+    """A one-time code without which a member holding a managing position cannot activate an account.
+
+    Issued by someone who manages the highest branch of those positions (members/services.py
+    ``activation_code_issue``), so that whoever can edit the member's phone alone cannot claim an
+    account that inherits the position's ``manage_branch``. Only a keyed hash of the code is stored.
+    """
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="activation_codes"
+    )
+    code_hash = models.CharField(_("激活码摘要"), max_length=64, unique=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("签发人"), on_delete=models.SET_NULL, null=True, related_name="+"
+    )
+    issued_at = models.DateTimeField(_("签发时间"), auto_now_add=True)
+    expires_at = models.DateTimeField(_("失效时间"))
+    used_at = models.DateTimeField(_("使用时间"), null=True, blank=True)
+    voided_at = models.DateTimeField(_("作废时间"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("账号激活码")
+        verbose_name_plural = _("账号激活码")
+        ordering = ["-issued_at", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.issued_at:%Y-%m-%d %H:%M}"

@@ -4,20 +4,23 @@ from __future__ import annotations
 
 import datetime
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from django.utils import timezone
+from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 
 from branches import access
+from branches.audit import bulk_event_record
 from branches.errors import DomainError
-from branches.models import Branch
+from branches.models import AuditBulkEvent, Branch
 
 from . import crypto
-from .idnumbers import normalize_id_number, normalize_phone
+from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
 from .import_columns import source_label
-from .models import Member, MemberEvent, Position
+from .models import ActivationCode, Member, MemberEvent, Position
 from .rules import MemberData, check_member
 
 
@@ -84,6 +87,8 @@ def member_update(*, member: Member, data: MemberData, by=None) -> Member:
     _raise_problems(check_member(data, today=today()))
     if crypto.digest(normalize_id_number(data.id_number)) != member.id_number_digest:
         raise MemberError("公民身份号码不能修改；如有错误请离册后重新建档", code="id_number_changed", field="id_number")
+    if by is not None and data.phone != member.phone:
+        _check_contact_change(member=member, by=by)
     old_status = member.status
     with transaction.atomic():
         _apply(member, data)
@@ -98,6 +103,29 @@ def member_update(*, member: Member, data: MemberData, by=None) -> Member:
                 by=by,
             )
     return member
+
+
+def positions_beyond(member: Member, user) -> list[Position]:
+    """The member's current positions on branches that ``user`` does not manage."""
+    current = member.positions.filter(ended_on__isnull=True).select_related("branch")
+    return [p for p in current if not access.has_perm(user, access.MANAGE, p.branch)]
+
+
+def _check_contact_change(*, member: Member, by) -> None:
+    """The phone is what an account is activated with (``account_activate``): the phone of a member
+    holding a position above the editor's scope is changed only by someone who manages that position's
+    branch, so that nobody reaches, through the member's account, rights above their own.
+
+    Imports change phones too (members/import_checks.py): they must apply ``positions_beyond`` as well.
+    """
+    beyond = positions_beyond(member, by)
+    if beyond:
+        names = "、".join(sorted({p.branch.name for p in beyond}))
+        raise MemberError(
+            f"{member.name}在“{names}”任职，其手机号码只能由管理该组织的人员修改",
+            code="contact_beyond_scope",
+            field="phone",
+        )
 
 
 def member_confirm(*, member: Member, on: datetime.date, by=None) -> Member:
@@ -158,6 +186,8 @@ def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, not
     with transaction.atomic():
         member.is_active, member.left_on, member.left_reason = False, on, reason
         member.save(update_fields=["is_active", "left_on", "left_reason", "updated_at"])
+        if member.user is not None:
+            account_close(member.user)
         for position in member.positions.filter(ended_on__isnull=True):
             position_end(position=position, on=on, by=by)
         detail = source_label(Member.LeftReason, reason) + (f"：{note}" if note else "")
@@ -165,6 +195,17 @@ def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, not
             member=member, kind=MemberEvent.Kind.LEFT, occurred_on=on, from_branch=member.branch, detail=detail, by=by
         )
     return member
+
+
+def account_close(user) -> None:
+    """End the access of a member's account: it cannot log in (under any name: ``m<pk>``, phone or ID
+    number), and every open session ends on its next request, with sessions in the database or in
+    Redis alike: the password hash changes, so Django's ``get_user`` no longer accepts the session's
+    auth hash (and the inactive user is not loaded at all)."""
+    user.is_active = False
+    user.set_unusable_password()
+    user.save(update_fields=["is_active", "password"])
+    access.forget(user)
 
 
 def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime.date, by=None) -> Position:
@@ -239,6 +280,12 @@ def position_sync_grants(*, member: Member) -> None:
         access.revoke(user, access.MANAGE, branch)
 
 
+def looks_like_login_number(identifier: str) -> bool:
+    """Whether ``identifier`` is read as a phone number or an ID number (``find_member_for_login``)."""
+    phone = normalize_phone(identifier)
+    return (phone.isdigit() and len(phone) == 11) or len(normalize_id_number(identifier)) == 18
+
+
 def find_member_for_login(identifier: str) -> Member | None:
     """The active member whose phone number or ID number is ``identifier``."""
     phone = normalize_phone(identifier)
@@ -250,25 +297,160 @@ def find_member_for_login(identifier: str) -> Member | None:
     return None
 
 
-def account_activate(*, name: str, id_number: str, phone: str, password: str) -> Member:
-    """A member claims their account: name, ID number and phone must match the roster."""
-    number = normalize_id_number(id_number)
-    member = Member.objects.with_id_number(number).filter(is_active=True).first()
-    if member is None or member.name != name.strip() or member.phone != normalize_phone(phone):
-        raise MemberError("姓名、公民身份号码和手机号码与花名册不一致，请核对或联系支部书记", code="no_match")
+# One answer for every detail that does not match, the code included: the page tells nothing
+# about which one was wrong, nor whether the member holds a position.
+NO_MATCH = "姓名、公民身份号码、手机号码或激活码与花名册不一致，请核对或联系支部书记"
+ALREADY_ACTIVE = "该党员已激活账号，请直接登录"
+# 12 characters of 32 (no 0/O, 1/I): 60 bits, beyond guessing even without the activation limiter.
+ACTIVATION_CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+ACTIVATION_CODE_LENGTH = 12
+
+
+def _activation_code_hash(code: str) -> str:
+    return salted_hmac("members.ActivationCode", code, algorithm="sha256").hexdigest()
+
+
+def normalize_activation_code(text: str) -> str:
+    """The code as issued, whatever the case, spaces and dashes typed."""
+    return "".join(ch for ch in (text or "").upper() if ch.isascii() and ch.isalnum())
+
+
+def managing_positions(member: Member) -> list[Position]:
+    """The member's current positions that grant ``manage_branch`` (``Position.MANAGING_TITLES``)."""
+    current = member.positions.filter(ended_on__isnull=True, title__in=Position.MANAGING_TITLES)
+    return list(current.select_related("branch"))
+
+
+def can_issue_activation_code(user, positions: list[Position]) -> bool:
+    """Whether ``user`` manages the branch of each of ``positions``: all of them lie on the path
+    through the member's branch, so this is managing the highest of them."""
+    return bool(positions) and all(access.has_perm(user, access.MANAGE, p.branch) for p in positions)
+
+
+def activation_code_issuable(user, member: Member) -> bool:
+    """Whether the member page offers ``user`` to issue the member's activation code."""
+    if not member.is_active or member.user_id is not None:
+        return False
+    return can_issue_activation_code(user, managing_positions(member))
+
+
+def activation_code_issue(*, member: Member, by) -> str:
+    """Issue the one-time code a member holding a managing position needs to activate their account.
+
+    The code is returned to be shown once to ``by``; only its keyed hash is stored. Issuing again
+    voids the codes issued before. Audited (``AuditBulkEvent`` ``issue_activation_code``).
+    """
+    if not member.is_active:
+        raise MemberError(f"{member.name}已离册", code="inactive")
     if member.user_id is not None:
-        raise MemberError("该党员已激活账号，请直接登录", code="already_active")
+        raise MemberError(f"{member.name}已激活账号，无需激活码", code="already_active")
+    positions = managing_positions(member)
+    if not positions:
+        raise MemberError(f"{member.name}未担任支委及以上职务，激活账号无需激活码", code="code_not_needed")
+    if not can_issue_activation_code(by, positions):
+        raise MemberError("激活码只能由管理该党员任职党组织的人员签发", code="cannot_issue")
+    code = get_random_string(ACTIVATION_CODE_LENGTH, ACTIVATION_CODE_ALPHABET)
+    now = timezone.now()
+    with transaction.atomic():
+        voided = member.activation_codes.filter(used_at__isnull=True, voided_at__isnull=True).update(voided_at=now)
+        ActivationCode.objects.create(
+            member=member,
+            code_hash=_activation_code_hash(code),
+            issued_by=by,
+            expires_at=now + datetime.timedelta(hours=settings.ACTIVATION_CODE_HOURS),
+        )
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.ISSUE_ACTIVATION_CODE,
+            counts={"voided": voided},
+            by=by,
+            branch=member.branch,
+            obj=member,
+            note=f"有效期{settings.ACTIVATION_CODE_HOURS}小时",
+        )
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
+
+
+def _usable_activation_code(member: Member, code: str, positions: list[Position]) -> ActivationCode | None:
+    """The member's live code if ``code`` is it and its issuer still manages every position's branch."""
+    text = normalize_activation_code(code)
+    if not text:
+        return None
+    live = (
+        member.activation_codes.filter(used_at__isnull=True, voided_at__isnull=True, expires_at__gt=timezone.now())
+        .select_related("issued_by")
+        .first()
+    )
+    if live is None or not constant_time_compare(live.code_hash, _activation_code_hash(text)):
+        return None
+    if live.issued_by is None or not can_issue_activation_code(live.issued_by, positions):
+        return None
+    return live
+
+
+def _activation_audit(*, member: Member | None, number: str, outcome: str) -> None:
+    """One ``AuditBulkEvent`` per activation attempt: the member (if found), the account, when, the IP."""
+    note = "成功" if outcome == "activated" else f"拒绝：{outcome}"
+    if member is None and len(number) == 18:
+        # Which number was tried, as the log-in lockout records it: masked, with a keyed digest.
+        note += f"（{mask_id_number(number)}#{crypto.digest(number)[:8]}）"
+    bulk_event_record(
+        kind=AuditBulkEvent.Kind.ACTIVATE_ACCOUNT,
+        counts={},
+        by=member.user if member is not None else None,
+        branch=member.branch if member is not None else None,
+        obj=member,
+        note=note,
+    )
+
+
+def account_activate(*, name: str, id_number: str, phone: str, password: str, code: str = "") -> Member:
+    """A member claims their account: name, ID number and phone must match the roster, and a member
+    holding a managing position must also give a live activation code (``activation_code_issue``).
+
+    Every attempt, refused or not, is audited. Concurrent activations of one member give one account:
+    the member's row is locked, and the others are answered "already active".
+    """
+    number = normalize_id_number(id_number)
+    member = Member.objects.with_id_number(number).filter(is_active=True).select_related("branch").first()
+    try:
+        member = _activate(member, name=name, phone=phone, password=password, code=code)
+    except MemberError as exc:
+        _activation_audit(member=member, number=number, outcome=exc.code)
+        raise
+    return member
+
+
+def _activate(member: Member | None, *, name: str, phone: str, password: str, code: str) -> Member:
+    if member is None or member.name != name.strip() or member.phone != normalize_phone(phone):
+        raise MemberError(NO_MATCH, code="no_match")
+    if member.user_id is not None:
+        raise MemberError(ALREADY_ACTIVE, code="already_active")
     User = get_user_model()
-    username = f"m{member.pk}"
-    user = User(username=username, first_name=member.name)
+    user = User(username=f"m{member.pk}", first_name=member.name)
     try:
         validate_password(password, user)
     except ValidationError as exc:
         raise MemberError("；".join(exc.messages), code="weak_password", field="password") from None
-    with transaction.atomic():
-        user.set_password(password)
-        user.save()
-        member.user = user
-        member.save(update_fields=["user", "updated_at"])
-        position_sync_grants(member=member)
-    return member
+    positions = managing_positions(member)
+    activation_code = _usable_activation_code(member, code, positions) if positions else None
+    if positions and activation_code is None:
+        raise MemberError(NO_MATCH, code="no_match")
+    user.set_password(password)  # hashed before the row is locked
+    try:
+        with transaction.atomic():
+            locked = Member.objects.select_for_update().select_related("branch").get(pk=member.pk)
+            if locked.user_id is not None:
+                raise MemberError(ALREADY_ACTIVE, code="already_active")
+            if activation_code is not None:
+                used = ActivationCode.objects.filter(pk=activation_code.pk, used_at__isnull=True, voided_at__isnull=True)
+                if not used.update(used_at=timezone.now()):
+                    raise MemberError(NO_MATCH, code="no_match")
+            user.save()
+            locked.user = user
+            locked.save(update_fields=["user", "updated_at"])
+            position_sync_grants(member=locked)
+            _activation_audit(member=locked, number="", outcome="activated")
+    except IntegrityError:
+        # Another request activated the same member in between (the username ``m<pk>`` is unique).
+        raise MemberError(ALREADY_ACTIVE, code="already_active") from None
+    return locked

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import dues_views, position_views, records_views, views
+from . import activation_views, dues_views, position_views, records_views, views
 
 app_name = "members"
 urlpatterns = [
@@ -14,6 +14,7 @@ urlpatterns = [
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/leave/", views.leave, name="leave"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
+    path("<int:pk>/activation-code/", activation_views.activation_code, name="activation_code"),
     path("positions/<str:code>/appoint/", position_views.appoint, name="position_appoint"),
     path("positions/<int:pk>/end/", position_views.end, name="position_end"),
     # 党费

@@ -23,7 +23,6 @@ from django.utils.translation import gettext as _
 
 from branches import access
 from branches.models import Branch
-from branches.params import page_number
 from branches.ratelimit import rate_limit
 
 from . import crypto, selectors, services
@@ -144,6 +143,13 @@ def _sort_links(request, current: str) -> dict[str, dict]:
     return links
 
 
+def _page_number(request) -> int:
+    try:
+        return max(1, int(request.GET.get("page", 1)))
+    except ValueError:
+        return 1
+
+
 def _roster_params(query) -> dict[str, str]:
     """The roster's filters from the query string; a value that is not one of the choices is not applied."""
 
@@ -182,7 +188,7 @@ def roster(request):
         q=params["q"],
         sort=params["sort"],
     )
-    page = selectors.roster_page(members, page_number(request), fields=selectors.roster_row_fields(user))
+    page = selectors.roster_page(members, _page_number(request), fields=selectors.roster_row_fields(user))
     language = get_language()
     context = {
         "params": params,
@@ -217,6 +223,7 @@ def detail(request, pk: int):
     member = selectors.member_for_page(request.user, pk)
     context = _member_context(member, request.user)
     context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
+    context["can_issue_code"] = context["can_manage"] and services.activation_code_issuable(request.user, member)
     return render(request, "members/detail.html", context)
 
 
@@ -340,16 +347,18 @@ def me(request):
     return render(request, "members/me.html", context)
 
 
-# Only failed attempts count (the form shown again): a meeting's members may activate from one address.
+# Every attempt is counted before it runs; a successful one is given back (only failures count,
+# and a meeting's members may activate from one address), so no more than the limit are processed.
 @rate_limit("activate", key="ip", counts=lambda response: response.status_code == 200)
 def activate(request):
-    """A member claims their account by name, ID number and phone, then sets a password."""
+    """A member claims their account by name, ID number, phone (and, holding a committee position,
+    an activation code), then sets a password."""
     form = ActivateForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
             services.account_activate(
-                name=d["name"], id_number=d["id_number"], phone=d["phone"], password=d["password1"]
+                name=d["name"], id_number=d["id_number"], phone=d["phone"], password=d["password1"], code=d["code"]
             )
         except MemberError as exc:
             form.add_problems(exc.problems or [(None, exc.message)])
@@ -357,3 +366,4 @@ def activate(request):
             messages.success(request, _("账号已激活，请用手机号码或公民身份号码登录"))
             return redirect("login")
     return render(request, "members/activate.html", {"form": form})
+

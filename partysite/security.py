@@ -2,7 +2,9 @@
 
 Failures are counted per (what the user typed, client IP) together, so one attacker behind an
 office's address cannot lock everyone else there out, and a locked user can still log in from
-their phone's network.
+their phone's network. Beside it, an address is locked out after ``AXES_IP_FAILURE_LIMIT``
+failures within the cool-off whatever identifiers were tried (credential stuffing), counted from
+the same attempts Axes records.
 """
 
 from __future__ import annotations
@@ -10,9 +12,14 @@ from __future__ import annotations
 import math
 
 from axes.backends import AxesStandaloneBackend
-from axes.helpers import get_cool_off
+from axes.exceptions import AxesBackendPermissionDenied
+from axes.helpers import get_client_ip_address, get_cool_off
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.db.models import Sum
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.utils import timezone
 
 from members import crypto
 from members.idnumbers import mask_id_number, mask_phone, normalize_id_number, normalize_phone, normalize_text
@@ -29,7 +36,21 @@ class LoginLockoutBackend(AxesStandaloneBackend):
     def authenticate(self, request: HttpRequest | None, username=None, password=None, **kwargs):
         if request is None:
             return None
+        if address_failures(request) >= settings.AXES_IP_FAILURE_LIMIT:
+            # As Axes does for a locked identifier: the middleware answers with ``lockout_response``.
+            request.axes_locked_out = True
+            raise AxesBackendPermissionDenied("too many failed log-ins from this address")
         return super().authenticate(request, username=username, password=password, **kwargs)
+
+
+def address_failures(request: HttpRequest) -> int:
+    """Failed log-ins from the request's address within the cool-off, over every identifier."""
+    ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
+    recent = AccessAttempt.objects.filter(ip_address=ip)
+    cool_off = get_cool_off(request)
+    if cool_off:
+        recent = recent.filter(attempt_time__gte=timezone.now() - cool_off)
+    return recent.aggregate(n=Sum("failures_since_start"))["n"] or 0
 
 
 def typed_username(request: HttpRequest, credentials: dict | None) -> str | None:

@@ -227,6 +227,8 @@ TABLE: dict[str, Row] = {
     "members:transfer": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:leave": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:confirm": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
+    # Issuing an activation code: the world's members have accounts, so it is answered with a message.
+    "members:activation_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
     "members:position_appoint": Row(code, MANAGE_GET, MANAGE_POST),
     "members:position_end": Row(by_pk("position"), MANAGE_GET, MANAGE_POST),
     "members:dues_branch": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),

@@ -6,6 +6,7 @@ import json
 import logging
 import re
 from pathlib import Path
+from unittest import mock
 
 import pytest
 from axes.models import AccessAttempt
@@ -219,3 +220,44 @@ def test_check_in_api_refuses_a_post_without_a_token_as_json(member_a):
     response = client.post("/api/v1/check-ins", json.dumps({"token": "x"}), content_type="application/json")
     assert response.status_code == 403
     assert response.json() == {"code": "csrf_failed", "message": "页面已过期，请刷新后重试"}
+
+
+# --- the same work for every identifier, and a limit per address (issue 12, item 7) -----------
+
+
+def _hashes(identifier: str, password: str = "wrong-password", ip: str = "10.4.0.1") -> int:
+    """How many times the password hasher ran for one log-in attempt."""
+    from django.contrib.auth.hashers import get_hasher
+
+    hasher_class = type(get_hasher("default"))
+    with mock.patch.object(hasher_class, "encode", autospec=True, side_effect=hasher_class.encode) as encode:
+        _login(Client(), identifier, password, ip)
+    return encode.call_count
+
+
+def test_a_known_and_an_unknown_identifier_cost_the_same_password_hashes(member_a, member_b, secretary_a):
+    """A phone or ID number with an account, without one (member_b has none) or of nobody; a username or not."""
+    from tests.factories import new_id_number
+
+    phones = [_hashes(member_a.phone), _hashes(member_b.phone), _hashes("13900009999")]
+    numbers = [_hashes(member_a.id_number), _hashes(member_b.id_number), _hashes(new_id_number())]
+    usernames = [_hashes(secretary_a.username), _hashes("nobody-here")]
+    assert len(set(phones)) == len(set(numbers)) == len(set(usernames)) == 1, (phones, numbers, usernames)
+    assert phones[0] >= 1 and usernames[0] >= 1
+
+
+def test_many_identifiers_from_one_address_lock_that_address_out(client, member_a, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 30
+    answers = [_login(client, f"1390000{i:04d}", "wrong-password", "10.6.6.6").status_code for i in range(30)]
+    assert answers == [200] * 30  # five failures of any one identifier would lock it; none repeats
+    response = _login(client, member_a.phone, RIGHT, "10.6.6.6")
+    assert response.status_code == 429 and LOCKED_TEXT in response.text
+    assert "_auth_user_id" not in client.session
+    # Another address still logs in.
+    assert _login(Client(), member_a.phone, RIGHT, "10.6.6.7").status_code == 302
+
+
+def test_the_per_address_limit_is_configurable(client, member_a, settings):
+    settings.AXES_IP_FAILURE_LIMIT = 3
+    assert [_login(client, f"1390000{i:04d}", "x", "10.6.6.8").status_code for i in range(3)] == [200] * 3
+    assert _login(client, member_a.phone, RIGHT, "10.6.6.8").status_code == 429

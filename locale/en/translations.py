@@ -957,10 +957,28 @@ EN: dict[str, str | tuple[str, str]] = {
     "发起人": "Started by",
     "发起时间": "Started at",
     "后台任务": "Background job",
-}
-    # Issue 12, items 3, 16 and 9 (look-ups, parameters, the admin)
-    "参数“%(name)s”的值无效": "Invalid value for the parameter “%(name)s”",
-    "请求无效": "Bad request",
-    "网址中的参数无效（例如页码或月份超出范围）。请检查网址，或从首页重新进入。": (
-        "A parameter in the address is invalid (for example a page number or a month out of range). Check the address, or start again from the home page."
+    # issue 12 items 1, 7, 11, 17: activation codes, log-in, members who left, activation races
+    "激活码": "Activation code",
+    "担任支委及以上职务的党员须填写上级党组织签发的激活码，其他党员不填": (
+        "Members holding a committee position enter the activation code issued by the higher organization; others leave it empty"
     ),
+    "激活码只能由管理该党员任职党组织的人员签发": (
+        "Only someone who manages the organization where this member holds a position may issue the activation code"
+    ),
+    "签发账号激活码": "Issue an activation code",
+    "该党员担任支委及以上职务，激活账号须填写激活码；重新签发将使之前的激活码作废。": (
+        "This member holds a committee position: activating the account needs an activation code; issuing a new one voids the previous one."
+    ),
+    "账号激活码": "Account activation code",
+    "请将激活码当面或通过可靠渠道交给本人，用于激活党员账号。激活码仅显示这一次，%(hours)s 小时内有效，使用一次后失效；重新签发将使之前的激活码作废。": (
+        "Give the code to the member in person or through a trusted channel; they use it to activate their account. It is shown this once, is valid for %(hours)s hours and for one use; issuing a new one voids it."
+    ),
+    "返回党员信息": "Back to the member",
+    "激活码摘要": "Activation code hash",
+    "签发人": "Issued by",
+    "签发时间": "Issued at",
+    "失效时间": "Expires at",
+    "使用时间": "Used at",
+    "作废时间": "Voided at",
+    "签发激活码": "Activation code issued",
+}

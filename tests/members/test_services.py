@@ -228,10 +228,11 @@ def test_a_second_sitting_secretary_is_refused(tree, member_a):
     assert caught.value.code == "secretary_exists"
 
 
-def test_activation_grants_what_positions_held_before_the_account(tree, member_b):
+def test_activation_grants_what_positions_held_before_the_account(tree, member_b, orgdept):
     services.position_appoint(member=member_b, branch=tree.branch_b, title="secretary", on=datetime.date(2024, 1, 1))
+    code = services.activation_code_issue(member=member_b, by=orgdept)  # a committee position needs a code
     member = services.account_activate(
-        name=member_b.name, id_number=member_b.id_number, phone=member_b.phone, password=PASSWORD
+        name=member_b.name, id_number=member_b.id_number, phone=member_b.phone, password=PASSWORD, code=code
     )
     assert access.has_perm(member.user, access.MANAGE, tree.branch_b)
 

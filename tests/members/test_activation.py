@@ -1,0 +1,371 @@
+"""Account activation (issue 12): the one-time code of members holding a committee position, the
+phone of such members, the audit of every activation, members who left, and activation races."""
+
+from __future__ import annotations
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.db import IntegrityError
+from django.test import Client
+from django.urls import reverse
+from django.utils import timezone
+
+from branches import access
+from branches.models import AuditBulkEvent
+from members import services
+from members.idnumbers import mask_id_number, mask_phone
+from members.models import ActivationCode, Member
+from members.services import MemberError
+from tests.factories import MemberFactory, new_id_number
+
+pytestmark = pytest.mark.django_db
+
+PASSWORD = "Hongqi-2024-activate"
+RIGHT = "pw-for-tests-1"  # tests.factories.UserFactory's password
+SECRETARY_PHONE = "13700001111"
+
+
+@pytest.fixture(autouse=True)
+def own_cache(settings):
+    """The activation limiter's counters in a cache of these tests' own."""
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "act"}}
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def town_member(tree, orgdept):
+    """A member of branch A, without an account, who sits on the town's committee (委员)."""
+    member = MemberFactory(branch=tree.branch_a, name="赵委员")
+    services.position_appoint(
+        member=member, branch=tree.town, title="committee", on=datetime.date(2024, 1, 1), by=orgdept
+    )
+    return member
+
+
+def details(member: Member, **changes) -> dict:
+    data = {"name": member.name, "id_number": member.id_number, "phone": member.phone, "password": PASSWORD}
+    return {**data, **changes}
+
+
+def form(member: Member, **changes) -> dict:
+    data = {
+        "name": member.name,
+        "id_number": member.id_number,
+        "phone": member.phone,
+        "code": "",
+        "password1": PASSWORD,
+        "password2": PASSWORD,
+    }
+    return {**data, **changes}
+
+
+def edit_form(member: Member, **changes) -> dict:
+    data = {
+        "name": member.name,
+        "ethnicity": member.ethnicity,
+        "phone": mask_phone(member.phone),
+        "category": member.category,
+        "status": member.status,
+        "joined_on": member.joined_on.isoformat(),
+        "confirmed_on": member.confirmed_on.isoformat(),
+    }
+    return {**data, **changes}
+
+
+def activation_events():
+    return AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.ACTIVATE_ACCOUNT).order_by("pk")
+
+
+# --- the phone of a member with a position above the editor's scope --------------------------
+
+
+def test_secretary_cannot_change_the_phone_of_a_member_on_the_town_committee(client, town_member, secretary_a):
+    client.force_login(secretary_a)
+    url = reverse("members:edit", args=[town_member.pk])
+    response = client.post(url, edit_form(town_member, phone=SECRETARY_PHONE))
+    assert response.status_code == 200
+    error = response.context["form"].errors["phone"][0]
+    assert "城关镇党委" in error and "只能由管理该组织的人员修改" in error
+    town_member.refresh_from_db()
+    assert town_member.phone != SECRETARY_PHONE
+
+
+def test_secretary_still_edits_other_details_of_such_a_member(client, town_member, secretary_a):
+    client.force_login(secretary_a)
+    response = client.post(reverse("members:edit", args=[town_member.pk]), edit_form(town_member, name="赵委员甲"))
+    assert response.status_code == 302
+    town_member.refresh_from_db()
+    assert town_member.name == "赵委员甲"
+
+
+def test_who_manages_the_positions_branch_changes_the_phone(client, town_member, orgdept):
+    client.force_login(orgdept)
+    data = edit_form(town_member, phone=SECRETARY_PHONE)
+    response = client.post(reverse("members:edit", args=[town_member.pk]), data)
+    assert response.status_code == 302
+    town_member.refresh_from_db()
+    assert town_member.phone == SECRETARY_PHONE
+
+
+def test_member_update_refuses_the_phone_with_a_code(town_member, secretary_a):
+    from members.rules import MemberData
+
+    data = MemberData(
+        name=town_member.name,
+        id_number=town_member.id_number,
+        branch=town_member.branch,
+        joined_on=town_member.joined_on,
+        status=town_member.status,
+        category=town_member.category,
+        sex=town_member.sex,
+        birth_date=town_member.birth_date,
+        phone=SECRETARY_PHONE,
+        confirmed_on=town_member.confirmed_on,
+    )
+    with pytest.raises(MemberError) as caught:
+        services.member_update(member=town_member, data=data, by=secretary_a)
+    assert caught.value.code == "contact_beyond_scope"
+
+
+# --- the one-time activation code ------------------------------------------------------------
+
+
+def test_the_takeover_fails_without_a_code_even_with_the_right_phone(tree, town_member, orgdept):
+    """Even when the phone is the attacker's (say, changed before this fix), the account is not theirs."""
+    with pytest.raises(MemberError) as caught:
+        services.account_activate(**details(town_member))
+    assert caught.value.code == "no_match"
+    town_member.refresh_from_db()
+    assert town_member.user is None
+
+
+def test_a_code_issued_by_the_town_activates_and_grants_the_town(tree, town_member, orgdept):
+    code = services.activation_code_issue(member=town_member, by=orgdept)
+    member = services.account_activate(**details(town_member), code=code.lower().replace("-", " "))
+    assert access.has_perm(member.user, access.MANAGE, tree.town)
+    assert ActivationCode.objects.get().used_at is not None
+
+
+@pytest.mark.parametrize("which", ["wrong", "expired", "voided", "used"])
+def test_a_wrong_expired_voided_or_used_code_gets_the_same_answer_as_a_wrong_phone(town_member, orgdept, which):
+    code = services.activation_code_issue(member=town_member, by=orgdept)
+    if which == "wrong":
+        code = "ABCD-EFGH-JKLM"
+    elif which == "expired":
+        ActivationCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    elif which == "voided":
+        services.activation_code_issue(member=town_member, by=orgdept)  # issuing again voids the first
+    else:
+        ActivationCode.objects.update(used_at=timezone.now())
+    with pytest.raises(MemberError) as caught:
+        services.account_activate(**details(town_member), code=code)
+    with pytest.raises(MemberError) as wrong_phone:
+        services.account_activate(**details(town_member, phone="13000000000"), code=code)
+    assert caught.value.code == wrong_phone.value.code == "no_match"
+    assert caught.value.message == wrong_phone.value.message
+
+
+def test_only_whoever_manages_the_highest_position_issues_a_code(tree, town_member, secretary_a, orgdept):
+    with pytest.raises(MemberError) as caught:
+        services.activation_code_issue(member=town_member, by=secretary_a)
+    assert caught.value.code == "cannot_issue"
+    assert not ActivationCode.objects.exists()
+
+
+def test_a_code_whose_issuer_no_longer_manages_the_position_is_refused(tree, town_member, orgdept):
+    code = services.activation_code_issue(member=town_member, by=orgdept)
+    access.revoke(orgdept, access.MANAGE, tree.town)
+    with pytest.raises(MemberError) as caught:
+        services.account_activate(**details(town_member), code=code)
+    assert caught.value.code == "no_match"
+
+
+def test_only_a_hash_of_the_code_is_stored(town_member, orgdept):
+    code = services.activation_code_issue(member=town_member, by=orgdept)
+    stored = ActivationCode.objects.values().get()
+    plain = code.replace("-", "")
+    assert all(plain not in str(value) and code not in str(value) for value in stored.values())
+    assert stored["issued_by_id"] == orgdept.pk
+    hours = (stored["expires_at"] - stored["issued_at"]).total_seconds() / 3600
+    assert round(hours) == 72
+
+
+def test_members_without_a_committee_position_need_no_code(member_b):
+    member = services.account_activate(**details(member_b))
+    assert member.user is not None
+    with pytest.raises(MemberError) as caught:
+        services.activation_code_issue(member=MemberFactory(branch=member_b.branch), by=None)
+    assert caught.value.code == "code_not_needed"
+
+
+def test_member_page_offers_the_code_to_the_town_not_to_the_branch_secretary(client, town_member, orgdept, secretary_a):
+    url = reverse("members:detail", args=[town_member.pk])
+    issue = reverse("members:activation_code", args=[town_member.pk])
+    client.force_login(orgdept)
+    assert issue in client.get(url).text
+    client.force_login(secretary_a)
+    assert issue not in client.get(url).text
+
+
+def test_issuing_is_post_only_and_refused_to_the_branch_secretary(client, town_member, secretary_a, secretary_b):
+    url = reverse("members:activation_code", args=[town_member.pk])
+    client.force_login(secretary_a)
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 403
+    client.force_login(secretary_b)
+    assert client.post(url).status_code == 404
+    assert not ActivationCode.objects.exists()
+
+
+def test_issuing_shows_the_code_once_and_is_audited(client, town_member, orgdept):
+    client.force_login(orgdept)
+    url = reverse("members:activation_code", args=[town_member.pk])
+    response = client.post(url, REMOTE_ADDR="10.7.7.7")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    code = response.context["code"]
+    assert code in response.text
+    assert code not in client.get(reverse("members:detail", args=[town_member.pk])).text
+    second = client.post(url, REMOTE_ADDR="10.7.7.7").context["code"]
+    events = AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.ISSUE_ACTIVATION_CODE).order_by("pk")
+    assert [(e.actor, e.remote_addr, e.object_id, e.counts) for e in events] == [
+        (orgdept, "10.7.7.7", town_member.pk, {"voided": 0}),
+        (orgdept, "10.7.7.7", town_member.pk, {"voided": 1}),
+    ]
+    # Only the last code works.
+    with pytest.raises(MemberError):
+        services.account_activate(**details(town_member), code=code)
+    assert services.account_activate(**details(town_member), code=second).user is not None
+
+
+def test_issuing_for_a_member_who_needs_no_code_answers_a_message(client, tree, secretary_a):
+    member = MemberFactory(branch=tree.branch_a)
+    client.force_login(secretary_a)
+    response = client.post(reverse("members:activation_code", args=[member.pk]), follow=True)
+    assert "无需激活码" in response.text
+    assert not ActivationCode.objects.exists()
+
+
+def test_activation_page_takes_the_code(client, town_member, orgdept):
+    code = services.activation_code_issue(member=town_member, by=orgdept)
+    page = client.get(reverse("members:activate"))
+    assert 'name="code"' in page.text
+    refused = client.post(reverse("members:activate"), form(town_member))
+    assert "不一致" in str(refused.context["form"].non_field_errors())
+    response = client.post(reverse("members:activate"), form(town_member, code=code))
+    assert response.status_code == 302
+    town_member.refresh_from_db()
+    assert town_member.user is not None
+
+
+# --- every activation is audited --------------------------------------------------------------
+
+
+def test_every_activation_attempt_is_audited_with_member_account_and_ip(client, member_b):
+    url = reverse("members:activate")
+    client.post(url, form(member_b, phone="13000000000"), REMOTE_ADDR="10.5.5.1")
+    client.post(url, form(member_b), REMOTE_ADDR="10.5.5.2")
+    client.post(url, form(member_b), REMOTE_ADDR="10.5.5.3")
+    member_b.refresh_from_db()
+    rows = [(e.object_id, e.actor, e.remote_addr, e.note, e.branch_id) for e in activation_events()]
+    assert rows == [
+        (member_b.pk, None, "10.5.5.1", "拒绝：no_match", member_b.branch_id),
+        (member_b.pk, member_b.user, "10.5.5.2", "成功", member_b.branch_id),
+        (member_b.pk, member_b.user, "10.5.5.3", "拒绝：already_active", member_b.branch_id),
+    ]
+
+
+def test_an_attempt_on_an_unknown_number_is_audited_without_the_number(client, tree):
+    number = new_id_number()
+    data = {"name": "某人", "id_number": number, "phone": "13000000000", "password1": PASSWORD, "password2": PASSWORD}
+    client.post(reverse("members:activate"), data, REMOTE_ADDR="10.5.5.9")
+    event = activation_events().get()
+    assert (event.object_id, event.remote_addr) == (None, "10.5.5.9")
+    assert mask_id_number(number) in event.note and number not in event.note
+
+
+# --- members who left -------------------------------------------------------------------------
+
+
+def test_a_member_who_left_cannot_log_in_by_username_phone_or_id_number(member_a):
+    username = member_a.user.username
+    services.member_leave(member=member_a, on=timezone.localdate(), reason=Member.LeftReason.TRANSFERRED_OUT)
+    member_a.user.refresh_from_db()
+    assert not member_a.user.is_active
+    for identifier in (username, member_a.phone, member_a.id_number):
+        response = Client().post(reverse("login"), {"username": identifier, "password": RIGHT})
+        assert response.status_code == 200, identifier  # the form again, no session
+        assert "_auth_user_id" not in response.client.session
+
+
+def test_an_open_session_of_a_member_who_left_ends_on_its_next_request(client, member_a):
+    assert client.post(reverse("login"), {"username": member_a.phone, "password": RIGHT}).status_code == 302
+    assert client.get(reverse("members:me")).status_code == 200
+    services.member_leave(member=member_a, on=timezone.localdate(), reason=Member.LeftReason.DIED)
+    response = client.get(reverse("members:me"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("login"))
+
+
+def test_leaving_through_the_page_ends_the_account(client, member_a, secretary_a):
+    member_client = Client()
+    member_client.force_login(member_a.user)
+    client.force_login(secretary_a)
+    data = {"on": timezone.localdate().isoformat(), "reason": Member.LeftReason.EXPELLED, "note": ""}
+    assert client.post(reverse("members:leave", args=[member_a.pk]), data).status_code == 302
+    assert member_client.get(reverse("members:me")).status_code == 302
+    assert not get_user_model().objects.get(pk=member_a.user_id).is_active
+
+
+# --- races --------------------------------------------------------------------------------------
+
+
+def test_the_limit_holds_for_attempts_made_while_others_run(client, member_b, settings):
+    """Attempts made while earlier ones are still being processed: at most the limit are processed."""
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "activate": (3, 600)}
+    url = reverse("members:activate")
+    processed, answers = [], []
+    real = services.account_activate
+
+    def slow_activate(**kwargs):
+        processed.append(kwargs["name"])
+        if len(processed) == 1:  # while the first runs, five more arrive from the same address
+            answers.extend(Client().post(url, form(member_b, name="冒名"), REMOTE_ADDR="10.8.8.8").status_code for _ in range(5))
+        return real(**kwargs)
+
+    with mock.patch.object(services, "account_activate", side_effect=slow_activate):
+        first = client.post(url, form(member_b, name="冒名"), REMOTE_ADDR="10.8.8.8")
+    assert first.status_code == 200
+    assert len(processed) == 3
+    assert sorted(answers) == [200, 200, 429, 429, 429]
+
+
+def test_a_successful_activation_is_given_back_to_the_limit(client, tree, settings):
+    settings.RATE_LIMITS = {**settings.RATE_LIMITS, "activate": (1, 600)}
+    url = reverse("members:activate")
+    members = [MemberFactory(branch=tree.branch_a) for _ in range(3)]
+    assert [client.post(url, form(m), REMOTE_ADDR="10.9.9.9").status_code for m in members] == [302, 302, 302]
+    assert client.post(url, form(members[0], name="冒名"), REMOTE_ADDR="10.9.9.9").status_code == 200
+    assert client.post(url, form(members[0], name="冒名"), REMOTE_ADDR="10.9.9.9").status_code == 429
+
+
+def test_a_second_activation_that_read_the_member_before_the_first_finished_is_answered(member_b):
+    """The member's row is locked and read again: the second sees the first's account."""
+    stale = Member.objects.get(pk=member_b.pk)
+    services.account_activate(**details(member_b))
+    with pytest.raises(MemberError) as caught:
+        services._activate(stale, name=stale.name, phone=stale.phone, password=PASSWORD, code="")
+    assert caught.value.code == "already_active"
+    assert get_user_model().objects.filter(username=f"m{member_b.pk}").count() == 1
+
+
+def test_a_concurrent_activation_that_loses_the_insert_race_gets_a_message_not_a_500(client, member_b):
+    with mock.patch.object(get_user_model(), "save", side_effect=IntegrityError("duplicate username")):
+        response = client.post(reverse("members:activate"), form(member_b))
+    assert response.status_code == 200
+    assert "该党员已激活账号，请直接登录" in str(response.context["form"].non_field_errors())
+    member_b.refresh_from_db()
+    assert member_b.user is None
