@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 
 from branches import access
 from branches.models import Branch
+from branches.params import page_number
 from branches.ratelimit import rate_limit
 
 from . import crypto, selectors, services
@@ -143,13 +144,6 @@ def _sort_links(request, current: str) -> dict[str, dict]:
     return links
 
 
-def _page_number(request) -> int:
-    try:
-        return max(1, int(request.GET.get("page", 1)))
-    except ValueError:
-        return 1
-
-
 def _roster_params(query) -> dict[str, str]:
     """The roster's filters from the query string; a value that is not one of the choices is not applied."""
 
@@ -188,7 +182,7 @@ def roster(request):
         q=params["q"],
         sort=params["sort"],
     )
-    page = selectors.roster_page(members, _page_number(request), fields=selectors.roster_row_fields(user))
+    page = selectors.roster_page(members, page_number(request), fields=selectors.roster_row_fields(user))
     language = get_language()
     context = {
         "params": params,

@@ -258,6 +258,9 @@ AUDIT_SKIPPED_PATHS = frozenset({"/api/v1/check-ins"})
 AXES_FAILURE_LIMIT = env.int("AXES_FAILURE_LIMIT", default=5)
 AXES_COOLOFF_TIME = env.int("AXES_COOLOFF_MINUTES", default=15) / 60  # hours, as a float
 AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+# Beside it, one address is locked out after this many failures within the cool-off, whatever the
+# identifiers tried (credential stuffing); high enough for an office's members behind one address.
+AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "partysite.security.typed_username"
 AXES_CLIENT_IP_CALLABLE = "branches.ratelimit.client_ip"
@@ -286,7 +289,10 @@ if REDIS_URL:
     SESSION_ENGINE = REDIS_SESSION_ENGINE
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partysite"}}
-# (requests, seconds) per user (anonymous: per IP). Activation counts only failed attempts, per IP.
+# A member holding a managing position activates their account with a one-time code (members/services.py).
+ACTIVATION_CODE_HOURS = env.int("ACTIVATION_CODE_HOURS", default=72)
+# (requests, seconds) per user (anonymous: per IP). Activation counts every attempt, per IP, before it
+# runs, and gives back the count of a successful one (branches/ratelimit.py ``counts``).
 RATE_LIMITS = {
     "check_in": (env.int("RATE_LIMIT_CHECK_IN", default=30), 60),
     "activate": (env.int("RATE_LIMIT_ACTIVATE", default=10), 600),

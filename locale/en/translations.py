@@ -982,3 +982,9 @@ EN: dict[str, str | tuple[str, str]] = {
     "作废时间": "Voided at",
     "签发激活码": "Activation code issued",
 }
+    # Issue 12, items 3, 16 and 9 (look-ups, parameters, the admin)
+    "参数“%(name)s”的值无效": "Invalid value for the parameter “%(name)s”",
+    "请求无效": "Bad request",
+    "网址中的参数无效（例如页码或月份超出范围）。请检查网址，或从首页重新进入。": (
+        "A parameter in the address is invalid (for example a page number or a month out of range). Check the address, or start again from the home page."
+    ),
