@@ -6,6 +6,7 @@ and a save that fails on a full disk leaves nothing behind.
 from __future__ import annotations
 
 import errno
+import io
 import os
 import re
 import shutil
@@ -233,3 +234,42 @@ def test_an_activity_upload_on_a_full_disk_shows_a_message_and_keeps_nothing(
     assert "文件未保存" in response.content.decode()
     assert not ActivityFile.objects.exists()
     assert set(private_root.rglob("*")) == before
+
+
+# --- an existing installation -----------------------------------------------------------------------
+
+
+def test_move_private_files_moves_what_older_versions_kept_under_media_root(
+    activity, secretary_a, orgdept, tree, settings, tmp_path, private_root
+):
+    from django.core.management import call_command
+
+    settings.MEDIA_ROOT = str(tmp_path / "media")
+    media = Path(settings.MEDIA_ROOT)
+    for name, content in [
+        ("activities/7/old.png", PNG),
+        ("reports/jobs/3/out.xlsx", b"PK"),
+        ("dues_imports/t.xlsx", b"PK"),
+    ]:
+        (media / name).parent.mkdir(parents=True, exist_ok=True)
+        (media / name).write_bytes(content)
+    item = ActivityFile.objects.create(
+        activity=activity, kind=ActivityFile.Kind.PHOTO, file="activities/7/old.png", original_name="合影.png", size=72
+    )
+    job = Job.objects.create(
+        kind=Job.Kind.EXPORT_REPORTS,
+        branch=tree.town,
+        created_by=orgdept,
+        status=Job.Status.DONE,
+        result_file="reports/jobs/3/out.xlsx",
+    )
+    call_command("move_private_files", stdout=io.StringIO())
+    item.refresh_from_db()
+    job.refresh_from_db()
+    assert re.fullmatch(rf"activities/{RANDOM}\.png", item.file.name)
+    assert (private_root / item.file.name).read_bytes() == PNG
+    assert re.fullmatch(rf"jobs/{RANDOM}\.xlsx", job.result_file.name)
+    assert not [path for path in media.rglob("*") if path.is_file()]
+    call_command("move_private_files", stdout=io.StringIO())  # nothing left to do
+    item.refresh_from_db()
+    assert (private_root / item.file.name).read_bytes() == PNG
