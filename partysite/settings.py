@@ -2,14 +2,16 @@
 
 With nothing set, the site runs on SQLite in ``var/`` and Celery tasks run inline.
 ``DATABASE_URL`` and ``REDIS_URL`` switch to PostgreSQL and a real Celery broker.
-``DJANGO_ENV=production`` refuses to start without a real secret key, allowed hosts
-and field-encryption key.
+``DJANGO_ENV`` is ``production`` or ``development``, nothing else; production refuses to start
+with DEBUG on or without a real (random, at least 50 characters) secret key, allowed hosts and
+field-encryption key; an invalid Fernet key is refused everywhere.
 """
 
 from pathlib import Path
 
 import environ
 from celery.schedules import crontab as _crontab
+from cryptography.fernet import Fernet as _Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -18,6 +20,8 @@ VAR_DIR = BASE_DIR / "var"
 env = environ.Env()
 
 DJANGO_ENV = env.str("DJANGO_ENV", default="development")
+if DJANGO_ENV not in ("production", "development"):  # "Production" must not run the development setup
+    raise ImproperlyConfigured(f"DJANGO_ENV 只能是 production 或 development（小写），而不是 {DJANGO_ENV!r}")
 PRODUCTION = DJANGO_ENV == "production"
 
 _DEV_SECRET_KEY = "dev-only-insecure-secret-key-do-not-use-in-production"
@@ -29,10 +33,27 @@ FIELD_ENCRYPTION_KEY = env.str("FIELD_ENCRYPTION_KEY", default=_DEV_FIELD_KEY)
 DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 
+
+
+def _weak_secret_key(key: str) -> bool:
+    """As Django's ``check --deploy`` judges it (security.W009), and never the development key."""
+    return key == _DEV_SECRET_KEY or len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")
+
+
+try:
+    _Fernet(FIELD_ENCRYPTION_KEY)
+except (ValueError, TypeError):
+    raise ImproperlyConfigured(
+        "FIELD_ENCRYPTION_KEY 不是有效的 Fernet 密钥（32 字节的 URL 安全 base64，"
+        "可用 cryptography.fernet.Fernet.generate_key() 生成）"
+    ) from None
+
 if PRODUCTION:
     problems = []
-    if SECRET_KEY == _DEV_SECRET_KEY or len(SECRET_KEY) < 50:
-        problems.append("SECRET_KEY（至少 50 个字符的随机值）")
+    if DEBUG:
+        problems.append("DEBUG 必须关闭")
+    if _weak_secret_key(SECRET_KEY):
+        problems.append("SECRET_KEY（至少 50 个字符、至少 5 种不同字符的随机值，不得使用开发密钥）")
     if not ALLOWED_HOSTS:
         problems.append("ALLOWED_HOSTS")
     if FIELD_ENCRYPTION_KEY == _DEV_FIELD_KEY:
@@ -63,6 +84,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "partysite.headers.SecurityHeadersMiddleware",  # Content-Security-Policy, Permissions-Policy
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -172,6 +194,17 @@ if PRODUCTION:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Content-Security-Policy of every response (partysite/headers.py, which also sends the
+# Permissions-Policy): scripts, styles, images and fetches from the site itself only; no inline
+# script or style attribute anywhere in templates/ (moved to static/js and static/css); no plugin;
+# never framed; forms post only to the site.
+CONTENT_SECURITY_POLICY = {
+    "default-src": ["'self'"],
+    "base-uri": ["'self'"],
+    "object-src": ["'none'"],
+    "frame-ancestors": ["'none'"],
+    "form-action": ["'self'"],
+}
 
 # Import limits: a file larger than this is refused before it is read.
 IMPORT_MAX_BYTES = env.int("IMPORT_MAX_BYTES", default=20 * 1024 * 1024)

@@ -1,12 +1,14 @@
 """Production settings: ``check --deploy`` is clean; sessions, passwords, lockout and cache are configured."""
 
 import os
+import re
 import secrets
 import string
 import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -89,3 +91,85 @@ def test_cache_is_local_memory_without_redis():
         assert settings.CACHES["default"]["BACKEND"] == "partysite.cache.RedisCache"
     else:
         assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
+
+
+# ---------------------------------------------------------------------------- refusals at start (issue 12 item 18)
+
+
+def _refused(result: subprocess.CompletedProcess, expected: str) -> bool:
+    output = result.stdout + result.stderr
+    return result.returncode != 0 and "ImproperlyConfigured" in output and expected in output
+
+
+@pytest.mark.parametrize("name", ["Production", "PRODUCTION", "prod", "staging", " production"])
+def test_an_unknown_django_env_is_refused(name):
+    result = _manage("check", **{**PRODUCTION_ENV, "SECRET_KEY": _random_secret(), "DJANGO_ENV": name})
+    assert _refused(result, "DJANGO_ENV 只能是 production 或 development")
+
+
+def test_production_with_debug_on_is_refused():
+    result = _manage("check", SECRET_KEY=_random_secret(), DEBUG="1", **PRODUCTION_ENV)
+    assert _refused(result, "DEBUG 必须关闭")
+
+
+@pytest.mark.parametrize(
+    "secret",
+    [
+        "ab" * 30,  # long enough, 2 different characters
+        "django-insecure-" + "q8#Lm2!vX9@pZ4$wR7%tN3^kB6&cY1*hJ5(d",  # Django's generated development key
+        _random_secret(49),  # too short
+        "dev-only-insecure-secret-key-do-not-use-in-production",  # the development key
+    ],
+)
+def test_production_with_a_weak_secret_key_is_refused(secret):
+    assert _refused(
+        _manage("check", SECRET_KEY=secret, **PRODUCTION_ENV), "SECRET_KEY（至少 50 个字符、至少 5 种不同字符"
+    )
+
+
+@pytest.mark.parametrize("env_name", ["production", "development"])
+@pytest.mark.parametrize("key", ["not-a-fernet-key", "c2hvcnQ=", "x" * 44])
+def test_an_invalid_fernet_key_is_refused(env_name, key):
+    result = _manage(
+        "check",
+        **{**PRODUCTION_ENV, "SECRET_KEY": _random_secret(), "DJANGO_ENV": env_name, "FIELD_ENCRYPTION_KEY": key},
+    )
+    assert _refused(result, "FIELD_ENCRYPTION_KEY 不是有效的 Fernet 密钥")
+
+
+# ---------------------------------------------------------------------------- response headers
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("url", ["/accounts/login/", "/api/v1/check-ins"])
+def test_every_response_has_a_strict_content_security_policy_and_permissions_policy(client, url):
+    response = client.get(url)
+    policy = dict(part.strip().split(" ", 1) for part in response["Content-Security-Policy"].split(";"))
+    assert policy["default-src"] == "'self'" and policy["frame-ancestors"] == "'none'"
+    assert policy["object-src"] == "'none'" and policy["form-action"] == "'self'" and policy["base-uri"] == "'self'"
+    assert "unsafe-inline" not in response["Content-Security-Policy"]
+    assert "unsafe-eval" not in response["Content-Security-Policy"]
+    features = dict(part.strip().split("=") for part in response["Permissions-Policy"].split(","))
+    assert features["camera"] == features["microphone"] == features["geolocation"] == "()"
+
+
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\bsrc=)(?![^>]*application/(ld\+)?json)[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
+STYLE_ATTRIBUTE = re.compile(r"\sstyle\s*=", re.I)
+JS_URL = re.compile(r"javascript:", re.I)
+
+
+def test_templates_have_nothing_inline_that_the_policy_would_block():
+    """No inline script, ``on…=`` handler, ``style=`` attribute or ``javascript:`` URL in templates/."""
+    found = []
+    for path in sorted((ROOT / "templates").rglob("*.html")):
+        text = path.read_text(encoding="utf-8")
+        for name, pattern in [
+            ("script", INLINE_SCRIPT),
+            ("handler", INLINE_HANDLER),
+            ("style", STYLE_ATTRIBUTE),
+            ("js-url", JS_URL),
+        ]:
+            found += [f"{path.relative_to(ROOT)}: {name}: {m.group(0)}" for m in pattern.finditer(text)]
+        found += [f"{path.relative_to(ROOT)}: <style>" for _ in re.finditer(r"<style[\s>]", text, re.I)]
+    assert found == []

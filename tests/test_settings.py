@@ -9,6 +9,7 @@ import pytest
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
+RANDOM_SECRET = "kX3#vQ9!pL2@zR7$wT5%nY8^mB4&cF6*hJ1(dG0)sA-eU_iO+rW=tZ"  # 54 characters, random-looking
 
 
 def _check(env_overrides: dict) -> subprocess.CompletedProcess:
@@ -36,7 +37,7 @@ def test_language_and_time_zone():
 def test_production_refuses_to_start_without(missing, expected):
     env = {
         "DJANGO_ENV": "production",
-        "SECRET_KEY": "x" * 60,
+        "SECRET_KEY": RANDOM_SECRET,
         "ALLOWED_HOSTS": "party.example.gov.cn",
         "FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1maWVsZC1rZXktZm9yLXRlc3RzISE=",
     }
@@ -50,7 +51,7 @@ def test_production_starts_with_real_settings():
     result = _check(
         {
             "DJANGO_ENV": "production",
-            "SECRET_KEY": "x" * 60,
+            "SECRET_KEY": RANDOM_SECRET,
             "ALLOWED_HOSTS": "party.example.gov.cn",
             "FIELD_ENCRYPTION_KEY": "cHJvZHVjdGlvbi1maWVsZC1rZXktZm9yLXRlc3RzISE=",
         }
