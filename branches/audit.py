@@ -179,6 +179,7 @@ def _actor_name(user) -> str:
     if user is None:
         return "系统"
     return user.get_full_name() or user.get_username()
+    LogEntry.Action.ACCESS: "显示完整信息",  # the member page's audited "显示" (members.views.reveal)
 
 
 def trail_for(

@@ -3,6 +3,11 @@
 The columns and their rendering are ``MemberResource``'s, so an export has the import's
 headers and a full (unmasked) export imports back without a change. The sheet is written
 row by row (openpyxl write-only), the members read in chunks: a city's roster fits.
+
+An export is an explicit act: rows of branches where the user holds ``view_sensitive`` carry
+the full ID number, phone and birth date, the others are masked (the birth date replaced by
+the age). Every export records one ``AuditBulkEvent`` (who, when, from which IP, which subtree,
+how many rows and how many of them in full).
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ from openpyxl.styles import Font
 from openpyxl.utils import get_column_letter
 
 from branches import access
+from branches.audit import bulk_event_record
 from branches.excel import safe_row
-from branches.models import Branch
+from branches.models import AuditBulkEvent, Branch
 
 from .import_columns import COLUMNS, HEADERS, source_choices
 from .models import Member
@@ -54,7 +60,10 @@ def _sheet(workbook: Workbook, title: str):
 
 
 def export_members(target: str | os.PathLike | IO[bytes], *, user, branch: Branch | None = None) -> int:
-    """Write the roster to ``target`` (.xlsx); ID numbers and phones masked without ``view_sensitive``."""
+    """Write the roster to ``target`` (.xlsx) and audit it; masked without ``view_sensitive``.
+
+    ``user`` None is the server's administrator (the management command without --user).
+    """
     resource = MemberResource(user=user)
     workbook = Workbook(write_only=True)
     sheet = _sheet(workbook, "党员花名册")
@@ -64,7 +73,15 @@ def export_members(target: str | os.PathLike | IO[bytes], *, user, branch: Branc
         sheet.append(resource.export_resource(member))  # escaped by the resource (branches.excel)
         count += 1
     workbook.save(target)
+    export_record(by=user, branch=branch, rows=count, full=resource.rows_in_full)
     return count
+
+
+def export_record(*, by, branch: Branch | None, rows: int, full: int):
+    """The audit entry of one roster export: ``rows`` written, ``full`` of them unmasked."""
+    return bulk_event_record(
+        kind=AuditBulkEvent.Kind.EXPORT_MEMBERS, counts={"导出": rows, "未脱敏": full}, by=by, branch=branch
+    )
 
 
 def write_template(target: str | os.PathLike | IO[bytes]) -> None:

@@ -72,8 +72,9 @@ class MemberForm(ProblemsMixin, forms.Form):
             kwargs.setdefault("initial", {}).setdefault("branch", branch.code)
         super().__init__(*args, **kwargs)
         if member is not None:
-            # Neither may change here: the number never, the branch only by a transfer.
-            del self.fields["id_number"], self.fields["branch"]
+            # Neither may change here: the number never, the branch only by a transfer. Nor the
+            # birth date, which is the number's and so is not shown either (pages show an age).
+            del self.fields["id_number"], self.fields["branch"], self.fields["birth_date"]
             home = member.branch
         else:
             self.fields["branch"].queryset = selectors.manageable_home_branches(user)
@@ -118,7 +119,6 @@ def _initial_of(member: Member, *, masked: bool) -> dict:
     return {
         "name": member.name,
         "sex": member.sex,
-        "birth_date": member.birth_date,
         "ethnicity": member.ethnicity,
         "education": member.education,
         "phone": mask_phone(member.phone) if masked else member.phone,

@@ -113,7 +113,7 @@ class Member(models.Model):
     def __str__(self) -> str:
         return self.name
 
-    # The clear number is only ever read through these; pages call ``id_number_for``.
+    # The clear number is only ever read through these; pages and exports call ``id_number_for``.
     @property
     def id_number(self) -> str:
         return crypto.decrypt(self.id_number_encrypted)
@@ -128,14 +128,17 @@ class Member(models.Model):
     def id_number_masked(self) -> str:
         return mask_id_number(self.id_number)
 
-    def id_number_for(self, user) -> str:
-        """The full number for those with ``view_sensitive`` on the branch, masked otherwise."""
-        if access.can_view_sensitive(user, self.branch):
+    # One rule for the ID number and the phone (and the birth date, which the pages replace by an
+    # age): pages show them masked to everyone, ``view_sensitive`` or not; the full values go only
+    # to a user holding ``view_sensitive`` on the member's branch, and only by an explicit, audited
+    # act (``explicit``): the member page's "显示" (members.views.reveal) or an Excel export.
+    def id_number_for(self, user, *, explicit: bool) -> str:
+        if explicit and access.can_view_sensitive(user, self.branch):
             return self.id_number
         return self.id_number_masked
 
-    def phone_for(self, user) -> str:
-        if access.can_view_sensitive(user, self.branch):
+    def phone_for(self, user, *, explicit: bool) -> str:
+        if explicit and access.can_view_sensitive(user, self.branch):
             return self.phone
         return mask_phone(self.phone)
 

@@ -5,7 +5,8 @@ the same cell readers as the bulk importer, and its rows are checked by the same
 ``RowChecker``. The admin imports and exports through it; the site's import page and the
 management commands use ``members.importing.import_members``, which reads the columns,
 checks and writes from the same definitions in bulk. Exported ID numbers and phones are
-masked unless the user holds ``view_sensitive`` on the member's branch.
+masked, and the birth date replaced by the age, unless the user holds ``view_sensitive`` on the
+member's branch (an export is an explicit act, audited: ``members.exporting``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from import_export import fields, resources, widgets
 from branches import access
 from branches.excel import safe_row
 
-from . import crypto
+from . import crypto, selectors
 from .idnumbers import mask_phone
 from .import_checks import CheckedRow, Existing, RowChecker, RowError
 from .import_columns import (
@@ -113,17 +114,34 @@ class MemberResource(resources.ModelResource):
         self.row_errors: list[RowError] = []
         self.checked: list[CheckedRow] = []
         self._seen: dict[str, int] = {}
+        self.rows_in_full = 0  # exported rows whose ID number was not masked
 
     # Export ----------------------------------------------------------------------------------
 
     def shows_sensitive(self, member: Member) -> bool:
         return self.user is None or access.can_view_sensitive(self.user, member.branch)
 
+    # The rule of ``Member.id_number_for(user, explicit=True)``: an export is an explicit act.
     def dehydrate_id_number(self, member: Member) -> str:
-        return member.id_number if self.shows_sensitive(member) else member.id_number_masked
+        if self.shows_sensitive(member):
+            self.rows_in_full += 1
+            return member.id_number
+        return member.id_number_masked
 
     def dehydrate_phone(self, member: Member) -> str:
         return member.phone if self.shows_sensitive(member) else mask_phone(member.phone)
+
+    def dehydrate_birth_date(self, member: Member):
+        """The date with ``view_sensitive``; otherwise the age ("63岁"), as the pages show it."""
+        if self.shows_sensitive(member):
+            return member.birth_date
+        return f"{selectors.age_on(member.birth_date, timezone.localdate())}岁"
+
+    def after_export(self, queryset, dataset, **kwargs):
+        """The admin's export is audited as the site's (``exporting.export_members``) is."""
+        from .exporting import export_record
+
+        export_record(by=self.user, branch=None, rows=len(dataset), full=self.rows_in_full)
 
     def export_resource(self, instance, selected_fields=None, **kwargs):
         """One exported row; text that a spreadsheet would run as a formula is escaped (``branches.excel``)."""

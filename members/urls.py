@@ -10,6 +10,7 @@ urlpatterns = [
     path("new/", views.create, name="create"),
     path("activate/", views.activate, name="activate"),
     path("<int:pk>/", views.detail, name="detail"),
+    path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("<int:pk>/edit/", views.edit, name="edit"),
     path("<int:pk>/transfer/", views.transfer, name="transfer"),
     path("<int:pk>/leave/", views.leave, name="leave"),

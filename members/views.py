@@ -3,6 +3,11 @@ member's own page and account activation.
 
 Members are fetched only through ``Member.objects.visible_to`` (404 outside the user's
 subtree) and every change is checked with ``branches.access`` (403 without MANAGE).
+
+Pages show ID numbers and phones masked and an age instead of the birth date, to everyone:
+the full values are shown only by ``reveal`` (the member page's audited "显示", for users with
+``view_sensitive``), and a member's own page shows their own birth date. The roster's search
+text never travels in a URL in clear (``roster_search``).
 """
 
 from __future__ import annotations
@@ -10,6 +15,8 @@ from __future__ import annotations
 from functools import lru_cache
 from html import escape
 
+from auditlog.signals import accessed
+from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -17,9 +24,12 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
+from django.utils.http import urlencode
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_http_methods, require_POST
 
 from branches import access
 from branches.models import Branch
@@ -54,7 +64,7 @@ def _row_labels(language: str | None) -> tuple[dict[str, str], dict[str, str], d
 # the city data), while formatting them here costs about as much as decrypting the ID numbers.
 # Text from the database is escaped; labels are escaped once above; dates and numbers need not.
 _ROW_HTML = (
-    '<tr{}><td><a href="{}{}{}">{}</a></td><td>{}</td><td>{} / {}</td><td class="mono">{}</td>'
+    '<tr{}><td><a href="{}{}{}">{}</a></td><td>{}</td><td>{}</td><td class="mono">{}</td>'
     '<td class="mono">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
 )
 
@@ -64,17 +74,12 @@ def _roster_rows_html(rows, user) -> str:
     today = timezone.localdate()
     # One reverse() per page, not one per row.
     url_prefix, url_suffix = reverse("members:detail", args=[_PK_PLACEHOLDER]).split(_PK_PLACEHOLDER)
-    # The rule of ``Member.id_number_for`` / ``phone_for`` (``access.can_view_sensitive``: the user
-    # holds ``view_sensitive`` on the branch or an ancestor), with the user's grants read once
-    # rather than twice a row through the request's lazy user.
-    sensitive_paths = tuple(access.grants(user)[access.SENSITIVE])
     sexes, categories, statuses = _row_labels(get_language())
     html = []
     for m in rows:
-        if sensitive_paths and m.branch__path.startswith(sensitive_paths):
-            id_number, phone = crypto.decrypt(m.id_number_encrypted), m.phone
-        else:
-            id_number, phone = mask_id_number(crypto.decrypt(m.id_number_encrypted)), mask_phone(m.phone)
+        # Masked for every user, as ``Member.id_number_for(..., explicit=False)``: the full values
+        # are shown one member at a time, by the audited ``reveal``.
+        id_number, phone = mask_id_number(crypto.decrypt(m.id_number_encrypted)), mask_phone(m.phone)
         html.append(
             _ROW_HTML.format(
                 "" if m.is_active else ' class="left"',
@@ -83,7 +88,6 @@ def _roster_rows_html(rows, user) -> str:
                 url_suffix,
                 escape(m.name),
                 sexes.get(m.sex, ""),
-                m.birth_date.isoformat(),
                 selectors.age_on(m.birth_date, today),
                 escape(id_number),
                 escape(phone),
@@ -121,9 +125,16 @@ def _options_html(name: str, current: str, language: str | None) -> str:
     )
 
 
+# What the roster's links and redirects may carry: its filters, and the search text only as
+# ``qt``, an opaque token (``roster_search``). Anything else in a query string is dropped.
+_ROSTER_KEYS = ("qt", "branch", "group", "status", "category", "state", "sort", "page")
+
+
 def _query(request, **changes) -> str:
     """The current query string with ``changes`` applied (None drops a key)."""
     params = request.GET.copy()
+    for key in set(params) - set(_ROSTER_KEYS):
+        del params[key]
     for key, value in changes.items():
         if value is None:
             params.pop(key, None)
@@ -144,15 +155,18 @@ def _sort_links(request, current: str) -> dict[str, dict]:
     return links
 
 
-def _roster_params(query) -> dict[str, str]:
-    """The roster's filters from the query string; a value that is not one of the choices is not applied."""
+def _roster_params(query, *, q: str) -> dict[str, str]:
+    """The roster's filters from ``query`` (GET or POST) and the search text ``q``.
+
+    A value that is not one of the choices is not applied.
+    """
 
     def choice(name: str, allowed, default: str = "") -> str:
         value = query.get(name, "")
         return value if value in allowed else default
 
     return {
-        "q": query.get("q", "").strip()[:50],
+        "q": q.strip()[:50],
         "branch": query.get("branch", "").strip()[:32],
         "group": query.get("group", "").strip()[:32],
         "status": choice("status", Member.Status.values),
@@ -162,11 +176,43 @@ def _roster_params(query) -> dict[str, str]:
     }
 
 
+def _search_text(request) -> str:
+    """The search text carried by the query string's ``qt`` token ('' without one)."""
+    token = request.GET.get("qt", "")
+    if not token:
+        return ""
+    try:
+        return crypto.decrypt(token)
+    except (InvalidToken, ValueError):
+        messages.warning(request, _("搜索条件已失效，请重新搜索"))
+        return ""
+
+
+def roster_search(request):
+    """The filter form, posted: back to the roster with the filters in the query string.
+
+    The form is posted so that a typed phone or ID number (or a name) never lands in a URL, and
+    so in access logs, browser history or a Referer: the redirect carries the search text only as
+    ``qt``, encrypted with the site's field key (``crypto.encrypt``: a fresh token each time, not
+    readable without the key, unlike ``django.core.signing``). Pagination and sorting links keep
+    ``qt`` as they keep the filters.
+    """
+    params = _roster_params(request.POST, q=request.POST.get("q", ""))
+    query = {key: value for key, value in params.items() if value and key != "q"}
+    if params["q"]:
+        query["qt"] = crypto.encrypt(params["q"])
+    url = reverse("members:list")
+    return redirect(f"{url}?{urlencode(query)}" if query else url)
+
+
 @access.staff_required
+@require_http_methods(["GET", "POST"])
 def roster(request):
     """The roster: filters, search, sorting, 50 a page, a constant number of queries."""
+    if request.method == "POST":
+        return roster_search(request)
     user = request.user
-    params = _roster_params(request.GET)
+    params = _roster_params(request.GET, q=_search_text(request))
     branch = group = None
     if params["branch"]:
         branch = access.get_branch_or_404(user, code=params["branch"])
@@ -201,11 +247,13 @@ def roster(request):
     return render(request, "members/list.html", context)
 
 
-def _member_context(member: Member, user) -> dict:
+def _member_context(member: Member, user, *, revealed: bool = False) -> dict:
+    """The record as pages show it: masked, with an age and no birth date, unless ``revealed`` (``reveal``)."""
     return {
         "member": member,
-        "id_number": member.id_number_for(user),
-        "phone": member.phone_for(user),
+        "id_number": member.id_number_for(user, explicit=revealed),
+        "phone": member.phone_for(user, explicit=revealed),
+        "birth_date": member.birth_date if revealed and access.can_view_sensitive(user, member.branch) else None,
         "positions": selectors.member_positions(member),
         "events": selectors.member_history(member),
         "age": selectors.age_on(member.birth_date, timezone.localdate()),
@@ -217,7 +265,28 @@ def detail(request, pk: int):
     member = selectors.member_for_page(request.user, pk)
     context = _member_context(member, request.user)
     context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
+    context["can_reveal"] = access.can_view_sensitive(request.user, member.branch)
     context["can_issue_code"] = context["can_manage"] and services.activation_code_issuable(request.user, member)
+    return render(request, "members/detail.html", context)
+
+
+@login_required
+@require_POST
+@never_cache
+def reveal(request, pk: int):
+    """显示: the member page with the full ID number, phone and birth date, in this response only.
+
+    Needs ``view_sensitive`` on the member's branch (404 outside the user's scope, 403 inside
+    without it). Each use is audited: django-auditlog's access entry on the member, with the
+    user, the time and the client's IP (shown in the member's audit trail).
+    """
+    member = selectors.member_for_page(request.user, pk)
+    if not access.can_view_sensitive(request.user, member.branch):
+        raise PermissionDenied(_("您没有查看完整身份信息的权限"))
+    accessed.send(sender=Member, instance=member)
+    context = _member_context(member, request.user, revealed=True)
+    context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
+    context["revealed"] = True
     return render(request, "members/detail.html", context)
 
 
@@ -332,12 +401,15 @@ def confirm(request, pk: int):
 
 @login_required
 def me(request):
-    """A member's own record (ID number and phone masked), positions and history."""
+    """A member's own record (ID number and phone masked, their own birth date shown), positions and history."""
     member = Member.objects.filter(user=request.user).select_related("branch", "group", "household").first()
     if member is None:
         raise Http404(_("您的账号没有关联党员档案"))
     context = _member_context(member, request.user)
-    context["id_number"], context["phone"] = member.id_number_masked, mask_phone(member.phone)
+    context["birth_date"] = member.birth_date
+    # The nav reads only grants already read (branches/templatetags/nav.py): read them (one
+    # query), so that a plain member's own page shows them their own links, not staff ones.
+    access.grants(request.user)
     return render(request, "members/me.html", context)
 
 

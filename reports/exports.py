@@ -117,7 +117,7 @@ def health_columns(user) -> list[tuple[str, Callable[[HealthCheck], object]]]:
         ("党组织编码", lambda c: c.branch.code),
         ("党组织", lambda c: c.branch.name),
         ("姓名", lambda c: c.member.name),
-        ("公民身份号码", lambda c: c.member.id_number_for(user)),
+        ("公民身份号码", lambda c: c.member.id_number_for(user, explicit=True)),  # an export: explicit
         ("考核期", lambda c: c.period),
         ("各项得分", _items_text),
         ("加分", lambda c: c.bonus),

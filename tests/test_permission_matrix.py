@@ -223,6 +223,10 @@ TABLE: dict[str, Row] = {
     "members:detail": Row(
         by_pk("member"), lambda s: scoped("view", s, **_self(s)), form(lambda s: scoped("view", s, **_self(s)))
     ),
+    # The audited "显示" of full ID number, phone and birth date: view_sensitive on the member's branch.
+    "members:reveal": Row(
+        by_pk("member"), POST_ONLY_LOGIN, done(lambda s: scoped("sensitive", s, reviewer=DENY, **_self_deny(s)))
+    ),
     "members:edit": Row(by_pk("member"), MEMBER_MANAGE, done(MEMBER_MANAGE), data=lambda w, s: member_edit_data(w, s)),
     "members:transfer": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:leave": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),

@@ -957,6 +957,18 @@ EN: dict[str, str | tuple[str, str]] = {
     "发起人": "Started by",
     "发起时间": "Started at",
     "后台任务": "Background job",
+    # issue 12 items 2 and 6: masks by default, the audited "显示", search without numbers in URLs
+    "年龄": "Age",
+    "显示完整身份信息": "Show full identity details",
+    "公民身份号码、手机号码和出生日期默认隐藏；显示将记入审计日志。": (
+        "ID number, phone number and date of birth are hidden by default; showing them is recorded in the audit log."
+    ),
+    "以下为完整的公民身份号码、手机号码和出生日期，仅本次显示；此次查看已记入审计日志。": (
+        "The full ID number, phone number and date of birth are shown below for this time only; this viewing has been recorded in the audit log."
+    ),
+    "您没有查看完整身份信息的权限": "You may not see full identity details",
+    "搜索条件已失效，请重新搜索": "The search has expired, please search again",
+    "导出党员花名册": "Export the member roster",
     # issue 12 items 1, 7, 11, 17: activation codes, log-in, members who left, activation races
     "激活码": "Activation code",
     "担任支委及以上职务的党员须填写上级党组织签发的激活码，其他党员不填": (
@@ -981,10 +993,24 @@ EN: dict[str, str | tuple[str, str]] = {
     "使用时间": "Used at",
     "作废时间": "Voided at",
     "签发激活码": "Activation code issued",
-}
     # Issue 12, items 3, 16 and 9 (look-ups, parameters, the admin)
     "参数“%(name)s”的值无效": "Invalid value for the parameter “%(name)s”",
     "请求无效": "Bad request",
     "网址中的参数无效（例如页码或月份超出范围）。请检查网址，或从首页重新进入。": (
         "A parameter in the address is invalid (for example a page number or a month out of range). Check the address, or start again from the home page."
     ),
+    # Issue 12, item 10 (the attendance audit: a reason to change a frozen status)
+    "理由": "Reason",
+    "理由（缺席或请假改为实到时必填）": "Reason (required to change absent or on leave to present)",
+    "改为实到的理由": "Reason for changing to present",
+    # Issue 12 items 4, 5, 12, 15 (files and exports)
+    "服务器暂时无法保存文件（例如磁盘空间已满），文件未保存，请稍后再试或联系系统管理员": (
+        "The server could not store the file (the disk may be full). Nothing was saved; please try again later or contact the administrator."
+    ),
+    "文件已不存在": "The file no longer exists",
+    # issue 12 items 13, 14 (infrastructure): retrying a stale job, an import the database failed to write
+    "重试": "Retry",
+    "数据库暂时无法写入，未导入任何数据，请稍后重新上传文件": (
+        "The database could not be written just now: nothing was imported. Please upload the file again later."
+    ),
+}

@@ -8,7 +8,11 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import timezone
 
+from branches import access
+from branches.models import AuditBulkEvent
+from members import selectors
 from members.exporting import export_members
 from members.importing import import_members
 from members.models import Member
@@ -84,6 +88,64 @@ def test_command_as_a_user_with_view_sensitive_shows_full_numbers(tree, orgdept,
     assert _export(tmp_path, "--user", "orgdept")[1][4] == member.id_number
 
 
+def test_export_without_view_sensitive_has_the_age_not_the_birth_date(tree, reviewer, secretary_a, tmp_path):
+    MemberFactory(branch=tree.branch_a, birth_date=datetime.date(1980, 5, 17))
+    age = selectors.age_on(datetime.date(1980, 5, 17), timezone.localdate())
+    for user in (reviewer, secretary_a):
+        path = tmp_path / f"{user.username}.xlsx"
+        export_members(path, user=user)
+        (row,) = read_sheet(path)[1:]
+        assert row[3] == f"{age}岁"
+        assert not any(isinstance(v, datetime.datetime) and v.year == 1980 for v in row)
+        assert all("1980" not in str(v) for v in row)
+
+
+def test_export_with_view_sensitive_has_the_birth_date(tree, orgdept, tmp_path):
+    MemberFactory(branch=tree.branch_a, birth_date=datetime.date(1980, 5, 17))
+    path = tmp_path / "full.xlsx"
+    export_members(path, user=orgdept)
+    assert read_sheet(path)[1][3] == datetime.datetime(1980, 5, 17)
+
+
+def test_export_of_a_subtree_mixes_full_and_masked_rows_by_grant(tree, tmp_path):
+    user = UserFactory(username="half")
+    access.grant(user, access.VIEW, tree.town)
+    access.grant(user, access.SENSITIVE, tree.village_b)
+    a = MemberFactory(branch=tree.branch_a, name="甲")
+    b = MemberFactory(branch=tree.branch_b, name="乙")
+    path = tmp_path / "half.xlsx"
+    export_members(path, user=user)
+    rows = {r[0]: r for r in read_sheet(path)[1:]}
+    assert (rows["甲"][4], rows["乙"][4]) == (a.id_number_masked, b.id_number)
+    assert isinstance(rows["乙"][3], datetime.datetime) and str(rows["甲"][3]).endswith("岁")
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.EXPORT_MEMBERS)
+    assert event.counts == {"导出": 2, "未脱敏": 1}
+
+
+def test_export_through_the_site_is_audited_with_who_where_and_how_many(login_as, tree, orgdept):
+    MemberFactory(branch=tree.branch_b)
+    MemberFactory(branch=tree.branch_b)
+    response = login_as("orgdept").get(reverse("members:roster_export"), {"branch": "VB"}, REMOTE_ADDR="198.51.100.4")
+    assert response.status_code == 200
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.EXPORT_MEMBERS)
+    assert (event.actor, event.remote_addr, event.branch) == (orgdept, "198.51.100.4", tree.village_b)
+    assert event.counts == {"导出": 2, "未脱敏": 2}
+
+
+def test_masked_export_is_audited_too(login_as, tree, secretary_a):
+    MemberFactory(branch=tree.branch_a)
+    login_as("secretary_a").get(reverse("members:roster_export"))
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.EXPORT_MEMBERS)
+    assert (event.actor, event.branch, event.counts) == (secretary_a, None, {"导出": 1, "未脱敏": 0})
+
+
+def test_export_by_command_is_audited(tree, tmp_path):
+    MemberFactory(branch=tree.branch_a)
+    _export(tmp_path, "--branch", "VA")
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.EXPORT_MEMBERS)
+    assert (event.actor, event.branch, event.counts) == (None, tree.village_a, {"导出": 1, "未脱敏": 1})
+
+
 def test_branch_option_limits_to_the_subtree(tree, tmp_path):
     MemberFactory(branch=tree.branch_a, name="甲")
     MemberFactory(branch=tree.branch_b, name="乙")
@@ -115,7 +177,7 @@ def test_masked_export_cannot_be_imported_back_by_mistake(tree, reviewer, orgdep
     path = tmp_path / "masked.xlsx"
     export_members(path, user=reviewer)
     result = import_members(path, user=orgdept)
-    assert [(e.row, e.column) for e in result.errors] == [(2, "公民身份号码"), (2, "手机号码")]
+    assert sorted((e.row, e.column) for e in result.errors) == [(2, "公民身份号码"), (2, "出生日期"), (2, "手机号码")]
     assert not result.written
 
 
@@ -150,11 +212,30 @@ def test_admin_list_shows_masked_numbers_only(tree, admin_client):
     assert member.id_number not in page and member.id_number_encrypted not in page
 
 
-def test_admin_finds_a_member_by_full_id_number(tree, admin_client):
+def test_admin_search_does_not_take_phone_or_id_numbers(tree, admin_client):
+    """The admin's search is a GET: numbers typed there would land in access logs, so it finds none."""
     member = MemberFactory(branch=tree.branch_a, name="查找对象")
     MemberFactory(branch=tree.branch_a, name="别人")
-    response = admin_client.get(reverse("admin:members_member_changelist"), {"q": member.id_number.lower()})
-    assert list(response.context["cl"].result_list) == [member]
+    changelist = reverse("admin:members_member_changelist")
+    for term in (member.id_number, member.phone):
+        assert list(admin_client.get(changelist, {"q": term}).context["cl"].result_list) == []
+    assert list(admin_client.get(changelist, {"q": "查找"}).context["cl"].result_list) == [member]
+
+
+def test_admin_export_is_audited(tree, admin_client):
+    MemberFactory(branch=tree.branch_a)
+    response = admin_client.post(
+        reverse("admin:members_member_export"), {"format": 0, "resource": 0, **_admin_export_fields()}
+    )
+    assert response.status_code == 200, response.content[:500]
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.EXPORT_MEMBERS)
+    assert event.actor.username == "admin" and event.counts == {"导出": 1, "未脱敏": 1}
+
+
+def _admin_export_fields() -> dict:
+    from members.resources import MemberResource
+
+    return {f"memberresource_{name}": "on" for name in MemberResource._meta.export_order}
 
 
 def test_admin_import_checks_rows_with_the_resource(tree, admin_client):

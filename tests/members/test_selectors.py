@@ -57,9 +57,16 @@ def test_search_finds_by_part_of_name(tree, orgdept, member_a, member_b):
 
 
 @pytest.mark.django_db
-def test_search_finds_by_whole_phone_written_with_spaces(tree, secretary_a, member_a):
+def test_search_finds_by_whole_phone_written_with_spaces_with_view_sensitive(tree, orgdept, member_a):
     spaced = f"{member_a.phone[:3]} {member_a.phone[3:7]} {member_a.phone[7:]}"
-    assert names(selectors.roster(secretary_a, q=spaced)) == ["李明"]
+    assert names(selectors.roster(orgdept, q=spaced)) == ["李明"]
+
+
+@pytest.mark.django_db
+def test_search_by_whole_phone_finds_nothing_without_view_sensitive(tree, secretary_a, reviewer, member_a):
+    """Who sees 139****0001 cannot confirm a guess of the hidden digits by searching for it."""
+    assert names(selectors.roster(secretary_a, q=member_a.phone)) == []
+    assert names(selectors.roster(reviewer, q=member_a.phone)) == []
 
 
 @pytest.mark.django_db
@@ -70,8 +77,26 @@ def test_search_by_part_of_phone_only_where_phones_are_readable(tree, orgdept, s
 
 
 @pytest.mark.django_db
-def test_search_finds_by_whole_id_number(tree, secretary_a, member_a):
-    assert names(selectors.roster(secretary_a, q=member_a.id_number.lower())) == ["李明"]
+def test_search_finds_by_whole_id_number_with_view_sensitive(tree, orgdept, member_a):
+    assert names(selectors.roster(orgdept, q=member_a.id_number.lower())) == ["李明"]
+
+
+@pytest.mark.django_db
+def test_search_by_whole_id_number_finds_nothing_without_view_sensitive(tree, secretary_a, viewer, member_a):
+    assert names(selectors.roster(secretary_a, q=member_a.id_number)) == []
+    assert names(selectors.roster(viewer, q=member_a.id_number)) == []
+
+
+@pytest.mark.django_db
+def test_number_search_keeps_to_the_subtrees_where_the_user_holds_view_sensitive(tree, member_a, member_b):
+    from tests.factories import UserFactory
+
+    user = UserFactory(username="half")
+    access.grant(user, access.VIEW, tree.town)
+    access.grant(user, access.SENSITIVE, tree.village_b)
+    assert names(selectors.roster(user, q=member_b.phone)) == ["王芳"]
+    assert names(selectors.roster(user, q=member_a.phone)) == []
+    assert names(selectors.roster(user, q=member_a.id_number)) == []
 
 
 @pytest.mark.django_db
@@ -96,7 +121,7 @@ def test_roster_rows_format_without_further_queries(tree, orgdept, bulk_members,
     with django_assert_num_queries(1):
         rows = list(selectors.roster(orgdept))
         for m in rows:
-            (m.id_number_for(orgdept), m.phone_for(orgdept), m.branch.name, m.group_name)
+            (m.id_number_for(orgdept, explicit=True), m.phone_for(orgdept, explicit=True), m.branch.name, m.group_name)
     assert len(rows) == 5
 
 

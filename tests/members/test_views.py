@@ -1,9 +1,11 @@
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from members import selectors
 from members.models import Member, MemberEvent
 from tests.factories import MemberFactory, new_id_number
 
@@ -78,18 +80,77 @@ def test_roster_subtree_filter_inside_scope_narrows(login_as, member_a, member_b
     assert "王芳" in response.text and "李明" not in response.text
 
 
-def test_roster_filters_and_search_from_query_string(login_as, tree, member_a, member_b, probationary_a):
+def test_roster_filters_from_query_string_and_search_posted(login_as, tree, member_a, member_b, probationary_a):
     client = login_as("orgdept")
     response = client.get(url("list"), {"status": "probationary"})
     assert "周预备" in response.text and "李明" not in response.text
-    response = client.get(url("list"), {"q": "王"})
+    response = client.post(url("list"), {"q": "王"}, follow=True)
     assert "王芳" in response.text and "李明" not in response.text
     response = client.get(url("list"), {"group": "GA"})
     assert "李明" in response.text and "周预备" not in response.text
 
 
+def test_roster_search_form_posts(login_as, member_a):
+    html = login_as("secretary_a").get(url("list")).text
+    assert '<form method="post" class="filters" role="search">' in html
+
+
+def test_roster_search_redirects_with_filters_and_an_opaque_token(login_as, tree, member_a):
+    response = login_as("orgdept").post(url("list"), {"q": member_a.phone, "branch": "VA", "status": "full"})
+    assert response.status_code == 302
+    location = response["Location"]
+    assert location.startswith(url("list") + "?") and "branch=VA" in location and "status=full" in location
+    assert "qt=" in location and "q=" not in location.replace("qt=", "")
+    assert member_a.phone not in location and member_a.phone[-4:] not in location
+
+
+def test_roster_search_by_name_keeps_the_name_out_of_the_url(login_as, member_a):
+    location = login_as("secretary_a").post(url("list"), {"q": "李明"})["Location"]
+    assert "李明" not in location and "%E6%9D%8E" not in location.upper()
+
+
+def test_roster_ignores_a_search_text_in_the_query_string(login_as, member_a, member_b):
+    """Only the token is read: a hand-made ``?q=`` is not applied, nor carried into the page's links."""
+    response = login_as("orgdept").get(url("list"), {"q": "王", "sort": "joined_on"})
+    assert "王芳" in response.text and "李明" in response.text
+    assert "q=" not in response.context["sort_links"]["name"]["url"].replace("qt=", "")
+
+
+def test_roster_with_a_crafted_token_searches_nothing_and_says_so(login_as, member_a):
+    response = login_as("secretary_a").get(url("list"), {"qt": "not-a-token"})
+    assert response.status_code == 200 and "李明" in response.text
+    assert "搜索条件已失效" in response.text
+
+
+def test_roster_urls_never_carry_a_phone_or_id_number(login_as, tree, bulk_members, orgdept):
+    """Links and redirects of a search by phone or ID number: sorting, paging, the next page."""
+    members = bulk_members(tree.branch_a, 60)
+    client = login_as("orgdept")
+    for text, wanted in ((members[0].phone[:7], 0), (members[0].phone, 1), (members[0].id_number, 1)):
+        response = client.post(url("list"), {"q": text, "sort": "-name"})
+        location = response["Location"]
+        page = client.get(location)
+        assert len(page.context["page"].members) == (50 if wanted == 0 else wanted)
+        hrefs = re.findall(r'href="([^"]*)"', page.text) + [location]
+        for number in (text, members[0].phone, members[0].id_number):
+            assert not [h for h in hrefs if number in h or number.lower() in h.lower()]
+
+
+def test_roster_search_pages_and_sorts_with_the_token(login_as, tree, bulk_members, orgdept):
+    bulk_members(tree.branch_a, 60)
+    client = login_as("orgdept")
+    first = client.get(client.post(url("list"), {"q": "成员", "sort": "-name"})["Location"])
+    assert first.context["params"]["q"] == "成员" and first.context["page"].has_next
+    assert "qt=" in first.context["next_url"] and "sort=-name" in first.context["next_url"]
+    second = client.get(url("list") + first.context["next_url"])
+    assert len(second.context["page"].members) == 10 and second.context["params"]["q"] == "成员"
+    by_name = client.get(url("list") + first.context["sort_links"]["name"]["url"])
+    assert by_name.context["params"]["q"] == "成员" and by_name.context["params"]["sort"] == "name"
+
+
 def test_roster_ignores_unknown_filter_values(login_as, member_a):
-    response = login_as("secretary_a").get(url("list"), {"status": "bogus", "sort": "password", "page": "x"})
+    # (a bad ``page`` is branches.params' to answer: tests/test_params.py)
+    response = login_as("secretary_a").get(url("list"), {"status": "bogus", "sort": "password"})
     assert response.status_code == 200 and "李明" in response.text
 
 
@@ -131,9 +192,19 @@ def test_roster_masks_id_and_phone_without_view_sensitive(login_as, member_a):
         assert member_a.phone not in response.text
 
 
-def test_roster_shows_id_and_phone_with_view_sensitive(login_as, member_a):
+def test_roster_masks_id_and_phone_with_view_sensitive_too(login_as, member_a):
+    """Masked by default for everyone: the full values are shown one member at a time (``reveal``)."""
     response = login_as("orgdept").get(url("list"))
-    assert member_a.id_number in response.text and member_a.phone in response.text
+    assert member_a.id_number_masked in response.text
+    assert member_a.id_number not in response.text and member_a.phone not in response.text
+
+
+@pytest.mark.parametrize("persona", ["secretary_a", "viewer", "orgdept"])
+def test_roster_shows_an_age_not_the_birth_date(login_as, member_a, persona):
+    age = selectors.age_on(member_a.birth_date, timezone.localdate())
+    response = login_as(persona).get(url("list"))
+    assert f"<td>{age}</td>" in response.text
+    assert "1980-05-17" not in response.text and "出生日期" not in response.text
 
 
 @pytest.mark.parametrize("size", [10, 300])
@@ -183,12 +254,25 @@ def test_detail_shows_fields_positions_and_history(login_as, tree, member_a, org
     assert "党小组长" in text and "组织关系转接" in text and "西村第一网格党支部" in text and "orgdept" in text
 
 
-def test_detail_masks_for_secretary_and_not_for_orgdept(login_as, member_a):
-    response = login_as("secretary_a").get(url("detail", member_a))
+@pytest.mark.parametrize("persona", ["secretary_a", "orgdept"])
+def test_detail_masks_for_everyone_by_default(login_as, member_a, persona):
+    response = login_as(persona).get(url("detail", member_a))
     assert member_a.id_number not in response.text and member_a.phone not in response.text
     assert member_a.id_number_masked in response.text
-    response = login_as("orgdept").get(url("detail", member_a))
-    assert member_a.id_number in response.text and member_a.phone in response.text
+
+
+@pytest.mark.parametrize("persona", ["secretary_a", "viewer", "orgdept"])
+def test_detail_shows_an_age_not_the_birth_date(login_as, member_a, persona):
+    age = selectors.age_on(member_a.birth_date, timezone.localdate())
+    response = login_as(persona).get(url("detail", member_a))
+    assert f"{age} 岁" in response.text and "<dt>年龄</dt>" in response.text
+    assert "1980" not in response.text and "<dt>出生日期</dt>" not in response.text
+
+
+def test_detail_offers_the_reveal_only_with_view_sensitive(login_as, member_a):
+    assert url("reveal", member_a) in login_as("orgdept").get(url("detail", member_a)).text
+    for persona in ("secretary_a", "viewer", "reviewer"):
+        assert url("reveal", member_a) not in login_as(persona).get(url("detail", member_a)).text
 
 
 def test_detail_offers_actions_only_to_managers(login_as, member_a):
@@ -270,6 +354,14 @@ def test_edit_saves_through_the_service(login_as, tree, member_a, secretary_a):
     member_a.refresh_from_db()
     assert member_a.phone == "13912340000" and member_a.education == "undergraduate"
     assert member_a.events.filter(kind=MemberEvent.Kind.UPDATED, by=secretary_a).exists()
+
+
+@pytest.mark.parametrize("persona", ["secretary_a", "orgdept"])
+def test_edit_form_neither_shows_nor_asks_the_birth_date(login_as, member_a, persona):
+    """The birth date is the ID number's, which never changes: nothing to edit, and not to be shown."""
+    page = login_as(persona).get(url("edit", member_a))
+    assert "birth_date" not in page.context["form"].fields
+    assert "1980-05-17" not in page.text and "出生日期" not in page.text
 
 
 def test_edit_shows_a_bad_phone_on_the_phone_field(login_as, tree, member_a):
@@ -388,6 +480,11 @@ def test_me_shows_own_record_masked(login_as, member_a):
     assert "李明" in response.text and "东村第一网格党支部" in response.text
     assert member_a.id_number_masked in response.text
     assert member_a.id_number not in response.text and member_a.phone not in response.text
+
+
+def test_me_shows_own_birth_date(login_as, member_a):
+    response = login_as("member_a").get(url("me"))
+    assert response.context["birth_date"] == member_a.birth_date and "出生日期" in response.text
 
 
 def test_me_without_a_member_record_is_404(login_as):
