@@ -78,7 +78,7 @@ def year_data(tree) -> YearData:
 
 @pytest.fixture(autouse=True)
 def media_root(settings, tmp_path):
-    """Job files go to a temporary directory."""
+    """MEDIA_ROOT in a temporary directory (job files are in the private storage, never here)."""
     settings.MEDIA_ROOT = str(tmp_path / "media")
     return settings.MEDIA_ROOT
 
