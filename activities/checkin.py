@@ -14,13 +14,28 @@ The check-in request
     ``check_in_with_token`` (the phone) runs one SELECT that reads the activity, the member of
     the logged-in user, their attendance row and their committee position together, and at
     most one write: ``INSERT ... ON CONFLICT (activity, member) DO UPDATE ... WHERE status <>
-    'present' RETURNING``. A repeated check-in writes nothing and answers the original row.
-    The JSON API reads the session's account (password hash, ``is_active``) in that same SELECT
-    (``load_account_state``) instead of loading the user: with the session that is three
-    queries (two with sessions in Redis); only the loser of two concurrent first check-ins of
-    the same member needs one more (it re-reads the winner's row).
-    No ``transaction.atomic`` here: the single statement is atomic, and a savepoint would
-    cost two more queries.
+    'present' RETURNING``, followed by its audit entry. A repeated check-in writes nothing and
+    answers the original row. The JSON API reads the session's account (password hash,
+    ``is_active``) in that same SELECT (``load_account_state``) instead of loading the user:
+    with the session and the audit entry that is four queries (three with sessions in Redis);
+    a repeat is two; only the loser of two concurrent first check-ins of the same member needs
+    one more (it re-reads the winner's row).
+    No ``transaction.atomic`` here: the upsert is atomic by itself, and a savepoint would cost
+    two more queries; the audit entry is written just after it in the same request.
+
+The audit entry
+    Every check-in that changes a row (the phone's page, the JSON API, the secretary's manual
+    check-in) writes one django-auditlog ``LogEntry`` for it: the actor (the member for a QR
+    check-in, the secretary otherwise), the request's IP address (``branches.audit.current_ip``;
+    the row has no IP column), the status, method and time before and after, and the written
+    reason when one was required. The row itself keeps ``method``, ``checked_in_at`` and
+    ``recorded_by``. A repeat changes nothing and logs nothing.
+
+A written reason
+    Once an activity is held its list is frozen: a secretary who turns a 缺席 or 请假 into 实到
+    afterwards (``MANUAL`` or ``SECRETARY``) must give a reason (``reason_required``), stored in
+    the audit entry. A member's own QR check-in within the window (a late arrival after the
+    secretary marked the meeting held) needs none.
 """
 
 from __future__ import annotations
@@ -28,6 +43,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from auditlog.models import LogEntry
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import DEFAULT_DB_ALIAS, IntegrityError, connection
@@ -35,6 +51,7 @@ from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 from django.utils.http import urlsafe_base64_encode
 
+from branches.audit import current_ip
 from branches.models import Branch
 from members.models import Member, Position
 
@@ -55,7 +72,11 @@ MESSAGES = {
     "cancelled": "活动已取消",
     "nonce_reused": "签到请求标识重复，请刷新页面后重试",
     "no_member": "您的账号未关联党员信息",
+    "reason_required": "活动已召开，将缺席或请假改为实到须填写理由",
 }
+REASON_MAX_LENGTH = 200
+# The statuses frozen by holding an activity that a secretary changes only with a written reason.
+FROZEN_STATUSES = (Attendance.Status.ABSENT, Attendance.Status.LEAVE)
 
 
 def _error(code: str) -> CheckInError:
@@ -440,11 +461,49 @@ def _write_present(attendance: Attendance) -> bool:
     return True
 
 
+# --- the audit entry --------------------------------------------------------------------
+
+
+def _text(value) -> str:
+    return "None" if value in (None, "") else str(value)
+
+
+def _log_check_in(
+    attendance: Attendance, before: Attendance | None, *, actor, actor_id: int | None, reason: str
+) -> None:
+    """One ``LogEntry`` for the row a check-in changed: who, from which IP, each field before and after."""
+    changes = {
+        name: [_text(getattr(before, name) if before is not None else None), _text(getattr(attendance, name))]
+        for name in ("status", "method", "checked_in_at")
+    }
+    extra = attendance.get_additional_data()
+    if reason:
+        extra["reason"] = reason
+    # The actor as an object where the caller has one (django-auditlog's request context then reads
+    # no user); by id on the JSON API, which never loads the user.
+    who = {"actor": actor} if getattr(actor, "pk", None) is not None else {"actor_id": actor_id}
+    LogEntry.objects.log_create(
+        attendance,
+        action=LogEntry.Action.CREATE if before is None else LogEntry.Action.UPDATE,
+        changes=changes,
+        additional_data=extra,
+        remote_addr=current_ip(),
+        **who,
+    )
+
+
 # --- the service ------------------------------------------------------------------------
 
 
 def _check_in(
-    state: CheckInState, *, nonce: str, method: str, by, now: datetime.datetime, by_id: int | None = None
+    state: CheckInState,
+    *,
+    nonce: str,
+    method: str,
+    by,
+    now: datetime.datetime,
+    by_id: int | None = None,
+    reason: str = "",
 ) -> tuple[Attendance, bool]:
     activity, member, existing = state.activity, state.member, state.attendance
     if activity.is_cancelled:
@@ -453,6 +512,15 @@ def _check_in(
         return existing, False
     if method == Attendance.Method.QR:
         check_window(activity, now)
+    reason = (reason or "").strip()[:REASON_MAX_LENGTH]
+    if (
+        method != Attendance.Method.QR
+        and activity.is_held
+        and existing is not None
+        and existing.status in FROZEN_STATUSES
+        and not reason
+    ):
+        raise _error("reason_required")
     expected = is_expected(
         activity=activity,
         branch_path=state.branch_path,
@@ -481,6 +549,7 @@ def _check_in(
         updated_at=now,
     )
     if _write_present(attendance):
+        _log_check_in(attendance, existing, actor=by, actor_id=attendance.recorded_by_id, reason=reason)
         return attendance, True
     # Lost a race with a concurrent check-in of the same member: answer the winner's row.
     winner = Attendance.objects.get(activity_id=activity.pk, member_id=member.pk)
@@ -496,6 +565,7 @@ def check_in(
     method: str = Attendance.Method.QR,
     by=None,
     now: datetime.datetime | None = None,
+    reason: str = "",
 ) -> tuple[Attendance, bool]:
     """签到: record ``member`` present at ``activity``; returns ``(attendance, created)``.
 
@@ -503,16 +573,18 @@ def check_in(
     retries or concurrent requests; a repeat returns the original row with ``created=False``
     (the page says "已签到" with its time). ``method=QR`` is held to the check-in window; the
     secretary's methods (``MANUAL`` on the screen, ``SECRETARY`` on the sheet) are not, so a
-    meeting can be logged afterwards. An expected, absent or on-leave row turns present.
+    meeting can be logged afterwards. An expected, absent or on-leave row turns present; at a
+    held activity the secretary's methods need a written ``reason`` to turn 缺席 or 请假 into
+    实到. Each change writes its audit entry (the actor is ``by``, the IP the request's).
     Raises ``CheckInError`` (``cancelled``, ``not_open``, ``closed``, ``not_expected``,
-    ``nonce_reused``) and then writes nothing.
+    ``nonce_reused``, ``reason_required``) and then writes nothing.
     """
     if method not in Attendance.Method.values:
         raise CheckInError("未知的签到方式", code="invalid_method")
     state = load_state(activity_id=activity.pk, member_id=member.pk)
     if state is None or state.member is None:
         raise _error("invalid_token" if state is None else "not_expected")
-    return _check_in(state, nonce=nonce or "", method=method, by=by, now=now or timezone.now())
+    return _check_in(state, nonce=nonce or "", method=method, by=by, now=now or timezone.now(), reason=reason)
 
 
 def check_in_with_token(
@@ -526,7 +598,7 @@ def check_in_with_token(
     now = now or timezone.now()
     parsed = check_token_shape(token, now)
     state = load_state(activity_id=parsed.activity_id, user_id=user.pk)
-    return check_in_loaded(parsed=parsed, state=state, user_id=user.pk, nonce=nonce, now=now)
+    return check_in_loaded(parsed=parsed, state=state, user_id=user.pk, nonce=nonce, now=now, user=user)
 
 
 def check_token_shape(token: str, now: datetime.datetime) -> ParsedToken:
@@ -538,13 +610,22 @@ def check_token_shape(token: str, now: datetime.datetime) -> ParsedToken:
 
 
 def check_in_loaded(
-    *, parsed: ParsedToken, state: CheckInState | None, user_id: int, nonce: str | None, now: datetime.datetime
+    *,
+    parsed: ParsedToken,
+    state: CheckInState | None,
+    user_id: int,
+    nonce: str | None,
+    now: datetime.datetime,
+    user=None,
 ) -> tuple[Attendance, bool]:
-    """The rest of ``check_in_with_token`` once the state is read (by ``load_state`` or ``load_account_state``)."""
+    """The rest of ``check_in_with_token`` once the state is read (by ``load_state`` or ``load_account_state``).
+
+    ``user`` (the account, when the caller has it loaded) is the audit entry's actor; else ``user_id``.
+    """
     if state is None:
         raise _error("invalid_token")
     if parsed.window is None:
         _check_fixed(parsed, state.activity)
     if state.member is None:
         raise _error("no_member")
-    return _check_in(state, nonce=nonce or "", method=Attendance.Method.QR, by=None, by_id=user_id, now=now)
+    return _check_in(state, nonce=nonce or "", method=Attendance.Method.QR, by=user, by_id=user_id, now=now)

@@ -130,6 +130,8 @@ class ManualCheckInForm(forms.Form):
 
     member = forms.IntegerField(required=False, min_value=1)
     who = forms.CharField(label=_("姓名或手机号码"), max_length=50, required=False)
+    # Required by the service when a held activity's 缺席 or 请假 turns 实到 (``reason_required``).
+    reason = forms.CharField(label=_("理由"), max_length=200, required=False)
 
     def clean(self):
         data = super().clean()

@@ -246,7 +246,10 @@ def _member_to_check_in(request, activity: Activity, form: ManualCheckInForm):
 @login_required
 @require_POST
 def manual_check_in(request, pk: int):
-    """现场代签: the secretary checks in a member who has no phone (``check_in``, method manual)."""
+    """现场代签: the secretary checks in a member who has no phone (``check_in``, method manual).
+
+    At a held activity, turning a 缺席 or 请假 into 实到 needs the form's ``reason`` (audited with it).
+    """
     user = request.user
     activity = managed_activity(user, pk)
     form = ManualCheckInForm(request.POST)
@@ -257,7 +260,11 @@ def manual_check_in(request, pk: int):
     if member is not None:
         try:
             attendance, created = services.check_in(
-                activity=activity, member=member, method=Attendance.Method.MANUAL, by=user
+                activity=activity,
+                member=member,
+                method=Attendance.Method.MANUAL,
+                by=user,
+                reason=form.cleaned_data["reason"],
             )
         except CheckInError as exc:
             messages.error(request, f"{member.name}：{exc.message}")

@@ -44,7 +44,8 @@ class AuditMiddleware(AuditlogMiddleware):
       pages that change nothing run no extra query.
     - ``settings.AUDIT_SKIPPED_PATHS`` (the check-in endpoint) skip django-auditlog's context,
       whose signal connections cost a tenth of a millisecond a request: their writes are raw
-      SQL that django-auditlog never sees (a QR check-in is its own record: who, when, how).
+      SQL that django-auditlog never sees, and the check-in writes its own entry (who, when,
+      ``current_ip``) for each row it changes (``activities.checkin``).
     """
 
     def __call__(self, request):
@@ -94,6 +95,12 @@ def current_actor_and_ip():
     user = getattr(request, "user", None)
     actor = user if getattr(user, "is_authenticated", False) else None
     return actor, client_ip(request)
+
+
+def current_ip() -> str | None:
+    """The client address of the request being served, without loading its user (None outside a request)."""
+    request = _request.get()
+    return client_ip(request) if request is not None else None
 
 
 def file_sha256(source: str | os.PathLike | IO[bytes]) -> str:
@@ -172,6 +179,7 @@ _ACTIONS = {
     LogEntry.Action.CREATE: "新建",
     LogEntry.Action.UPDATE: "修改",
     LogEntry.Action.DELETE: "删除",
+    LogEntry.Action.ACCESS: "显示完整信息",  # the member page's audited "显示" (members.views.reveal)
 }
 
 
@@ -179,7 +187,6 @@ def _actor_name(user) -> str:
     if user is None:
         return "系统"
     return user.get_full_name() or user.get_username()
-    LogEntry.Action.ACCESS: "显示完整信息",  # the member page's audited "显示" (members.views.reveal)
 
 
 def trail_for(
@@ -224,6 +231,9 @@ def _from_log(entry: LogEntry) -> TrailEntry:
         before, after = (list(values) + ["", ""])[:2]
         label, before, after = _display(model, name, before, after)
         changes.append((label, before, after))
+    reason = (entry.additional_data or {}).get("reason") if isinstance(entry.additional_data, dict) else None
+    if reason:  # a written reason the change required (a manual check-in over a frozen 缺席/请假)
+        changes.append(("理由", "", str(reason)))
     subject = f"{entry.content_type.name}：{entry.object_repr}"
     return TrailEntry(
         at=entry.timestamp,

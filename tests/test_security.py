@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from members.idnumbers import mask_id_number, mask_phone
 from members.models import Member
-from tests.test_permission_matrix import LOGIN, NOT_ALLOWED, OK, PERSONAS, TABLE, world  # noqa: F401
+from tests.test_permission_matrix import DONE, FORM, LOGIN, NOT_ALLOWED, OK, PERSONAS, TABLE, world  # noqa: F401
 
 pytestmark = pytest.mark.django_db
 
@@ -152,7 +152,7 @@ def test_every_post_form_in_the_templates_carries_a_csrf_token():
 
 def _persona_for_post(answers: dict[str, str]) -> str | None:
     """Someone whose POST the table says is served (or sent to log in); None if nobody may POST."""
-    for wanted in (OK, LOGIN):
+    for wanted in (OK, DONE, FORM, LOGIN):
         for persona in PERSONAS:
             if answers[persona] == wanted:
                 return persona
@@ -177,7 +177,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_with_one_it_is_not(world
         if persona != "anonymous":
             client.force_login(_user(request, persona))
         with transaction.atomic():
-            without = client.post(url, row.data)
+            without = client.post(url, row.post_data(world, side))
             transaction.set_rollback(True)
         client.get(reverse("login"))  # sets the csrftoken cookie
         token = client.cookies["csrftoken"].value
@@ -185,7 +185,7 @@ def test_every_post_without_a_csrf_token_is_refused_and_with_one_it_is_not(world
             if name == "api:check_ins":
                 with_token = client.post(url, "{}", content_type="application/json", HTTP_X_CSRFTOKEN=token)
             else:
-                with_token = client.post(url, {**row.data, "csrfmiddlewaretoken": token})
+                with_token = client.post(url, {**row.post_data(world, side), "csrfmiddlewaretoken": token})
             transaction.set_rollback(True)
         checked.append(name)
         if without.status_code != 403:

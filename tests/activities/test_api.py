@@ -6,6 +6,7 @@ import datetime
 import json
 
 import pytest
+from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test import Client
 from django.urls import reverse
@@ -59,11 +60,14 @@ def test_second_check_in_answers_200_with_the_same_attendance_and_original_time(
     assert Attendance.objects.count() == 1
 
 
-def test_check_in_runs_three_queries_without_loading_the_user(phone, assembly, django_assert_num_queries):
+def test_check_in_runs_four_queries_without_loading_the_user(phone, assembly, django_assert_num_queries):
     token = checkin.current_token(assembly)
-    with django_assert_num_queries(3) as ctx:  # the session, the state with the account, the write
+    ContentType.objects.get_for_model(Attendance)  # the audit entry's content type: read once per process
+    # the session, the state with the account, the write, its audit entry (issue 12 item 10)
+    with django_assert_num_queries(4) as ctx:
         assert _post(phone, {"token": token, "nonce": "q1"}).status_code == 201
     assert not any(q["sql"].startswith('SELECT "auth_user".') for q in ctx.captured_queries)
+    assert ctx.captured_queries[-1]["sql"].startswith('INSERT INTO "auditlog_logentry"')
     state_read = next(q["sql"] for q in ctx.captured_queries if "activities_attendance" in q["sql"])
     # Only the columns the check-in decides and answers on: not the agenda, minutes or audit columns.
     assert '"agenda"' not in state_read and '"minutes"' not in state_read and '"held_by_id"' not in state_read

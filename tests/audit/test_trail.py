@@ -9,13 +9,15 @@ import json
 import pytest
 from auditlog.context import set_actor
 from auditlog.models import LogEntry
+from django.http import HttpResponse
 from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import checkin
 from activities import services as activity_services
 from activities.models import Activity, Attendance
-from branches.audit import client_ip, mask_value
+from branches.audit import AuditMiddleware, client_ip, mask_value
 from branches.models import AuditBulkEvent
 from health.models import HealthCheck, Rubric
 from health.rubric import default_rubric
@@ -245,6 +247,145 @@ def test_a_recomputation_is_one_bulk_event_and_no_entry_per_check(tree, member_a
     assert first.counts == {"新增": 2, "更新": 0, "未变": 0, "已锁定": 0}
     assert second.counts == {"新增": 0, "更新": 0, "未变": 2, "已锁定": 0}
     assert LogEntry.objects.count() == logged_before
+
+
+# --- attendance: every path that changes a row records who, when and from where (issue 12 item 10) --
+
+
+def _assembly(tree, secretary_a, start) -> Activity:
+    return activity_services.activity_create(
+        branch=tree.branch_a,
+        kind=Activity.Kind.BRANCH_ASSEMBLY,
+        title="支部党员大会",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=2),
+        by=secretary_a,
+    )
+
+
+def _row(activity, member) -> Attendance:
+    return Attendance.objects.get(activity=activity, member=member)
+
+
+def test_a_check_in_on_the_phone_page_logs_the_member_the_time_and_the_ip(client, tree, member_a, secretary_a):
+    activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(minutes=10))
+    client.force_login(member_a.user)
+    url = reverse("activities:checkin", args=[checkin.current_token(activity)])
+    assert client.post(url, {"nonce": "page-1"}, REMOTE_ADDR=IP).context["created"] is True
+    row = _row(activity, member_a)
+    (entry,) = entries_of(row)
+    assert entry.action == LogEntry.Action.CREATE
+    assert (entry.actor, entry.remote_addr) == (member_a.user, IP)
+    assert entry.changes_dict["status"] == ["None", "present"] and entry.changes_dict["method"] == ["None", "qr"]
+    assert entry.changes_dict["checked_in_at"][1] == str(row.checked_in_at)
+    assert entry.additional_data == {"activity_id": activity.pk, "member_id": member_a.pk}
+    client.post(url, {"nonce": "page-2"}, REMOTE_ADDR="198.51.100.1")  # a repeat changes nothing, logs nothing
+    assert len(entries_of(row)) == 1
+
+
+def test_a_check_in_through_the_json_api_logs_the_member_and_the_ip(client, tree, member_a, secretary_a):
+    activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(minutes=10))
+    client.force_login(member_a.user)
+    body = json.dumps({"token": checkin.current_token(activity), "nonce": "api-1"})
+    response = client.post("/api/v1/check-ins", body, content_type="application/json", REMOTE_ADDR=IP)
+    assert response.status_code == 201
+    (entry,) = entries_of(_row(activity, member_a))
+    assert (entry.actor_id, entry.remote_addr) == (member_a.user.pk, IP)
+    assert entry.changes_dict["status"] == ["None", "present"]
+
+
+def test_a_manual_check_in_over_a_frozen_absence_needs_a_reason_and_logs_it(login_as, tree, member_a, secretary_a):
+    january = timezone.make_aware(datetime.datetime(timezone.localdate().year - 1, 1, 12, 9, 0))
+    activity = _assembly(tree, secretary_a, january)
+    activity_services.activity_hold(activity=activity, by=secretary_a)  # member_a frozen as 缺席
+    client = login_as("secretary_a")
+    url = reverse("activities:manual_check_in", args=[activity.pk])
+    refused = client.post(url, {"member": member_a.pk}, REMOTE_ADDR=IP, follow=True)
+    assert "须填写理由" in refused.text
+    assert _row(activity, member_a).status == Attendance.Status.ABSENT and not entries_of(_row(activity, member_a))
+
+    reason = "签到表漏登，经支委会核实当天到会"
+    client.post(url, {"member": member_a.pk, "reason": reason}, REMOTE_ADDR=IP)
+    row = _row(activity, member_a)
+    assert (row.status, row.method, row.recorded_by) == (Attendance.Status.PRESENT, "manual", secretary_a)
+    (entry,) = entries_of(row)
+    assert entry.action == LogEntry.Action.UPDATE
+    assert (entry.actor, entry.remote_addr) == (secretary_a, IP)
+    assert entry.changes_dict["status"] == ["absent", "present"]
+    assert entry.additional_data["reason"] == reason
+    page = client.get(reverse("activities:detail", args=[activity.pk]))
+    assert reason in page.text and IP in page.text  # the activity's trail shows the change with its reason
+
+
+def test_an_attendance_sheet_records_the_secretary_and_the_ip(tree, member_a, secretary_a):
+    activity = _assembly(tree, secretary_a, timezone.now() - datetime.timedelta(hours=1))
+    request = RequestFactory().post("/", REMOTE_ADDR=IP)
+    request.user = secretary_a
+
+    def sheet(request):
+        statuses = {member_a.pk: Attendance.Status.LEAVE}
+        activity_services.attendance_bulk_record(activity=activity, statuses=statuses, by=request.user)
+        return HttpResponse()
+
+    AuditMiddleware(sheet)(request)
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE, object_id=activity.pk)
+    assert (event.actor, event.remote_addr) == (secretary_a, IP)
+    assert event.changes == [["李明", "—", "请假"]]
+
+
+def test_holding_a_meeting_through_the_site_records_the_secretary_and_the_ip(login_as, tree, member_a, secretary_a):
+    activity = _assembly(tree, secretary_a, timezone.now() - datetime.timedelta(minutes=5))
+    login_as("secretary_a").post(reverse("activities:hold", args=[activity.pk]), REMOTE_ADDR=IP)
+    assert _row(activity, member_a).status == Attendance.Status.ABSENT
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.HOLD_ACTIVITY, object_id=activity.pk)
+    assert (event.actor, event.remote_addr) == (secretary_a, IP)
+    assert event.counts["记为缺席"] == 0 and event.counts["冻结应到"] == 1  # frozen straight in as absent
+
+
+def test_approving_leave_logs_the_attendance_with_the_secretary_and_the_ip(login_as, tree, member_a, secretary_a):
+    activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(days=1))
+    leave = activity_services.leave_request_create(activity=activity, member=member_a, reason="出差")
+    url = reverse("activities:leave_decide", args=[activity.pk, leave.pk])
+    login_as("secretary_a").post(url, {"approve": "1"}, REMOTE_ADDR=IP)
+    row = _row(activity, member_a)
+    assert row.status == Attendance.Status.LEAVE
+    (entry,) = entries_of(row)
+    assert (entry.actor, entry.remote_addr) == (secretary_a, IP)
+    assert entry.changes_dict["status"][1] == "leave"
+
+
+def test_volunteer_hours_record_the_secretary_and_the_ip(login_as, tree, member_a, secretary_a):
+    start = timezone.now() - datetime.timedelta(hours=1)
+    activity = activity_services.activity_create(
+        branch=tree.branch_a,
+        kind=Activity.Kind.VOLUNTEER,
+        title="志愿服务",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=3),
+        by=secretary_a,
+    )
+    activity_services.check_in(activity=activity, member=member_a, method="manual", by=secretary_a)
+    url = reverse("activities:hours", args=[activity.pk])
+    login_as("secretary_a").post(url, {f"hours-{member_a.pk}": "2.5"}, REMOTE_ADDR=IP)
+    event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE, object_id=activity.pk)
+    assert (event.actor, event.remote_addr) == (secretary_a, IP)
+    assert event.changes == [[f"党员编号{member_a.pk}", "None", "2.5"]]
+
+
+def test_signing_up_logs_the_member_and_the_ip(client, tree, member_a, secretary_a):
+    start = timezone.now() + datetime.timedelta(days=1)
+    activity = activity_services.activity_create(
+        branch=tree.branch_a,
+        kind=Activity.Kind.VOLUNTEER,
+        title="志愿服务",
+        starts_at=start,
+        ends_at=start + datetime.timedelta(hours=3),
+        by=secretary_a,
+    )
+    client.force_login(member_a.user)
+    client.post(reverse("activities:sign_up", args=[activity.pk]), REMOTE_ADDR=IP)
+    (entry,) = entries_of(_row(activity, member_a))
+    assert (entry.actor, entry.remote_addr) == (member_a.user, IP)
 
 
 # --- who sees the trail -------------------------------------------------------------------------
