@@ -7,7 +7,6 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from branches import access
 from branches.models import Branch
 
 from . import selectors
@@ -64,8 +63,9 @@ class MemberForm(ProblemsMixin, forms.Form):
 
     def __init__(self, *args, user, member: Member | None = None, branch: Branch | None = None, **kwargs):
         self.member = member
-        # Without view_sensitive the phone is shown masked; sent back unchanged, it keeps the stored number.
-        self.phone_masked = member is not None and not access.can_view_sensitive(user, member.branch)
+        # The phone is shown masked, as on every page, ``view_sensitive`` or not (the full number
+        # is the member page's audited "显示"); sent back unchanged, it keeps the stored number.
+        self.phone_masked = member is not None
         if member is not None:
             kwargs.setdefault("initial", _initial_of(member, masked=self.phone_masked))
         elif branch is not None:

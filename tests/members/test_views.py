@@ -548,12 +548,13 @@ def test_activate_twice_is_refused(client, member_a):
 
 
 @pytest.mark.django_db
-def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, secretary_a, client):
+@pytest.mark.parametrize("persona", ["secretary_a", "orgdept"])  # masked with view_sensitive too
+def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, persona, client, request):
     from members.idnumbers import mask_phone
     from tests.factories import MemberFactory
 
     member = MemberFactory(branch=tree.branch_a, phone="13812345678")
-    client.force_login(secretary_a)
+    client.force_login(request.getfixturevalue(persona))
     page = client.get(reverse("members:edit", args=[member.pk]))
     assert "13812345678" not in page.content.decode()
     assert mask_phone("13812345678") in page.content.decode()
