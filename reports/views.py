@@ -166,7 +166,8 @@ def job_start(request, code):
 @access.login_required
 def job_detail(request, pk):
     job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)
-    return render(request, "reports/job.html", {"job": job, "branch": job.branch})
+    may_retry = job.status == Job.Status.FAILED and jobs.may_start(request.user, job.kind, job.branch)
+    return render(request, "reports/job.html", {"job": job, "branch": job.branch, "may_retry": may_retry})
 
 
 @require_POST

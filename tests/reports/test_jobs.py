@@ -257,7 +257,12 @@ def test_retry_is_refused_to_others(tree, orgdept, login_as, persona, status):
 
 def test_retry_is_refused_to_the_starter_who_may_no_longer_start_it(tree, secretary_a, login_as):
     """A recomputation needs review_health: a secretary's old failed recomputation is refused (403)."""
+    from django.urls import reverse
+
     failed = _job_at(tree, secretary_a, Status.FAILED, created_minutes_ago=100)
     Job.objects.filter(pk=failed.pk).update(branch=tree.branch_a)
-    assert _retry(login_as("secretary_a"), failed).status_code == 403
+    client = login_as("secretary_a")
+    page = client.get(reverse("reports:job", kwargs={"pk": failed.pk})).content.decode()
+    assert reverse("reports:job_retry", kwargs={"pk": failed.pk}) not in page  # no button that would answer 403
+    assert _retry(client, failed).status_code == 403
     assert Job.objects.count() == 1
