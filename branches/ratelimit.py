@@ -200,3 +200,26 @@ def rate_limit(
         return wrapped
 
     return decorator
+
+
+def rate_limit_spend(*, scope: str, who: str, count: int, now: float | None = None) -> tuple[bool, int]:
+    """Count ``count`` requests at once (e.g. the failed look-ups of one import, ``settings.RATE_LIMITS[scope]``):
+    ``(still within the limit, seconds until the window ends)``. Allowed when the cache fails, as above."""
+    limit, window = settings.RATE_LIMITS[scope]
+    key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
+    try:
+        cache.add(key, 0, timeout=window + 1)
+        try:
+            total = cache.incr(key, count) if count > 0 else cache.get(key, 0)
+        except ValueError:  # the key expired between add and incr
+            cache.set(key, count, timeout=window + 1)
+            total = count
+    except Exception:  # noqa: BLE001 - a cache outage must not take the site down
+        logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
+        return True, 0
+    return total <= limit, retry_after
+
+
+def wait_text(retry_after: int) -> str:
+    """``retry_after`` seconds in words, as ``limited_response`` says them."""
+    return f"{retry_after} 秒" if retry_after < 120 else f"{math.ceil(retry_after / 60)} 分钟"

@@ -28,7 +28,7 @@ from branches.models import AuditBulkEvent
 from . import crypto
 from .dues import FEN, dues_amount, month_start
 from .idnumbers import IdNumberError, normalize_text, parse_id_number
-from .import_checks import RowError, chunked
+from .import_checks import NOT_IN_SCOPE, LookupBudget, RowError, chunked
 from .import_columns import CellError, is_blank_row, normalize_header, read_date, read_id_number, read_text
 from .import_files import ImportFileError, ParsedFile, sheet_rows, source_name, source_sha256
 from .models import DuesPayment, Member
@@ -254,14 +254,20 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
         result.errors.extend(errors)
         if row is not None:
             parsed.append(row)
-    members = _load_members(row.digest for row in parsed)
-    existing = _load_existing({m["pk"] for m in members.values()}, [row.month for row in parsed])
     manage = None if user is None else access.grants(user)[access.MANAGE]
+    members = _load_members(row.digest for row in parsed)
+    members = {d: m for d, m in members.items() if manage is None or any(m["branch__path"].startswith(p) for p in manage)}
+    failed = {r.digest for r in parsed if r.digest not in members}
+    refused = LookupBudget(user).refusal_error(len(failed))
+    if refused is not None:  # over the look-up budget: one message, nothing about any row
+        result.errors[:] = [refused]
+        return []
+    existing = _load_existing({m["pk"] for m in members.values()}, [row.month for row in parsed])
     seen: dict[tuple[int, datetime.date], int] = {}
     rows = []
     for r in parsed:
         member = members.get(r.digest)
-        error = _member_error(r, member, manage, seen)
+        error = _member_error(r, member, seen)
         if error is not None:
             result.errors.append(error)
             continue
@@ -280,11 +286,10 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
     return rows
 
 
-def _member_error(r: _Read, member: dict | None, manage, seen) -> RowError | None:
+def _member_error(r: _Read, member: dict | None, seen) -> RowError | None:
+    """The row's refusal, if any; ``member`` is None both off the roster and outside the user's scope."""
     if member is None:
-        return RowError(r.number, COLUMNS["id_number"], "花名册中没有该公民身份号码")
-    if manage is not None and not any(member["branch__path"].startswith(p) for p in manage):
-        return RowError(r.number, COLUMNS["id_number"], f"{member['name']}不在您管理的党组织")
+        return RowError(r.number, COLUMNS["id_number"], NOT_IN_SCOPE)
     if r.name and r.name != member["name"]:
         return RowError(r.number, COLUMNS["name"], f"姓名与花名册不一致（花名册中为“{member['name']}”）")
     if r.month < month_start(member["joined_on"]):

@@ -5,6 +5,13 @@ resource of the admin and the benchmark's baseline). The member rules themselves
 ``members.rules.check_member``; this module only adds what belongs to an import: codes
 that name branches, the importer's scope, the file's own duplicates, and how a row
 compares with the member already on the roster.
+
+Look-ups by ID number must not tell who is a member, nor where: a number on the roster
+outside the user's manage scope answers ``CANNOT_ENROL`` (roster import, member creation) or
+``NOT_IN_SCOPE`` (dues import, which also gives it for a number not on the roster), never a
+name or a branch; and every such failed look-up counts against the user's hourly
+``LookupBudget`` (``settings.RATE_LIMITS["member_lookup"]``), so that guessing numbers in bulk
+stops after a few hundred.
 """
 
 from __future__ import annotations
@@ -14,17 +21,22 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import NamedTuple
 
+from django.conf import settings
 from django.db import connection
 
 from branches import access
 from branches.models import Branch
+from branches.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
 
 from . import crypto
 from .import_columns import HEADER_OF
 from .models import Member
 from .rules import MemberData, check_member
 
-NEEDS_TRANSFER = "该党员的组织关系在您管理范围以外的党组织，需办理组织关系转接"
+# The same answer whether the number is on another branch's roster or (dues) on none.
+NOT_IN_SCOPE = "不在您管理的党组织，或花名册中没有该公民身份号码"
+CANNOT_ENROL = "该公民身份号码无法建档，请联系上级组织部核实"
+LOOKUP_SCOPE = "member_lookup"
 
 
 @dataclass(frozen=True)
@@ -147,6 +159,8 @@ class RowChecker:
         self.scope = Scope(user)
         self.today = today
         self.branches: dict[str, Branch] = {}
+        self.budget = LookupBudget(user)
+        self.failed_lookups: set[str] = set()  # numbers on the roster outside the importer's scope
 
     def load_branches(self, codes: Iterable[str]) -> None:
         """Every branch named in the file: one query (per 10,000 codes)."""
@@ -219,7 +233,8 @@ class RowChecker:
             return []
         header = HEADER_OF["id_number"]
         if not self.scope.manages(existing.branch_path):
-            return [RowError(row.row, header, NEEDS_TRANSFER)]
+            self.failed_lookups.add(row.digest)
+            return [RowError(row.row, header, CANNOT_ENROL)]
         if not existing.is_active:
             left = f"于{existing.left_on:%Y年%m月%d日}" if existing.left_on else ""
             return [RowError(row.row, header, f"该党员已{left}离册，不能通过导入修改，请联系组织部门")]
@@ -231,6 +246,42 @@ class RowChecker:
             changes.append("group")
         row.changes = tuple(changes)
         return []
+
+
+class LookupBudget:
+    """A user's hourly budget of failed look-ups by ID number; None (the server's administrator): unlimited."""
+
+    def __init__(self, user):
+        self.who = None if user is None else f"u{user.pk}"
+
+    def exhausted(self) -> str | None:
+        """The refusal if the budget is already spent, else None; counts nothing."""
+        if self.who is None:
+            return None
+        limit, window = settings.RATE_LIMITS[LOOKUP_SCOPE]
+        allowed, retry_after = rate_limit_peek(scope=LOOKUP_SCOPE, who=self.who, limit=limit, window=window)
+        return None if allowed else self._refusal(retry_after)
+
+    def spend(self, failures: int) -> str | None:
+        """Count ``failures``; the refusal if the budget was spent already or is now overspent, else None."""
+        refusal = self.exhausted()
+        if refusal is not None or failures <= 0 or self.who is None:
+            return refusal
+        allowed, retry_after = rate_limit_spend(scope=LOOKUP_SCOPE, who=self.who, count=failures)
+        return None if allowed else self._refusal(retry_after)
+
+    @staticmethod
+    def _refusal(retry_after: int) -> str:
+        limit, window = settings.RATE_LIMITS[LOOKUP_SCOPE]
+        return (
+            f"查询不到或不在您管理范围内的公民身份号码过多（每{window // 60}分钟最多{limit}个），"
+            f"本次操作未执行，请{wait_text(retry_after)}后再试"
+        )
+
+    def refusal_error(self, failures: int) -> RowError | None:
+        """``spend`` as an import's one error (the rows' own errors are then not shown)."""
+        message = self.spend(failures)
+        return None if message is None else RowError(None, None, message)
 
 
 def duplicate_errors(rows: Iterable[tuple[int, str]]) -> list[RowError]:

@@ -19,6 +19,7 @@ from branches.models import AuditBulkEvent, Branch
 
 from . import crypto
 from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
+from .import_checks import CANNOT_ENROL, LookupBudget
 from .import_columns import source_label
 from .models import ActivationCode, Member, MemberEvent, Position
 from .rules import MemberData, check_member
@@ -57,21 +58,41 @@ def _apply(member: Member, data: MemberData) -> None:
     member.confirmed_on = data.confirmed_on
 
 
+def _duplicate_error(existing: Member | None, by) -> MemberError:
+    """The number is on the roster: said plainly within ``by``'s manage scope; outside it, the same
+    answer as any number that cannot be enrolled, counted against ``by``'s look-up budget."""
+    if existing is not None and (by is None or access.has_perm(by, access.MANAGE, existing.branch)):
+        return MemberError("该公民身份号码已在册", code="duplicate_id_number", field="id_number")
+    refusal = LookupBudget(by).spend(1)
+    if refusal is not None:
+        return MemberError(refusal, code="lookups_exhausted", field="id_number")
+    return MemberError(CANNOT_ENROL, code="duplicate_id_number", field="id_number")
+
+
 def member_create(*, data: MemberData, by=None) -> Member:
-    """Add a member to the roster after checking every rule (all problems at once)."""
+    """Add a member to the roster after checking every rule (all problems at once).
+
+    A number already on the roster outside ``by``'s manage scope is refused without saying whose
+    or where (``import_checks.CANNOT_ENROL``), and counts against ``by``'s look-up budget; with that
+    budget spent, nothing is created until the window ends.
+    """
     data.phone = normalize_phone(data.phone)
     _raise_problems(check_member(data, today=today()))
+    refusal = LookupBudget(by).exhausted()
+    if refusal is not None:
+        raise MemberError(refusal, code="lookups_exhausted", field="id_number")
     with transaction.atomic():
-        if Member.objects.with_id_number(data.id_number).exists():
-            raise MemberError("该公民身份号码已在册", code="duplicate_id_number", field="id_number")
+        existing = Member.objects.with_id_number(data.id_number).select_related("branch").first()
+        if existing is not None:
+            raise _duplicate_error(existing, by)
         member = Member()
         member.set_id_number(data.id_number)
         _apply(member, data)
         try:
             with transaction.atomic():
                 member.save()
-        except IntegrityError:
-            raise MemberError("该公民身份号码已在册", code="duplicate_id_number", field="id_number") from None
+        except IntegrityError:  # created meanwhile by someone else, maybe outside ``by``'s scope
+            raise _duplicate_error(None, by) from None
         MemberEvent.objects.create(
             member=member, kind=MemberEvent.Kind.CREATED, occurred_on=today(), to_branch=member.branch, by=by
         )

@@ -329,6 +329,8 @@ ACTIVATION_CODE_HOURS = env.int("ACTIVATION_CODE_HOURS", default=72)
 RATE_LIMITS = {
     "check_in": (env.int("RATE_LIMIT_CHECK_IN", default=30), 60),
     "activate": (env.int("RATE_LIMIT_ACTIVATE", default=10), 600),
+    # ID numbers not found or outside the user's scope (imports, member creation), per user and hour.
+    "member_lookup": (env.int("RATE_LIMIT_MEMBER_LOOKUP", default=200), 3600),
 }
 
 LOGGING = {

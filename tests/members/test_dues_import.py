@@ -89,7 +89,7 @@ def test_any_error_writes_nothing_and_every_error_is_named(tree, two, secretary_
 
     assert not result.written and not DuesPayment.objects.exists()
     assert errors_of(result) == [
-        (3, "公民身份号码", "王芳不在您管理的党组织"),
+        (3, "公民身份号码", "不在您管理的党组织，或花名册中没有该公民身份号码"),
         (4, "姓名", "姓名与花名册不一致（花名册中为“李明”）"),
         (5, "月份", "与第2行是同一党员的同一月份"),
         (6, "实缴金额", "金额“四十”不是数字"),
@@ -110,7 +110,7 @@ def test_a_member_without_declared_income_cannot_get_a_new_month(tree):
 
 def test_unknown_id_number_is_refused(tree):
     result = import_dues(xlsx([["", new_id_number(), "2026-03", 10, "2026-03-03"]]), user=None)
-    assert errors_of(result) == [(2, "公民身份号码", "花名册中没有该公民身份号码")]
+    assert errors_of(result) == [(2, "公民身份号码", "不在您管理的党组织，或花名册中没有该公民身份号码")]
 
 
 def test_dry_run_previews_without_writing(tree, two):

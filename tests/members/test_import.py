@@ -313,10 +313,10 @@ def test_viewer_without_manage_cannot_import(tree, viewer):
     assert "没有管理" in result.errors[0].message
 
 
-def test_member_of_a_branch_outside_scope_needs_a_transfer(tree, secretary_a, member_b):
+def test_member_of_a_branch_outside_scope_is_refused_without_saying_where(tree, secretary_a, member_b):
     result = import_members(workbook_bytes([person(公民身份号码=member_b.id_number)]), user=secretary_a)
     assert [(e.row, e.column) for e in result.errors] == [(2, "公民身份号码")]
-    assert "需办理组织关系转接" in result.errors[0].message
+    assert result.errors[0].message == "该公民身份号码无法建档，请联系上级组织部核实"
     member_b.refresh_from_db()
     assert member_b.branch == tree.branch_b
 

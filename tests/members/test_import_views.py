@@ -143,7 +143,7 @@ def test_confirm_checks_again_and_writes_nothing_if_a_row_fails_now(login_as, tr
     MemberFactory(branch=tree.branch_b, id_number=rows[1]["公民身份号码"])
     response = client.post(CONFIRM, {"token": client.session[SESSION_KEY]["token"]})
     assert response.status_code == 200
-    assert "需办理组织关系转接" in response.content.decode()
+    assert "该公民身份号码无法建档，请联系上级组织部核实" in response.content.decode()
     assert Member.objects.count() == 1
     assert SESSION_KEY not in client.session
 
