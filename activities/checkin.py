@@ -83,6 +83,14 @@ def _error(code: str) -> CheckInError:
     return CheckInError(MESSAGES[code], code=code)
 
 
+def needs_reason(activity: Activity, before: str | None) -> bool:
+    """A secretary changing a row from ``before`` needs a written reason: a held activity's 缺席 or 请假.
+
+    Used by the secretary's check-in here and by the attendance sheet (``attendance_bulk_record``).
+    """
+    return activity.is_held and before in FROZEN_STATUSES
+
+
 # --- tokens -----------------------------------------------------------------------------
 
 
@@ -513,13 +521,8 @@ def _check_in(
     if method == Attendance.Method.QR:
         check_window(activity, now)
     reason = (reason or "").strip()[:REASON_MAX_LENGTH]
-    if (
-        method != Attendance.Method.QR
-        and activity.is_held
-        and existing is not None
-        and existing.status in FROZEN_STATUSES
-        and not reason
-    ):
+    before = existing.status if existing is not None else None
+    if method != Attendance.Method.QR and needs_reason(activity, before) and not reason:
         raise _error("reason_required")
     expected = is_expected(
         activity=activity,

@@ -24,7 +24,17 @@ from branches.models import AuditBulkEvent, Branch
 from members.import_columns import source_choices, source_label
 from members.models import Member
 
-from .checkin import check_in, check_in_with_token, current_token, fixed_token, new_fixed_secret, verify_token
+from .checkin import (
+    MESSAGES,
+    REASON_MAX_LENGTH,
+    check_in,
+    check_in_with_token,
+    current_token,
+    fixed_token,
+    needs_reason,
+    new_fixed_secret,
+    verify_token,
+)
 from .errors import ActivityError, CheckInError
 from .expected import computed_expected_members, expected_members
 from .models import Activity, ActivityFile, Attendance, LeaveRequest, MeetingRule, Resolution
@@ -428,12 +438,15 @@ def _member_ids_expected(activity: Activity, member_ids) -> set[int]:
     return set(expected_members(activity).filter(pk__in=member_ids).values_list("pk", flat=True))
 
 
-def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) -> int:
+def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, reason: str = "") -> int:
     """The secretary's attendance sheet: set present/leave/absent for many members at once.
 
     Members must be on the expected list (any active member for an open activity); absent
-    only once the activity is held. Constant number of queries; returns the rows changed.
+    only once the activity is held. Changing a held activity's 缺席 or 请假 needs a written
+    ``reason`` (``reason_required``, as the manual check-in), kept in the audit event's note.
+    Constant number of queries; returns the rows changed.
     """
+    reason = reason.strip()[:REASON_MAX_LENGTH]
     _not_cancelled(activity)
     if any(
         s not in (Attendance.Status.PRESENT, Attendance.Status.LEAVE, Attendance.Status.ABSENT)
@@ -462,6 +475,8 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
             new.append(row)
         elif row.status == status:
             continue
+        elif needs_reason(activity, row.status) and not reason:
+            raise ActivityError(MESSAGES["reason_required"], code="reason_required")
         else:
             changed.append(row)
         before = _ATTENDANCE_STATUS_LABELS[row.status] if row.pk else "—"
@@ -481,6 +496,7 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by) 
                 by=by,
                 branch=activity.branch,
                 obj=activity,
+                note=f"理由：{reason}" if reason else "",
                 changes=trail,
             )
     return len(new) + len(changed)

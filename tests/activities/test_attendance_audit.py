@@ -12,9 +12,10 @@ from auditlog.models import LogEntry
 from django.utils import timezone
 
 from activities import services
-from activities.errors import CheckInError
+from activities.errors import ActivityError, CheckInError
 from activities.models import Activity, Attendance
 from branches.audit import trail_for
+from branches.models import AuditBulkEvent
 
 pytestmark = pytest.mark.django_db
 
@@ -86,6 +87,17 @@ def test_a_repeat_check_in_writes_no_second_entry(held, member_a, secretary_a):
             activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="补登"
         )
     assert len(entries(held, member_a)) == 1
+
+
+def test_the_attendance_sheet_changes_a_frozen_status_only_with_a_reason(held, tree, member_a, secretary_a):
+    statuses = {member_a.pk: Attendance.Status.PRESENT}
+    with pytest.raises(ActivityError) as excinfo:
+        services.attendance_bulk_record(activity=held, statuses=statuses, by=secretary_a)
+    assert excinfo.value.code == "reason_required"
+    assert Attendance.objects.get(activity=held, member=member_a).status == Attendance.Status.ABSENT
+    assert not AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE).exists()
+    services.attendance_bulk_record(activity=held, statuses=statuses, by=secretary_a, reason="补登")
+    assert AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE).note == "理由：补登"
 
 
 def test_a_check_in_outside_a_request_has_its_actor_and_no_ip(held, member_a, secretary_a):

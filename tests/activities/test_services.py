@@ -210,8 +210,8 @@ def test_sheet_records_many_members_in_constant_queries(
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     statuses = {m.pk: Attendance.Status.PRESENT for m in members[:8]}
     statuses.update({m.pk: Attendance.Status.LEAVE for m in members[8:]})
-    with django_assert_max_num_queries(8):
-        changed = services.attendance_bulk_record(activity=activity, statuses=statuses, by=secretary_a)
+    with django_assert_max_num_queries(8):  # held: the frozen 缺席 change with a reason
+        changed = services.attendance_bulk_record(activity=activity, statuses=statuses, by=secretary_a, reason="补登")
     assert changed == 12
     present = Attendance.objects.filter(activity=activity, status=Attendance.Status.PRESENT)
     assert present.count() == 8 and set(present.values_list("method", flat=True)) == {"secretary"}

@@ -167,11 +167,14 @@ def test_an_attendance_sheet_is_one_bulk_event_with_each_change(tree, member_a, 
     other = MemberFactory(branch=tree.branch_a, name="赵六")
     activity_services.activity_hold(activity=activity, by=secretary_a)
     statuses = {member_a.pk: Attendance.Status.PRESENT, other.pk: Attendance.Status.LEAVE}
-    activity_services.attendance_bulk_record(activity=activity, statuses=statuses, by=secretary_a)
+    activity_services.attendance_bulk_record(
+        activity=activity, statuses=statuses, by=secretary_a, reason="纸质签到表补登"
+    )
     events = AuditBulkEvent.objects.filter(object_type="activities.activity", object_id=activity.pk)
     assert sorted(events.values_list("kind", flat=True)) == ["hold_activity", "record_attendance"]
     sheet = events.get(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE)
     assert sheet.actor == secretary_a and sheet.counts == {"新增": 0, "修改": 2}
+    assert sheet.note == "理由：纸质签到表补登"
     assert sorted(sheet.changes) == [["李明", "缺席", "实到"], ["赵六", "缺席", "请假"]]
     assert events.get(kind=AuditBulkEvent.Kind.HOLD_ACTIVITY).counts["冻结应到"] == 2
 
