@@ -4,6 +4,7 @@ Members import and export through ``MemberResource`` (the roster's one resource:
 columns and checks as the site's import page). ID numbers are shown masked only; the
 encrypted column and its digest are never shown. Members are never deleted (离册 keeps
 the record) and are added through the roster or an import, so that every rule applies.
+Only superusers reach the admin (``partysite/admin_site.py``), so its lists are not scoped.
 """
 
 from __future__ import annotations
@@ -12,29 +13,12 @@ from django.contrib import admin
 from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
 
-from branches import access
-
 from .models import Member, MemberEvent, Position
 from .resources import MemberResource
 
 
-def _scoped(queryset, request, field: str):
-    if request.user.is_superuser:
-        return queryset
-    return queryset.filter(access.branch_scope_q(request.user, field))
-
-
-class ScopedAdmin(admin.ModelAdmin):
-    """Staff other than superusers see only their own subtrees."""
-
-    scope_field = "branch__path"
-
-    def get_queryset(self, request):
-        return _scoped(super().get_queryset(request), request, self.scope_field)
-
-
 @admin.register(Member)
-class MemberAdmin(ImportExportModelAdmin, ScopedAdmin):
+class MemberAdmin(ImportExportModelAdmin):
     resource_classes = [MemberResource]
     import_formats = [XLSX]
     export_formats = [XLSX]
@@ -69,7 +53,7 @@ class MemberAdmin(ImportExportModelAdmin, ScopedAdmin):
 
 
 @admin.register(Position)
-class PositionAdmin(ScopedAdmin):
+class PositionAdmin(admin.ModelAdmin):
     list_display = ("member", "branch", "title", "started_on", "ended_on")
     list_filter = ("title", ("ended_on", admin.EmptyFieldListFilter))
     list_select_related = ("member", "branch")
@@ -87,8 +71,7 @@ class PositionAdmin(ScopedAdmin):
 
 
 @admin.register(MemberEvent)
-class MemberEventAdmin(ScopedAdmin):
-    scope_field = "member__branch__path"
+class MemberEventAdmin(admin.ModelAdmin):
     list_display = ("member", "kind", "occurred_on", "from_branch", "to_branch", "by", "at")
     list_filter = ("kind",)
     list_select_related = ("member", "from_branch", "to_branch", "by")

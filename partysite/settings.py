@@ -64,7 +64,7 @@ if PRODUCTION:
         raise ImproperlyConfigured("生产环境缺少或使用了不安全的设置：" + "；".join(problems))
 
 INSTALLED_APPS = [
-    "django.contrib.admin",
+    "partysite.admin_site.SuperuserAdminConfig",  # django.contrib.admin, for superusers only
     "django.contrib.auth",
     "django.contrib.contenttypes",
     "django.contrib.sessions",

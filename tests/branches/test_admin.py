@@ -73,3 +73,61 @@ def test_change_of_kind_must_fit_existing_children(admin_client, tree):
     assert "现有的下级组织不符合设立规则" in response.content.decode()
     tree.branch_a.refresh_from_db()
     assert tree.branch_a.kind == "branch"
+
+
+# The admin is for superusers only (issue 12, item 9; partysite/admin_site.py) ------------------
+
+
+def _changelists() -> list[str]:
+    from django.contrib import admin
+
+    return sorted(f"admin:{m._meta.app_label}_{m._meta.model_name}_changelist" for m in admin.site._registry)
+
+
+@pytest.fixture
+def staff_with_grants(tree):
+    """A staff user (not a superuser) with every model permission and every branch grant."""
+    from django.contrib.auth.models import Permission
+
+    from branches import access
+
+    user = get_user_model().objects.create_user("staff", password="pw-for-tests-1", is_staff=True)
+    user.user_permissions.add(*Permission.objects.all())
+    for perm in access.ALL_PERMS:
+        access.grant(user, perm, tree.town)
+    return user
+
+
+def test_every_registered_model_is_in_the_list():
+    names = _changelists()
+    assert "admin:activities_attendance_changelist" in names and "admin:branches_branch_changelist" in names
+    assert len(names) >= 15
+
+
+@pytest.mark.parametrize("name", _changelists())
+def test_staff_who_are_not_superusers_get_no_admin_page(client, staff_with_grants, name):
+    client.force_login(staff_with_grants)
+    response = client.get(reverse(name))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
+
+
+@pytest.mark.parametrize("name", _changelists())
+def test_superusers_still_get_every_admin_page(admin_client, name):
+    assert admin_client.get(reverse(name)).status_code == 200
+
+
+def test_staff_who_are_not_superusers_cannot_change_an_attendance(client, staff_with_grants, tree):
+    """The report's case: an attendance row of another village was changed through the admin."""
+    client.force_login(staff_with_grants)
+    assert client.get(reverse("admin:index")).status_code == 302
+    response = client.post(reverse("admin:branches_branch_change", args=[tree.branch_b.pk]), {"name": "改名"})
+    assert response.status_code == 302
+    tree.branch_b.refresh_from_db()
+    assert tree.branch_b.name == "西村第一网格党支部"
+
+
+def test_logging_in_through_the_admin_form_does_not_let_staff_in(client, staff_with_grants):
+    client.post(reverse("admin:login"), {"username": "staff", "password": "pw-for-tests-1"})
+    assert client.session.get("_auth_user_id") == str(staff_with_grants.pk)  # logged in to the site, no more
+    response = client.get(reverse("admin:index"))
+    assert response.status_code == 302 and response["Location"].startswith(reverse("admin:login"))
