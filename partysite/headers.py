@@ -23,7 +23,6 @@ PERMISSIONS_POLICY = ", ".join(
         "payment",
         "usb",
         "serial",
-        "bluetooth",
         "magnetometer",
         "gyroscope",
         "accelerometer",
