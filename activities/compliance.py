@@ -41,6 +41,7 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
+from branches import params
 from branches.models import Branch
 from members.models import Member
 
@@ -82,7 +83,10 @@ class Period:
 
     @classmethod
     def parse(cls, text: str) -> Period:
+        """The period of ``text``, its year within ``branches.params``' bounds; ``ValueError`` otherwise."""
         text = (text or "").strip().upper()
+        if (m := re.match(r"\d{4}", text)) and not params.MIN_YEAR <= int(m[0]) <= params.MAX_YEAR:
+            raise ValueError(f"期间“{text}”的年份应在{params.MIN_YEAR}至{params.MAX_YEAR}年之间")
         if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
             if 1 <= int(m[2]) <= 12:
                 return cls(MONTH, int(m[1]), int(m[2]))

@@ -19,6 +19,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
+# The years any period may name; also checked by activities.compliance.Period.parse (with these) and
+# health.rubric.parse_period (the same numbers written there: that module imports no Django).
 MIN_YEAR, MAX_YEAR = 2000, 2100
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1  # an integer primary key on every database

@@ -84,6 +84,8 @@ class Period:
         return f"{self.year}年第{self.code[-1]}季度"
 
 
+# The years a period may name: branches/params.py's MIN_YEAR and MAX_YEAR (this module imports no Django).
+MIN_YEAR, MAX_YEAR = 2000, 2100
 _PERIOD = re.compile(r"^(\d{4})(?:[Qq]([1-4]))?$")
 
 
@@ -93,6 +95,8 @@ def parse_period(code: str) -> Period:
     if not match:
         raise ValueError("考核期应为年度（如 2026）或季度（如 2026Q3）")
     year = int(match.group(1))
+    if not MIN_YEAR <= year <= MAX_YEAR:
+        raise ValueError(f"考核期的年份应在{MIN_YEAR}至{MAX_YEAR}年之间")
     if match.group(2) is None:
         return Period(str(year), datetime.date(year, 1, 1), datetime.date(year, 12, 31))
     quarter = int(match.group(2))

@@ -20,15 +20,13 @@ from django.views.decorators.http import require_http_methods
 from branches import access
 from branches.forms import add_domain_error
 from branches.models import Branch
-from branches.params import int_param
+from branches.params import MAX_YEAR, MIN_YEAR, int_param
 from members.models import Commendation, Sanction
 
 from .models import Rubric
 from .rubric_forms import DEDUCTED_KINDS, RubricForm
 from .services import HealthError, rubric_in_force, rubric_save
 from .views import branch_view
-
-MIN_YEAR, MAX_YEAR = 2000, 2100
 
 
 def _year(request: HttpRequest) -> int:

@@ -149,3 +149,19 @@ def test_a_posted_value_wins_over_the_query_string_unless_the_query_is_named():
     request = RequestFactory().post("/?year=2030", {"year": "2031"})
     assert params.int_param(request, "year", default=0, low=2000, high=2100) == 2031
     assert params.int_param(request, "year", default=0, low=2000, high=2100, query=request.GET) == 2030
+
+
+@pytest.mark.parametrize("period", ["0000-01", "9999-12", "1999", "2101Q1"])
+def test_a_job_for_an_absurd_period_is_refused_with_a_message(login_as, tree, period):
+    from reports.models import Job
+
+    client = login_as("orgdept")
+    response = client.post(reverse("reports:job_start", kwargs={"code": "TOWN"}), {"kind": "reports", "period": period})
+    assert response.status_code == 302 and not Job.objects.exists()
+    assert "年份应在2000至2100年之间" in client.get(response.url).content.decode()
+
+
+@pytest.mark.parametrize("period", ["0000", "9999", "9999Q4"])
+def test_a_health_computation_for_an_absurd_period_answers_400(login_as, tree, period):
+    response = login_as("orgdept").post(reverse("health:compute", args=["BA"]), {"period": period})
+    assert response.status_code == 400
