@@ -3,8 +3,6 @@
 
 from __future__ import annotations
 
-import re
-
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
@@ -18,7 +16,6 @@ from .services import EDITABLE_WHEN_HELD
 
 _DATETIME = forms.DateTimeInput(attrs={"type": "datetime-local"}, format="%Y-%m-%dT%H:%M")
 _TEXT = forms.Textarea(attrs={"rows": 4})
-_MONTH_RE = re.compile(r"^(\d{4})-(\d{1,2})$")
 
 
 def _blank(choices) -> list[tuple[str, str]]:
@@ -141,7 +138,8 @@ class ManualCheckInForm(forms.Form):
 
 
 class ListFilterForm(forms.Form):
-    """The list's filters, read from the query string; a bad value is simply not applied."""
+    """The list's filters, read from the query string; a bad kind, status or branch is simply not applied
+    (the month is read by ``branches.params.month_param``: a bad one answers 400)."""
 
     month = forms.CharField(
         label=_("月份"), required=False, max_length=7, widget=forms.TextInput(attrs={"type": "month"})
@@ -154,12 +152,6 @@ class ListFilterForm(forms.Form):
         if not hasattr(self, "cleaned_data"):
             self.is_valid()
         return self.cleaned_data.get(name) or default
-
-    def month_value(self) -> tuple[int, int] | None:
-        match = _MONTH_RE.match(self.value("month"))
-        if match and 1 <= int(match[2]) <= 12:
-            return int(match[1]), int(match[2])
-        return None
 
 
 class PeriodForm(forms.Form):
