@@ -116,8 +116,8 @@ def test_superusers_still_get_every_admin_page(admin_client, name):
     assert admin_client.get(reverse(name)).status_code == 200
 
 
-def test_staff_who_are_not_superusers_cannot_change_an_attendance(client, staff_with_grants, tree):
-    """The report's case: an attendance row of another village was changed through the admin."""
+def test_staff_who_are_not_superusers_cannot_post_a_change(client, staff_with_grants, tree):
+    """The report's case was an attendance row of another village changed through the admin; a branch here."""
     client.force_login(staff_with_grants)
     assert client.get(reverse("admin:index")).status_code == 302
     response = client.post(reverse("admin:branches_branch_change", args=[tree.branch_b.pk]), {"name": "改名"})
