@@ -77,9 +77,7 @@ class DuesImportResult:
         return f"新增{self.created}条，更新{self.updated}条，错误{len(self.errors)}处"
 
 
-def import_dues(
-    source: str | os.PathLike | IO[bytes] | ParsedFile, *, user, dry_run: bool = False
-) -> DuesImportResult:
+def import_dues(source: str | os.PathLike | IO[bytes] | ParsedFile, *, user, dry_run: bool = False) -> DuesImportResult:
     """Import the dues payments in ``source`` as ``user`` (None: the server's administrator).
 
     ``source`` is a path, a binary file, or a preview's ``ParsedFile`` (read once, not parsed again).
@@ -256,7 +254,9 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
             parsed.append(row)
     manage = None if user is None else access.grants(user)[access.MANAGE]
     members = _load_members(row.digest for row in parsed)
-    members = {d: m for d, m in members.items() if manage is None or any(m["branch__path"].startswith(p) for p in manage)}
+    members = {
+        d: m for d, m in members.items() if manage is None or any(m["branch__path"].startswith(p) for p in manage)
+    }
     failed = {r.digest for r in parsed if r.digest not in members}
     refused = LookupBudget(user).refusal_error(len(failed))
     if refused is not None:  # over the look-up budget: one message, nothing about any row

@@ -463,7 +463,9 @@ def _activate(member: Member | None, *, name: str, phone: str, password: str, co
             if locked.user_id is not None:
                 raise MemberError(ALREADY_ACTIVE, code="already_active")
             if activation_code is not None:
-                used = ActivationCode.objects.filter(pk=activation_code.pk, used_at__isnull=True, voided_at__isnull=True)
+                used = ActivationCode.objects.filter(
+                    pk=activation_code.pk, used_at__isnull=True, voided_at__isnull=True
+                )
                 if not used.update(used_at=timezone.now()):
                     raise MemberError(NO_MATCH, code="no_match")
             user.save()

@@ -432,4 +432,3 @@ def activate(request):
             messages.success(request, _("账号已激活，请用手机号码或公民身份号码登录"))
             return redirect("login")
     return render(request, "members/activate.html", {"form": form})
-

@@ -34,7 +34,6 @@ DEBUG = env.bool("DEBUG", default=not PRODUCTION)
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=[] if PRODUCTION else ["127.0.0.1", "localhost", "testserver"])
 
 
-
 def _weak_secret_key(key: str) -> bool:
     """As Django's ``check --deploy`` judges it (security.W009), and never the development key."""
     return key == _DEV_SECRET_KEY or len(key) < 50 or len(set(key)) < 5 or key.startswith("django-insecure-")

@@ -15,7 +15,21 @@ from activities.models import Activity
 from branches import params
 
 NINES = "9" * 25
-CRAFTED = [NINES, "-1", "0", "abc", "0000-01", "9999-12", "2026-13", "0000", "9999", "9999Q4", "0000Q1", "1e400", "x" * 100]
+CRAFTED = [
+    NINES,
+    "-1",
+    "0",
+    "abc",
+    "0000-01",
+    "9999-12",
+    "2026-13",
+    "0000",
+    "9999",
+    "9999Q4",
+    "0000Q1",
+    "1e400",
+    "x" * 100,
+]
 
 # (URL name, its arguments, the parameter parsed by hand)
 PAGES = [
@@ -68,7 +82,9 @@ def test_the_values_that_gave_500_answer_400_with_the_sites_page(login_as, tree,
     assert "请求无效" in response.content.decode()
 
 
-@pytest.mark.parametrize(("year", "month"), [(0, 1), (9999, 12), (2026, 13), (2026, 0), (99999999999, 1), (2026, int(NINES))])
+@pytest.mark.parametrize(
+    ("year", "month"), [(0, 1), (9999, 12), (2026, 13), (2026, 0), (99999999999, 1), (2026, int(NINES))]
+)
 @pytest.mark.parametrize("method", ["get", "post"])
 def test_an_absurd_month_in_the_dues_url_answers_400(login_as, member_a, year, month, method):
     url = f"/members/{member_a.pk}/dues/{year}/{month}/"

@@ -80,7 +80,11 @@ def test_a_log_out_while_the_cache_was_down_stays_a_log_out_when_it_comes_back(c
 @pytest.mark.django_db
 @pytest.mark.skipif(not os.environ.get("REDIS_URL"), reason="需要 REDIS_URL（真实的 Redis）")
 def test_a_log_out_while_redis_was_down_stays_a_log_out_with_real_redis(
-    client, member_a, make_activity, tree, settings  # noqa: F811
+    client,
+    member_a,
+    make_activity,
+    tree,
+    settings,  # noqa: F811
 ):
     from django.core.cache import caches
     from django.test import Client

@@ -81,7 +81,8 @@ def _placeholders(text: str) -> set[str]:
 
 
 def main() -> int:
-    entries = _parse(PO.read_text(encoding="utf-8"))
+    # Obsolete entries (``#~``, strings no longer in the source) are dropped.
+    entries = [e for e in _parse(PO.read_text(encoding="utf-8")) if e["id"] is not None]
     missing, bad = [], []
     for entry in entries:
         entry["comments"] = [c for c in entry["comments"] if not c.startswith("#| ")]

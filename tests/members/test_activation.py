@@ -333,7 +333,9 @@ def test_the_limit_holds_for_attempts_made_while_others_run(client, member_b, se
     def slow_activate(**kwargs):
         processed.append(kwargs["name"])
         if len(processed) == 1:  # while the first runs, five more arrive from the same address
-            answers.extend(Client().post(url, form(member_b, name="冒名"), REMOTE_ADDR="10.8.8.8").status_code for _ in range(5))
+            answers.extend(
+                Client().post(url, form(member_b, name="冒名"), REMOTE_ADDR="10.8.8.8").status_code for _ in range(5)
+            )
         return real(**kwargs)
 
     with mock.patch.object(services, "account_activate", side_effect=slow_activate):

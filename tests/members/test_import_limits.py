@@ -223,4 +223,3 @@ def test_a_preview_that_cannot_be_stored_says_so_and_keeps_nothing(
     assert "文件未保存" in response.content.decode()
     assert key not in client.session
     assert (set(imports.rglob("*")) if imports.exists() else set()) == before
-

@@ -170,9 +170,13 @@ def test_the_sweep_fails_stale_queued_and_running_jobs_and_leaves_the_others(tre
     settings.JOB_QUEUED_TIMEOUT_MINUTES, settings.JOB_RUNNING_TIMEOUT_MINUTES = 60, 45
     lost = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=61)
     waiting = _job_at(tree, orgdept, Status.QUEUED, created_minutes_ago=30)
-    dead = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=50)
+    dead = _job_at(
+        tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=50
+    )
     silent = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=46)
-    busy = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=2)
+    busy = _job_at(
+        tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=100, progress_minutes_ago=2
+    )
     fresh = _job_at(tree, orgdept, Status.RUNNING, created_minutes_ago=120, started_minutes_ago=10)
     done = _job_at(tree, orgdept, Status.DONE, created_minutes_ago=600, started_minutes_ago=600)
 
