@@ -31,7 +31,7 @@ from branches.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
 from . import crypto
 from .import_columns import HEADER_OF
 from .models import Member
-from .rules import MemberData, check_member
+from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
 
 # The same answer whether the number is on another branch's roster or (dues) on none.
 NOT_IN_SCOPE = "不在您管理的党组织，或花名册中没有该公民身份号码"
@@ -246,6 +246,16 @@ class RowChecker:
             changes.append("group")
         row.changes = tuple(changes)
         return []
+
+    def phone_errors(self, rows: list[CheckedRow]) -> list[RowError]:
+        """Rows changing a phone that a position above the importer's scope locks (``rules.phone_locked_by``)."""
+        changed = {row.existing.pk: row for row in rows if "phone" in row.changes}
+        errors = []
+        for chunk in chunked(list(changed)):
+            for member_id, branches in phone_locked_by(chunk, self.scope.manages).items():
+                row = changed[member_id]
+                errors.append(RowError(row.row, HEADER_OF["phone"], phone_locked_message(row.data.name, branches)))
+        return errors
 
 
 class LookupBudget:

@@ -144,6 +144,7 @@ def _read_and_check(source, checker: RowChecker, result: ImportResult) -> list[C
     existing = load_existing(row.digest for row in checked)
     for row in checked:
         result.errors.extend(checker.compare(row, existing.get(row.digest)))
+    result.errors.extend(checker.phone_errors(checked))
     refused = checker.budget.refusal_error(len(checker.failed_lookups))
     if refused is not None:  # over the look-up budget: one message, nothing about any row
         result.errors = [refused]

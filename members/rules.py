@@ -13,7 +13,7 @@ from branches.models import Branch
 
 from .idnumbers import IdNumberError, is_valid_phone, parse_id_number
 from .import_columns import source_choices, source_label
-from .models import Member
+from .models import Member, Position
 
 
 @dataclass
@@ -126,3 +126,24 @@ def _check_dates(data: MemberData, today: datetime.date) -> list[tuple[str, str]
         elif data.confirmed_on > today:
             problems.append(("confirmed_on", "转正日期不能晚于今天"))
     return problems
+
+
+def phone_locked_by(member_ids, manages) -> dict[int, list[str]]:
+    """For each of ``member_ids`` whose phone the editor may not change: the branches that lock it.
+
+    The phone is what an account is activated with (``services.account_activate``): the phone of
+    a member holding a current position on a branch the editor does not manage (``manages(path)``
+    is false) is changed only by someone who manages that branch, so that nobody reaches, through
+    the member's account, rights above their own. Used by ``services.member_update`` and the
+    roster import (``import_checks.RowChecker.phone_errors``).
+    """
+    locked: dict[int, set[str]] = {}
+    positions = Position.objects.filter(member_id__in=member_ids, ended_on__isnull=True)
+    for member_id, path, name in positions.values_list("member_id", "branch__path", "branch__name"):
+        if not manages(path):
+            locked.setdefault(member_id, set()).add(name)
+    return {member_id: sorted(names) for member_id, names in locked.items()}
+
+
+def phone_locked_message(name: str, branches: list[str]) -> str:
+    return f"{name}在“{'、'.join(branches)}”任职，其手机号码只能由管理该组织的人员修改"

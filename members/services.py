@@ -19,10 +19,10 @@ from branches.models import AuditBulkEvent, Branch
 
 from . import crypto
 from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
-from .import_checks import CANNOT_ENROL, LookupBudget
+from .import_checks import CANNOT_ENROL, LookupBudget, Scope
 from .import_columns import source_label
 from .models import ActivationCode, Member, MemberEvent, Position
-from .rules import MemberData, check_member
+from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
 
 
 class MemberError(DomainError):
@@ -126,27 +126,11 @@ def member_update(*, member: Member, data: MemberData, by=None) -> Member:
     return member
 
 
-def positions_beyond(member: Member, user) -> list[Position]:
-    """The member's current positions on branches that ``user`` does not manage."""
-    current = member.positions.filter(ended_on__isnull=True).select_related("branch")
-    return [p for p in current if not access.has_perm(user, access.MANAGE, p.branch)]
-
-
 def _check_contact_change(*, member: Member, by) -> None:
-    """The phone is what an account is activated with (``account_activate``): the phone of a member
-    holding a position above the editor's scope is changed only by someone who manages that position's
-    branch, so that nobody reaches, through the member's account, rights above their own.
-
-    Imports change phones too (members/import_checks.py): they must apply ``positions_beyond`` as well.
-    """
-    beyond = positions_beyond(member, by)
-    if beyond:
-        names = "、".join(sorted({p.branch.name for p in beyond}))
-        raise MemberError(
-            f"{member.name}在“{names}”任职，其手机号码只能由管理该组织的人员修改",
-            code="contact_beyond_scope",
-            field="phone",
-        )
+    """The rule of ``rules.phone_locked_by``: a phone locked by a position above ``by``'s scope."""
+    locked = phone_locked_by([member.pk], Scope(by).manages).get(member.pk)
+    if locked:
+        raise MemberError(phone_locked_message(member.name, locked), code="contact_beyond_scope", field="phone")
 
 
 def member_confirm(*, member: Member, on: datetime.date, by=None) -> Member:

@@ -371,3 +371,45 @@ def test_a_concurrent_activation_that_loses_the_insert_race_gets_a_message_not_a
     assert "该党员已激活账号，请直接登录" in str(response.context["form"].non_field_errors())
     member_b.refresh_from_db()
     assert member_b.user is None
+
+
+def _row_of(member: Member, **overrides) -> dict:
+    from tests.members.import_helpers import person
+
+    row = person(
+        member.branch.code,
+        **{
+            "姓名": member.name,
+            "性别": "男" if member.sex == "M" else "女",
+            "出生日期": member.birth_date,
+            "公民身份号码": member.id_number,
+            "手机号码": member.phone,
+            "民族": member.ethnicity,
+            "学历": member.get_education_display(),
+            "党组织编码": member.branch.code,
+            "党小组编码": member.group.code if member.group else "",
+            "人员类别": member.get_category_display(),
+            "党员状态": member.get_status_display(),
+            "入党日期": member.joined_on,
+            "转正日期": member.confirmed_on,
+        },
+    )
+    row.update(overrides)
+    return row
+
+
+def test_a_roster_import_cannot_change_the_phone_of_a_member_on_the_town_committee(town_member, secretary_a, orgdept):
+    from members.importing import import_members
+    from tests.members.import_helpers import workbook_bytes
+
+    unchanged = import_members(workbook_bytes([_row_of(town_member)]), user=secretary_a, dry_run=True)
+    assert unchanged.ok and unchanged.unchanged == 1
+    changed = _row_of(town_member, **{"手机号码": SECRETARY_PHONE})
+    refused = import_members(workbook_bytes([changed]), user=secretary_a)
+    assert [(e.row, e.column) for e in refused.errors] == [(2, "手机号码")]
+    assert "只能由管理该组织的人员修改" in refused.errors[0].message
+    town_member.refresh_from_db()
+    assert town_member.phone != SECRETARY_PHONE
+    assert import_members(workbook_bytes([changed]), user=orgdept).ok  # the town manages the position
+    town_member.refresh_from_db()
+    assert town_member.phone == SECRETARY_PHONE
