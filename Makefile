@@ -23,8 +23,10 @@ run: migrate
 	$(PY) manage.py seed_demo --if-empty
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Every test on every core (pytest-xdist); the tests that start a Celery worker or gunicorn share one
+# worker, one after the other (tests/conftest.py).
 test: install
-	$(PY) -m pytest
+	$(PY) -m pytest -n auto --dist loadgroup
 
 # Browser journeys in Debian's Chromium (apt-get install -y chromium fonts-noto-cjk); screenshots in var/screenshots/.
 E2E_STAMP := $(VENV)/.installed-e2e-$(shell cat requirements-e2e.txt | cksum | cut -d' ' -f1)

@@ -1,5 +1,6 @@
 """Overrides for the test suite only: fast password hashing, files in a temporary folder."""
 
+import os
 import tempfile
 
 from .settings import *  # noqa: F403
@@ -15,3 +16,7 @@ RATE_LIMITS = {scope: (1_000_000, window) for scope, (_limit, window) in RATE_LI
 # Sessions in the database even with REDIS_URL (production reads them from Redis, cached_db):
 # the suite's pinned query counts include the session's read, the same on SQLite and PostgreSQL.
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# pytest-xdist: each worker has a test database of its own, so cache keys of its own in a shared Redis (ids
+# repeat across workers), apart from the "partysite" keys of the servers that the live tests start.
+if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405
+    CACHES["default"]["KEY_PREFIX"] = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}"  # noqa: F405

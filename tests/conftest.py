@@ -160,13 +160,43 @@ def bulk_members(db):
     return _make
 
 
-def pytest_terminal_summary(terminalreporter):
-    """Report how many (URL, side, persona, method) cases the permission matrix checked."""
+def pytest_collection_modifyitems(items):
+    """Under pytest-xdist (``make test``: ``-n auto --dist loadgroup``) the tests that start the
+    site's own processes (a Celery worker, gunicorn) or run long run one after the other on one
+    worker, so two of them never compete for the cores; every other test goes where there is room."""
+    for item in items:
+        if item.get_closest_marker("celery_worker") or item.get_closest_marker("slow"):
+            item.add_marker(pytest.mark.xdist_group("live"))
+
+
+MATRIX_CASES = pytest.StashKey[list]()  # the workers' counts, on the xdist controller
+
+
+def _matrix_cases() -> int:
     import sys
 
     module = sys.modules.get("tests.test_permission_matrix")
-    if module is not None and module.CASES:
-        terminalreporter.write_line(f"permission matrix: {len(module.CASES)} cases checked")
+    return len(module.CASES) if module is not None else 0
+
+
+def pytest_sessionfinish(session):
+    """An xdist worker hands its count of permission-matrix cases to the controller."""
+    if hasattr(session.config, "workeroutput"):
+        session.config.workeroutput["matrix_cases"] = _matrix_cases()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node, error):
+    """The controller adds up the workers' counts (the hook exists only with pytest-xdist)."""
+    counts = node.config.stash.setdefault(MATRIX_CASES, [])
+    counts.append(getattr(node, "workeroutput", {}).get("matrix_cases", 0))
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Report how many (URL, side, persona, method) cases the permission matrix checked, on every worker together."""
+    total = _matrix_cases() + sum(terminalreporter.config.stash.get(MATRIX_CASES, []))
+    if total:
+        terminalreporter.write_line(f"permission matrix: {total} cases checked")
 
 
 @pytest.fixture(autouse=True)
