@@ -127,6 +127,9 @@ class AuditBulkEvent(models.Model):
         # One account activation (success or refusal) and one activation code issued (members/services.py).
         ACTIVATE_ACCOUNT = "activate_account", _("激活账号")
         ISSUE_ACTIVATION_CODE = "issue_activation_code", _("签发激活码")
+        # A 任职确认码 issued, and each attempt of a member to confirm their position's grant with it.
+        ISSUE_POSITION_CODE = "issue_position_code", _("签发任职确认码")
+        CONFIRM_POSITION = "confirm_position", _("确认任职权限")
         # One Excel export of the roster, with how many rows carried full ID numbers (members/exporting.py).
         EXPORT_MEMBERS = "export_members", _("导出党员花名册")
 

@@ -174,6 +174,10 @@ class Position(models.Model):
     title = models.CharField(_("职务"), max_length=20, choices=Title.choices)
     started_on = models.DateField(_("任职日期"))
     ended_on = models.DateField(_("离任日期"), null=True, blank=True)
+    # When someone who manages the branch vouched for the member's account (members/services.py
+    # ``position_grant_vouched``): a managing title's ``manage_branch`` attaches only from then on,
+    # so that whoever set up the account of a member cannot inherit the member's later positions.
+    grant_confirmed_at = models.DateTimeField(_("任职权限确认时间"), null=True, blank=True)
 
     class Meta:
         verbose_name = _("职务")
@@ -191,6 +195,11 @@ class Position(models.Model):
     @property
     def is_current(self) -> bool:
         return self.ended_on is None
+
+    @property
+    def grant_pending(self) -> bool:
+        """A current managing position whose ``manage_branch`` waits for the holder's confirmation."""
+        return self.ended_on is None and self.title in self.MANAGING_TITLES and self.grant_confirmed_at is None
 
 
 class MemberEvent(models.Model):
@@ -340,15 +349,28 @@ class Sanction(models.Model):
 
 
 class ActivationCode(models.Model):
-    """A one-time code without which a member holding a managing position cannot activate an account.
+    """A one-time code by which someone who manages a branch vouches for a member's account.
 
-    Issued by someone who manages the highest branch of those positions (members/services.py
+    ``ACTIVATE``: without it a member holding a managing position cannot activate an account; issued
+    by someone who manages the highest branch of those positions (members/services.py
     ``activation_code_issue``), so that whoever can edit the member's phone alone cannot claim an
-    account that inherits the position's ``manage_branch``. Only a keyed hash of the code is stored.
+    account that inherits the position's ``manage_branch``. ``CONFIRM`` (任职确认码): entered by the
+    member on their own page, it attaches the grants of positions given after the account was
+    activated (``position_code_issue``, ``position_grant_confirm``). Either, once used, vouches for
+    the account in the subtree of ``branch``: the highest branch of the member's path that the
+    issuer managed. Only a keyed hash of the code is stored.
     """
+
+    class Purpose(models.TextChoices):
+        ACTIVATE = "activate", _("账号激活码")
+        CONFIRM = "confirm", _("任职确认码")
 
     member = models.ForeignKey(
         Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="activation_codes"
+    )
+    purpose = models.CharField(_("用途"), max_length=10, choices=Purpose.choices, default=Purpose.ACTIVATE)
+    branch = models.ForeignKey(
+        Branch, verbose_name=_("担保范围"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     code_hash = models.CharField(_("激活码摘要"), max_length=64, unique=True)
     issued_by = models.ForeignKey(

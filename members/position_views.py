@@ -82,6 +82,12 @@ def appoint(request, branch):
                 request,
                 _("已任命%(name)s为%(title)s") % {"name": position.member.name, "title": position.get_title_display()},
             )
+            if position.grant_pending and position.member.user_id is not None:
+                messages.warning(
+                    request,
+                    _("%(name)s的任职权限待本人确认：请在其党员页面签发确认码，当面交给本人输入")
+                    % {"name": position.member.name},
+                )
             return redirect("branches:detail", code=branch.code)
     context = {"branch": branch, "form": form, "query": query, "truncated": len(shown) >= CANDIDATES_SHOWN}
     return render(request, "members/positions_appoint.html", context)

@@ -569,6 +569,9 @@ def _write_users(plan: Plan, root: Branch) -> list[tuple[str, str]]:
         member = Member.objects.select_related("branch").get(pk=planned.pk)
         member.user = user
         member.save(update_fields=["user", "updated_at"])
+        # The seed stands for the organization department that vouched for its demo accounts (as an
+        # activation code would): their positions' grants are confirmed (services.position_grant_vouched).
+        member.positions.filter(ended_on__isnull=True).update(grant_confirmed_at=timezone.now())
         position_sync_grants(member=member)  # a secretary manages their branch through the position
         who = (
             f"{member.branch.name}书记 {member.name}"

@@ -8,7 +8,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.password_validation import validate_password
 from django.core.exceptions import ValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.utils import timezone
 from django.utils.crypto import constant_time_compare, get_random_string, salted_hmac
 
@@ -214,7 +214,12 @@ def account_close(user) -> None:
 
 
 def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime.date, by=None) -> Position:
-    """Appoint ``member`` to ``title`` at ``branch``; committee titles grant ``manage_branch``."""
+    """Appoint ``member`` to ``title`` at ``branch``; committee titles grant ``manage_branch``.
+
+    The grant attaches to the member's account at once only if the account is vouched for at
+    ``branch`` (``position_grant_vouched``); otherwise it waits until the member enters a 任职确认码
+    issued by someone who manages ``branch`` (``position_code_issue``, ``position_grant_confirm``).
+    """
     if not member.is_active:
         raise MemberError(f"{member.name}已离册", code="inactive")
     if title not in Position.Title.values:
@@ -231,7 +236,10 @@ def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime
     ):
         raise MemberError(f"“{branch.name}”已有在任书记，请先办理离任", code="secretary_exists", field="title")
     with transaction.atomic():
-        position = Position.objects.create(member=member, branch=branch, title=title, started_on=on)
+        confirmed = timezone.now() if position_grant_vouched(member=member, branch=branch) else None
+        position = Position.objects.create(
+            member=member, branch=branch, title=title, started_on=on, grant_confirmed_at=confirmed
+        )
         MemberEvent.objects.create(
             member=member,
             kind=MemberEvent.Kind.POSITION,
@@ -265,7 +273,8 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
 
 
 def position_sync_grants(*, member: Member) -> None:
-    """Make ``manage_branch`` grants of the member's account match their current committee positions."""
+    """Make ``manage_branch`` grants of the member's account match their current committee positions
+    whose grant is confirmed (``Position.grant_confirmed_at``); a pending one grants nothing."""
     user = member.user
     if user is None:
         return
@@ -274,9 +283,11 @@ def position_sync_grants(*, member: Member) -> None:
             positions__member=member,
             positions__ended_on__isnull=True,
             positions__title__in=Position.MANAGING_TITLES,
+            positions__grant_confirmed_at__isnull=False,
         ).values_list("pk", flat=True)
     )
-    positions_branches = set(member.positions.values_list("branch_id", flat=True))
+    pending = models.Q(ended_on__isnull=True, grant_confirmed_at__isnull=True)
+    positions_branches = set(member.positions.exclude(pending).values_list("branch_id", flat=True))
     held = set(access.holders_branches(user, access.MANAGE))
     for branch in Branch.objects.filter(pk__in=should - held):
         access.grant(user, access.MANAGE, branch)
@@ -357,9 +368,14 @@ def activation_code_issue(*, member: Member, by) -> str:
     code = get_random_string(ACTIVATION_CODE_LENGTH, ACTIVATION_CODE_ALPHABET)
     now = timezone.now()
     with transaction.atomic():
-        voided = member.activation_codes.filter(used_at__isnull=True, voided_at__isnull=True).update(voided_at=now)
+        live = member.activation_codes.filter(
+            purpose=ActivationCode.Purpose.ACTIVATE, used_at__isnull=True, voided_at__isnull=True
+        )
+        voided = live.update(voided_at=now)
         ActivationCode.objects.create(
             member=member,
+            purpose=ActivationCode.Purpose.ACTIVATE,
+            branch=_vouch_branch(member, by),
             code_hash=_activation_code_hash(code),
             issued_by=by,
             expires_at=now + datetime.timedelta(hours=settings.ACTIVATION_CODE_HOURS),
@@ -372,6 +388,10 @@ def activation_code_issue(*, member: Member, by) -> str:
             obj=member,
             note=f"有效期{settings.ACTIVATION_CODE_HOURS}小时",
         )
+    return _grouped(code)
+
+
+def _grouped(code: str) -> str:
     return "-".join(code[i : i + 4] for i in range(0, len(code), 4))
 
 
@@ -381,7 +401,12 @@ def _usable_activation_code(member: Member, code: str, positions: list[Position]
     if not text:
         return None
     live = (
-        member.activation_codes.filter(used_at__isnull=True, voided_at__isnull=True, expires_at__gt=timezone.now())
+        member.activation_codes.filter(
+            purpose=ActivationCode.Purpose.ACTIVATE,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            expires_at__gt=timezone.now(),
+        )
         .select_related("issued_by")
         .first()
     )
@@ -455,9 +480,182 @@ def _activate(member: Member | None, *, name: str, phone: str, password: str, co
             user.save()
             locked.user = user
             locked.save(update_fields=["user", "updated_at"])
+            if activation_code is not None:
+                # The issuer manages the branch of every managing position (checked above): the
+                # account is vouched for, and those positions' grants attach now.
+                locked.positions.filter(ended_on__isnull=True, grant_confirmed_at__isnull=True).update(
+                    grant_confirmed_at=timezone.now()
+                )
             position_sync_grants(member=locked)
             _activation_audit(member=locked, number="", outcome="activated")
     except IntegrityError:
         # Another request activated the same member in between (the username ``m<pk>`` is unique).
         raise MemberError(ALREADY_ACTIVE, code="already_active") from None
     return locked
+
+
+# --- 任职确认码: a position's grant attaches once someone who manages its branch vouched -------
+#
+# Whoever activated a member's account without a code (a member with no committee position needs
+# none) may be the member's secretary, not the member. So a committee position given to a member
+# who already has an account grants ``manage_branch`` only when the account is vouched for at the
+# position's branch: by a code (activation or confirmation) issued by a manager of that branch or
+# of an ancestor, and used by the account; or because the account already manages the branch.
+
+POSITION_CODE_REFUSED = "任职确认码无效、已过期或已使用，请联系签发人重新签发"
+
+
+def pending_grants(member: Member) -> list[Position]:
+    """The member's current managing positions whose grant waits for the holder's confirmation
+    (none for a member without an account: activating needs a code, which confirms them)."""
+    if member.user_id is None:
+        return []
+    current = member.positions.filter(
+        ended_on__isnull=True, title__in=Position.MANAGING_TITLES, grant_confirmed_at__isnull=True
+    )
+    return list(current.select_related("branch").order_by("branch__path", "pk"))
+
+
+def _vouch_branch(member: Member, by) -> Branch | None:
+    """The highest branch on the member's path (their branch's ancestors, and the branches of their
+    positions) that ``by`` manages: the subtree a code issued by ``by`` vouches for."""
+    paths = set(member.branch.ancestor_paths()) | set(
+        member.positions.filter(ended_on__isnull=True).values_list("branch__path", flat=True)
+    )
+    for branch in Branch.objects.filter(path__in=paths).order_by("depth", "path"):
+        if access.has_perm(by, access.MANAGE, branch):
+            return branch
+    return None
+
+
+def position_grant_vouched(*, member: Member, branch: Branch) -> bool:
+    """Whether the member's account is vouched for at ``branch``: it already manages ``branch``, or
+    it was activated or confirmed with a code whose vouched subtree holds ``branch``."""
+    user = member.user
+    if user is None:
+        return False
+    if access.has_perm(user, access.MANAGE, branch):
+        return True
+    used = member.activation_codes.filter(used_at__isnull=False, branch__isnull=False)
+    return any(branch.path.startswith(path) for path in used.values_list("branch__path", flat=True))
+
+
+def position_code_issuable(user, member: Member) -> bool:
+    """Whether the member page offers ``user`` to issue a 任职确认码: the member has an account and a
+    pending position at a branch ``user`` manages."""
+    if not member.is_active or member.user_id is None:
+        return False
+    return any(access.has_perm(user, access.MANAGE, p.branch) for p in pending_grants(member))
+
+
+def position_code_issue(*, member: Member, by) -> str:
+    """Issue a 任职确认码 for the pending positions of ``member`` that ``by`` vouches for.
+
+    Shown once to ``by``, who hands it to the member in person; only its keyed hash is stored. It
+    vouches for the subtree of the highest branch of the member's path that ``by`` manages
+    (``_vouch_branch``), and voids the live confirmation codes whose subtree lies within it. Audited
+    (``AuditBulkEvent`` ``issue_position_code``).
+    """
+    if not member.is_active:
+        raise MemberError(f"{member.name}已离册", code="inactive")
+    if member.user_id is None:
+        raise MemberError(f"{member.name}尚未激活账号，激活时须使用账号激活码", code="no_account")
+    pending = pending_grants(member)
+    if not pending:
+        raise MemberError(f"{member.name}没有待确认的任职权限", code="nothing_pending")
+    if not any(access.has_perm(by, access.MANAGE, p.branch) for p in pending):
+        raise MemberError("任职确认码只能由管理该职务所在党组织的人员签发", code="cannot_issue")
+    branch = _vouch_branch(member, by)
+    code = get_random_string(ACTIVATION_CODE_LENGTH, ACTIVATION_CODE_ALPHABET)
+    now = timezone.now()
+    with transaction.atomic():
+        voided = member.activation_codes.filter(
+            purpose=ActivationCode.Purpose.CONFIRM,
+            used_at__isnull=True,
+            voided_at__isnull=True,
+            branch__path__startswith=branch.path,
+        ).update(voided_at=now)
+        ActivationCode.objects.create(
+            member=member,
+            purpose=ActivationCode.Purpose.CONFIRM,
+            branch=branch,
+            code_hash=_activation_code_hash(code),
+            issued_by=by,
+            expires_at=now + datetime.timedelta(hours=settings.ACTIVATION_CODE_HOURS),
+        )
+        covered = [p for p in pending if p.branch.path.startswith(branch.path)]
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.ISSUE_POSITION_CODE,
+            counts={"voided": voided, "positions": len(covered)},
+            by=by,
+            branch=member.branch,
+            obj=member,
+            note=f"担保范围：{branch.name}；有效期{settings.ACTIVATION_CODE_HOURS}小时",
+        )
+    return _grouped(code)
+
+
+def _position_code_audit(*, member: Member, outcome: str, confirmed: list[Position]) -> None:
+    note = "成功：" + "、".join(f"{p.branch.name}{p.get_title_display()}" for p in confirmed)
+    bulk_event_record(
+        kind=AuditBulkEvent.Kind.CONFIRM_POSITION,
+        counts={"confirmed": len(confirmed)},
+        by=member.user,
+        branch=member.branch,
+        obj=member,
+        note=note[:255] if outcome == "confirmed" else f"拒绝：{outcome}",
+    )
+
+
+def position_grant_confirm(*, member: Member, code: str) -> list[Position]:
+    """The member (logged in to their own account) enters a 任职确认码: its pending positions within
+    the code's vouched subtree get their grant, and the account stays vouched there.
+
+    A code of another member, a wrong, expired, voided or used one, or one whose issuer no longer
+    manages its subtree changes nothing and gets one answer (``POSITION_CODE_REFUSED``). Every
+    attempt is audited (``AuditBulkEvent`` ``confirm_position``, with the account and the IP).
+    """
+    try:
+        confirmed = _confirm(member, code)
+    except MemberError as exc:
+        _position_code_audit(member=member, outcome=exc.code, confirmed=[])
+        raise
+    return confirmed
+
+
+def _confirm(member: Member, code: str) -> list[Position]:
+    if not member.is_active or member.user_id is None:
+        raise MemberError(POSITION_CODE_REFUSED, code="no_match")
+    if not pending_grants(member):
+        raise MemberError("您没有待确认的任职权限", code="nothing_pending")
+    text = normalize_activation_code(code)
+    now = timezone.now()
+    live = member.activation_codes.filter(
+        purpose=ActivationCode.Purpose.CONFIRM,
+        code_hash=_activation_code_hash(text),
+        used_at__isnull=True,
+        voided_at__isnull=True,
+        expires_at__gt=now,
+        branch__isnull=False,
+    ).select_related("issued_by", "branch")
+    found = live.first() if text else None
+    if found is None or found.issued_by is None or not access.has_perm(found.issued_by, access.MANAGE, found.branch):
+        raise MemberError(POSITION_CODE_REFUSED, code="no_match")
+    with transaction.atomic():
+        if not ActivationCode.objects.filter(pk=found.pk, used_at__isnull=True).update(used_at=now):
+            raise MemberError(POSITION_CODE_REFUSED, code="no_match")  # used meanwhile by another request
+        confirmed = [p for p in pending_grants(member) if p.branch.path.startswith(found.branch.path)]
+        for position in confirmed:
+            position.grant_confirmed_at = now
+            position.save(update_fields=["grant_confirmed_at"])  # django-auditlog: who, when, the IP
+            MemberEvent.objects.create(
+                member=member,
+                kind=MemberEvent.Kind.POSITION,
+                occurred_on=timezone.localdate(),
+                to_branch=position.branch,
+                detail=f"本人确认{position.branch.name}{source_label(Position.Title, position.title)}任职权限",
+                by=member.user,
+            )
+        position_sync_grants(member=member)
+        _position_code_audit(member=member, outcome="confirmed", confirmed=confirmed)
+    return confirmed

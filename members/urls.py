@@ -5,6 +5,7 @@ from . import activation_views, dues_views, position_views, records_views, views
 app_name = "members"
 urlpatterns = [
     path("me/", views.me, name="me"),
+    path("me/position-code/", activation_views.confirm_position, name="confirm_position"),
     path("import/", include("members.import_urls")),
     path("", views.roster, name="list"),
     path("new/", views.create, name="create"),
@@ -16,6 +17,7 @@ urlpatterns = [
     path("<int:pk>/leave/", views.leave, name="leave"),
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/activation-code/", activation_views.activation_code, name="activation_code"),
+    path("<int:pk>/position-code/", activation_views.position_code, name="position_code"),
     path("positions/<str:code>/appoint/", position_views.appoint, name="position_appoint"),
     path("positions/<int:pk>/end/", position_views.end, name="position_end"),
     # 党费

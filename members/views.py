@@ -267,6 +267,7 @@ def detail(request, pk: int):
     context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
     context["can_reveal"] = access.can_view_sensitive(request.user, member.branch)
     context["can_issue_code"] = context["can_manage"] and services.activation_code_issuable(request.user, member)
+    context["can_issue_position_code"] = services.position_code_issuable(request.user, member)
     return render(request, "members/detail.html", context)
 
 
@@ -407,6 +408,7 @@ def me(request):
         raise Http404(_("您的账号没有关联党员档案"))
     context = _member_context(member, request.user)
     context["birth_date"] = member.birth_date
+    context["pending_grants"] = services.pending_grants(member)  # 任职权限待本人确认 (activation_views.confirm_position)
     # The nav reads only grants already read (branches/templatetags/nav.py): read them (one
     # query), so that a plain member's own page shows them their own links, not staff ones.
     access.grants(request.user)

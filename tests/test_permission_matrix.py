@@ -233,6 +233,13 @@ TABLE: dict[str, Row] = {
     "members:confirm": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     # Issuing an activation code: the world's members have accounts, so it is answered with a message.
     "members:activation_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
+    # Issuing a 任职确认码: the world's positions are not committee ones, so it is answered with a message
+    # ("nothing to confirm") to those who manage the member (tests/members/test_activation.py covers the rest).
+    "members:position_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
+    # The member enters a 任职确认码 on their own page; posted without a code: a message, nothing written.
+    "members:confirm_position": Row(
+        none, POST_ONLY_LOGIN, form(const(logged_in(HIDE, member_a=OK))), sides=("A",)
+    ),
     "members:position_appoint": Row(code, MANAGE_GET, MANAGE_POST),
     "members:position_end": Row(by_pk("position"), MANAGE_GET, MANAGE_POST),
     "members:dues_branch": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),

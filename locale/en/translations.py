@@ -1013,4 +1013,33 @@ EN: dict[str, str | tuple[str, str]] = {
     "数据库暂时无法写入，未导入任何数据，请稍后重新上传文件": (
         "The database could not be written just now: nothing was imported. Please upload the file again later."
     ),
+    # Issue 12 item 1, the last path (a position's grant waits for the holder's 任职确认码)
+    "任职权限确认时间": "Position rights confirmed at",
+    "用途": "Purpose",
+    "担保范围": "Vouched for",
+    "任职确认码": "Position confirmation code",
+    "签发任职确认码": "Position confirmation code issued",
+    "确认任职权限": "Position rights confirmed",
+    "签发确认码": "Issue a confirmation code",
+    "该党员的任职权限待本人确认：确认码当面交给本人，由本人登录后在“我的档案”中输入，管理权限才生效；重新签发将使之前的确认码作废。": (
+        "This member's position rights wait for their own confirmation: hand the code to them in person; the rights take effect once they enter it on “My record”. Issuing again voids the earlier code."
+    ),
+    "任职权限待本人确认": "Position rights awaiting the holder's confirmation",
+    "以下职务的管理权限须由您本人输入任职确认码后生效。确认码由管理该党组织的人员签发，并当面交给您。": (
+        "The management rights of the positions below take effect once you enter a position confirmation code. The code is issued by someone who manages the organization and handed to you in person."
+    ),
+    "输入任职确认码": "Enter the position confirmation code",
+    "确认": "Confirm",
+    "请将确认码当面交给本人，由本人登录后在“我的档案”中输入，上述职务的管理权限才生效。确认码仅显示这一次，%(hours)s 小时内有效，使用一次后失效；重新签发将使之前的确认码作废。": (
+        "Hand the code to the member in person; the rights of the positions above take effect once they log in and enter it on “My record”. The code is shown only this once, is valid for %(hours)s hours and for one use; issuing again voids the earlier code."
+    ),
+    "任职确认码只能由管理该职务所在党组织的人员签发": (
+        "A position confirmation code can only be issued by someone who manages the position's organization"
+    ),
+    "请输入任职确认码": "Enter the position confirmation code",
+    "已确认任职权限：%(positions)s": "Position rights confirmed: %(positions)s",
+    "确认码已使用，但没有可由它确认的任职": "The code was used, but there was no position it could confirm",
+    "%(name)s的任职权限待本人确认：请在其党员页面签发确认码，当面交给本人输入": (
+        "%(name)s's position rights wait for their own confirmation: issue a confirmation code on their member page and hand it to them to enter"
+    ),
 }

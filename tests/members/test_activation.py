@@ -14,12 +14,12 @@ from django.urls import reverse
 from django.utils import timezone
 
 from branches import access
-from branches.models import AuditBulkEvent
+from branches.models import AuditBulkEvent, Branch
 from members import services
 from members.idnumbers import mask_id_number, mask_phone
 from members.models import ActivationCode, Member
 from members.services import MemberError
-from tests.factories import MemberFactory, new_id_number
+from tests.factories import MemberFactory, UserFactory, new_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -413,3 +413,227 @@ def test_a_roster_import_cannot_change_the_phone_of_a_member_on_the_town_committ
     assert import_members(workbook_bytes([changed]), user=orgdept).ok  # the town manages the position
     town_member.refresh_from_db()
     assert town_member.phone == SECRETARY_PHONE
+
+
+# --- positions given after an account was activated without a code (任职确认码) ----------------
+
+
+@pytest.fixture
+def taken_over(client, tree, secretary_a):
+    """The attack's first half: a secretary sets the phone of an ordinary member of their branch to
+    their own and activates the member's account (no position: no code needed), keeping the password."""
+    member = MemberFactory(branch=tree.branch_a, name="钱党员")
+    client.force_login(secretary_a)
+    assert (
+        client.post(reverse("members:edit", args=[member.pk]), edit_form(member, phone=SECRETARY_PHONE)).status_code
+        == 302
+    )
+    client.logout()
+    member.refresh_from_db()
+    return services.account_activate(**details(member))
+
+
+def appoint_on_town(member: Member, by):
+    town = Branch.objects.get(path=member.branch.ancestor_paths()[0])
+    return services.position_appoint(member=member, branch=town, title="committee", on=datetime.date(2024, 1, 1), by=by)
+
+
+def confirm_events():
+    return AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.CONFIRM_POSITION).order_by("pk")
+
+
+def test_the_takeover_through_a_plain_members_account_ends_with_no_grant_on_the_town(client, tree, taken_over, orgdept):
+    position = appoint_on_town(taken_over, orgdept)
+    access.forget(taken_over.user)
+    assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
+    assert not access.holders_branches(taken_over.user, access.MANAGE)
+    assert position.grant_pending and position.grant_confirmed_at is None
+    client.force_login(orgdept)
+    page = client.get(reverse("members:detail", args=[taken_over.pk])).text
+    assert "任职权限待本人确认" in page and reverse("members:position_code", args=[taken_over.pk]) in page
+    client.force_login(taken_over.user)
+    own = client.get(reverse("members:me")).text
+    assert "任职权限待本人确认" in own and "输入任职确认码" in own
+    assert reverse("members:confirm_position") in own
+
+
+def test_the_confirmation_code_entered_by_the_member_attaches_the_grant(client, tree, taken_over, orgdept):
+    position = appoint_on_town(taken_over, orgdept)
+    client.force_login(orgdept)
+    response = client.post(reverse("members:position_code", args=[taken_over.pk]), REMOTE_ADDR="10.6.6.1")
+    assert response.status_code == 200 and response["Cache-Control"] == "no-store"
+    code = response.context["code"]
+    assert code in response.text and "城关镇党委委员" in response.text
+    assert code not in client.get(reverse("members:detail", args=[taken_over.pk])).text
+    stored = ActivationCode.objects.values().get(purpose=ActivationCode.Purpose.CONFIRM)
+    assert all(code.replace("-", "") not in str(value) for value in stored.values())
+    assert (stored["issued_by_id"], stored["branch_id"]) == (orgdept.pk, tree.town.pk)
+
+    client.force_login(taken_over.user)
+    answer = client.post(
+        reverse("members:confirm_position"), {"code": code.lower()}, REMOTE_ADDR="10.6.6.2", follow=True
+    )
+    assert "已确认任职权限：城关镇党委委员" in answer.text
+    assert "任职权限待本人确认" not in answer.text
+    access.forget(taken_over.user)
+    assert access.has_perm(taken_over.user, access.MANAGE, tree.town)
+    position.refresh_from_db()
+    assert position.grant_confirmed_at is not None
+    issued = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.ISSUE_POSITION_CODE)
+    assert (issued.actor, issued.remote_addr, issued.object_id) == (orgdept, "10.6.6.1", taken_over.pk)
+    assert "城关镇党委" in issued.note
+    (confirmed,) = confirm_events()
+    assert (confirmed.actor, confirmed.remote_addr, confirmed.object_id, confirmed.counts) == (
+        taken_over.user, "10.6.6.2", taken_over.pk, {"confirmed": 1}
+    )  # fmt: skip
+    assert taken_over.events.filter(detail="本人确认城关镇党委委员任职权限", by=taken_over.user).exists()
+
+
+@pytest.mark.parametrize("which", ["other_member", "expired", "reused", "voided", "wrong"])
+def test_a_code_of_another_member_expired_reused_or_wrong_does_nothing_and_says_so_in_one_message(
+    client, tree, taken_over, orgdept, which
+):
+    appoint_on_town(taken_over, orgdept)
+    code = services.position_code_issue(member=taken_over, by=orgdept)
+    if which == "other_member":
+        other = MemberFactory(branch=tree.branch_b, user=UserFactory(username="other_member"))
+        appoint_on_town(other, orgdept)
+        ActivationCode.objects.update(voided_at=timezone.now())
+        code = services.position_code_issue(member=other, by=orgdept)
+    elif which == "expired":
+        ActivationCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
+    elif which == "reused":
+        ActivationCode.objects.update(used_at=timezone.now())
+    elif which == "voided":
+        services.position_code_issue(member=taken_over, by=orgdept)  # issuing again voids the first
+    else:
+        code = "ABCD-EFGH-JKLM"
+    client.force_login(taken_over.user)
+    answer = client.post(reverse("members:confirm_position"), {"code": code}, REMOTE_ADDR="10.6.6.3", follow=True)
+    assert [str(m) for m in answer.context["messages"]] == [services.POSITION_CODE_REFUSED]
+    access.forget(taken_over.user)
+    assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
+    assert taken_over.positions.get().grant_pending
+    assert [(e.actor, e.remote_addr, e.note) for e in confirm_events()] == [
+        (taken_over.user, "10.6.6.3", "拒绝：no_match")
+    ]
+
+
+def test_a_code_is_used_once(tree, taken_over, orgdept):
+    appoint_on_town(taken_over, orgdept)
+    code = services.position_code_issue(member=taken_over, by=orgdept)
+    assert services.position_grant_confirm(member=taken_over, code=code)
+    used = ActivationCode.objects.get()
+    assert used.used_at is not None
+    with pytest.raises(MemberError) as caught:
+        services.position_grant_confirm(member=taken_over, code=code)
+    assert caught.value.code == "nothing_pending"
+
+
+def test_a_used_code_does_not_confirm_a_later_position_outside_what_it_vouched_for(tree, secretary_a, orgdept):
+    """A code issued by the branch secretary (for a branch position) vouches for the branch only:
+    entered again for a later town position, it is refused like any used code."""
+    member = MemberFactory(branch=tree.branch_a, user=UserFactory(username="plain_a"))
+    services.position_appoint(member=member, branch=tree.branch_a, title="deputy", on=datetime.date(2024, 1, 1))
+    code = services.position_code_issue(member=member, by=secretary_a)
+    assert ActivationCode.objects.get().branch == tree.branch_a
+    assert services.position_grant_confirm(member=member, code=code)
+    assert appoint_on_town(member, orgdept).grant_pending
+    with pytest.raises(MemberError) as caught:
+        services.position_grant_confirm(member=member, code=code)
+    assert caught.value.message == services.POSITION_CODE_REFUSED
+    assert not access.has_perm(member.user, access.MANAGE, tree.town)
+
+
+def test_a_code_whose_issuer_no_longer_manages_the_branch_is_refused(tree, taken_over, orgdept):
+    appoint_on_town(taken_over, orgdept)
+    code = services.position_code_issue(member=taken_over, by=orgdept)
+    access.revoke(orgdept, access.MANAGE, tree.town)
+    with pytest.raises(MemberError) as caught:
+        services.position_grant_confirm(member=taken_over, code=code)
+    assert caught.value.message == services.POSITION_CODE_REFUSED
+    assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
+
+
+def test_a_member_activated_with_a_code_from_the_town_then_appointed_on_the_town_gets_the_grant_at_once(tree, orgdept):
+    member = MemberFactory(branch=tree.branch_a)
+    services.position_appoint(member=member, branch=tree.branch_a, title="secretary", on=datetime.date(2024, 1, 1))
+    code = services.activation_code_issue(member=member, by=orgdept)
+    member = services.account_activate(**details(member), code=code)
+    assert ActivationCode.objects.get().branch == tree.town  # the code vouches for the town's subtree
+    position = appoint_on_town(member, orgdept)
+    assert position.grant_confirmed_at is not None and not services.pending_grants(member)
+    assert access.has_perm(member.user, access.MANAGE, tree.town)
+
+
+def test_a_code_from_the_branch_vouches_for_the_branch_only(tree, secretary_a, orgdept):
+    member = MemberFactory(branch=tree.branch_a)
+    services.position_appoint(member=member, branch=tree.branch_a, title="deputy", on=datetime.date(2024, 1, 1))
+    code = services.activation_code_issue(member=member, by=secretary_a)
+    member = services.account_activate(**details(member), code=code)
+    assert access.has_perm(member.user, access.MANAGE, tree.branch_a)
+    position = appoint_on_town(member, orgdept)
+    assert position.grant_pending
+    assert not access.has_perm(member.user, access.MANAGE, tree.town)
+
+
+def test_an_account_that_already_manages_the_branch_gets_the_grant_at_once(tree, member_a):
+    access.grant(member_a.user, access.MANAGE, tree.village_a)
+    position = services.position_appoint(
+        member=member_a, branch=tree.branch_a, title="secretary", on=datetime.date(2024, 1, 1)
+    )
+    assert not position.grant_pending
+    assert tree.branch_a.pk in access.holders_branches(member_a.user, access.MANAGE)
+
+
+def test_issuing_a_confirmation_code_is_refused_to_the_branch_secretary_and_to_other_towns(
+    client, tree, taken_over, orgdept, secretary_a, secretary_b, other_orgdept
+):
+    appoint_on_town(taken_over, orgdept)
+    url = reverse("members:position_code", args=[taken_over.pk])
+    client.force_login(secretary_a)
+    assert (
+        reverse("members:position_code", args=[taken_over.pk])
+        not in client.get(reverse("members:detail", args=[taken_over.pk])).text
+    )
+    assert client.get(url).status_code == 405
+    assert client.post(url).status_code == 403
+    for user in (secretary_b, other_orgdept):
+        client.force_login(user)
+        assert client.post(url).status_code == 404
+    with pytest.raises(MemberError) as caught:
+        services.position_code_issue(member=taken_over, by=secretary_a)
+    assert caught.value.code == "cannot_issue"
+    assert not ActivationCode.objects.exists()
+    assert not AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.ISSUE_POSITION_CODE).exists()
+
+
+def test_ending_a_confirmed_position_revokes_its_grant(tree, taken_over, orgdept):
+    position = appoint_on_town(taken_over, orgdept)
+    services.position_grant_confirm(member=taken_over, code=services.position_code_issue(member=taken_over, by=orgdept))
+    assert access.has_perm(taken_over.user, access.MANAGE, tree.town)
+    services.position_end(position=position, on=timezone.localdate(), by=orgdept)
+    assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
+    assert not access.holders_branches(taken_over.user, access.MANAGE)
+
+
+def test_the_upgrade_keeps_the_grants_of_positions_held_by_existing_accounts(tree, member_a, member_b):
+    """members/migrations/0005: current positions of members who have an account are confirmed."""
+    import importlib
+
+    from django.apps import apps
+
+    from members.models import Position
+
+    held = Position.objects.create(
+        member=member_a, branch=tree.branch_a, title="secretary", started_on=datetime.date(2024, 1, 1)
+    )
+    no_account = Position.objects.create(member=member_b, branch=tree.branch_b, title="secretary", started_on=datetime.date(2024, 1, 1))  # fmt: skip
+    migration = importlib.import_module("members.migrations.0005_position_grant_confirmation")
+    migration.confirm_positions_of_existing_accounts(apps, None)
+    held.refresh_from_db()
+    no_account.refresh_from_db()
+    assert held.grant_confirmed_at is not None and not held.grant_pending
+    assert no_account.grant_confirmed_at is None  # activating needs a code, which confirms it
+    services.position_sync_grants(member=member_a)
+    assert access.has_perm(member_a.user, access.MANAGE, tree.branch_a)

@@ -87,12 +87,24 @@ def test_group_leader_is_chosen_among_the_groups_members(login_as, tree, member_
     assert [label for _, label in form.fields["member"].choices][1:] == ["李明（东村第一网格党支部）"]
 
 
-def test_appointing_a_secretary_grants_manage_and_ending_revokes(login_as, tree, member_a):
+def _confirm_through_the_pages(client, member, issuer) -> None:
+    """``issuer`` issues the 任职确认码 on the member page; the member enters it on their own page."""
+    client.force_login(issuer)
+    code = client.post(reverse("members:position_code", args=[member.pk])).context["code"]
+    client.force_login(member.user)
+    client.post(reverse("members:confirm_position"), {"code": code})
+    client.force_login(issuer)
+
+
+def test_appointing_a_secretary_grants_manage_and_ending_revokes(login_as, tree, member_a, orgdept):
     client = login_as("orgdept")
     response = client.post(_appoint_url("BA"), {"member": member_a.pk, "title": "secretary", "on": "2024-02-01"})
     assert response.status_code == 302 and response.url == reverse("branches:detail", args=["BA"])
     position = Position.objects.get(member=member_a, branch=tree.branch_a, title="secretary")
     assert position.started_on == datetime.date(2024, 2, 1)
+    assert not access.has_perm(member_a.user, access.MANAGE, tree.branch_a)  # the account was not vouched for
+    _confirm_through_the_pages(client, member_a, orgdept)
+    access.forget(member_a.user)
     assert access.has_perm(member_a.user, access.MANAGE, tree.branch_a)
 
     page = client.get(reverse("branches:detail", args=["BA"])).content.decode()
@@ -109,6 +121,9 @@ def test_appointing_a_secretary_grants_manage_and_ending_revokes(login_as, tree,
 def test_new_secretary_can_then_manage_the_branch(client, tree, member_a, orgdept):
     client.force_login(orgdept)
     client.post(_appoint_url("BA"), {"member": member_a.pk, "title": "secretary", "on": "2024-02-01"})
+    client.force_login(member_a.user)
+    assert client.get(reverse("branches:rename", args=["BA"])).status_code == 404  # pending
+    _confirm_through_the_pages(client, member_a, orgdept)
     client.force_login(member_a.user)
     assert client.get(reverse("branches:rename", args=["BA"])).status_code == 200
 

@@ -193,8 +193,15 @@ def test_leave_twice_or_without_reason_is_refused(member_a):
 # --- positions and manage_branch ---------------------------------------------
 
 
-def test_appointing_a_secretary_grants_manage_branch(tree, member_a):
+def _confirm(member, by) -> None:
+    """The member enters the 任职确认码 that ``by`` issued (the account was activated without a code)."""
+    services.position_grant_confirm(member=member, code=services.position_code_issue(member=member, by=by))
+
+
+def test_appointing_a_secretary_grants_manage_branch_once_the_member_confirms(tree, member_a, orgdept):
     services.position_appoint(member=member_a, branch=tree.branch_a, title="secretary", on=datetime.date(2024, 1, 1))
+    assert not access.has_perm(member_a.user, access.MANAGE, tree.branch_a)
+    _confirm(member_a, orgdept)
     assert access.has_perm(member_a.user, access.MANAGE, tree.branch_a)
 
 
@@ -203,19 +210,22 @@ def test_appointing_a_group_leader_grants_nothing(tree, member_a):
     assert not access.has_perm(member_a.user, access.MANAGE, tree.group_a)
 
 
-def test_ending_the_position_revokes_manage_branch(tree, member_a):
+def test_ending_the_position_revokes_manage_branch(tree, member_a, orgdept):
     position = services.position_appoint(
         member=member_a, branch=tree.branch_a, title="deputy", on=datetime.date(2024, 1, 1)
     )
+    _confirm(member_a, orgdept)
+    assert access.has_perm(member_a.user, access.MANAGE, tree.branch_a)
     services.position_end(position=position, on=datetime.date(2024, 6, 1))
     assert not access.has_perm(member_a.user, access.MANAGE, tree.branch_a)
 
 
-def test_ending_a_position_keeps_grants_made_by_hand(tree, member_a):
+def test_ending_a_position_keeps_grants_made_by_hand(tree, member_a, orgdept):
     access.grant(member_a.user, access.MANAGE, tree.branch_b)
     position = services.position_appoint(
         member=member_a, branch=tree.branch_a, title="committee", on=datetime.date(2024, 1, 1)
     )
+    _confirm(member_a, orgdept)
     services.position_end(position=position, on=datetime.date(2024, 6, 1))
     assert access.has_perm(member_a.user, access.MANAGE, tree.branch_b)
 
