@@ -28,10 +28,7 @@ grouped by branch, kind and month).
 
 from __future__ import annotations
 
-import calendar
 import datetime
-import functools
-import re
 import zoneinfo
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -41,14 +38,14 @@ from django.db.models import Count, Q
 from django.db.models.functions import ExtractMonth
 from django.utils import timezone
 
-from branches import params
 from branches.models import Branch
+from core.periods import MONTH, QUARTER, YEAR, Period
 from members.models import Member
 
 from .models import Activity, MeetingRule
 
 Kind = Activity.Kind
-MONTH, QUARTER, YEAR = MeetingRule.Period.MONTH, MeetingRule.Period.QUARTER, MeetingRule.Period.YEAR
+# A rule's period (MeetingRule.Period) is one of core.periods' kinds: MONTH, QUARTER, YEAR.
 
 DEFAULT_RULES: dict[str, tuple[str, int]] = {
     Kind.BRANCH_ASSEMBLY: (QUARTER, 1),
@@ -68,94 +65,6 @@ COMMITTEE_MIN_FULL_MEMBERS = 7
 MET, MISSING, PENDING = "met", "missing", "pending"
 STATUS_LABELS = {MET: "已完成", MISSING: "缺", PENDING: "未到期"}
 _RANK = {MET: 0, PENDING: 1, MISSING: 2}
-
-
-# --- periods ----------------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar month, quarter or year: ``Period.parse("2026-10" | "2026Q3" | "2026")``."""
-
-    kind: str
-    year: int
-    index: int = 0  # month 1–12 or quarter 1–4; 0 for a year
-
-    @classmethod
-    def parse(cls, text: str) -> Period:
-        """The period of ``text``, its year within ``branches.params``' bounds; ``ValueError`` otherwise."""
-        text = (text or "").strip().upper()
-        if (m := re.match(r"\d{4}", text)) and not params.MIN_YEAR <= int(m[0]) <= params.MAX_YEAR:
-            raise ValueError(f"期间“{text}”的年份应在{params.MIN_YEAR}至{params.MAX_YEAR}年之间")
-        if m := re.fullmatch(r"(\d{4})-(\d{1,2})", text):
-            if 1 <= int(m[2]) <= 12:
-                return cls(MONTH, int(m[1]), int(m[2]))
-        elif m := re.fullmatch(r"(\d{4})Q([1-4])", text):
-            return cls(QUARTER, int(m[1]), int(m[2]))
-        elif re.fullmatch(r"\d{4}", text):
-            return cls(YEAR, int(text))
-        raise ValueError(f"无法识别的期间“{text}”，应为 2026-10、2026Q3 或 2026")
-
-    @classmethod
-    def containing(cls, kind: str, day: datetime.date) -> Period:
-        if kind == MONTH:
-            return cls(MONTH, day.year, day.month)
-        if kind == QUARTER:
-            return cls(QUARTER, day.year, (day.month - 1) // 3 + 1)
-        return cls(YEAR, day.year)
-
-    @property
-    def first_month(self) -> int:
-        return {MONTH: self.index, QUARTER: 3 * self.index - 2, YEAR: 1}[self.kind]
-
-    @functools.cached_property
-    def months(self) -> tuple[tuple[int, int], ...]:
-        """(year, month) of each month; computed once per value (a report asks ~85,000 times)."""
-        count = {MONTH: 1, QUARTER: 3, YEAR: 12}[self.kind]
-        return tuple((self.year, self.first_month + i) for i in range(count))
-
-    @functools.cached_property
-    def start(self) -> datetime.date:
-        return datetime.date(self.year, self.first_month, 1)
-
-    @functools.cached_property
-    def last_day(self) -> datetime.date:
-        year, month = self.months[-1]
-        return datetime.date(year, month, calendar.monthrange(year, month)[1])
-
-    @property
-    def label(self) -> str:
-        return {MONTH: f"{self.year}-{self.index:02d}", QUARTER: f"{self.year}Q{self.index}", YEAR: str(self.year)}[
-            self.kind
-        ]
-
-    @property
-    def display(self) -> str:
-        return {
-            MONTH: f"{self.year}年{self.index}月",
-            QUARTER: f"{self.year}年第{self.index}季度",
-            YEAR: f"{self.year}年",
-        }[self.kind]
-
-    def windows(self, rule_period: str) -> list[Period]:
-        """The windows of a rule of ``rule_period`` that this period asks about."""
-        return list(_windows(self, rule_period))
-
-    def __str__(self) -> str:
-        return self.label
-
-
-@functools.lru_cache(maxsize=1024)
-def _windows(period: Period, rule_period: str) -> tuple[Period, ...]:
-    """``Period.windows``, once per (immutable) period and rule period."""
-    order = [MONTH, QUARTER, YEAR]
-    if order.index(rule_period) > order.index(period.kind):
-        return (Period.containing(rule_period, period.start),)
-    seen: dict[str, Period] = {}
-    for year, month in period.months:
-        window = Period.containing(rule_period, datetime.date(year, month, 1))
-        seen.setdefault(window.label, window)
-    return tuple(seen.values())
 
 
 # --- results ----------------------------------------------------------------------------

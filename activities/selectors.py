@@ -18,6 +18,17 @@ from .expected import expected_members
 from .models import Activity, Attendance, LeaveRequest
 
 
+def on_approved_leave(prefix: str = "") -> Q:
+    """请假 as every count reads it (the attendance summaries, health checks, reports): the sheet's status.
+
+    Approving a leave request writes 请假 on the sheet (``services.leave_request_decide``); a
+    refused, withdrawn or pending request writes nothing. A 缺席 or 实到 recorded afterwards is
+    the record (changing a held activity's sheet needs a written reason), so the request alone
+    never counts. ``prefix`` names the attendance from another model (``"attendances__"``).
+    """
+    return Q(**{f"{prefix}status": Attendance.Status.LEAVE})
+
+
 @dataclass
 class SheetRow:
     member: Member
@@ -85,7 +96,7 @@ def attendance_summary(activity: Activity) -> Summary:
         total=Count("pk"),
         expected=Count("pk", filter=Q(expected=True)),
         present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
-        leave=Count("pk", filter=Q(status=Attendance.Status.LEAVE)),
+        leave=Count("pk", filter=on_approved_leave()),
         absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
     )
     expected = counts["expected"]
@@ -104,7 +115,7 @@ def summaries(activities) -> dict[int, Summary]:
         .annotate(
             expected=Count("pk", filter=Q(expected=True)),
             present=Count("pk", filter=Q(status=Attendance.Status.PRESENT)),
-            leave=Count("pk", filter=Q(status=Attendance.Status.LEAVE)),
+            leave=Count("pk", filter=on_approved_leave()),
             absent=Count("pk", filter=Q(status=Attendance.Status.ABSENT)),
         )
     )

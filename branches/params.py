@@ -19,9 +19,8 @@ from django.core.exceptions import BadRequest
 from django.http import HttpRequest, QueryDict
 from django.utils.translation import gettext as _
 
-# The years any period may name; also checked by activities.compliance.Period.parse (with these) and
-# health.rubric.parse_period (the same numbers written there: that module imports no Django).
-MIN_YEAR, MAX_YEAR = 2000, 2100
+from core.periods import MAX_YEAR, MIN_YEAR, MONTH, Period
+
 MAX_PAGE = 100_000
 MAX_ID = 2**31 - 1  # an integer primary key on every database
 MAX_LENGTH = 32  # no parameter parsed here is longer
@@ -29,8 +28,6 @@ MAX_LENGTH = 32  # no parameter parsed here is longer
 T = TypeVar("T")
 
 _INT = re.compile(r"^[0-9]{1,9}$")
-_MONTH = re.compile(r"^([0-9]{4})-([0-9]{1,2})$")
-_YEAR_PREFIX = re.compile(r"^([0-9]{4})")
 
 
 def bad_request(name: str) -> BadRequest:
@@ -92,26 +89,22 @@ def month_value(year: int, month: int) -> datetime.date:
 
 def month_param(request: HttpRequest, name: str = "month", query: QueryDict | None = None) -> datetime.date | None:
     """``?month=2026-03`` → 2026-03-01; None when absent."""
-    text = _text(request, name, query)
-    if not text:
-        return None
-    match = _MONTH.match(text)
-    if match is None:
-        raise bad_request(name)
-    return month_value(int(match[1]), int(match[2]))
+    month = period_param(request, lambda text: Period.parse(text, kinds=[MONTH]), name, query)
+    return None if month is None else month.start
 
 
 def period_param(
-    request: HttpRequest, parse: Callable[[str], T], name: str = "period", query: QueryDict | None = None
+    request: HttpRequest,
+    parse: Callable[[str], T] = Period.parse,
+    name: str = "period",
+    query: QueryDict | None = None,
 ) -> T | None:
-    """``?period=`` read by the caller's ``parse`` (e.g. 2026, 2026Q3, 2026-10), its year bounded;
-    None when absent. ``parse`` raises ValueError for a value it does not know."""
+    """``?period=`` (2026, 2026Q3, 2026-10) read by ``Period.parse``, or by the caller's ``parse``
+    built on it (health's: a year or a quarter); None when absent. Every value ``parse`` refuses
+    (ValueError), a year outside [MIN_YEAR, MAX_YEAR] included, answers 400."""
     text = _text(request, name, query)
     if not text:
         return None
-    year = _YEAR_PREFIX.match(text)
-    if year is None or not MIN_YEAR <= int(year[1]) <= MAX_YEAR:
-        raise bad_request(name)
     try:
         return parse(text)
     except ValueError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
-from .rubric import parse_period
+from .services import health_period
 
 
 class PeriodForm(forms.Form):
@@ -16,7 +16,7 @@ class PeriodForm(forms.Form):
         if not value:
             return ""
         try:
-            return parse_period(value).code
+            return health_period(value).label
         except ValueError as exc:
             raise forms.ValidationError(str(exc)) from None
 

@@ -84,10 +84,8 @@ class HealthCheck(models.Model):
     EDITABLE = frozenset({Status.DRAFT, Status.RETURNED})
     LOCKED = frozenset({Status.SUBMITTED, Status.APPROVED, Status.PUBLISHED})
 
-    # A city's computation writes 50,000 checks in one statement (health/compute_sql.py), and
-    # every index and every foreign-key trigger is paid per row: the member's reference is
-    # checked by PostgreSQL, the others (copies made at computation time) by Django's
-    # ``on_delete`` only, and no column has an index that the constraints' indexes already give.
+    # The member's and the branch's columns lead the unique constraint and the indexes below,
+    # which serve their look-ups: no separate index for them.
     member = models.ForeignKey(
         Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="health_checks", db_index=False
     )
@@ -97,7 +95,6 @@ class HealthCheck(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
         db_index=False,
-        db_constraint=False,
     )
     period = models.CharField(_("考核期"), max_length=7)
     rubric = models.ForeignKey(
@@ -107,16 +104,12 @@ class HealthCheck(models.Model):
         null=True,
         blank=True,
         related_name="+",
-        db_index=False,
-        db_constraint=False,
     )
     snapshot = models.ForeignKey(
         RubricSnapshot,
         verbose_name=_("评分细则（计算时）"),
         on_delete=models.PROTECT,
         related_name="+",
-        db_index=False,
-        db_constraint=False,
     )
     items = SnapshotJSONField(_("各项得分"))  # [{key, label, points, score, found}]
     bonus = models.DecimalField(_("加分"), max_digits=5, decimal_places=2, default=0)
@@ -166,10 +159,8 @@ class HealthCheckEvent(models.Model):
         RETURNED = "returned", _("退回")
         PUBLISHED = "published", _("公示")
 
-    # An append-only log, written with the checks in one statement: like django-auditlog's
-    # entries it carries no foreign-key triggers (Django's ``on_delete`` still applies).
     health_check = models.ForeignKey(
-        HealthCheck, verbose_name=_("政治体检"), on_delete=models.CASCADE, related_name="events", db_constraint=False
+        HealthCheck, verbose_name=_("政治体检"), on_delete=models.CASCADE, related_name="events"
     )
     kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
     by = models.ForeignKey(
@@ -178,8 +169,6 @@ class HealthCheckEvent(models.Model):
         on_delete=models.SET_NULL,
         null=True,
         blank=True,
-        db_index=False,
-        db_constraint=False,
     )
     at = models.DateTimeField(_("时间"), auto_now_add=True)
     detail = models.CharField(_("变更"), max_length=200, blank=True)  # e.g. "总分 80.00 → 83.00"

@@ -2,17 +2,14 @@
 
 Nothing here touches the database: ``score`` takes a rubric (a plain dict, as stored in
 ``Rubric.config`` and snapshotted on every result) and one member's facts, and returns the
-breakdown. Numbers are kept as strings in the rubric so that JSON round-trips them exactly
-into ``Decimal``.
+breakdown. This is the only copy of the rubric's arithmetic (rates, caps, veto, grades,
+rounding); ``health.selectors.member_facts`` gathers the facts. Numbers are kept as strings
+in the rubric so that JSON round-trips them exactly into ``Decimal``.
 """
 
 from __future__ import annotations
 
-import calendar
 import copy
-import datetime
-import functools
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -55,64 +52,6 @@ DEFAULT_RUBRIC: dict = {
 
 def default_rubric() -> dict:
     return copy.deepcopy(DEFAULT_RUBRIC)
-
-
-# ---------------------------------------------------------------------------- periods
-
-
-@dataclass(frozen=True)
-class Period:
-    """A calendar year ("2026") or one of its quarters ("2026Q3")."""
-
-    code: str
-    start: datetime.date
-    end: datetime.date
-
-    @property
-    def year(self) -> int:
-        return self.start.year
-
-    @functools.cached_property
-    def months(self) -> list[datetime.date]:
-        """First day of each month of the period (computed once: asked for every member)."""
-        return [datetime.date(self.year, m, 1) for m in range(self.start.month, self.end.month + 1)]
-
-    @property
-    def label(self) -> str:
-        if len(self.code) == 4:
-            return f"{self.year}年度"
-        return f"{self.year}年第{self.code[-1]}季度"
-
-
-# The years a period may name: branches/params.py's MIN_YEAR and MAX_YEAR (this module imports no Django).
-MIN_YEAR, MAX_YEAR = 2000, 2100
-_PERIOD = re.compile(r"^(\d{4})(?:[Qq]([1-4]))?$")
-
-
-def parse_period(code: str) -> Period:
-    """``"2026"`` or ``"2026Q3"``; ``ValueError`` for anything else."""
-    match = _PERIOD.match(str(code).strip())
-    if not match:
-        raise ValueError("考核期应为年度（如 2026）或季度（如 2026Q3）")
-    year = int(match.group(1))
-    if not MIN_YEAR <= year <= MAX_YEAR:
-        raise ValueError(f"考核期的年份应在{MIN_YEAR}至{MAX_YEAR}年之间")
-    if match.group(2) is None:
-        return Period(str(year), datetime.date(year, 1, 1), datetime.date(year, 12, 31))
-    quarter = int(match.group(2))
-    first, last = 3 * quarter - 2, 3 * quarter
-    end = datetime.date(year, last, calendar.monthrange(year, last)[1])
-    return Period(f"{year}Q{quarter}", datetime.date(year, first, 1), end)
-
-
-def months_on_roster(period: Period, joined_on: datetime.date, left_on: datetime.date | None) -> int:
-    """Months of ``period`` with at least one day between joining and leaving."""
-    return sum(1 for first in period.months if joined_on <= _month_end(first) and (left_on is None or left_on >= first))
-
-
-@functools.lru_cache(maxsize=256)
-def _month_end(first: datetime.date) -> datetime.date:
-    return first.replace(day=calendar.monthrange(first.year, first.month)[1])
 
 
 # ---------------------------------------------------------------------------- facts and results

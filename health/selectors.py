@@ -11,9 +11,10 @@ from decimal import Decimal
 from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
 from django.utils import timezone
 
-from activities.models import Activity, Attendance, LeaveRequest
+from activities.models import Activity, Attendance
+from activities.selectors import on_approved_leave
 from branches.models import Branch
-from members.dues import month_end
+from core.periods import Period, add_months, month_end, month_start
 from members.models import Commendation, DuesPayment, Member, Sanction
 from members.rules import add_years
 
@@ -30,27 +31,19 @@ class FactsRow:
     facts: rules.MemberFacts
 
 
-def roster(*, period: rules.Period, branch: Branch | None):
+def roster(*, period: Period, branch: Branch | None):
     """Members scored for ``period``: on the roster of the subtree at any day of it."""
     members = Member.objects.all() if branch is None else Member.objects.in_subtree(branch)
-    return members.filter(joined_on__lte=period.end).filter(Q(is_active=True) | Q(left_on__gte=period.start))
+    return members.filter(joined_on__lte=period.last_day).filter(Q(is_active=True) | Q(left_on__gte=period.start))
 
 
-def day_bounds(period: rules.Period) -> tuple[datetime.datetime, datetime.datetime]:
-    """The period as aware datetimes [start, end) in the site's time zone (Asia/Shanghai)."""
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(period.end + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-    return start, end
-
-
-def member_facts(*, period: rules.Period, branch: Branch | None) -> dict[int, FactsRow]:
+def member_facts(*, period: Period, branch: Branch | None) -> dict[int, FactsRow]:
     """Every scored member's facts for ``period``: five aggregate queries, whatever the subtree's size."""
     scored = roster(period=period, branch=branch)
     result: dict[int, FactsRow] = {}
     for m in scored.values("pk", "branch_id", "branch__path", "joined_on", "left_on", "is_active"):
         facts = rules.MemberFacts(
-            months_on_roster=rules.months_on_roster(period, m["joined_on"], None if m["is_active"] else m["left_on"]),
+            months_on_roster=period.months_between(m["joined_on"], None if m["is_active"] else m["left_on"]),
             period_months=len(period.months),
         )
         result[m["pk"]] = FactsRow(m["branch_id"], m["branch__path"], facts)
@@ -61,14 +54,11 @@ def member_facts(*, period: rules.Period, branch: Branch | None) -> dict[int, Fa
     return result
 
 
-def _add_attendance(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+def _add_attendance(result: dict[int, FactsRow], ids, period: Period) -> None:
     """Expected, present and on approved leave by member and activity kind; volunteer hours."""
-    start, end = day_bounds(period)
-    approved_leave = LeaveRequest.objects.filter(
-        activity_id=OuterRef("activity_id"), member_id=OuterRef("member_id"), status=LeaveRequest.Status.APPROVED
-    )
+    start, end = period.bounds()
     present = Q(status=Attendance.Status.PRESENT)
-    leave = ~present & (Q(status=Attendance.Status.LEAVE) | Exists(approved_leave))
+    leave = on_approved_leave()
     rows = (
         Attendance.objects.filter(member_id__in=ids, activity__status=Activity.Status.HELD)
         .filter(activity__starts_at__gte=start, activity__starts_at__lt=end)
@@ -89,14 +79,14 @@ def _add_attendance(result: dict[int, FactsRow], ids, period: rules.Period) -> N
             facts.volunteer_hours += Decimal(row["hours"])
 
 
-def _add_dues(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+def _add_dues(result: dict[int, FactsRow], ids, period: Period) -> None:
     """Months due, and months paid in full by the month's end."""
     on_time = Q(pk__in=[])
     for first in period.months:
         on_time |= Q(month=first, paid_on__lte=month_end(first))
     due = Q(due__gt=0)
     rows = (
-        DuesPayment.objects.filter(member_id__in=ids, month__gte=period.start, month__lte=period.end)
+        DuesPayment.objects.filter(member_id__in=ids, month__gte=period.start, month__lte=period.last_day)
         .values("member_id")
         .annotate(
             months_due=Count("pk", filter=due),
@@ -109,10 +99,10 @@ def _add_dues(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
         facts.dues_months_due, facts.dues_months_paid = row["months_due"], row["months_paid"]
 
 
-def _add_records(result: dict[int, FactsRow], ids, period: rules.Period) -> None:
+def _add_records(result: dict[int, FactsRow], ids, period: Period) -> None:
     """Commendations by level and sanctions by kind dated within the period."""
     commendations = (
-        Commendation.objects.filter(member_id__in=ids, awarded_on__gte=period.start, awarded_on__lte=period.end)
+        Commendation.objects.filter(member_id__in=ids, awarded_on__gte=period.start, awarded_on__lte=period.last_day)
         .values("member_id", "level")
         .annotate(n=Count("pk"))
         .order_by()
@@ -120,7 +110,7 @@ def _add_records(result: dict[int, FactsRow], ids, period: rules.Period) -> None
     for row in commendations:
         result[row["member_id"]].facts.commendations[row["level"]] = row["n"]
     sanctions = (
-        Sanction.objects.filter(member_id__in=ids, imposed_on__gte=period.start, imposed_on__lte=period.end)
+        Sanction.objects.filter(member_id__in=ids, imposed_on__gte=period.start, imposed_on__lte=period.last_day)
         .values("member_id", "kind")
         .annotate(n=Count("pk"))
         .order_by()
@@ -152,12 +142,12 @@ def rubric_resolver(*, paths, year: int) -> Callable[[str], tuple[Rubric | None,
     return resolve
 
 
-def existing_checks(*, period: rules.Period, branch: Branch | None) -> dict[int, dict]:
+def existing_checks(*, period: Period, branch: Branch | None) -> dict[int, dict]:
     """The period's checks of the scored members, by member id, locked until the transaction ends."""
     ids = Subquery(roster(period=period, branch=branch).values("pk"))
     rows = (
         HealthCheck.objects.select_for_update()
-        .filter(period=period.code, member_id__in=ids)
+        .filter(period=period.label, member_id__in=ids)
         .values(
             "pk",
             "member_id",
@@ -246,19 +236,13 @@ def published_checks_of(member: Member):
 # ---------------------------------------------------------------------------- warnings
 
 
-def months_back(day: datetime.date, months: int) -> datetime.date:
-    """The first day of the month ``months`` months before ``day``'s month."""
-    index = day.year * 12 + day.month - 1 - months
-    return datetime.date(index // 12, index % 12 + 1, 1)
-
-
 def inactive_members(*, branch: Branch, today: datetime.date | None = None, months: int = 6):
     """Active members with neither attendance (present) nor dues paid in the last ``months`` months
     (党章 art. 9), counted from the first day of the month ``months`` months back; only members
     who were already on the roster then. One query.
     """
     today = today or timezone.localdate()
-    since = months_back(today, months - 1)  # the current month and the five before it
+    since = add_months(month_start(today), 1 - months)  # the current month and the five before it
     tz = timezone.get_current_timezone()
     since_at = datetime.datetime.combine(since, datetime.time.min, tzinfo=tz)
     attended = Attendance.objects.filter(

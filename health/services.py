@@ -14,17 +14,18 @@ from collections import Counter
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
-from django.db import connection, transaction
+from django.db import transaction
 from django.utils import timezone
 
 from branches import access
 from branches.audit import bulk_event_record
 from branches.errors import DomainError
 from branches.models import AuditBulkEvent, Branch
+from core.periods import QUARTER, YEAR, Period
 from members.import_columns import source_label
 
-from . import compute_sql, selectors
 from . import rubric as rules
+from . import selectors
 from .models import HealthCheck, HealthCheckEvent, Rubric, RubricSnapshot
 
 CENT = Decimal("0.01")
@@ -36,9 +37,18 @@ class HealthError(DomainError):
     pass
 
 
-def period_parse(code: str) -> rules.Period:
+# A health check covers a calendar year, or a quarter for interim checks.
+PERIOD_KINDS = (YEAR, QUARTER)
+
+
+def health_period(text: str) -> Period:
+    """``Period.parse`` for a health check's period (a year or a quarter); ``ValueError`` otherwise."""
+    return Period.parse(text, kinds=PERIOD_KINDS, name="考核期")
+
+
+def period_parse(code: str) -> Period:
     try:
-        return rules.parse_period(code)
+        return health_period(code)
     except ValueError as exc:
         raise HealthError(str(exc), code="invalid_period", field="period") from None
 
@@ -142,102 +152,79 @@ def rubric_snapshots_save(*, configs: dict) -> dict:
 def health_checks_compute(*, period: str, branch: Branch | None = None, by=None) -> ComputeResult:
     """Compute every member's check for ``period`` in ``branch``'s subtree (the whole site: None).
 
-    A handful of aggregate queries for the whole subtree and one bulk upsert. Rows whose
-    computed content did not change are not written, so running it twice changes nothing;
-    submitted, approved and published checks are never touched. On PostgreSQL the scoring
-    itself runs in the database (``health.compute_sql``), one statement per rubric in force.
+    A handful of aggregate queries for the whole subtree (``selectors.member_facts``), the
+    rubric's arithmetic in Python (``rubric.score``) and one bulk upsert. Rows whose computed
+    content did not change are not written, so running it twice changes nothing; submitted,
+    approved and published checks are never touched (their rows are locked while computing).
     """
     p = period_parse(period)
     with transaction.atomic():
-        if connection.vendor == "postgresql":
-            result = _compute_in_database(p, branch, by)
-        else:
-            result = _compute_in_python(p, branch, by)
+        result = _compute(p, branch, by)
         bulk_event_record(
             kind=AuditBulkEvent.Kind.COMPUTE_HEALTH,
             counts={"新增": result.created, "更新": result.updated, "未变": result.unchanged, "已锁定": result.locked},
             by=by,
             branch=branch,
-            note=p.code,
+            note=p.label,
         )
     return result
 
 
-def _compute_in_database(p: rules.Period, branch: Branch | None, by) -> ComputeResult:
-    """Group the subtree's branches by the rubric in force, and let the database score each group."""
-    branches = Branch.objects.all() if branch is None else Branch.objects.filter(path__startswith=branch.path)
-    resolve = selectors.rubric_resolver(paths=None, year=p.year)
-    groups: dict = {}  # rubric pk (None: the default) → (config, branch ids)
-    for pk, path in branches.values_list("pk", "path"):
-        rubric, config = resolve(path)
-        groups.setdefault(rubric.pk if rubric else None, (config, []))[1].append(pk)
-    snapshots = rubric_snapshots_save(configs={key: config for key, (config, _) in groups.items()})
-    result, now, bounds = ComputeResult(), timezone.now(), selectors.day_bounds(p)
-    for key, (config, ids) in groups.items():
-        counts = compute_sql.compute(
-            period=p,
-            bounds=bounds,
-            branch_ids=ids,
-            rubric_id=key,
-            snapshot_id=snapshots[key].pk,
-            config=config,
-            now=now,
-            by_id=by.pk if by is not None else None,
-        )
-        result.created += counts.created
-        result.updated += counts.updated
-        result.unchanged += counts.unchanged
-        result.locked += counts.locked
-    return result
-
-
-def _compute_in_python(p: rules.Period, branch: Branch | None, by) -> ComputeResult:
-    """The same computation member by member with ``rubric.score`` (SQLite: small sites)."""
-    now = timezone.now()
-    result = ComputeResult()
+def _compute(p: Period, branch: Branch | None, by) -> ComputeResult:
+    """Score every member of the subtree with ``rubric.score`` and upsert the checks that changed."""
     facts = selectors.member_facts(period=p, branch=branch)
     resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
-    existing = selectors.existing_checks(period=p, branch=branch)
-    in_force = {}  # the configs in force by rubric (None: the default): a handful
-    for f in facts.values():
-        rubric, config = resolve(f.branch_path)
-        in_force.setdefault(rubric.pk if rubric else None, config)
-    snapshots = rubric_snapshots_save(configs=in_force)
-    rows, changes = [], []
+    existing = selectors.existing_checks(period=p, branch=branch)  # locked until the transaction ends
+    snapshots = _snapshots_in_force(facts.values(), resolve)
+    result, changes, now = ComputeResult(), [], timezone.now()
     for member_id, f in facts.items():
-        rubric, config = resolve(f.branch_path)
-        snapshot = snapshots[rubric.pk if rubric else None]
         old = existing.get(member_id)
         if old is not None and old["status"] in HealthCheck.LOCKED:
             result.locked += 1
             continue
-        adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
-        s = rules.score(config, f.facts, adjustment)
-        values = {
-            "branch_id": f.branch_id,
-            "snapshot_id": snapshot.pk,
-            "items": [i.as_json() for i in s.items],
-            "bonus": s.bonus,
-            "deduction": s.deduction,
-            "vetoed": s.vetoed,
-            "subtotal": s.subtotal,
-            "total": s.total,
-            "grade": s.grade,
-        }
-        if old is not None and _fingerprint(old) == _fingerprint(
-            {**values, "rubric_id": rubric.pk if rubric else None}
-        ):
+        rubric, config = resolve(f.branch_path)
+        row = _scored(member_id, f, rubric, config, snapshots[rubric.pk if rubric else None], old)
+        if row is None:
             result.unchanged += 1
-            continue  # no model instance for a check that stays as it is
-        row = HealthCheck(member_id=member_id, period=p.code, rubric=rubric, computed_at=now, **values)
-        row.snapshot = snapshot
-        rows.append(row)
+            continue
+        row.period, row.computed_at = p.label, now
         changes.append((row, old))
-    _upsert(rows)
+    _upsert([row for row, _ in changes])
     _log_computed(changes, by)
     result.created = sum(1 for _, old in changes if old is None)
     result.updated = len(changes) - result.created
     return result
+
+
+def _snapshots_in_force(facts, resolve) -> dict:
+    """The snapshot of each rubric in force (None: the default), saved the first time it scores."""
+    in_force = {}  # a handful
+    for f in facts:
+        rubric, config = resolve(f.branch_path)
+        in_force.setdefault(rubric.pk if rubric else None, config)
+    return rubric_snapshots_save(configs=in_force)
+
+
+def _scored(member_id: int, f: selectors.FactsRow, rubric, config: dict, snapshot, old: dict | None):
+    """The member's check as ``rubric.score`` makes it; None when it equals the existing one."""
+    adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
+    s = rules.score(config, f.facts, adjustment)
+    values = {
+        "branch_id": f.branch_id,
+        "snapshot_id": snapshot.pk,
+        "items": [i.as_json() for i in s.items],
+        "bonus": s.bonus,
+        "deduction": s.deduction,
+        "vetoed": s.vetoed,
+        "subtotal": s.subtotal,
+        "total": s.total,
+        "grade": s.grade,
+    }
+    if old is not None and _fingerprint(old) == _fingerprint({**values, "rubric_id": rubric.pk if rubric else None}):
+        return None  # no model instance for a check that stays as it is
+    row = HealthCheck(member_id=member_id, rubric=rubric, **values)
+    row.snapshot = snapshot
+    return row
 
 
 def _upsert(rows: list[HealthCheck]) -> None:
@@ -311,10 +298,10 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
     p = period_parse(period)
     with transaction.atomic():
         rows = list(
-            HealthCheck.objects.select_for_update().filter(branch=branch, period=p.code).values_list("pk", "status")
+            HealthCheck.objects.select_for_update().filter(branch=branch, period=p.label).values_list("pk", "status")
         )
         if not rows:
-            raise HealthError(f"“{branch.name}”{p.label}尚无体检结果", code="nothing_to_do")
+            raise HealthError(f"“{branch.name}”{p.display}尚无体检结果", code="nothing_to_do")
         ids = [pk for pk, status in rows if status in from_statuses]
         if not ids:
             raise _refusal(kind, Counter(status for _, status in rows))
@@ -327,7 +314,7 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
             counts={"条数": len(ids)},
             by=by,
             branch=branch,
-            note=f"{p.code} {source_label(HealthCheckEvent.Kind, kind)}",
+            note=f"{p.label} {source_label(HealthCheckEvent.Kind, kind)}",
         )
     return len(ids)
 

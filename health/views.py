@@ -24,12 +24,12 @@ from django.views.decorators.http import require_POST
 from branches import access
 from branches.models import Branch
 from branches.params import period_param
+from core.periods import YEAR, Period
 from members.models import Member
 
 from . import selectors, services
 from .forms import AdjustForm, CommentForm
 from .models import HealthCheck
-from .rubric import Period, parse_period
 from .services import HealthError
 
 WARNING_LIMIT = 50
@@ -38,7 +38,7 @@ logger = logging.getLogger(__name__)
 
 def _period(request) -> Period:
     """The period of the query or form (``?period=2026`` or ``2026Q3``); this year by default."""
-    return period_param(request, parse_period) or parse_period(str(timezone.localdate().year))
+    return period_param(request, services.health_period) or Period.containing(YEAR, timezone.localdate())
 
 
 def branch_view(*perms: str):
@@ -63,7 +63,7 @@ def _back(request, branch: Branch, period: Period) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
         return target
-    return f"{reverse('health:branch', args=[branch.code])}?period={period.code}"
+    return f"{reverse('health:branch', args=[branch.code])}?period={period.label}"
 
 
 def _warnings(branch: Branch) -> dict:
@@ -82,7 +82,7 @@ def _warnings(branch: Branch) -> dict:
 def branch(request, branch: Branch):
     """The secretary's page: every member's breakdown, adjustments, submission; the review steps."""
     period = _period(request)
-    checks = list(selectors.checks_of_branch(branch=branch, period=period.code))
+    checks = list(selectors.checks_of_branch(branch=branch, period=period.label))
     counts: dict[str, int] = {}
     for check in checks:
         counts[check.status] = counts.get(check.status, 0) + 1
@@ -93,7 +93,7 @@ def branch(request, branch: Branch):
         "summary": selectors.BranchReview(branch, counts),
         "can_manage": access.has_perm(request.user, access.MANAGE, branch),
         "can_review": access.has_perm(request.user, access.REVIEW, branch),
-        "events": list(selectors.events_of_branch(branch=branch, period=period.code)),
+        "events": list(selectors.events_of_branch(branch=branch, period=period.label)),
         "adjust_form": AdjustForm(),
         "comment_form": CommentForm(),
         **_warnings(branch),
@@ -122,7 +122,7 @@ def compute(request, branch: Branch):
     period = _period(request)
     try:  # nothing written before: queue at once, and say so plainly if Redis is down
         broker_check()
-        compute_health_checks.apply_async((period.code, branch.pk, request.user.pk), retry=False)
+        compute_health_checks.apply_async((period.label, branch.pk, request.user.pk), retry=False)
     except QUEUE_ERRORS as exc:
         logger.warning("health recomputation of %s could not be queued: %s", branch.code, exc)
         messages.error(request, _("后台任务队列暂时无法连接，体检结果未能开始计算，请稍后再试或联系系统管理员。"))
@@ -139,7 +139,7 @@ def submit(request, branch: Branch):
         request,
         branch,
         period,
-        lambda: services.health_checks_submit(branch=branch, period=period.code, by=request.user),
+        lambda: services.health_checks_submit(branch=branch, period=period.label, by=request.user),
         _("已提交 {count} 人的体检结果"),
     )
 
@@ -165,7 +165,7 @@ def _review(request, branch: Branch, service, done_message):
         request,
         branch,
         period,
-        lambda: service(branch=branch, period=period.code, by=request.user, comment=comment),
+        lambda: service(branch=branch, period=period.label, by=request.user, comment=comment),
         done_message,
     )
 
@@ -178,7 +178,7 @@ def publish(request, branch: Branch):
         request,
         branch,
         period,
-        lambda: services.health_checks_publish(branch=branch, period=period.code, by=request.user),
+        lambda: services.health_checks_publish(branch=branch, period=period.label, by=request.user),
         _("已公示 {count} 人的体检结果"),
     )
 
@@ -191,7 +191,7 @@ def adjust(request, pk: int):
     visible = HealthCheck.objects.filter(access.branch_scope_q(request.user, "branch__path")).select_related("branch")
     check = get_object_or_404(visible, pk=pk)
     access.require(request.user, access.MANAGE, check.branch)
-    period = parse_period(check.period)
+    period = services.health_period(check.period)
     form = AdjustForm(request.POST)
     if not form.is_valid():
         messages.error(request, _("请填写调整分值（数字）和理由"))
@@ -221,7 +221,7 @@ def review(request, branch: Branch):
     context = {
         "root": branch,
         "period": period,
-        "rows": selectors.branches_for_review(root=branch, period=period.code),
+        "rows": selectors.branches_for_review(root=branch, period=period.label),
         "can_review": access.has_perm(request.user, access.REVIEW, branch),
         "comment_form": CommentForm(),
         "next": request.get_full_path(),

@@ -15,7 +15,6 @@ declare it first (``income_required``).
 
 from __future__ import annotations
 
-import calendar
 import datetime
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal
@@ -27,6 +26,7 @@ from django.utils import timezone
 
 from branches.errors import DomainError
 from branches.models import Branch
+from core.periods import month_end, month_start
 
 from .models import DuesPayment, Member
 
@@ -45,14 +45,6 @@ FLAT_CATEGORIES = frozenset({Member.Category.FARMER, Member.Category.STUDENT})
 
 class DuesError(DomainError):
     pass
-
-
-def month_start(day: datetime.date) -> datetime.date:
-    return day.replace(day=1)
-
-
-def month_end(day: datetime.date) -> datetime.date:
-    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def _rate(income: Decimal, brackets, top_rate: Decimal) -> Decimal:

@@ -3,37 +3,12 @@
 
 from __future__ import annotations
 
-import datetime
-import re
-
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from .dues import month_start
+from core.periods import MONTH, Period
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
-_MONTH_RE = re.compile(r"^\s*(\d{4})-(\d{1,2})\s*$")
-
-
-def parse_month(text: str | None) -> datetime.date | None:
-    """``"2026-03"`` → 2026-03-01; None for anything else."""
-    match = _MONTH_RE.match(text or "")
-    if match is None:
-        return None
-    year, month = int(match.group(1)), int(match.group(2))
-    if not (1 <= month <= 12 and 2000 <= year <= 2100):
-        return None
-    return datetime.date(year, month, 1)
-
-
-def month_or_current(text: str | None) -> datetime.date:
-    return parse_month(text) or month_start(timezone.localdate())
-
-
-def shift_month(month: datetime.date, months: int) -> datetime.date:
-    index = month.year * 12 + month.month - 1 + months
-    return datetime.date(index // 12, index % 12 + 1, 1)
 
 
 class MonthField(forms.CharField):
@@ -45,10 +20,10 @@ class MonthField(forms.CharField):
         text = super().to_python(value)
         if not text:
             return None
-        month = parse_month(text)
-        if month is None:
-            raise forms.ValidationError(_("月份应写成 2026-03 的形式"), code="invalid_month")
-        return month
+        try:
+            return Period.parse(text, kinds=[MONTH]).start
+        except ValueError:
+            raise forms.ValidationError(_("月份应写成 2026-03 的形式"), code="invalid_month") from None
 
 
 class DuesRecordForm(forms.Form):

@@ -14,8 +14,9 @@ from django.db.models import Count, DecimalField, F, FilteredRelation, Q, QueryS
 from django.db.models.functions import Coalesce
 
 from branches.models import Branch
+from core.periods import month_end, month_start
 
-from .dues import FEN, month_end, month_start
+from .dues import FEN
 from .models import DuesPayment, Member
 
 

@@ -38,17 +38,16 @@ from branches.files import save_failed_message
 from branches.forms import add_domain_error
 from branches.models import Branch
 from branches.params import month_param, month_value, page_number
+from core.periods import add_months, month_start
 
 from . import dues_selectors, selectors
-from .dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record, month_start
+from .dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
 from .dues_forms import (
     ArrearsForm,
     DuesImportForm,
     DuesRecordForm,
     GenerateForm,
     IncomeForm,
-    month_or_current,
-    shift_month,
 )
 from .dues_import import COLUMNS, DuesImportResult, import_dues
 from .import_checks import RowError
@@ -97,7 +96,7 @@ def _month_url(branch: Branch, month: datetime.date) -> str:
 def branch_dues(request, code: str):
     """Every member on the month's roster with what was due, paid and when; 50 a page."""
     branch = _branch(request, code, access.MANAGE, access.REVIEW)
-    month = month_param(request) or month_or_current(None)
+    month = month_param(request) or month_start(timezone.localdate())
     paginator = Paginator(dues_selectors.dues_month_rows(branch=branch, month=month), PAGE_SIZE)
     page = paginator.get_page(page_number(request))
     rows = list(page.object_list)
@@ -109,8 +108,8 @@ def branch_dues(request, code: str):
     context = {
         "branch": branch,
         "month": month,
-        "previous_month": shift_month(month, -1),
-        "next_month": shift_month(month, 1),
+        "previous_month": add_months(month, -1),
+        "next_month": add_months(month, 1),
         "page": page,
         "rows": rows,
         "totals": dues_selectors.dues_month_totals(branch=branch, month=month),

@@ -74,6 +74,7 @@ INSTALLED_APPS = [
     "treebeard",
     "auditlog",
     "axes",
+    "core",
     "branches",
     "members",
     "activities",

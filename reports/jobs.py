@@ -60,7 +60,7 @@ def may_start(user, kind: str, branch: Branch) -> bool:
 def _check_period(kind: str, period: str) -> str:
     if kind in (Kind.HEALTH, Kind.EXPORT_HEALTH):
         try:
-            return health_period_parse(period).code
+            return health_period_parse(period).label
         except HealthError as exc:
             raise JobError(exc.message, code="invalid_period", field="period") from None
     try:

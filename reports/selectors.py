@@ -14,11 +14,12 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, F, Q, Sum
-from django.utils import timezone
 
-from activities.compliance import MET, MISSING, PENDING, Period, compliance_report
+from activities.compliance import MET, MISSING, PENDING, compliance_report
 from activities.models import Activity, Attendance
+from activities.selectors import on_approved_leave
 from branches.models import Branch
+from core.periods import QUARTER, YEAR, Period
 from health.models import HealthCheck
 from members.models import DuesPayment, Member
 
@@ -36,24 +37,9 @@ class Node:
     kind: str
 
 
-def period_parse(text: str) -> Period:
-    """ "2026-10" (month), "2026Q3" (quarter) or "2026" (year); ``ValueError`` otherwise."""
-    return Period.parse(text)
-
-
 def health_period_of(period: Period) -> str:
     """The health-check period a report shows: the year or quarter itself, a month's quarter."""
-    if period.kind == "year":
-        return str(period.year)
-    return f"{period.year}Q{(period.first_month - 1) // 3 + 1}"
-
-
-def day_bounds(period: Period) -> tuple[datetime.datetime, datetime.datetime]:
-    """The period as aware datetimes [start, end) in the site's time zone."""
-    tz = timezone.get_current_timezone()
-    start = datetime.datetime.combine(period.start, datetime.time.min, tzinfo=tz)
-    end = datetime.datetime.combine(period.last_day + datetime.timedelta(days=1), datetime.time.min, tzinfo=tz)
-    return start, end
+    return period.label if period.kind == YEAR else Period.containing(QUARTER, period.start).label
 
 
 def subtree_nodes(root: Branch, period: Period) -> list[Node]:
@@ -108,7 +94,7 @@ def _within(root: Branch, lookup: str, whole: bool) -> Q:
 
 def attendance_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: bool = False) -> None:
     """Held activities of the period by the member's branch and the kind: expected, present, leave, hours."""
-    start, end = day_bounds(period)
+    start, end = period.bounds()
     present = Q(status=Attendance.Status.PRESENT)
     expected = Q(expected=True)
     rows = (
@@ -122,7 +108,7 @@ def attendance_facts(root: Branch, period: Period, facts: dict[int, Facts], whol
         .annotate(
             n_expected=Count("pk", filter=expected),
             n_present=Count("pk", filter=expected & present),
-            n_leave=Count("pk", filter=expected & Q(status=Attendance.Status.LEAVE)),
+            n_leave=Count("pk", filter=expected & on_approved_leave()),
             n_turnout=Count("pk", filter=present),
             n_hours=Sum("hours", filter=present),
         )

@@ -27,6 +27,7 @@ from activities.compliance import MISSING, PENDING, REQUIRED_KINDS, compliance_r
 from activities.models import Activity, LeaveRequest
 from branches.errors import DomainError
 from branches.models import Branch, minimal_paths, paths_q
+from core.periods import MONTH, Period
 from health.models import HealthCheck
 from members.models import Member, Position
 
@@ -68,9 +69,9 @@ class ReportError(DomainError):
     pass
 
 
-def period_parse(text: str):
+def period_parse(text: str) -> Period:
     try:
-        return selectors.period_parse(text)
+        return Period.parse(text)
     except ValueError as exc:
         raise ReportError(str(exc), code="invalid_period", field="period") from None
 
@@ -350,7 +351,7 @@ def _due_facts(branches: list[Branch], today: datetime.date) -> dict[str, Counte
     """
     tops = minimal_paths(b.path for b in branches)
     by_path = {b.path: b for b in branches}
-    month = selectors.period_parse(f"{today.year}-{today.month:02d}")
+    month = Period.containing(MONTH, today)
     missing: Counter = Counter()
     for path in tops:
         report = compliance_report(branch=by_path[path], period=month, today=today)

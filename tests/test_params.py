@@ -13,6 +13,7 @@ from django.utils import timezone
 from activities import services as activity_services
 from activities.models import Activity
 from branches import params
+from core.periods import QUARTER, YEAR, Period
 
 NINES = "9" * 25
 CRAFTED = [
@@ -144,21 +145,22 @@ def test_month_param_reads_a_month_within_the_years_allowed():
             params.month_param(_get(month=value))
 
 
-def test_period_param_bounds_the_year_before_the_parser_sees_it():
-    seen = []
-
-    def parse(text):
-        seen.append(text)
-        if text == "2026Q5":
-            raise ValueError
-        return text
-
-    assert params.period_param(_get(), parse) is None
-    assert params.period_param(_get(period="2026Q3"), parse) == "2026Q3"
-    for value in ("0000", "9999-12", "2026Q5", "Q3"):
+def test_period_param_reads_a_period_within_the_years_allowed():
+    assert params.period_param(_get()) is None
+    assert params.period_param(_get(period="2026Q3")) == Period.parse("2026Q3")
+    assert params.period_param(_get(period="2026-3")) == Period.parse("2026-03")
+    for value in ("0000", "9999-12", "1999", "2101Q1", "2026Q5", "Q3", "2026-13"):
         with pytest.raises(BadRequest):
-            params.period_param(_get(period=value), parse)
-    assert seen == ["2026Q3", "2026Q5"]
+            params.period_param(_get(period=value))
+
+
+def test_period_param_with_a_narrower_parser_refuses_the_other_kinds():
+    def parse(text):
+        return Period.parse(text, kinds=[YEAR, QUARTER])
+
+    assert params.period_param(_get(period="2026"), parse) == Period.parse("2026")
+    with pytest.raises(BadRequest):
+        params.period_param(_get(period="2026-10"), parse)
 
 
 def test_a_posted_value_wins_over_the_query_string_unless_the_query_is_named():

@@ -9,7 +9,7 @@ import pytest
 from django.core.management import CommandError, call_command
 
 from activities import services
-from activities.compliance import MET, MISSING, PENDING, Period, compliance_report
+from activities.compliance import MET, MISSING, PENDING, compliance_report
 from activities.models import Activity
 from branches.models import Branch
 from members.models import Member
@@ -82,32 +82,6 @@ def _statuses(report, branch) -> dict[tuple[str, str], str]:
 
 
 # --- periods ----------------------------------------------------------------------------
-
-
-@pytest.mark.parametrize(
-    ("text", "start", "last"),
-    [
-        ("2026-10", "2026-10-01", "2026-10-31"),
-        ("2026Q3", "2026-07-01", "2026-09-30"),
-        ("2026", "2026-01-01", "2026-12-31"),
-    ],
-)
-def test_period_parses_month_quarter_and_year(text, start, last):
-    period = Period.parse(text)
-    assert (period.label, str(period.start), str(period.last_day)) == (text, start, last)
-
-
-@pytest.mark.parametrize("text", ["2026-13", "2026Q5", "26", "", "2026-W40"])
-def test_period_refuses_other_text(text):
-    with pytest.raises(ValueError):
-        Period.parse(text)
-
-
-def test_windows_split_finer_rules_and_widen_coarser_ones():
-    quarter = Period.parse("2026Q3")
-    assert [w.label for w in quarter.windows("month")] == ["2026-07", "2026-08", "2026-09"]
-    assert [w.label for w in quarter.windows("year")] == ["2026"]
-    assert [w.label for w in Period.parse("2026").windows("quarter")] == ["2026Q1", "2026Q2", "2026Q3", "2026Q4"]
 
 
 # --- the table --------------------------------------------------------------------------

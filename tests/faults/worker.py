@@ -38,16 +38,16 @@ def _stall_health_compute(**kwargs) -> None:
     import django
 
     django.setup()
-    from health import compute_sql
+    from health import services
 
-    compute = compute_sql.compute  # the statement that scores and writes (the tests run on PostgreSQL)
+    upsert = services._upsert  # the bulk upsert of the computed checks, inside the computation's transaction
 
-    def stalled_compute(**kwargs):
+    def stalled_upsert(*args, **kwargs):
         Path(mark).touch()
         time.sleep(float(os.environ.get("FAULTS_STALL_SECONDS", "120")))
-        return compute(**kwargs)
+        return upsert(*args, **kwargs)
 
-    compute_sql.compute = stalled_compute
+    services._upsert = stalled_upsert
 
 
 @worker_init.connect

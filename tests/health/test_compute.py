@@ -77,12 +77,14 @@ def test_dues_count_only_months_paid_in_full_by_the_month_end(tree, member_a):
     assert item(check_of(member_a), "dues") == (D("15.00"), "按月足额缴纳 9/12 个月")
 
 
-def test_approved_leave_request_counts_even_if_the_row_says_absent(tree, member_a):
+def test_leave_is_what_the_sheet_says_whatever_the_request(tree, member_a):
+    """An approved request whose row was later recorded 缺席 counts as absent: the sheet is the record."""
     lecture = meeting(tree.branch_a, K.PARTY_LECTURE, day(3), {member_a: ABSENT})
     approved_leave(lecture, member_a)
     meeting(tree.branch_a, K.PARTY_LECTURE, day(6), {member_a: PRESENT})
+    meeting(tree.branch_a, K.PARTY_LECTURE, day(9), {member_a: LEAVE})  # 请假 on the sheet
     health_checks_compute(period=str(Y), branch=tree.branch_a)
-    assert item(check_of(member_a), "meetings") == (D("40.00"), "1/1")
+    assert item(check_of(member_a), "meetings") == (D("20.00"), "1/2")
 
 
 def test_only_held_activities_of_the_period_count(tree, member_a):

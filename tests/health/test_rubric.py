@@ -1,6 +1,5 @@
 """The default rubric's arithmetic on hand-built members (no database)."""
 
-import datetime
 from decimal import Decimal
 
 import pytest
@@ -10,8 +9,6 @@ from health.rubric import (
     Tally,
     default_rubric,
     finalize,
-    months_on_roster,
-    parse_period,
     score,
     validate,
 )
@@ -191,33 +188,6 @@ def test_scores_keep_two_decimals():
     result = score(RUBRIC, perfect(volunteer_hours=D(7)))
     assert all(i.score.as_tuple().exponent == -2 for i in result.items)
     assert result.total.as_tuple().exponent == -2
-
-
-@pytest.mark.parametrize(
-    "code, start, end, label",
-    [
-        ("2026", datetime.date(2026, 1, 1), datetime.date(2026, 12, 31), "2026年度"),
-        ("2026Q1", datetime.date(2026, 1, 1), datetime.date(2026, 3, 31), "2026年第1季度"),
-        ("2026q3", datetime.date(2026, 7, 1), datetime.date(2026, 9, 30), "2026年第3季度"),
-    ],
-)
-def test_periods_are_years_or_quarters(code, start, end, label):
-    period = parse_period(code)
-    assert (period.start, period.end, period.label) == (start, end, label)
-
-
-@pytest.mark.parametrize("code", ["2026Q5", "26", "2026-10", ""])
-def test_other_period_codes_are_refused(code):
-    with pytest.raises(ValueError):
-        parse_period(code)
-
-
-def test_months_on_roster_count_months_with_a_day_of_membership():
-    year = parse_period("2026")
-    assert months_on_roster(year, datetime.date(2000, 1, 1), None) == 12
-    assert months_on_roster(year, datetime.date(2026, 7, 31), None) == 6
-    assert months_on_roster(year, datetime.date(2000, 1, 1), datetime.date(2026, 3, 1)) == 3
-    assert months_on_roster(parse_period("2026Q3"), datetime.date(2026, 8, 2), None) == 2
 
 
 def test_the_default_rubric_is_valid_and_a_broken_one_is_not():

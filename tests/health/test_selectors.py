@@ -3,7 +3,7 @@
 import datetime
 
 from activities.models import Activity
-from health.selectors import branches_for_review, inactive_members, months_back, probation_ending
+from health.selectors import branches_for_review, inactive_members, probation_ending
 from health.services import health_checks_compute, health_checks_submit
 from members.rules import add_years
 from tests.factories import MemberFactory
@@ -11,11 +11,6 @@ from tests.health.builders import ABSENT, PRESENT, dues_month, meeting
 
 TODAY = datetime.date(2026, 11, 21)
 LONG_AGO = datetime.date(2010, 1, 1)
-
-
-def test_months_back_crosses_years():
-    assert months_back(datetime.date(2026, 3, 31), 5) == datetime.date(2025, 10, 1)
-    assert months_back(datetime.date(2026, 11, 21), 0) == datetime.date(2026, 11, 1)
 
 
 def test_members_with_six_months_of_neither_attendance_nor_dues_are_warned(tree, member_c):

@@ -1,0 +1,8 @@
+from django.apps import AppConfig
+
+
+class CoreConfig(AppConfig):
+    """The kernel every app uses and that is not the tree; it imports nothing of the project."""
+
+    name = "core"
+    verbose_name = "基础"
