@@ -120,6 +120,7 @@ def test_production_with_debug_on_is_refused():
         _random_secret(49),  # too short
         "dev-only-insecure-secret-key-do-not-use-in-production",  # the development key
     ],
+    ids=["two-characters", "django-generated", "too-short", "development-key"],  # one name on every xdist worker
 )
 def test_production_with_a_weak_secret_key_is_refused(secret):
     assert _refused(
