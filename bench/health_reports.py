@@ -4,7 +4,7 @@
 
 For each scale (``quarter``: a quarter of a city; ``city``: 2,149 organizations and 48,909
 members; ``city4``: four times that) it creates a fresh test database next to the configured
-one (``test_<name>``; in memory on SQLite), seeds the tree (``members.seeding.seed_build``),
+one (``test_<name>``; in memory on SQLite), seeds the tree (``demo.seeding.seed_build``),
 writes a year of activities, attendance, dues and records (``bench.year_data``), then times
 in the same run, for the year:
 
@@ -222,7 +222,7 @@ def record(run: ScaleRun, label: str, seconds: float, baseline: float, detail: s
 
 def measure_scale(scale, year: int, repeat: int, seed: int, out, again_runs: int = 3, first_runs: int = 3) -> ScaleRun:
     from bench.year_data import year_generate
-    from members.seeding import seed_build
+    from demo.seeding import seed_build
 
     elapsed, seeded = once(lambda: seed_build(scale=scale, seed=seed))
     plan = seeded.plan
@@ -283,7 +283,7 @@ def _parse(argv):
 
 
 def _scales(names: str):
-    from members.seeding import SCALES
+    from demo.seeding import SCALES
 
     known = {**SCALES, "quarter": scaled(SCALES["city"], 0.25, "quarter"), "city4": scaled(SCALES["city"], 4, "city4")}
     unknown = [n for n in names.split(",") if n not in known]

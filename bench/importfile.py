@@ -6,9 +6,9 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from demo.seeding import PlannedMember
 from members.import_columns import source_choices
 from members.models import Member
-from members.seeding import PlannedMember
 
 # Files are written with the Chinese labels whatever the active language.
 _LABELS = {enum: dict(source_choices(enum)) for enum in (Member.Sex, Member.Education, Member.Category, Member.Status)}

@@ -1,6 +1,6 @@
 """A year of records for every seeded member, written set-based: activities, attendance, dues, records.
 
-``year_generate(year=2025)`` fills an already seeded tree (``members.seeding.seed_build``)
+``year_generate(year=2025)`` fills an already seeded tree (``demo.seeding.seed_build``)
 with what a year of organizational life leaves behind, deterministically (no random state:
 pseudo-random choices are arithmetic on the ids):
 

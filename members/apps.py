@@ -12,11 +12,6 @@ class MembersConfig(AppConfig):
         from . import branch_panels
 
         branch_panels.register()  # the tree's member counts and the branch page's panels
-        from .seeding import SEED_EXTENSIONS
-        from .seeding_dues import seed_dues_year
-
-        if seed_dues_year not in SEED_EXTENSIONS:
-            SEED_EXTENSIONS.append(seed_dues_year)  # seed_demo adds a year of dues
 
 
 def _has_active_members(branch):

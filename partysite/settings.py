@@ -80,6 +80,7 @@ INSTALLED_APPS = [
     "activities",
     "health",
     "reports",
+    "demo",  # demo and scale data (seed_demo), on top of every other app
 ]
 
 MIDDLEWARE = [

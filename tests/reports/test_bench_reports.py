@@ -11,9 +11,9 @@ from activities.models import Activity, Attendance
 from bench.health_reports import ScaleRun, goals, markdown, measure_period, scaled
 from bench.year_data import year_generate
 from branches.models import Branch
+from demo.seeding import Scale, seed_build
 from health.models import HealthCheck
 from members.models import DuesPayment, Member
-from members.seeding import Scale, seed_build
 from reports.models import Report
 
 TINY = Scale("tiny", organizations=40, members=200, towns=2, villages=4, grids=8, communities=1, compounds=2, groups=14)

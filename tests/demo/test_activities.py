@@ -1,4 +1,4 @@
-"""The seeds' year of activities, attendance and leave (activities/seeding.py)."""
+"""The seeds' year of activities, attendance and leave (demo/activities.py)."""
 
 import datetime
 import random
@@ -13,11 +13,12 @@ from activities import selectors
 from activities.compliance import MISSING, compliance_report
 from activities.models import Activity, Attendance, LeaveRequest, Resolution
 from activities.page_selectors import workbench
-from activities.seeding import plan_activity_year, seed_activity_year
 from activities.services import activity_quorum
 from branches.models import Branch
-from members.models import Member
-from members.seeding import SEED_EXTENSIONS, Scale, seed_build, seed_extend, seed_plan
+from demo.activities import plan_activity_year, seed_activity_year
+from demo.seeding import Scale, seed_build, seed_plan
+from demo.year import seed_year
+from members.models import DuesPayment, Member
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=TZ)
@@ -50,17 +51,15 @@ def test_planned_year_covers_twelve_months_and_looks_ahead_three_weeks_at_most()
     assert {a.status for a in year.activities if a.ends_at > NOW} == {Activity.Status.PLANNED}
 
 
-def test_both_year_generators_are_registered_for_seed_demo():
-    names = [f.__name__ for f in SEED_EXTENSIONS]
-
-    assert "seed_dues_year" in names and "seed_activity_year" in names
-
-
 @pytest.fixture
 def seeded(db):
     result = seed_build(scale=TINY, seed=1, today=TODAY)
-    seed_extend(result=result, seed=1, now=NOW)
+    seed_year(result=result, seed=1, now=NOW)
     return result
+
+
+def test_seed_year_adds_a_year_of_dues_and_of_activities(seeded):
+    assert DuesPayment.objects.filter(month__lte=TODAY).exists() and Activity.objects.exists()
 
 
 def _rows_fingerprint():

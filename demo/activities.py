@@ -1,9 +1,10 @@
 """A year of activities, attendance and leave for the demo and city seeds, written in bulk.
 
-Registered in ``members.seeding.SEED_EXTENSIONS`` by ``activities.apps``, so ``seed_demo``
-(any scale) adds it to a fresh seed. It reads the written plan (``members.seeding.Plan``, with
-primary keys) and never runs a query per row: activities, attendance, leave requests and
-resolutions go in with ``bulk_create``, then a few set-based UPDATEs fix their timestamps.
+``demo.year`` adds it to a fresh seed (any scale). It reads the written plan (``demo.seeding.Plan``,
+with primary keys) and never runs a query per row: activities, attendance, leave requests and
+resolutions go in with ``bulk_create``, then set-based UPDATEs date the activities and the decided
+leave requests (attendance and resolutions keep the moment of the seed as their 记录时间, as rows
+imported from paper sheets would).
 
 What a year looks like (the twelve months ending with today's month, as for the dues):
 
@@ -45,14 +46,13 @@ from django.db.models import F, Value
 from django.db.models.functions import Coalesce, Least
 from django.utils import timezone
 
+from activities.compliance import COMMITTEE_MIN_FULL_MEMBERS
+from activities.models import Activity, Attendance, LeaveRequest, Resolution
 from branches.models import Branch
 from members.models import Member, Position
-from members.seeding import PlannedBranch
-from members.seeding_bulk import bulk_insert
-from members.seeding_dues import seed_months
 
-from .compliance import COMMITTEE_MIN_FULL_MEMBERS
-from .models import Activity, Attendance, LeaveRequest, Resolution
+from .dues import seed_months
+from .seeding import PlannedBranch, bulk_create_all
 
 K = Activity.Kind
 S = Attendance.Status
@@ -380,17 +380,10 @@ class ActivityYear:
 
 # --- writing ----------------------------------------------------------------------------------
 
-ATTENDANCE_FIELDS = ["activity_id", "member_id", "status", "expected", "full_member", "method", "checked_in_at",
-                     "nonce", "hours", "note", "recorded_by_id", "created_at", "updated_at"]  # fmt: skip
-LEAVE_FIELDS = ["activity_id", "member_id", "reason", "status", "requested_by_id", "requested_at", "decided_by_id",
-                "decided_at", "decision_comment"]  # fmt: skip
-RESOLUTION_FIELDS = ["activity_id", "text", "votes_for", "votes_against", "votes_abstain", "created_by_id",
-                     "created_at"]  # fmt: skip
-
 
 @dataclass
 class _Writer:
-    """Writes the planned year: activities with ``bulk_create`` (for their keys), the rest as tuples."""
+    """Writes the planned year with ``bulk_create``: the activities first (for their keys), then the rest."""
 
     year: ActivityYear
     counts: Counter = field(default_factory=Counter)
@@ -433,8 +426,12 @@ class _Writer:
         return "1. 学习上级文件精神；2. 通报近期工作；3. 讨论议定事项"
 
     def attendances(self) -> None:
-        self.counts["attendance"] = bulk_insert(Attendance, ATTENDANCE_FIELDS, self._attendance_rows())
-        self.counts["leave_requests"] = bulk_insert(LeaveRequest, LEAVE_FIELDS, self.leave)
+        self.counts["attendance"] = bulk_create_all(Attendance, self._attendance_rows())
+        self.counts["leave_requests"] = bulk_create_all(LeaveRequest, self.leave)
+        if self.leave:  # requested_at was stamped now: a decided request was made the day before its decision
+            pks = [a.pk for a in self.year.activities]
+            mine = LeaveRequest.objects.filter(activity__pk__range=(min(pks), max(pks)), decided_at__isnull=False)
+            mine.update(requested_at=F("decided_at") - DAY)
 
     def _attendance_rows(self):
         """Every attendance row, in the order of the plan; leave requests are collected on the way."""
@@ -446,31 +443,30 @@ class _Writer:
             else:
                 yield from self._listed_rows(a)
 
-    def _row(self, a: PlannedActivity, member, status: str, expected: bool, hours: Decimal | None = None) -> tuple:
+    def _row(self, a: PlannedActivity, member, status: str, expected: bool, hours: Decimal | None = None) -> Attendance:
         year = self.year
-        manager = year.manager_of.get(a.home)
+        method, checked, by = "", None, year.manager_of.get(a.home)
         if status == S.PRESENT:
             method = year.rng.choice(METHODS)
-            written = a.starts_at - datetime.timedelta(minutes=year.rng.randint(-20, 25))
-            by = year.user_of.get(member) if method == Attendance.Method.QR else manager
-            checked = written
-        else:
-            method, checked, by = "", None, manager
-            written = {S.LEAVE: a.starts_at - DAY, S.ABSENT: a.ends_at}.get(status) or min(a.starts_at - DAY, year.now)
-        full = full_on(member, a.day)
-        return (a.pk, member.pk, status, expected, full, method, checked, "", hours, "", by, written, written)
+            checked = a.starts_at - datetime.timedelta(minutes=year.rng.randint(-20, 25))
+            by = year.user_of.get(member) if method == Attendance.Method.QR else by
+        return Attendance(
+            activity_id=a.pk, member_id=member.pk, status=status, expected=expected, full_member=full_on(member, a.day),
+            method=method, checked_in_at=checked, hours=hours, recorded_by_id=by,
+        )  # fmt: skip
 
     def _leave(self, a: PlannedActivity, member, status: str) -> None:
         rng, year = self.year.rng, self.year
-        if status == LeaveRequest.Status.PENDING:
-            decided, by = None, None
-            asked = min(year.now, a.starts_at) - datetime.timedelta(hours=rng.randint(1, 48))
-        else:
+        decided, by = None, None  # pending: asked at the moment of the seed
+        if status != LeaveRequest.Status.PENDING:
             decided, by = a.starts_at - datetime.timedelta(hours=rng.randint(2, 48)), year.manager_of.get(a.home)
-            asked = decided - DAY
-        comment = REFUSAL if status == LeaveRequest.Status.REFUSED else ""
-        reason = rng.choice(LEAVE_REASONS)
-        self.leave.append((a.pk, member.pk, reason, status, year.user_of.get(member), asked, by, decided, comment))
+        self.leave.append(
+            LeaveRequest(
+                activity_id=a.pk, member_id=member.pk, reason=rng.choice(LEAVE_REASONS), status=status,
+                requested_by_id=year.user_of.get(member), decided_by_id=by, decided_at=decided,
+                decision_comment=REFUSAL if status == LeaveRequest.Status.REFUSED else "",
+            )
+        )  # fmt: skip
 
     def _listed_rows(self, a: PlannedActivity):
         rng, held = self.year.rng, a.status == Activity.Status.HELD
@@ -509,8 +505,9 @@ class _Writer:
                 if voters - against > 2:
                     abstain = rng.choice([0, 0, 1, 2])
                 by = self.year.manager_of.get(a.home)
-                rows.append((a.pk, text, voters - against - abstain, against, abstain, by, a.ends_at))
-        self.counts["resolutions"] = bulk_insert(Resolution, RESOLUTION_FIELDS, rows)
+                votes = {"votes_for": voters - against - abstain, "votes_against": against, "votes_abstain": abstain}
+                rows.append(Resolution(activity_id=a.pk, text=text, created_by_id=by, **votes))
+        self.counts["resolutions"] = bulk_create_all(Resolution, rows)
 
 
 def _analyze() -> None:
@@ -522,14 +519,14 @@ def _analyze() -> None:
 def plan_activity_year(
     *, plan, rng: random.Random, now: datetime.datetime, user_ids: dict[str, int] | None = None
 ) -> ActivityYear:
-    """The year of ``plan`` (a ``members.seeding.Plan``) in memory, without touching the database."""
+    """The year of ``plan`` (a ``demo.seeding.Plan``) in memory, without touching the database."""
     year = ActivityYear(plan, rng, now, user_ids or {})
     year.build()
     return year
 
 
 def seed_activity_year(*, result, rng: random.Random, now: datetime.datetime | None = None) -> str:
-    """A year of activities, attendance and leave for a fresh seed (``members.seeding.SeedResult``)."""
+    """A year of activities, attendance and leave for a fresh seed (``demo.seeding.SeedResult``)."""
     now = now or timezone.now()
     plan = result.plan
     user_ids = dict(get_user_model().objects.filter(username__in=list(plan.accounts)).values_list("username", "pk"))

@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from branches.models import Branch
-from members.seeding import DEMO_PASSWORD, SCALES, SeedError, seed_build, seed_extend
+from demo.seeding import DEMO_PASSWORD, SCALES, SeedError, seed_build
+from demo.year import seed_year
 
 
 class Command(BaseCommand):
@@ -33,7 +34,7 @@ class Command(BaseCommand):
             )
         )
         extended = time.perf_counter()
-        for summary in seed_extend(result=result, seed=seed):  # a year of dues, activities, attendance
+        for summary in seed_year(result=result, seed=seed):  # a year of dues, activities, attendance
             self.stdout.write(f"  {summary}")
         self.stdout.write(self.style.SUCCESS(f"一年的数据已载入，用时 {time.perf_counter() - extended:.1f} 秒。"))
         self.stdout.write(self.style.WARNING(f"以下账号仅供演示，密码均为 {DEMO_PASSWORD}，切勿用于真实数据："))

@@ -4,6 +4,7 @@ Everything is planned in memory first (plain objects, no queries) from one ``ran
 seeded with ``seed``, so the same seed gives the same tree, names and ID numbers, and the
 plan's counts can be checked without a database. ``seed_build`` then writes the plan with a
 handful of ``bulk_create`` calls, computing treebeard's materialized paths itself.
+``demo.year`` adds a year of dues and activities to what it wrote.
 
 A scale fixes the number of nodes of each kind; households (党员中心户, the leaves) take
 whatever remains of ``organizations``, so the total is exact by construction.
@@ -15,7 +16,7 @@ import datetime
 import itertools
 import random
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from django.contrib.auth import get_user_model
@@ -26,12 +27,11 @@ from django.utils import timezone
 from branches import access
 from branches.errors import DomainError
 from branches.models import Branch
-
-from . import crypto, names
-from .idnumbers import make_id_number
-from .models import Member, MemberEvent, Position
-from .rules import add_years
-from .services import position_sync_grants
+from members import crypto, names
+from members.idnumbers import make_id_number
+from members.models import Member, MemberEvent, Position
+from members.rules import add_years
+from members.services import position_sync_grants
 
 DEMO_PASSWORD = "partysite-demo"
 # 县级行政区划代码 of Fuzhou (福州) and its counties, for ID numbers.
@@ -166,12 +166,6 @@ class SeedResult:
     plan: Plan
     root: Branch
     logins: list[tuple[str, str]]  # (username, who)
-
-
-# Data later layers add to a fresh seed (a year of dues, of activities and attendance). Each app's ``ready()``
-# appends ``extension(*, result: SeedResult, rng: random.Random, now: datetime.datetime) -> str`` (a summary);
-# ``seed_extend`` runs them in order, each with a generator of its own drawn from the seed.
-SEED_EXTENSIONS: list[Callable[..., str]] = []
 
 
 # ---------------------------------------------------------------- planning
@@ -629,11 +623,14 @@ def seed_newcomers(
     return members
 
 
-def seed_extend(*, result: SeedResult, seed: int = 1, now: datetime.datetime | None = None) -> list[str]:
-    """Run every registered ``SEED_EXTENSIONS`` on a fresh seed; returns their summaries."""
-    now = now or timezone.now()
-    summaries = []
-    for extension in SEED_EXTENSIONS:
-        rng = random.Random(f"{seed}:{extension.__module__}.{extension.__qualname__}")
-        summaries.append(extension(result=result, rng=rng, now=now))
-    return summaries
+def bulk_create_all(model, objects: Iterable, *, batch_size: int = BATCH_SIZE) -> int:
+    """``bulk_create`` a stream of unsaved ``objects``, one batch at a time; returns how many.
+
+    As the roster import writes: plain ``bulk_create``, every foreign key checked by the database
+    as it goes. A year of the city is 1.5 million attendance rows, so they never sit in memory at once.
+    """
+    objects, count = iter(objects), 0
+    while batch := list(itertools.islice(objects, batch_size)):
+        model.objects.bulk_create(batch)
+        count += len(batch)
+    return count

@@ -8,9 +8,9 @@ from django.utils import timezone
 
 from branches import access
 from branches.models import Branch
+from demo.seeding import DEMO_PASSWORD, SCALES, Scale, SeedError, seed_build, seed_newcomers, seed_plan
 from members.models import Member, MemberEvent, Position
 from members.rules import MemberData, check_member
-from members.seeding import DEMO_PASSWORD, SCALES, Scale, SeedError, seed_build, seed_newcomers, seed_plan
 from tests.factories import make_branch
 
 TODAY = datetime.date(2026, 11, 21)

@@ -1,4 +1,4 @@
-"""The seeds' year of dues (members/seeding_dues.py)."""
+"""The seeds' year of dues (demo/dues.py)."""
 
 import datetime
 import random
@@ -9,10 +9,10 @@ import pytest
 from django.db import transaction
 from django.db.models import F
 
+from demo.dues import seed_dues_year, seed_months
+from demo.seeding import Scale, seed_build
 from members.dues import dues_amount, dues_arrears_by_branch, month_end, month_start
 from members.models import DuesPayment, Member
-from members.seeding import Scale, seed_build
-from members.seeding_dues import seed_dues_year, seed_months
 
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 TODAY = NOW.date()

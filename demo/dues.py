@@ -1,7 +1,7 @@
 """A year of 党费 for the demo and city seeds: declared incomes, then one row per member and month.
 
-Registered in ``members.seeding.SEED_EXTENSIONS`` (see ``members.apps``), so ``seed_demo`` adds
-it to a fresh seed; it reads the written plan (no query per member) and writes in bulk:
+``demo.year`` adds it to a fresh seed; it reads the written plan (no query per member) and writes
+with ``bulk_create``, as the dues import does (so the rows' 记录时间 is the moment of the seed):
 
 - incomes: 在职, 流动 and 失联 members declare an after-tax income, 离退休 a pension, so that
   every due follows the design's brackets (``members.dues.dues_amount``); farmers, students
@@ -24,9 +24,10 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .dues import dues_amount, month_end
-from .models import DuesPayment, Member
-from .seeding_bulk import bulk_insert
+from members.dues import dues_amount, month_end
+from members.models import DuesPayment, Member
+
+from .seeding import bulk_create_all
 
 BATCH_SIZE = 2000
 C = Member.Category
@@ -83,17 +84,14 @@ def _payment(
     return due, _day(rng, month, 1, 28)
 
 
-DUES_FIELDS = ["member_id", "branch_id", "month", "due", "paid", "paid_on", "recorded_by_id", "updated_at"]
-
-
-def _rows_for(member, due: Decimal, months, now: datetime.datetime, rng: random.Random) -> list[tuple]:
-    """The member's rows as tuples of ``DUES_FIELDS``; written when paid, or when the month fell due."""
+def _rows_for(member, due: Decimal, months, now: datetime.datetime, rng: random.Random) -> list[DuesPayment]:
+    """The member's rows, for every month on the roster, paid or not."""
     if member.category == C.LOST_CONTACT:
         payer, stop = STOPPED, months[0]
     else:
         payer = rng.choices(list(PAYER_WEIGHTS), weights=list(PAYER_WEIGHTS.values()))[0]
         stop = rng.choice(months[len(months) // 3 :])
-    today, tz = now.date(), now.tzinfo
+    today = now.date()
     rows = []
     for month in months:
         if not _on_roster(member, month):
@@ -101,9 +99,11 @@ def _rows_for(member, due: Decimal, months, now: datetime.datetime, rng: random.
         paid, paid_on = _payment(payer, month, due, stop, rng)
         if paid_on is not None and (paid_on > today or (member.left_on and paid_on > member.left_on)):
             paid, paid_on = Decimal(0), None
-        day = paid_on or month
-        written = min(now, datetime.datetime(day.year, day.month, day.day, 10, tzinfo=tz))
-        rows.append((member.pk, member.branch.pk, month, due, paid, paid_on, None, written))
+        rows.append(
+            DuesPayment(
+                member_id=member.pk, branch_id=member.branch.pk, month=month, due=due, paid=paid, paid_on=paid_on
+            )
+        )
     return rows
 
 
@@ -132,11 +132,11 @@ def seed_dues_year(*, result, rng: random.Random, now: datetime.datetime | None 
                 incomes[member.pk] = income
             due = dues_amount(category=member.category, monthly_income=income)
             for row in _rows_for(member, due, months, now, rng):
-                counts["paid"] += row[4] >= due
+                counts["paid"] += row.paid >= due
                 yield row
 
     with transaction.atomic():
-        counts["rows"] = bulk_insert(DuesPayment, DUES_FIELDS, rows())
+        counts["rows"] = bulk_create_all(DuesPayment, rows())
         _write_incomes(incomes)
     share = counts["paid"] / counts["rows"] if counts["rows"] else 0
     return (

@@ -1,0 +1,23 @@
+"""A year of data on a fresh seed: each generator in turn, each with a random generator of its own."""
+
+from __future__ import annotations
+
+import datetime
+import random
+
+from django.utils import timezone
+
+from .activities import seed_activity_year
+from .dues import seed_dues_year
+from .seeding import SeedResult
+
+# In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed.
+GENERATORS = {"dues": seed_dues_year, "activities": seed_activity_year}
+
+
+def seed_year(*, result: SeedResult, seed: int = 1, now: datetime.datetime | None = None) -> list[str]:
+    """Add a year of dues, then of activities, attendance and leave, to ``result``; returns their summaries."""
+    now = now or timezone.now()
+    return [
+        generate(result=result, rng=random.Random(f"{seed}:{name}"), now=now) for name, generate in GENERATORS.items()
+    ]
