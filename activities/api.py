@@ -1,31 +1,23 @@
 """JSON endpoints: ``POST /api/v1/check-ins`` for a logged-in member's phone.
 
-Session authentication with CSRF enforced (the page sends ``X-CSRFToken``); every answer is
-JSON, errors as ``{"code": ..., "message": "<Chinese>"}``. The request runs three queries: the
-session (none with sessions in Redis), the check-in's one read and its one write. The user is
-not loaded: the read also returns the session account's password hash and ``is_active``, and
-``_session_verified`` checks them exactly as ``django.contrib.auth.get_user`` would (the backend
-is configured, the account may log in, the session hash matches SECRET_KEY or a fallback).
+Django's session authentication (``request.user``) and Django's CSRF middleware (the page sends
+``X-CSRFToken``; ``settings.CSRF_FAILURE_VIEW`` is ``csrf_failure`` below, JSON under ``/api/``).
+Every answer is JSON, errors as ``{"code": ..., "message": "<Chinese>"}``; the check-in itself
+is ``activities.checkin.check_in``, as on the phone's page and the secretary's screen.
 """
 
 from __future__ import annotations
 
 import json
 
-from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model, load_backend
-from django.contrib.auth.backends import ModelBackend
-from django.core.exceptions import RequestDataTooBig, ValidationError
+from django.core.exceptions import RequestDataTooBig
 from django.http import HttpRequest, JsonResponse
-from django.middleware.csrf import CsrfViewMiddleware
 from django.utils import timezone
-from django.utils.crypto import constant_time_compare, salted_hmac
-from django.views import defaults
-from django.views.decorators.csrf import csrf_exempt
+from django.views import csrf, defaults
 
 from branches.ratelimit import rate_limit
 
-from .checkin import check_in_loaded, check_in_with_token, check_token_shape, load_account_state
+from .checkin import check_in_with_token
 from .errors import CheckInError
 from .models import Attendance
 
@@ -53,14 +45,6 @@ def error_response(code: str, message: str) -> JsonResponse:
     if code == "method_not_allowed":
         response["Allow"] = "POST"
     return response
-
-
-_CSRF = CsrfViewMiddleware(lambda r: None)  # keeps no state between requests
-
-
-def _csrf_rejected(request: HttpRequest) -> bool:
-    """CSRF checked here rather than by the middleware, so that a failure answers JSON too."""
-    return _CSRF.process_view(request, None, (), {}) is not None
 
 
 def attendance_json(attendance: Attendance, *, created: bool) -> dict:
@@ -95,97 +79,20 @@ def _read_body(request: HttpRequest) -> tuple[str, str]:
     return body["token"], nonce
 
 
-SESSION_HASH_SALT = "django.contrib.auth.models.AbstractBaseUser.get_session_auth_hash"
-
-
-def _session_hash(password: str, secret: str) -> str:
-    """``AbstractBaseUser._get_session_auth_hash`` for a password hash read without the user."""
-    return salted_hmac(SESSION_HASH_SALT, password, secret=secret, algorithm="sha256").hexdigest()
-
-
-def _session_login(request: HttpRequest) -> tuple[int, object] | None:
-    """The session's user id and backend, if its backend is configured (as ``get_user`` reads them)."""
-    try:
-        user_id = get_user_model()._meta.pk.to_python(request.session[SESSION_KEY])
-        backend_path = request.session[BACKEND_SESSION_KEY]
-    except (KeyError, ValidationError):
-        return None
-    if backend_path not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    return user_id, load_backend(backend_path)
-
-
-def _reads_accounts_like_model_backend(backend) -> bool:
-    """``get_user`` of this backend is ``ModelBackend``'s: the account by id, if it may log in."""
-    return isinstance(backend, ModelBackend) and type(backend).get_user is ModelBackend.get_user
-
-
-def _session_verified(request: HttpRequest, account, backend) -> bool:
-    """``get_user``'s checks on the account read with the state (``ModelBackend.get_user`` + session hash)."""
-    if account is None or not backend.user_can_authenticate(account):
-        return False
-    session_hash = request.session.get(HASH_SESSION_KEY)
-    current = _session_hash(account.password, settings.SECRET_KEY)
-    if session_hash and constant_time_compare(session_hash, current):
-        return True
-    if session_hash and any(
-        constant_time_compare(session_hash, _session_hash(account.password, fallback))
-        for fallback in settings.SECRET_KEY_FALLBACKS
-    ):
-        request.session.cycle_key()
-        request.session[HASH_SESSION_KEY] = current
-        return True
-    request.session.flush()
-    return False
-
-
-def _check_in_other_backend(request: HttpRequest) -> JsonResponse:
-    """A session of a backend with a ``get_user`` of its own: Django's lazy user, as before."""
-    if not request.user.is_authenticated:
-        return error_response("not_authenticated", "请先登录")
-    if _csrf_rejected(request):
-        return error_response("csrf_failed", "页面已过期，请刷新后重试")
-    try:
-        token, nonce = _read_body(request)
-        attendance, created = check_in_with_token(token=token, user=request.user, nonce=nonce)
-    except CheckInError as exc:
-        return error_response(exc.code, exc.message)
-    return JsonResponse(attendance_json(attendance, created=created), status=201 if created else 200)
-
-
-@csrf_exempt
-@rate_limit("check_in", key="session", json=True)
+@rate_limit("check_in", key="user", json=True)
 def check_ins(request: HttpRequest) -> JsonResponse:
     """签到: 201 with the attendance on the first check-in, 200 with the same row afterwards.
 
-    The answers and their order are those of the lazy-user version (405, 401, CSRF 403, 400, the
-    token's errors, then the check-in's), but the account is read in the check-in's own SELECT.
+    CSRF is Django's middleware's (its failure answers JSON here, ``csrf_failure``); then 405,
+    401, the body's 400, the token's errors and the check-in's.
     """
     if request.method != "POST":
         return error_response("method_not_allowed", "只接受 POST 请求")
-    login = _session_login(request)
-    if login is None:
+    if not request.user.is_authenticated:
         return error_response("not_authenticated", "请先登录")
-    user_id, backend = login
-    if not _reads_accounts_like_model_backend(backend):
-        return _check_in_other_backend(request)
-    # Everything decided without the database first; answered after the 401 as before.
-    refusal, parsed, nonce, now = None, None, "", timezone.now()
-    if _csrf_rejected(request):
-        refusal = error_response("csrf_failed", "页面已过期，请刷新后重试")
-    else:
-        try:
-            token, nonce = _read_body(request)
-            parsed = check_token_shape(token, now)
-        except CheckInError as exc:
-            refusal = error_response(exc.code, exc.message)
-    account = load_account_state(user_id=user_id, activity_id=parsed.activity_id if parsed else None)
-    if not _session_verified(request, account, backend):
-        return error_response("not_authenticated", "请先登录")
-    if refusal is not None:
-        return refusal
     try:
-        attendance, created = check_in_loaded(parsed=parsed, state=account.state, user_id=user_id, nonce=nonce, now=now)
+        token, nonce = _read_body(request)
+        attendance, created = check_in_with_token(token=token, user=request.user, nonce=nonce)
     except CheckInError as exc:
         return error_response(exc.code, exc.message)
     return JsonResponse(attendance_json(attendance, created=created), status=201 if created else 200)
@@ -212,3 +119,10 @@ def server_error(request: HttpRequest):
     if not request.path_info.startswith(API_PREFIX):
         return defaults.server_error(request)
     return error_response("server_error", "服务器暂时出现问题，请稍后再试")
+
+
+def csrf_failure(request: HttpRequest, reason: str = ""):
+    """``CSRF_FAILURE_VIEW``: under ``/api/`` the API's JSON 403 ``csrf_failed``, elsewhere Django's page."""
+    if not request.path_info.startswith(API_PREFIX):
+        return csrf.csrf_failure(request, reason=reason)
+    return error_response("csrf_failed", "页面已过期，请刷新后重试")

@@ -11,8 +11,9 @@ The rules, from the design's meeting table:
 - 志愿服务, 学习: no expected list.
 
 Once the activity is held, the list is the frozen set of ``Attendance`` rows with
-``expected=True``. The queryset serves the set-based work (holding, sheets); the predicate
-serves the check-in, which decides from values already read in its single query.
+``expected=True``. The querysets serve the set-based work (holding, sheets, the expected
+list); the predicate ``is_expected`` answers for one member (the check-in, the member's page).
+Both change together: tests/activities/test_expected.py checks that they agree.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ from django.db.models import Q
 from branches.models import Branch
 from members.models import Member, Position
 
-from .models import Activity
+from .models import Activity, Attendance
 
 
 def node_members_q(branch: Branch) -> Q:
@@ -34,16 +35,18 @@ def node_members_q(branch: Branch) -> Q:
     return Q(branch__path__startswith=branch.path)
 
 
+def _committee(branch_id: int):
+    """The current committee positions (``Position.COMMITTEE_TITLES``) at the branch."""
+    return Position.objects.filter(branch_id=branch_id, ended_on__isnull=True, title__in=Position.COMMITTEE_TITLES)
+
+
 def computed_expected_members(activity: Activity):
     """The expected list as the rules give it today (ignores freezing)."""
     if not activity.has_expected_list:
         return Member.objects.none()
     members = Member.objects.active()
     if activity.kind == Activity.Kind.COMMITTEE_MEETING:
-        committee = Position.objects.filter(
-            branch_id=activity.branch_id, ended_on__isnull=True, title__in=Position.COMMITTEE_TITLES
-        ).values("member_id")
-        return members.filter(pk__in=committee)
+        return members.filter(pk__in=_committee(activity.branch_id).values("member_id"))
     if activity.kind == Activity.Kind.GROUP_MEETING:
         return members.filter(group_id=activity.branch_id)
     return members.filter(node_members_q(activity.branch))
@@ -58,31 +61,30 @@ def expected_members(activity: Activity):
     return computed_expected_members(activity)
 
 
-def is_expected(
-    *,
-    activity: Activity,
-    branch_path: str,
-    branch_kind: str,
-    member: Member,
-    member_branch_path: str,
-    on_committee: bool,
-    frozen_expected: bool,
-) -> bool:
-    """The predicate form of ``expected_members`` for one member, from already-read values.
+def is_expected(activity: Activity, member: Member) -> bool:
+    """Whether ``member`` is on the expected list of ``activity``: ``member in expected_members(activity)``.
 
-    ``branch_path``/``branch_kind`` are the activity's node; ``frozen_expected`` is the
-    ``expected`` flag of the member's attendance row (False when there is none).
+    The same rules as the querysets above, for one member (tests/activities/test_expected.py ties
+    them together). Reads ``activity.branch`` and ``member.branch``; a held activity's frozen
+    row or a 支委会's committee positions cost one query.
     """
     if not activity.has_expected_list:
         return False
-    if activity.is_held or frozen_expected:
-        return frozen_expected
+    if activity.is_held:
+        return Attendance.objects.filter(activity=activity, member=member, expected=True).exists()
     if not member.is_active:
         return False
     if activity.kind == Activity.Kind.COMMITTEE_MEETING:
-        return on_committee
-    if activity.kind == Activity.Kind.GROUP_MEETING or branch_kind == Branch.Kind.GROUP:
+        return _committee(activity.branch_id).filter(member=member).exists()
+    if activity.kind == Activity.Kind.GROUP_MEETING:
         return member.group_id == activity.branch_id
-    if branch_kind == Branch.Kind.HOUSEHOLD:
-        return member.household_id == activity.branch_id
-    return member_branch_path.startswith(branch_path)
+    return _belongs_to_node(member, activity.branch)
+
+
+def _belongs_to_node(member: Member, branch: Branch) -> bool:
+    """The predicate form of ``node_members_q``."""
+    if branch.kind == Branch.Kind.GROUP:
+        return member.group_id == branch.pk
+    if branch.kind == Branch.Kind.HOUSEHOLD:
+        return member.household_id == branch.pk
+    return member.branch.path.startswith(branch.path)

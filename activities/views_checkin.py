@@ -1,8 +1,8 @@
 """QR check-in pages: the secretary's screen (a QR that rotates every 30 seconds, with live
 counts), the printable fixed-QR poster, and the member's page the QR leads to.
 
-The member's page and the secretary's manual check-in both call the one ``check_in``
-service (through ``check_in_with_token`` for a scanned token).
+The member's page, the JSON API and the secretary's manual check-in all call the one
+``check_in`` service (``activities.checkin``); tokens are ``activities.tokens``.
 
 A rotating token lives at most a minute, while a member who scans it may first have to log
 in. So the first visit with a valid token notes it in the visitor's session; for
@@ -25,8 +25,8 @@ from django.utils.translation import gettext as _
 
 from branches.ratelimit import rate_limit
 
-from . import checkin as tokens
-from . import selectors, services
+from . import selectors, tokens
+from .checkin import MESSAGES, check_in, check_window, member_of, verify_token
 from .errors import CheckInError
 from .models import Activity, Attendance
 from .views_common import managed_activity
@@ -111,9 +111,11 @@ def poster(request, pk: int):
 def _remember(session, token: str, now) -> None:
     """Note that this session saw ``token`` while it was valid (first time kept; stale entries dropped)."""
     stamp = int(now.timestamp())
-    grants = {t: s for t, s in session.get(GRANTS_KEY, {}).items() if stamp - s < GRANT_SECONDS}
+    seen = session.get(GRANTS_KEY, {})
+    grants = {t: s for t, s in seen.items() if stamp - s < GRANT_SECONDS}
     grants.setdefault(token, stamp)
-    session[GRANTS_KEY] = grants
+    if grants != seen:  # the session is written only when it changes
+        session[GRANTS_KEY] = grants
 
 
 def _granted(session, token: str, now) -> bool:
@@ -122,17 +124,17 @@ def _granted(session, token: str, now) -> bool:
 
 
 def _error(code: str) -> CheckInError:
-    return CheckInError(tokens.MESSAGES[code], code=code)
+    return CheckInError(MESSAGES[code], code=code)
 
 
 def _token_activity(request, token: str, now) -> Activity:
     """The activity of a valid token (noted in the session), or of an expired one this session saw."""
     try:
-        activity = tokens.verify_token(token, now)
+        activity = verify_token(token, now)
     except CheckInError as exc:
         if exc.code != "expired_token" or not _granted(request.session, token, now):
             raise
-        activity = Activity.objects.filter(pk=tokens.parse_token(token).activity_id).first()
+        activity = Activity.objects.select_related("branch").filter(pk=tokens.parse_token(token).activity_id).first()
         if activity is None:
             raise _error("invalid_token") from None
         return activity
@@ -146,7 +148,7 @@ def _page(request, token: str, **context):
     return render(request, "activities/checkin.html", context)
 
 
-@rate_limit("check_in", key="session")
+@rate_limit("check_in", key="user")
 def checkin(request, token: str):
     """签到: the page behind the QR. Login first (and back here), then one big button."""
     now = timezone.now()
@@ -161,40 +163,26 @@ def checkin(request, token: str):
     activity = None
     try:
         activity = _token_activity(request, token, now)
-        state = tokens.load_state(activity_id=activity.pk, user_id=request.user.pk)
-        if state.member is None:
-            raise _error("no_member")
+        member = member_of(request.user)
         if activity.is_cancelled:
             raise _error("cancelled")
-        if state.attendance is not None and state.attendance.status == Attendance.Status.PRESENT:
-            return _page(request, token, activity=activity, attendance=state.attendance, created=False)
-        tokens.check_window(activity, now)
+        present = Attendance.objects.filter(activity=activity, member=member, status=Attendance.Status.PRESENT).first()
+        if present is not None:
+            return _page(request, token, activity=activity, attendance=present, created=False)
+        check_window(activity, now)
     except CheckInError as exc:
         return _page(request, token, error=exc, activity=activity)
-    return _page(request, token, activity=activity, member=state.member, nonce=secrets.token_urlsafe(16))
+    return _page(request, token, activity=activity, member=member, nonce=secrets.token_urlsafe(16))
 
 
 def _check_in_post(request, token: str, now):
+    """The tap: the one ``check_in`` service, with a token that is valid or that this session saw valid."""
     nonce = (request.POST.get("nonce") or "")[:64]
     try:
-        try:
-            attendance, created = tokens.check_in_with_token(token=token, user=request.user, nonce=nonce, now=now)
-        except CheckInError as exc:
-            if exc.code != "expired_token" or not _granted(request.session, token, now):
-                raise
-            attendance, created = _check_in_granted(request, token, nonce, now)
+        activity = _token_activity(request, token, now)
+        attendance, created = check_in(
+            activity=activity, member=member_of(request.user), nonce=nonce, by=request.user, now=now
+        )
     except CheckInError as exc:
         return _page(request, token, error=exc)
     return _page(request, token, activity=attendance.activity, attendance=attendance, created=created)
-
-
-def _check_in_granted(request, token: str, nonce: str, now):
-    """Check in with a token this session saw while valid and that has since expired."""
-    state = tokens.load_state(activity_id=tokens.parse_token(token).activity_id, user_id=request.user.pk)
-    if state is None:
-        raise _error("invalid_token")
-    if state.member is None:
-        raise _error("no_member")
-    return services.check_in(
-        activity=state.activity, member=state.member, nonce=nonce, method=Attendance.Method.QR, by=request.user, now=now
-    )

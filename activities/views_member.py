@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
@@ -16,8 +17,9 @@ from django.views.decorators.http import require_POST
 
 from . import page_selectors, selectors, services
 from .errors import ActivityError
+from .expected import is_expected
 from .forms import LeaveForm
-from .models import Activity, LeaveRequest
+from .models import Activity, Attendance, LeaveRequest
 from .views_common import own_member
 
 HISTORY_LIMIT = 100
@@ -55,9 +57,11 @@ def mine(request):
 
 
 def _my_activity(member, pk: int) -> Activity:
-    """An activity the member is expected at or signed up for; 404 otherwise."""
-    activities = Activity.objects.filter(selectors.member_activities_q(member)).distinct()
-    return get_object_or_404(activities, pk=pk)
+    """An activity the member is expected at (``is_expected``) or has a row at; 404 otherwise."""
+    activity = get_object_or_404(Activity.objects.select_related("branch"), pk=pk)
+    if not is_expected(activity, member) and not Attendance.objects.filter(activity=activity, member=member).exists():
+        raise Http404
+    return activity
 
 
 @login_required

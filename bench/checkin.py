@@ -1,6 +1,6 @@
-"""Check-in throughput (issue 3): ``POST /api/v1/check-ins`` under gunicorn, against a bare insert.
+"""Check-in throughput (issue 13): ``POST /api/v1/check-ins`` under gunicorn, against a bare insert.
 
-    .venv/bin/python bench/checkin.py [--members 1500] [--taps 3] [--clients 32] [--workers N] [--threads M]
+    .venv/bin/python bench/checkin.py [--members 1500] [--clients 32] [--workers N] [--threads M]
 
 Alone, it creates its own database ``<configured name>_bench_checkin`` on the configured
 PostgreSQL server and drops it afterwards; ``make bench`` runs the same measurement in its own
@@ -13,17 +13,18 @@ workers must reach the database the benchmark fills.
 2. gunicorn on a free local port, with the workers and threads of the site's own
    ``gunicorn.conf.py`` (2 per CPU x 2 threads) unless given, and ``bench.checkin_settings``: the site's
    settings and URLs plus ``bench.checkin_bare``, a view that inserts one row into a small table
-   (one query; the check-in runs three: session, its read with the session's account, its write;
-   two with sessions in Redis). Sessions and the rate limiter's counters are in Redis, as in
+   (one query; the check-in is the site's plain ORM path: the session, its user, the activity, the
+   member, the locked row, the insert and its audit entry in a transaction; no session query with
+   sessions in Redis). Sessions and the rate limiter's counters are in Redis, as in
    production: the configured ``REDIS_URL``, or else, when Redis answers on 127.0.0.1:6379,
    its database 13, for this step only (``production_sessions``; ``make bench``'s other steps
    keep the configured sessions); the report names the session engine.
 3. Client threads with keep-alive connections. The members are split into rounds; each round
    is a phase of bare inserts, then a phase of as many check-ins (interleaved, so that both see
-   the same machine load). In a check-in phase each member taps ``taps`` times at once, with
-   the current rotating token, each tap with a nonce of its own but the last, a retry of the
-   first (same nonce).
-4. Requests per second of both and their ratio (goal: check-ins at least half the bare view's),
+   the same machine load). In a check-in phase each member taps once, with the current rotating
+   token: every request is a first check-in that writes (repeats, which write nothing, would
+   flatter the figure).
+4. Requests per second of both and their ratio (goal: check-ins at least a quarter of the bare view's),
    and the checks that must be zero: duplicates (a member with more than one attendance row or
    more than one 201) and lost check-ins (a member answered 201/200 without a row, or without
    any row at all), and bare inserts answered 201 but not in the table.
@@ -53,6 +54,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 CHECKIN_PATH = "/api/v1/check-ins"
 BENCH_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own on the local Redis, if it answers
+GOAL_RATIO = 0.25  # issue 13: at least a quarter of the bare one-insert view
 ID_REGION = "110101"  # ID numbers of the benchmark's members: Beijing, unlike every seed's Fujian ones
 
 
@@ -93,7 +95,7 @@ class CheckinResult:
 
     @property
     def passed(self) -> bool:
-        return self.ratio >= 0.5 and self.duplicates == 0 and self.lost == 0 and self.bare_missing == 0
+        return self.ratio >= GOAL_RATIO and self.duplicates == 0 and self.lost == 0 and self.bare_missing == 0
 
 
 # --- the database state --------------------------------------------------------------------------
@@ -148,7 +150,7 @@ def _sessions(users) -> tuple[list[str], type]:
         keys.append(key)
         rows.append(model(session_key=key, session_data=store_class().encode(data), expire_date=expires))
     model.objects.bulk_create(rows, batch_size=1000)
-    cache = getattr(store_class(), "_cache", None)
+    cache = _session_cache(store_class)
     if cache is not None:  # cached_db: also in its cache, under the engine's own keys, as a log-in leaves it
         age = int((expires - timezone.now()).total_seconds())
         for start in range(0, len(rows), 1000):
@@ -160,13 +162,22 @@ def _sessions(users) -> tuple[list[str], type]:
     return keys, model
 
 
+def _session_cache(store_class):
+    """The cache of a cached_db engine (``partysite.sessions`` included), None for the others."""
+    from django.conf import settings
+    from django.contrib.sessions.backends.cached_db import SessionStore as CachedDB
+    from django.core.cache import caches
+
+    return caches[settings.SESSION_CACHE_ALIAS] if issubclass(store_class, CachedDB) else None
+
+
 def _forget_cached_sessions(keys: list[str]) -> None:
     from importlib import import_module
 
     from django.conf import settings
 
     store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    cache = getattr(store_class(), "_cache", None)
+    cache = _session_cache(store_class)
     if cache is not None:
         cache.delete_many([store_class(session_key=key).cache_key for key in keys])
 
@@ -408,13 +419,9 @@ def run_phase(label: str, jobs: list[Job], *, port: int, fixture: Fixture, clien
     return phase, answers
 
 
-def _checkin_jobs(members: range, taps: int) -> list[Job]:
-    """Each member's taps next to each other in the queue, so that different clients send them at once."""
-    jobs = []
-    for m in members:
-        nonces = [f"m{m}-t{t}" for t in range(max(1, taps - 1))] + ([f"m{m}-t0"] if taps > 1 else [])
-        jobs += [Job(CHECKIN_PATH, m, nonce) for nonce in nonces]
-    return jobs
+def _checkin_jobs(members: range) -> list[Job]:
+    """One tap per member: every request a first check-in that writes."""
+    return [Job(CHECKIN_PATH, m, f"m{m}") for m in members]
 
 
 def _bare_jobs(count: int, members: int, offset: int) -> list[Job]:
@@ -460,7 +467,7 @@ def _verify(fixture: Fixture, answers: list[tuple[Job, tuple]], bare_created: in
 
 
 def measure(
-    *, members: int, taps: int, clients: int, workers: int, threads: int, rounds: int = 4, redis_url: str = ""
+    *, members: int, clients: int, workers: int, threads: int, rounds: int = 4, redis_url: str = ""
 ) -> CheckinResult:
     """Build the state, start gunicorn, run the interleaved phases, check the rows; gunicorn always stops."""
     from django.db import connection
@@ -475,8 +482,8 @@ def measure(
         db_url = database_url(connection.settings_dict)
         with Gunicorn(db_url=db_url, workers=workers, threads=threads, redis_url=redis_url) as server:
             for label, jobs in (
-                ("warm-up bare", _bare_jobs(warm * taps, members + warm, 10**6)),
-                ("warm-up check-in", _checkin_jobs(range(measured, measured + warm), taps)),
+                ("warm-up bare", _bare_jobs(warm, members + warm, 10**6)),
+                ("warm-up check-in", _checkin_jobs(range(measured, measured + warm))),
             ):
                 phase, answers = run_phase(label, jobs, port=server.port, fixture=fixture, clients=clients)
                 all_answers += list(zip(jobs, answers, strict=True))
@@ -484,8 +491,8 @@ def measure(
             size = -(-measured // rounds)
             for r in range(rounds):
                 group = range(r * size, min(measured, (r + 1) * size))
-                jobs = _checkin_jobs(group, taps)
-                bare_jobs = _bare_jobs(len(jobs), measured, r * size * taps)
+                jobs = _checkin_jobs(group)
+                bare_jobs = _bare_jobs(len(jobs), measured, r * size)
                 phase, _ = run_phase("bare", bare_jobs, port=server.port, fixture=fixture, clients=clients)
                 bare.add(phase)
                 bare_created += phase.statuses[201]
@@ -513,12 +520,12 @@ def describe(result: CheckinResult) -> list[str]:
     c, b = result.checkin, result.bare
     codes = ", ".join(f"{code}: {n:,}" for code, n in sorted(c.statuses.items()))
     lines = [
-        f"   {result.server}; {result.members:,} members, each tapping {c.requests // max(1, result.members)} times at once",
+        f"   {result.server}; {result.members:,} members, each tapping once (every check-in a first one that writes)",
         f"   check-ins: {c.requests:,} requests in {c.seconds:.1f} s = {c.per_second:,.0f} req/s "
         f"(answers {codes}), median {_ms(c.latencies, 0.5)}, p95 {_ms(c.latencies, 0.95)}",
         f"   bare insert: {b.requests:,} requests in {b.seconds:.1f} s = {b.per_second:,.0f} req/s, "
         f"median {_ms(b.latencies, 0.5)}, p95 {_ms(b.latencies, 0.95)}",
-        f"   ratio {result.ratio:.2f} of the bare view (goal at least 0.5); duplicates {result.duplicates}, "
+        f"   ratio {result.ratio:.2f} of the bare view (goal at least {GOAL_RATIO}); duplicates {result.duplicates}, "
         f"lost check-ins {result.lost}, bare inserts missing {result.bare_missing}",
     ]
     errors = c.errors + b.errors
@@ -527,7 +534,7 @@ def describe(result: CheckinResult) -> list[str]:
     return lines
 
 
-def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 3, clients: int = 32,
+def measure_checkin(*, report=None, out=print, members: int = 1500, clients: int = 32,
                     workers: int | None = None, threads: int | None = None) -> CheckinResult | None:  # fmt: skip
     """``make bench``'s step: measure in the current (test) database, add the goals to ``report``."""
     from django.db import connection
@@ -542,13 +549,15 @@ def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 
     workers, threads = workers or default_workers, threads or default_threads
     redis_url = bench_redis_url()
     with production_sessions(redis_url):
-        result = measure(
-            members=members, taps=taps, clients=clients, workers=workers, threads=threads, redis_url=redis_url
-        )
+        result = measure(members=members, clients=clients, workers=workers, threads=threads, redis_url=redis_url)
     for line in describe(result):
         out(line)
     goals = [
-        Goal("check-in throughput at least half the bare view's", result.ratio >= 0.5, f"{result.ratio:.2f}"),
+        Goal(
+            "check-in throughput (one tap per member) at least a quarter of the bare view's",
+            result.ratio >= GOAL_RATIO,
+            f"{result.ratio:.2f}",
+        ),
         Goal(
             "no duplicate and no lost check-in",
             result.duplicates == 0 and result.lost == 0,
@@ -565,7 +574,6 @@ def measure_checkin(*, report=None, out=print, members: int = 1500, taps: int = 
 def _parse(argv):
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--members", type=int, default=1500)
-    parser.add_argument("--taps", type=int, default=3, help="check-ins of each member, sent at once (default 3)")
     parser.add_argument("--clients", type=int, default=32, help="concurrent client connections (default 32)")
     parser.add_argument("--workers", type=int, default=0, help="gunicorn workers (default: gunicorn.conf.py's)")
     parser.add_argument("--threads", type=int, default=0, help="threads per worker (default: gunicorn.conf.py's)")
@@ -594,7 +602,7 @@ def main(argv=None) -> int:
             f"check-in benchmark in database {connection.settings_dict['NAME']}, load average {os.getloadavg()[0]:.1f}"
         )
         result = measure_checkin(
-            members=args.members, taps=args.taps, clients=args.clients, workers=args.workers, threads=args.threads
+            members=args.members, clients=args.clients, workers=args.workers, threads=args.threads
         )
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     finally:

@@ -42,17 +42,11 @@ class AuditMiddleware(AuditlogMiddleware):
       client cannot write any address it likes into the log.
     - The actor is the request's lazy user: it is loaded only when an entry is written, so
       pages that change nothing run no extra query.
-    - ``settings.AUDIT_SKIPPED_PATHS`` (the check-in endpoint) skip django-auditlog's context,
-      whose signal connections cost a tenth of a millisecond a request: their writes are raw
-      SQL that django-auditlog never sees, and the check-in writes its own entry (who, when,
-      ``current_ip``) for each row it changes (``activities.checkin``).
     """
 
     def __call__(self, request):
         token = _request.set(request)
         try:
-            if request.path_info in settings.AUDIT_SKIPPED_PATHS:
-                return self.get_response(request)
             return super().__call__(request)
         finally:
             _request.reset(token)

@@ -3,15 +3,10 @@
 ``@rate_limit("check_in", key="user")`` lets each user (anonymous: each client IP) make at most
 ``settings.RATE_LIMITS["check_in"] = (limit, window_seconds)`` requests in one window, then answers
 429 with a Chinese message (JSON ``{"code": "rate_limited", ...}`` with ``json=True``) and a
-``Retry-After`` header. ``key="session"`` counts by the login session instead (one phone, one
-log-in), without loading the user (for the check-in API, which verifies the session in its own
-query); a session without a user, or of a backend no longer configured, counts by IP as an
-anonymous request does. With sessions in Redis (``partysite.sessions``) the session is read and
-the request counted in one command (``load_counting``); a session read from Redis that turns
-out to have no user is counted on its IP as well.
-The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who, window): no SQL at all
-(on Redis one command, a script doing INCR and, on a window's first request, EXPIRE).
-If the cache is down (Redis unreachable) the limiter lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
+``Retry-After`` header. The counter is ``cache.add`` + ``cache.incr`` on one key per (scope, who,
+window), through Django's cache API: no SQL, and inexact only by a key expiring between the two
+calls, which lets one more request through. If the cache is down (Redis unreachable) the limiter
+lets the request through and logs a warning: a meeting's check-in must not fail because Redis did.
 
 ``counts`` makes only some answers count, e.g. a failed activation attempt but not a successful one:
 every request is counted before the view runs (so that no more than the limit are ever processed,
@@ -28,11 +23,9 @@ import time
 from collections.abc import Callable
 
 from django.conf import settings
-from django.contrib.auth import BACKEND_SESSION_KEY, SESSION_KEY
-from django.core.cache import DEFAULT_CACHE_ALIAS, cache, caches
+from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
-from django.utils.connection import ConnectionProxy
 
 logger = logging.getLogger(__name__)
 
@@ -50,28 +43,11 @@ def client_ip(request: HttpRequest) -> str | None:
     return request.META.get("REMOTE_ADDR") or None
 
 
-def _session_user_id(request: HttpRequest) -> str | None:
-    """The user id a session logged in with a configured backend names, read without loading the user."""
-    session = getattr(request, "session", None)
-    if session is None:
-        return None
-    user_id = session.get(SESSION_KEY)
-    if user_id is None or session.get(BACKEND_SESSION_KEY) not in settings.AUTHENTICATION_BACKENDS:
-        return None
-    return str(user_id)
-
-
-def _session_who(session_key: str) -> str:
-    return "s" + hashlib.sha256(session_key.encode()).hexdigest()[:16]  # no session key in Redis' key names or logs
-
-
 def _ip_who(request: HttpRequest) -> str:
     return "ip" + hashlib.sha256((client_ip(request) or "unknown").encode()).hexdigest()[:16]
 
 
 def _who(request: HttpRequest, key: str) -> str:
-    if key == "session" and _session_user_id(request) is not None:
-        return _session_who(request.session.session_key)
     user = getattr(request, "user", None)
     if key == "user" and user is not None and user.is_authenticated:
         return f"u{user.pk}"
@@ -84,50 +60,25 @@ def _cache_key(scope: str, who: str, window: int, now: float) -> tuple[str, int]
     return f"ratelimit:{scope}:{who}:{slot}", retry_after
 
 
-def _counting_backend():
-    """The cache, if it counts in one command itself (``partysite.cache.RedisCache.count``)."""
-    backend = caches[DEFAULT_CACHE_ALIAS] if isinstance(cache, ConnectionProxy) else cache
-    return backend if callable(getattr(backend, "count", None)) else None
+def _count(key: str, count: int, window: int) -> int:
+    """Add ``count`` to the window's counter (created by the first request, expiring after the window)."""
+    cache.add(key, 0, timeout=window + 1)
+    try:
+        return cache.incr(key, count)
+    except ValueError:  # the key expired between add and incr
+        cache.set(key, count, timeout=window + 1)
+        return count
 
 
 def rate_limit_hit(*, scope: str, who: str, limit: int, window: int, now: float | None = None) -> tuple[bool, int]:
     """Count one request; ``(allowed, seconds until the window ends)``. Allowed when the cache fails."""
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
     try:
-        counting = _counting_backend()
-        if counting is not None:
-            count = counting.count(key, window + 1)
-        else:
-            cache.add(key, 0, timeout=window + 1)
-            try:
-                count = cache.incr(key)
-            except ValueError:  # the key expired between add and incr
-                cache.set(key, 1, timeout=window + 1)
-                count = 1
+        count = _count(key, 1, window)
     except Exception:  # noqa: BLE001 - a cache outage must not take the site down
         logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
         return True, 0
     return count <= limit, retry_after
-
-
-def _session_hit(request: HttpRequest, *, scope: str, limit: int, window: int) -> tuple[bool, int, str]:
-    """``key="session"``: ``(allowed, retry_after, who)``, the session read and counted in one Redis command
-    when its store can (``load_counting``), else read first and then counted as any other key."""
-    now = time.time()
-    store = getattr(request, "session", None)
-    session_key = getattr(store, "session_key", None)
-    if session_key and hasattr(store, "load_counting"):
-        who = _session_who(session_key)
-        key, retry_after = _cache_key(scope, who, window, now)
-        count = store.load_counting(key, window + 1)
-        if count is not None:
-            if _session_user_id(request) is not None:
-                return count <= limit, retry_after, who
-            ip_allowed, ip_retry_after = rate_limit_hit(scope=scope, who=_ip_who(request), limit=limit, window=window)
-            return count <= limit and ip_allowed, max(retry_after, ip_retry_after), who
-    who = _who(request, "session")
-    allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window, now=now)
-    return allowed, retry_after, who
 
 
 def rate_limit_uncount(*, scope: str, who: str, window: int, now: float) -> None:
@@ -172,10 +123,7 @@ def rate_limit(
     json: bool = False,
     counts: Callable[[HttpResponse], bool] | None = None,
 ):
-    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``), login
-    session (``key="session"``, without loading the user) or IP."""
-    if key == "session" and counts is not None:
-        raise ValueError('key="session" counts every request (its count is read with the session)')
+    """Limit a view to ``settings.RATE_LIMITS[scope]`` requests per window, by user (``key="user"``) or IP."""
 
     def decorator(view):
         @functools.wraps(view)
@@ -184,11 +132,8 @@ def rate_limit(
                 return view(request, *args, **kwargs)
             limit, window = settings.RATE_LIMITS[scope]
             now = time.time()
-            if key == "session":
-                allowed, retry_after, who = _session_hit(request, scope=scope, limit=limit, window=window)
-            else:
-                who = _who(request, key)
-                allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window, now=now)
+            who = _who(request, key)
+            allowed, retry_after = rate_limit_hit(scope=scope, who=who, limit=limit, window=window, now=now)
             if not allowed:
                 logger.warning("rate limited: %s %s", scope, who)
                 return limited_response(request, retry_after=retry_after, json=json)
@@ -208,12 +153,7 @@ def rate_limit_spend(*, scope: str, who: str, count: int, now: float | None = No
     limit, window = settings.RATE_LIMITS[scope]
     key, retry_after = _cache_key(scope, who, window, time.time() if now is None else now)
     try:
-        cache.add(key, 0, timeout=window + 1)
-        try:
-            total = cache.incr(key, count) if count > 0 else cache.get(key, 0)
-        except ValueError:  # the key expired between add and incr
-            cache.set(key, count, timeout=window + 1)
-            total = count
+        total = _count(key, count, window) if count > 0 else cache.get(key, 0)
     except Exception:  # noqa: BLE001 - a cache outage must not take the site down
         logger.warning("rate limiter: cache unavailable, %s not limited", scope, exc_info=True)
         return True, 0

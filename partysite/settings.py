@@ -126,14 +126,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     )
 else:
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
-    # Django turns psycopg's prepared statements off (None) for connection poolers; a number
-    # lets the check-in's own cursors prepare its two statements (activities/checkin.py). Django's
-    # cursors bind on the client and never prepare. With PgBouncer in transaction mode (before
-    # 1.21) set DB_PREPARE_THRESHOLD= (empty) to turn it off again.
-    _prepare_threshold = env.str("DB_PREPARE_THRESHOLD", default="5")
-    DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-        int(_prepare_threshold) if _prepare_threshold else None
-    )
 # A kept connection that died between requests (the server restarted, a proxy dropped it) is
 # tested at the start of the next request and replaced, instead of failing that request.
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
@@ -187,6 +179,8 @@ SESSION_COOKIE_HTTPONLY = True
 # Shared office computers: a session ends with the browser, and after 8 hours at the latest.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
 CSRF_COOKIE_HTTPONLY = False
+# A refused CSRF check answers the API's JSON under /api/, Django's page elsewhere.
+CSRF_FAILURE_VIEW = "activities.api.csrf_failure"
 if PRODUCTION:
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     SESSION_COOKIE_SECURE = True
@@ -283,8 +277,6 @@ AUDITLOG_CID_HEADER = None
 # Behind N trusted reverse proxies, the client is the N-th address from the right of
 # X-Forwarded-For; with 0 (the default) the header is ignored and REMOTE_ADDR is logged.
 AUDIT_TRUSTED_PROXIES = env.int("AUDIT_TRUSTED_PROXIES", default=0)
-# Paths whose writes are raw SQL out of django-auditlog's sight: no auditlog context for them.
-AUDIT_SKIPPED_PATHS = frozenset({"/api/v1/check-ins"})
 
 # Security (docs/SECURITY.md). Log-in lockout with django-axes: failures are counted per typed
 # identifier (username, phone or ID number) AND client IP together, so that one attacker cannot lock
@@ -308,7 +300,7 @@ def redis_caches(url: str) -> dict:
     """``CACHES`` with Redis at ``url`` (also the check-in benchmark's, bench/checkin.py)."""
     return {
         "default": {
-            "BACKEND": "partysite.cache.RedisCache",  # Django's, keeping its redis-py clients
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
             "LOCATION": url,
             "KEY_PREFIX": "partysite",
             "OPTIONS": {"socket_connect_timeout": 0.5, "socket_timeout": 0.5},

@@ -83,12 +83,12 @@ def test_rate_limits_are_generous_enough_for_a_meeting_in_production():
         REDIS_URL="redis://127.0.0.1:6399/0",
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().splitlines()[-1] == "(30, 60) (10, 600) partysite.cache.RedisCache"
+    assert result.stdout.strip().splitlines()[-1] == "(30, 60) (10, 600) django.core.cache.backends.redis.RedisCache"
 
 
 def test_cache_is_local_memory_without_redis():
     if os.environ.get("REDIS_URL"):
-        assert settings.CACHES["default"]["BACKEND"] == "partysite.cache.RedisCache"
+        assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.redis.RedisCache"
     else:
         assert settings.CACHES["default"]["BACKEND"] == "django.core.cache.backends.locmem.LocMemCache"
 

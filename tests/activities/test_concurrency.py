@@ -7,7 +7,7 @@ import threading
 import pytest
 from django.db import connection, connections
 
-from activities import checkin
+from activities import checkin, tokens
 from activities.models import Activity, Attendance
 from tests.factories import MemberFactory, UserFactory
 
@@ -45,7 +45,7 @@ def _run_together(calls):
 
 def test_concurrent_taps_of_one_member_make_one_attendance(tree, member_a, make_activity):
     activity = make_activity(tree.branch_a, Activity.Kind.THEME_DAY)
-    token = checkin.current_token(activity)
+    token = tokens.current_token(activity)
     results = _run_together(
         [
             lambda i=i: checkin.check_in_with_token(token=token, user=member_a.user, nonce=f"tap-{i}")
@@ -62,7 +62,7 @@ def test_concurrent_taps_of_one_member_make_one_attendance(tree, member_a, make_
 def test_concurrent_check_ins_of_many_members_lose_none(tree, make_activity):
     members = [MemberFactory(branch=tree.branch_a, user=UserFactory()) for _ in range(THREADS)]
     activity = make_activity(tree.branch_a, Activity.Kind.THEME_DAY)
-    token = checkin.current_token(activity)
+    token = tokens.current_token(activity)
     calls = [lambda m=m: checkin.check_in_with_token(token=token, user=m.user, nonce=f"n-{m.pk}") for m in members]
     calls += [lambda m=m: checkin.check_in_with_token(token=token, user=m.user, nonce=f"r-{m.pk}") for m in members]
     results = _run_together(calls)
@@ -73,7 +73,7 @@ def test_concurrent_check_ins_of_many_members_lose_none(tree, make_activity):
 
 def test_concurrent_retries_with_the_same_nonce_answer_the_first_check_in(tree, member_a, make_activity):
     activity = make_activity(tree.branch_a, Activity.Kind.THEME_DAY)
-    token = checkin.current_token(activity)
+    token = tokens.current_token(activity)
     for round_ in range(5):
         Attendance.objects.filter(activity=activity).delete()
         results = _run_together(

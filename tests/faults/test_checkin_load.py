@@ -26,7 +26,7 @@ from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
-from activities import checkin, services
+from activities import services, tokens
 from activities.models import Activity, Attendance
 from members.models import Member
 
@@ -66,12 +66,11 @@ def _accounts(members: list[Member]) -> dict[int, str]:
 
 
 def _expired_token(activity: Activity) -> str:
-    window = checkin.window_of(timezone.now()) - 2  # two windows ago: past the one of grace
-    return f"{activity.pk}.{window}.{checkin._sign(f'{activity.pk}:{window}')}"
+    return tokens.rotating_token(activity.pk, tokens.window_of(timezone.now()) - 2)  # past the one window of grace
 
 
 def _forged_token(activity: Activity) -> str:
-    token = checkin.current_token(activity)
+    token = tokens.current_token(activity)
     head, signature = token.rsplit(".", 1)
     return f"{head}.{signature[::-1]}"
 
@@ -115,7 +114,7 @@ def _plan(activity: Activity, honest: list[Member], rejected: list[Member], keys
 
 def _send(port: int, activity: Activity, request: tuple) -> tuple[str, int, str]:
     kind, _member, key, body = request
-    token = {"expired": _expired_token, "forged": _forged_token}.get(body["token"], checkin.current_token)(activity)
+    token = {"expired": _expired_token, "forged": _forged_token}.get(body["token"], tokens.current_token)(activity)
     status, code = _post(port, key, {**body, "token": token})
     return kind, status, code
 
