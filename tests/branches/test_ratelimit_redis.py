@@ -59,7 +59,8 @@ def test_a_second_log_in_of_the_member_shares_the_budget_in_redis(
 def test_the_counter_is_one_key_per_user_and_window_that_expires(redis_sessions, client, assembly, member_a, settings):
     client.force_login(member_a.user)
     assert _api(client, tokens.current_token(assembly), "k1").status_code == 201
-    (key,) = redis_sessions.keys("*ratelimit:check_in:*")
+    prefix = settings.CACHES["default"]["KEY_PREFIX"]  # this test's keys only
+    (key,) = redis_sessions.keys(f"{prefix}:*ratelimit:check_in:*")
     assert f":u{member_a.user.pk}:" in key.decode() and 0 < redis_sessions.ttl(key) <= 61
 
 
