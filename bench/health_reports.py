@@ -283,7 +283,7 @@ def _parse(argv):
 
 
 def _scales(names: str):
-    from demo.seeding import SCALES
+    from demo.plan import SCALES
 
     known = {**SCALES, "quarter": scaled(SCALES["city"], 0.25, "quarter"), "city4": scaled(SCALES["city"], 4, "city4")}
     unknown = [n for n in names.split(",") if n not in known]

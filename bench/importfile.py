@@ -6,7 +6,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from demo.seeding import PlannedMember
+from demo.plan import PlannedMember
 from members.import_columns import source_choices
 from members.models import Member
 

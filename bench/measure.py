@@ -27,7 +27,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from branches.models import Branch
-from demo.seeding import Plan, Scale, seed_build, seed_newcomers
+from demo.plan import Plan, Scale, seed_newcomers
+from demo.seeding import seed_build
 from members.models import Member, MemberEvent, Position
 
 from .importfile import read_every_cell, write_import_file
@@ -154,7 +155,7 @@ def raw_insert(counts: dict[str, int], batch_size: int = 2000) -> None:
 
 def measure_seeding(scale: Scale, seed: int, report: Report, out: Callable) -> Plan:
     """Seed ``scale`` (kept for the next steps), after timing the raw insert of as many rows."""
-    from demo.seeding import seed_plan
+    from demo.plan import seed_plan
 
     counts = _rows_written(seed_plan(scale=scale, seed=seed))
     rows = sum(counts.values())

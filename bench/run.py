@@ -49,7 +49,7 @@ def main(argv=None) -> int:
     from django.test.utils import setup_databases, setup_test_environment, teardown_databases, teardown_test_environment
 
     from bench.measure import BenchError, run_benchmarks
-    from demo.seeding import SCALES
+    from demo.plan import SCALES
 
     if args.scale not in SCALES:
         print(f"unknown scale {args.scale!r}; choose one of {', '.join(SCALES)}", file=sys.stderr)

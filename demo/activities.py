@@ -1,6 +1,6 @@
 """A year of activities, attendance and leave for the demo and city seeds, written in bulk.
 
-``demo.year`` adds it to a fresh seed (any scale). It reads the written plan (``demo.seeding.Plan``,
+``demo.year`` adds it to a fresh seed (any scale). It reads the written plan (``demo.plan.Plan``,
 with primary keys) and never runs a query per row: activities, attendance, leave requests and
 resolutions go in with ``bulk_create``, then set-based UPDATEs date the activities and the decided
 leave requests (attendance and resolutions keep the moment of the seed as their 记录时间, as rows
@@ -52,7 +52,8 @@ from branches.models import Branch
 from members.models import Member, Position
 
 from .dues import seed_months
-from .seeding import PlannedBranch, bulk_create_all
+from .plan import PlannedBranch
+from .seeding import bulk_create_all
 
 K = Activity.Kind
 S = Attendance.Status
@@ -519,7 +520,7 @@ def _analyze() -> None:
 def plan_activity_year(
     *, plan, rng: random.Random, now: datetime.datetime, user_ids: dict[str, int] | None = None
 ) -> ActivityYear:
-    """The year of ``plan`` (a ``demo.seeding.Plan``) in memory, without touching the database."""
+    """The year of ``plan`` (a ``demo.plan.Plan``) in memory, without touching the database."""
     year = ActivityYear(plan, rng, now, user_ids or {})
     year.build()
     return year

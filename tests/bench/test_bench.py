@@ -5,7 +5,7 @@ import pytest
 from bench.importfile import HEADERS, read_every_cell, write_import_file
 from bench.measure import Report, p95, raw_insert, run_benchmarks, timed_and_rolled_back
 from branches.models import Branch
-from demo.seeding import Scale, seed_plan
+from demo.plan import Scale, seed_plan
 from members.models import Member
 
 TINY = Scale("tiny", organizations=40, members=200, towns=2, villages=4, grids=8, communities=1, compounds=2, groups=14)

@@ -16,7 +16,8 @@ from activities.page_selectors import workbench
 from activities.services import activity_quorum
 from branches.models import Branch
 from demo.activities import plan_activity_year, seed_activity_year
-from demo.seeding import Scale, seed_build, seed_plan
+from demo.plan import Scale, seed_plan
+from demo.seeding import seed_build
 from demo.year import seed_year
 from members.models import DuesPayment, Member
 

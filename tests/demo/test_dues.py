@@ -10,7 +10,8 @@ from django.db import transaction
 from django.db.models import F
 
 from demo.dues import seed_dues_year, seed_months
-from demo.seeding import Scale, seed_build
+from demo.plan import Scale
+from demo.seeding import seed_build
 from members.dues import dues_amount, dues_arrears_by_branch, month_end, month_start
 from members.models import DuesPayment, Member
 

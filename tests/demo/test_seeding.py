@@ -8,7 +8,8 @@ from django.utils import timezone
 
 from branches import access
 from branches.models import Branch
-from demo.seeding import DEMO_PASSWORD, SCALES, Scale, SeedError, seed_build, seed_newcomers, seed_plan
+from demo.plan import SCALES, Scale, SeedError, seed_newcomers, seed_plan
+from demo.seeding import DEMO_PASSWORD, seed_build
 from members.models import Member, MemberEvent, Position
 from members.rules import MemberData, check_member
 from tests.factories import make_branch

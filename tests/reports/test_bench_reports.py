@@ -11,7 +11,8 @@ from activities.models import Activity, Attendance
 from bench.health_reports import ScaleRun, goals, markdown, measure_period, scaled
 from bench.year_data import year_generate
 from branches.models import Branch
-from demo.seeding import Scale, seed_build
+from demo.plan import Scale
+from demo.seeding import seed_build
 from health.models import HealthCheck
 from members.models import DuesPayment, Member
 from reports.models import Report

@@ -5,7 +5,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from branches.models import Branch
-from demo.seeding import DEMO_PASSWORD, SCALES, SeedError, seed_build
+from demo.plan import SCALES, SeedError
+from demo.seeding import DEMO_PASSWORD, seed_build
 from demo.year import seed_year
 
 
