@@ -1,9 +1,10 @@
 """签到: the one ``check_in`` service, used by the phone's page, the JSON API and the secretary.
 
-The decision, in this order (``_decide``): a cancelled activity refuses; a member already
-present gets the original row back; a QR check-in must fall in the check-in window; a
-secretary turning a held activity's 缺席 or 请假 into 实到 must write a reason; the member must
-be on the expected list (``expected.is_expected``; any active member at an open activity).
+The decision, in this order (``decide``; the phone's page also shows its answer before the
+tap): a cancelled activity refuses; a member already present gets the original row back; a QR
+check-in must fall in the check-in window; a secretary turning a held activity's 缺席 or 请假
+into 实到 must write a reason; the member must be on the expected list
+(``expected.is_expected``; any active member at an open activity).
 
 The write is an ordinary ORM save inside ``transaction.atomic``, with the member's row locked
 (``select_for_update``) when there is one. Idempotency is the database's: a member is present at
@@ -94,10 +95,10 @@ def member_of(user) -> Member:
 # --- the service ------------------------------------------------------------------------
 
 
-def _decide(
+def decide(
     activity: Activity, member: Member, existing: Attendance | None, *, method: str, reason: str, now
 ) -> bool:
-    """The check-in's rules, in their order; True: already present. Raises ``CheckInError``."""
+    """The check-in's rules, in their order: True when already present, ``CheckInError`` when refused."""
     if activity.is_cancelled:
         raise _error("cancelled")
     if existing is not None and existing.status == Attendance.Status.PRESENT:
@@ -135,7 +136,7 @@ def _record(activity: Activity, member: Member, *, nonce: str, method: str, by, 
     existing = Attendance.objects.select_for_update().filter(activity=activity, member=member).first()
     if existing is not None:
         existing.activity, existing.member = activity, member  # the callers answer with both
-    if _decide(activity, member, existing, method=method, reason=reason, now=now):
+    if decide(activity, member, existing, method=method, reason=reason, now=now):
         return existing, False
     row = existing or Attendance(activity=activity, member=member, expected=False)
     row.status, row.method, row.checked_in_at, row.nonce = Attendance.Status.PRESENT, method, now, nonce

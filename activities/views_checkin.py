@@ -26,7 +26,7 @@ from django.utils.translation import gettext as _
 from branches.ratelimit import rate_limit
 
 from . import selectors, tokens
-from .checkin import MESSAGES, check_in, check_window, member_of, verify_token
+from .checkin import MESSAGES, check_in, decide, member_of, verify_token
 from .errors import CheckInError
 from .models import Activity, Attendance
 from .views_common import managed_activity
@@ -164,12 +164,9 @@ def checkin(request, token: str):
     try:
         activity = _token_activity(request, token, now)
         member = member_of(request.user)
-        if activity.is_cancelled:
-            raise _error("cancelled")
-        present = Attendance.objects.filter(activity=activity, member=member, status=Attendance.Status.PRESENT).first()
-        if present is not None:
-            return _page(request, token, activity=activity, attendance=present, created=False)
-        check_window(activity, now)
+        existing = Attendance.objects.filter(activity=activity, member=member).first()
+        if decide(activity, member, existing, method=Attendance.Method.QR, reason="", now=now):
+            return _page(request, token, activity=activity, attendance=existing, created=False)
     except CheckInError as exc:
         return _page(request, token, error=exc, activity=activity)
     return _page(request, token, activity=activity, member=member, nonce=secrets.token_urlsafe(16))

@@ -357,7 +357,7 @@ class Job:
 
 
 def _token(activity) -> str:
-    from activities.checkin import current_token
+    from activities.tokens import current_token
 
     return current_token(activity)
 

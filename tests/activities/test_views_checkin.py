@@ -239,3 +239,13 @@ def test_grant_of_the_session_ends(client, assembly, member_a, monkeypatch):
     later = timezone.now() + datetime.timedelta(seconds=GRANT_SECONDS + 1)
     monkeypatch.setattr(timezone, "now", lambda: later)
     assert client.post(url, {"nonce": "n"}).context["error"].code == "expired_token"
+
+
+def test_page_of_a_member_not_expected_says_so_before_the_tap(client, assembly, member_b):
+    """The page shows what the check-in would answer (``checkin.decide``): no button for a member not expected."""
+    user = UserFactory(username="member_b")
+    member_b.user = user
+    member_b.save(update_fields=["user"])
+    client.force_login(user)
+    response = client.get(_url(assembly))
+    assert response.context["error"].code == "not_expected" and "checkin-button" not in response.text
