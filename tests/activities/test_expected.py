@@ -71,3 +71,14 @@ def test_the_predicate_and_the_queryset_agree_once_held_and_the_roster_changed(
     newcomer = MemberFactory(branch=tree.branch_a, group=tree.group_a)  # joined after: not on the frozen lists
     Member.objects.filter(pk=people[0].pk).update(is_active=False)  # left after: still on them
     _agree(activities, [*people, newcomer])
+
+
+def test_the_member_pages_activities_are_those_the_member_is_expected_at(tree, make_activity, people):
+    """``selectors.member_activities_q`` (the member's upcoming list) asks the same question from the activity's side."""
+    from activities.selectors import member_activities_q
+
+    activities = _activities(tree, make_activity)
+    for member in Member.objects.select_related("branch").filter(pk__in=[m.pk for m in people], is_active=True):
+        listed = set(Activity.objects.filter(member_activities_q(member)).values_list("pk", flat=True))
+        for activity in Activity.objects.select_related("branch").filter(pk__in=[a.pk for a in activities]):
+            assert (activity.pk in listed) == is_expected(activity, member), (activity.get_kind_display(), member.pk)
