@@ -16,7 +16,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from branches import access
-from branches.models import Branch, minimal_paths
+from branches.models import Branch
 from members.models import Member, Position
 
 from .compliance import MET, MONTH, QUARTER, Line, Period, compliance_report
@@ -41,10 +41,9 @@ def month_bounds(year: int, month: int) -> tuple[datetime.datetime, datetime.dat
 
 def managed_roots(user) -> list[Branch]:
     """The highest branches where ``user`` holds MANAGE (one query)."""
-    paths = minimal_paths(access.grants(user)[access.MANAGE])
-    if not paths:
+    if not access.manages_any(user):
         return []
-    return list(Branch.objects.filter(path__in=paths).order_by("path"))
+    return list(access.top_branches(user, access.MANAGE))
 
 
 # --- the secretary's workbench ------------------------------------------------------------

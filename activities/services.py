@@ -656,12 +656,17 @@ def _mark_leave(request: LeaveRequest, *, by, now: datetime.datetime) -> None:
 
 
 def leave_request_withdraw(*, leave_request: LeaveRequest, by) -> LeaveRequest:
-    """The member withdraws a request that is still pending."""
-    updated = LeaveRequest.objects.filter(pk=leave_request.pk, status=LeaveRequest.Status.PENDING).update(
-        status=LeaveRequest.Status.WITHDRAWN, decided_by=by, decided_at=timezone.now()
-    )
-    if not updated:
-        raise ActivityError("只能撤回待审批的申请", code="not_pending")
+    """The member withdraws a request that is still pending.
+
+    A locked read and a save (not ``.update()``), so that django-auditlog records the withdrawal
+    with its actor and IP like every other change of a request.
+    """
+    with transaction.atomic():
+        request = LeaveRequest.objects.select_for_update().get(pk=leave_request.pk)
+        if request.status != LeaveRequest.Status.PENDING:
+            raise ActivityError("只能撤回待审批的申请", code="not_pending")
+        request.status, request.decided_by, request.decided_at = LeaveRequest.Status.WITHDRAWN, by, timezone.now()
+        request.save(update_fields=["status", "decided_by", "decided_at"])
     leave_request.refresh_from_db()
     return leave_request
 

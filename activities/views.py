@@ -44,7 +44,7 @@ def _query(request, **changes) -> str:
 @login_required
 def index(request):
     """The nav's one link: secretaries to the workbench, other staff to the list, members to their page."""
-    if access.has_perm_anywhere(request.user, access.MANAGE):
+    if access.manages_any(request.user):
         return redirect("activities:workbench")
     if access.is_staff_user(request.user):
         return redirect("activities:list")
@@ -84,7 +84,7 @@ def activity_list(request):
         "previous_url": _query(request, page=str(page.number - 1)),
         "next_url": _query(request, page=str(page.number + 1)),
         "month_links": _month_links(request, month),
-        "can_plan": access.has_perm_anywhere(user, access.MANAGE),
+        "can_plan": access.manages_any(user),
     }
     return render(request, "activities/list.html", context)
 

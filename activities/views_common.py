@@ -6,7 +6,6 @@ one the user may not manage answers 403 on the pages that change it.
 
 from __future__ import annotations
 
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
@@ -32,8 +31,7 @@ def managed_activity(user, pk: int, *related: str) -> Activity:
 
 def require_manager(user) -> None:
     """Pages for secretaries: 403 without MANAGE on any branch."""
-    if not access.has_perm_anywhere(user, access.MANAGE):
-        raise PermissionDenied(_("您没有管理活动的权限"))
+    access.require_manager(user, _("您没有管理活动的权限"))
 
 
 def own_member(user) -> Member:

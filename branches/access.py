@@ -11,7 +11,8 @@ checking a permission for every row of a page costs no further query.
 
 from __future__ import annotations
 
-from functools import lru_cache, wraps
+from collections.abc import Callable, Iterable
+from functools import lru_cache, partial, wraps
 
 from django.contrib.auth import get_user_model
 from django.contrib.auth.mixins import AccessMixin
@@ -21,6 +22,7 @@ from django.db import connection
 from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import get_object_or_404
+from django.utils.translation import gettext as _
 
 from .models import Branch, BranchGroupObjectPermission, BranchUserObjectPermission, paths_q
 
@@ -82,22 +84,46 @@ def forget(user) -> None:
         delattr(user, _CACHE_ATTR)
 
 
-def _covers(paths: list[str], path: str) -> bool:
-    return any(path.startswith(p) for p in paths)
+def within(path: str, roots: Iterable[str]) -> bool:
+    """The subtree test: the branch at materialized ``path`` lies in the subtree of one of ``roots``."""
+    return any(path.startswith(root) for root in roots)
+
+
+def holds(user, perm: str, path: str) -> bool:
+    """True if ``user`` holds ``perm`` at the branch whose path is ``path`` (a grant above counts).
+
+    Reading (``VIEW``) is implied by every other permission. ``holds(user, SENSITIVE, path)`` is
+    "may see full ID numbers and phones at this path", for rows read as plain values.
+    """
+    roots = visible_paths(user) if perm == VIEW else grants(user)[perm]
+    return within(path, roots)
+
+
+def path_test(user, perm: str) -> Callable[[str], bool]:
+    """``holds`` as a test of paths, for checking many rows; ``user`` None is the system
+    (management commands, tasks without a user), allowed everywhere."""
+    if user is None:
+        return lambda path: True
+    return partial(holds, user, perm)
 
 
 def has_perm(user, perm: str, branch: Branch) -> bool:
-    """True if ``user`` holds ``perm`` on ``branch`` or any of its ancestors.
+    """True if ``user`` holds ``perm`` on ``branch`` or any of its ancestors."""
+    return holds(user, perm, branch.path)
 
-    Reading (``VIEW``) is implied by every other permission.
-    """
-    if perm == VIEW:
-        return can_view(user, branch)
-    return _covers(grants(user)[perm], branch.path)
+
+def has_any(user, perms: Iterable[str], branch: Branch) -> bool:
+    """True if ``user`` holds at least one of ``perms`` on ``branch`` (or above it)."""
+    return any(has_perm(user, perm, branch) for perm in perms)
 
 
 def has_perm_anywhere(user, perm: str) -> bool:
     return bool(grants(user)[perm])
+
+
+def manages_any(user) -> bool:
+    """Manages some branch: a secretary or committee member somewhere (the pages for secretaries)."""
+    return has_perm_anywhere(user, MANAGE)
 
 
 def visible_paths(user) -> list[str]:
@@ -107,7 +133,7 @@ def visible_paths(user) -> list[str]:
 
 
 def can_view(user, branch: Branch) -> bool:
-    return _covers(visible_paths(user), branch.path)
+    return within(branch.path, visible_paths(user))
 
 
 def is_staff_user(user) -> bool:
@@ -130,22 +156,51 @@ def perm_scope_q(user, perm: str, field: str = "branch__path") -> Q:
     return paths_q(grants(user)[perm], field)
 
 
-def top_branches(user):
-    """The highest branches ``user`` may read (the roots of their subtrees)."""
+def top_branches(user, perm: str = VIEW):
+    """The highest branches where ``user`` holds ``perm`` (the roots of their subtrees)."""
     from .models import minimal_paths
 
-    paths = minimal_paths(visible_paths(user))
+    paths = minimal_paths(visible_paths(user) if perm == VIEW else grants(user)[perm])
     if "" in paths:  # a superuser: every root
         return Branch.objects.filter(depth=1).order_by("path")
     return Branch.objects.filter(path__in=paths).order_by("path")
 
 
-def require(user, perm: str, branch: Branch) -> None:
-    """404 if ``branch`` is outside what ``user`` may read, 403 if they lack ``perm`` there."""
+def require_any(user, perms: Iterable[str], branch: Branch, message: str | None = None) -> None:
+    """404 if ``branch`` is outside what ``user`` may read, 403 if they hold none of ``perms`` there."""
     if not can_view(user, branch):
-        raise Http404("不在您可查看的范围内")
-    if not has_perm(user, perm, branch):
-        raise PermissionDenied("您没有此操作的权限")
+        raise Http404(_("不在您可查看的范围内"))
+    deny_unless(user, perms, branch, message)
+
+
+def deny_unless(user, perms: Iterable[str], branch: Branch, message: str | None = None) -> None:
+    """403 unless ``user`` holds one of ``perms`` on ``branch``, whose visibility the caller checked
+    (the parent that decides on moving a branch may lie above what the user sees)."""
+    if not has_any(user, perms, branch):
+        raise PermissionDenied(message or _("您没有此操作的权限"))
+
+
+def require(user, perm: str, branch: Branch, message: str | None = None) -> None:
+    """``require_any`` with one permission."""
+    require_any(user, (perm,), branch, message)
+
+
+def require_manager(user, message: str | None = None) -> None:
+    """403 unless ``user`` manages some branch (``manages_any``)."""
+    if not manages_any(user):
+        raise PermissionDenied(message or _("您没有管理权限"))
+
+
+def managed_or_404(user, queryset, *, perms: Iterable[str] = (MANAGE,), message: str | None = None, **lookup):
+    """The row of ``queryset`` matching ``lookup``, for acting on it (a member, a position, a check).
+
+    ``queryset`` is already scoped to what ``user`` may see (``Member.objects.visible_to(user)``):
+    a row outside it answers 404; a visible row answers 403 unless ``user`` holds one of
+    ``perms`` on its ``branch``.
+    """
+    obj = get_object_or_404(queryset, **lookup)
+    deny_unless(user, perms, obj.branch, message)
+    return obj
 
 
 def get_branch_or_404(user, **lookup) -> Branch:
@@ -184,11 +239,11 @@ def holders(perm: str, branch: Branch):
     )
 
 
-def branch_permission_required(perm: str, *, lookup: str = "code", kwarg: str = "code"):
+def branch_permission_required(*perms: str, lookup: str = "code", kwarg: str = "code"):
     """Decorator for function views taking a branch identifier in the URL.
 
-    Loads the branch through the user's scope (404 outside it), checks ``perm`` (403
-    without it), and passes the branch to the view as ``branch``.
+    Loads the branch through the user's scope (404 outside it), checks that the user holds any
+    of ``perms`` there (403 without), and passes the branch to the view as ``branch``.
     """
 
     def decorator(view):
@@ -199,7 +254,7 @@ def branch_permission_required(perm: str, *, lookup: str = "code", kwarg: str = 
 
                 return redirect_to_login(request.get_full_path())
             branch = get_branch_or_404(request.user, **{lookup: kwargs.pop(kwarg)})
-            require(request.user, perm, branch)
+            require_any(request.user, perms, branch)
             return view(request, *args, branch=branch, **kwargs)
 
         return wrapper
@@ -233,7 +288,7 @@ def staff_required(view):
 
             return redirect_to_login(request.get_full_path())
         if not is_staff_user(request.user):
-            raise PermissionDenied("您没有管理权限")
+            raise PermissionDenied(_("您没有管理权限"))
         return view(request, *args, **kwargs)
 
     return wrapper

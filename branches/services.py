@@ -1,18 +1,42 @@
-"""Services for the organization tree: create, rename, move, dissolve."""
+"""Services for the organization tree: create, rename, move, dissolve.
+
+Each takes ``by`` (the acting user; None for the system) and writes one audit entry for the
+branch: who, from which IP, each changed field before and after (shown in the branch's trail).
+The entries are written here rather than by django-auditlog's signals because a move rewrites
+the subtree's paths with set-based updates that send no signal. Like every service, these trust
+their caller to have checked the permission (docs/ARCHITECTURE.md, "Who checks permissions").
+"""
 
 from __future__ import annotations
 
 import datetime
 from collections.abc import Callable
 
+from auditlog.models import LogEntry
 from django.db import transaction
 
+from .audit import current_ip
 from .errors import BranchError
 from .models import Branch
 
 # Other apps register checks that may refuse a dissolution (members: "still has members").
 # Each takes the branch and returns a Chinese reason, or None.
 DISSOLVE_CHECKS: list[Callable[[Branch], str | None]] = []
+
+PARENT = "上级组织"  # the trail's label of a branch's parent (not a field: the tree's path holds it)
+
+
+def _audit(branch: Branch, action: int, changes: dict[str, list], by) -> None:
+    """One ``LogEntry`` of ``branch``: ``changes`` maps a field (or a label) to [before, after]."""
+    changes = {k: [_text(before), _text(after)] for k, (before, after) in changes.items() if before != after}
+    if not changes:
+        return
+    actor = by if getattr(by, "is_authenticated", False) else None  # None: the request's user, if any
+    LogEntry.objects.log_create(branch, action=action, changes=changes, actor=actor, remote_addr=current_ip())
+
+
+def _text(value) -> str:
+    return "None" if value is None else str(value)
 
 
 def _check_child_kind(parent: Branch | None, kind: str) -> None:
@@ -38,6 +62,7 @@ def branch_create(
     code: str,
     grid_name: str = "",
     established_on: datetime.date | None = None,
+    by=None,
 ) -> Branch:
     """Create a branch under ``parent`` (a root when None), enforcing the allowed-children rule."""
     name, code = name.strip(), code.strip()
@@ -53,28 +78,35 @@ def branch_create(
             raise BranchError(f"组织编码“{code}”已被使用", code="duplicate_code", field="code")
         fields = dict(name=name, kind=kind, code=code, grid_name=grid_name.strip(), established_on=established_on)
         if parent is None:
-            return Branch.objects.add_root(fields)
-        parent.refresh_from_db()
-        return Branch.objects.add_child(parent, fields)
-
-
-def branch_rename(*, branch: Branch, name: str, grid_name: str | None = None) -> Branch:
-    name = name.strip()
-    if not name:
-        raise BranchError("名称不能为空", code="name_required", field="name")
-    branch.name = name
-    fields = ["name"]
-    if grid_name is not None:
-        branch.grid_name = grid_name.strip()
-        fields.append("grid_name")
-    branch.save(update_fields=fields)
+            branch = Branch.objects.add_root(fields)
+        else:
+            parent.refresh_from_db()
+            branch = Branch.objects.add_child(parent, fields)
+        changes = {key: [None, value or None] for key, value in fields.items()}
+        _audit(branch, LogEntry.Action.CREATE, {**changes, PARENT: [None, parent and parent.name]}, by)
     return branch
 
 
-def branch_move(*, branch: Branch, new_parent: Branch) -> Branch:
+def branch_rename(*, branch: Branch, name: str, grid_name: str | None = None, by=None) -> Branch:
+    name = name.strip()
+    if not name:
+        raise BranchError("名称不能为空", code="name_required", field="name")
+    changes = {"name": [branch.name, name]}
+    branch.name = name
+    if grid_name is not None:
+        changes["grid_name"] = [branch.grid_name, grid_name.strip()]
+        branch.grid_name = grid_name.strip()
+    with transaction.atomic():
+        branch.save(update_fields=list(changes))
+        _audit(branch, LogEntry.Action.UPDATE, changes, by)
+    return branch
+
+
+def branch_move(*, branch: Branch, new_parent: Branch, by=None) -> Branch:
     """Move ``branch`` with its whole subtree under ``new_parent``."""
     branch.refresh_from_db()
     new_parent.refresh_from_db()
+    old_parent = Branch.objects.get_parent(branch, update=True)
     if new_parent.path.startswith(branch.path):
         raise BranchError("不能把组织移到它自己或它的下级组织之下", code="move_into_subtree")
     if branch.is_dissolved:
@@ -82,11 +114,12 @@ def branch_move(*, branch: Branch, new_parent: Branch) -> Branch:
     _check_child_kind(new_parent, branch.kind)
     with transaction.atomic():
         Branch.objects.move(branch, new_parent, pos="last-child")
-    branch.refresh_from_db()
+        branch.refresh_from_db()
+        _audit(branch, LogEntry.Action.UPDATE, {PARENT: [old_parent and old_parent.name, new_parent.name]}, by)
     return branch
 
 
-def branch_dissolve(*, branch: Branch, on: datetime.date) -> Branch:
+def branch_dissolve(*, branch: Branch, on: datetime.date, by=None) -> Branch:
     """Mark ``branch`` dissolved on ``on``; nothing is deleted, its history stays."""
     if branch.is_dissolved:
         raise BranchError(f"“{branch.name}”已于{branch.dissolved_on:%Y年%m月%d日}撤销", code="already_dissolved")
@@ -98,6 +131,8 @@ def branch_dissolve(*, branch: Branch, on: datetime.date) -> Branch:
             raise BranchError(reason, code="not_empty")
     if branch.established_on and on < branch.established_on:
         raise BranchError("撤销日期不能早于成立日期", code="dissolved_before_established")
-    branch.dissolved_on = on
-    branch.save(update_fields=["dissolved_on"])
+    with transaction.atomic():
+        branch.dissolved_on = on
+        branch.save(update_fields=["dissolved_on"])
+        _audit(branch, LogEntry.Action.UPDATE, {"dissolved_on": [None, on]}, by)
     return branch

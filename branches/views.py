@@ -10,7 +10,6 @@ Outside the user's subtree every page answers 404, inside without the permission
 from __future__ import annotations
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
@@ -22,12 +21,6 @@ from .errors import BranchError
 from .forms import BranchCreateForm, BranchDissolveForm, BranchMoveForm, BranchRenameForm, add_domain_error
 from .models import Branch
 from .panels import Panel, panels_for
-
-
-def _require_manage(user, branch: Branch) -> None:
-    """403 unless ``user`` manages ``branch`` (whose visibility the caller has checked)."""
-    if not access.has_perm(user, access.MANAGE, branch):
-        raise PermissionDenied(_("您没有此操作的权限"))
 
 
 def _decider(branch: Branch, trail: list[Branch]) -> Branch:
@@ -99,15 +92,14 @@ def _form_page(request, branch, form, **context):
     return render(request, "branches/branch_form.html", {"branch": branch, "form": form, **context})
 
 
-@access.login_required
+@access.branch_permission_required(access.MANAGE)
 @require_http_methods(["GET", "POST"])
-def create_child(request, code):
-    parent = access.get_branch_or_404(request.user, code=code)
-    _require_manage(request.user, parent)
+def create_child(request, branch):
+    parent = branch
     form = BranchCreateForm(request.POST or None, parent=parent)
     if request.method == "POST" and form.is_valid():
         try:
-            child = services.branch_create(parent=parent, **form.cleaned_data)
+            child = services.branch_create(parent=parent, by=request.user, **form.cleaned_data)
         except BranchError as exc:
             add_domain_error(form, exc)
         else:
@@ -117,16 +109,14 @@ def create_child(request, code):
     return _form_page(request, parent, form, title=title, submit=_("设立"))
 
 
-@access.login_required
+@access.branch_permission_required(access.MANAGE)
 @require_http_methods(["GET", "POST"])
-def rename(request, code):
-    branch = access.get_branch_or_404(request.user, code=code)
-    _require_manage(request.user, branch)
+def rename(request, branch):
     initial = {"name": branch.name, "grid_name": branch.grid_name}
     form = BranchRenameForm(request.POST or None, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
-            services.branch_rename(branch=branch, **form.cleaned_data)
+            services.branch_rename(branch=branch, by=request.user, **form.cleaned_data)
         except BranchError as exc:
             add_domain_error(form, exc)
         else:
@@ -140,11 +130,11 @@ def rename(request, code):
 def move(request, code):
     user = request.user
     branch = access.get_branch_or_404(user, code=code)
-    _require_manage(user, _decider(branch, selectors.ancestors(branch)))
+    access.deny_unless(user, (access.MANAGE,), _decider(branch, selectors.ancestors(branch)))
     form = BranchMoveForm(request.POST or None, user=user)
     if request.method == "POST" and form.is_valid():
         try:
-            services.branch_move(branch=branch, new_parent=form.cleaned_data["new_parent"])
+            services.branch_move(branch=branch, new_parent=form.cleaned_data["new_parent"], by=request.user)
         except BranchError as exc:
             add_domain_error(form, exc)
         else:
@@ -165,11 +155,11 @@ def move(request, code):
 @require_http_methods(["GET", "POST"])
 def dissolve(request, code):
     branch = access.get_branch_or_404(request.user, code=code)
-    _require_manage(request.user, _decider(branch, selectors.ancestors(branch)))
+    access.deny_unless(request.user, (access.MANAGE,), _decider(branch, selectors.ancestors(branch)))
     form = BranchDissolveForm(request.POST or None, initial={"on": timezone.localdate()})
     if request.method == "POST" and form.is_valid():
         try:
-            services.branch_dissolve(branch=branch, on=form.cleaned_data["on"])
+            services.branch_dissolve(branch=branch, on=form.cleaned_data["on"], by=request.user)
         except BranchError as exc:
             add_domain_error(form, exc)
         else:

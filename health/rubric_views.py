@@ -26,7 +26,6 @@ from members.models import Commendation, Sanction
 from .models import Rubric
 from .rubric_forms import DEDUCTED_KINDS, RubricForm
 from .services import HealthError, rubric_in_force, rubric_save
-from .views import branch_view
 
 
 def _year(request: HttpRequest) -> int:
@@ -57,7 +56,7 @@ def _described(config: dict) -> dict:
     }
 
 
-@branch_view(access.MANAGE, access.REVIEW)
+@access.branch_permission_required(access.MANAGE, access.REVIEW)
 def show(request, branch: Branch):
     """The rubric scoring the branch's members in a year, item by item; the branch's own rubrics."""
     year = _year(request)
@@ -75,7 +74,7 @@ def show(request, branch: Branch):
     return render(request, "health/rubric_detail.html", context)
 
 
-@branch_view(access.REVIEW)
+@access.branch_permission_required(access.REVIEW)
 @require_http_methods(["GET", "POST"])
 def edit(request, branch: Branch):
     """Create or change the rubric of the branch's subtree from a year on (organization department)."""

@@ -8,13 +8,11 @@ without the permission); every change goes through ``health.services``.
 from __future__ import annotations
 
 import logging
-from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -41,24 +39,6 @@ def _period(request) -> Period:
     return period_param(request, services.health_period) or Period.containing(YEAR, timezone.localdate())
 
 
-def branch_view(*perms: str):
-    """A view of one branch (``code`` in the URL) for users holding any of ``perms`` there."""
-
-    def decorator(view):
-        @wraps(view)
-        def wrapper(request, code, *args, **kwargs):
-            if not request.user.is_authenticated:
-                return redirect_to_login(request.get_full_path())
-            branch = access.get_branch_or_404(request.user, code=code)
-            if not any(access.has_perm(request.user, perm, branch) for perm in perms):
-                raise PermissionDenied(_("您没有此操作的权限"))
-            return view(request, branch, *args, **kwargs)
-
-        return wrapper
-
-    return decorator
-
-
 def _back(request, branch: Branch, period: Period) -> str:
     target = request.POST.get("next", "")
     if target and url_has_allowed_host_and_scheme(target, allowed_hosts={request.get_host()}):
@@ -78,7 +58,7 @@ def _warnings(branch: Branch) -> dict:
 # --------------------------------------------------------------------------- the branch's scores
 
 
-@branch_view(access.MANAGE, access.REVIEW)
+@access.branch_permission_required(access.MANAGE, access.REVIEW)
 def branch(request, branch: Branch):
     """The secretary's page: every member's breakdown, adjustments, submission; the review steps."""
     period = _period(request)
@@ -112,7 +92,7 @@ def _act(request, branch: Branch, period: Period, call, done: str):
 
 
 @require_POST
-@branch_view(access.MANAGE, access.REVIEW)
+@access.branch_permission_required(access.MANAGE, access.REVIEW)
 def compute(request, branch: Branch):
     """Recompute the branch's subtree in the background (inline without a broker)."""
     from partysite.celery import QUEUE_ERRORS, broker_check
@@ -132,7 +112,7 @@ def compute(request, branch: Branch):
 
 
 @require_POST
-@branch_view(access.MANAGE)
+@access.branch_permission_required(access.MANAGE)
 def submit(request, branch: Branch):
     period = _period(request)
     return _act(
@@ -145,13 +125,13 @@ def submit(request, branch: Branch):
 
 
 @require_POST
-@branch_view(access.REVIEW)
+@access.branch_permission_required(access.REVIEW)
 def approve(request, branch: Branch):
     return _review(request, branch, services.health_checks_approve, _("已审核通过 {count} 人的体检结果"))
 
 
 @require_POST
-@branch_view(access.REVIEW)
+@access.branch_permission_required(access.REVIEW)
 def return_(request, branch: Branch):
     return _review(request, branch, services.health_checks_return, _("已退回 {count} 人的体检结果"))
 
@@ -171,7 +151,7 @@ def _review(request, branch: Branch, service, done_message):
 
 
 @require_POST
-@branch_view(access.REVIEW)
+@access.branch_permission_required(access.REVIEW)
 def publish(request, branch: Branch):
     period = _period(request)
     return _act(
@@ -189,8 +169,7 @@ def adjust(request, pk: int):
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
     visible = HealthCheck.objects.filter(access.branch_scope_q(request.user, "branch__path")).select_related("branch")
-    check = get_object_or_404(visible, pk=pk)
-    access.require(request.user, access.MANAGE, check.branch)
+    check = access.managed_or_404(request.user, visible, pk=pk)
     period = services.health_period(check.period)
     form = AdjustForm(request.POST)
     if not form.is_valid():
@@ -210,7 +189,7 @@ def adjust(request, pk: int):
 # --------------------------------------------------------------------------- the department's review
 
 
-@branch_view(access.MANAGE, access.REVIEW)
+@access.branch_permission_required(access.MANAGE, access.REVIEW)
 def review(request, branch: Branch):
     """Every branch of the subtree with checks for the period, how far each has gone, and the warnings.
 
@@ -250,10 +229,6 @@ def index(request):
         return redirect_to_login(request.get_full_path())
     period = _period(request)
     tops = list(access.top_branches(request.user))
-    links = [
-        b
-        for b in tops
-        if access.has_perm(request.user, access.REVIEW, b) or access.has_perm(request.user, access.MANAGE, b)
-    ]
+    links = [b for b in tops if access.has_any(request.user, (access.REVIEW, access.MANAGE), b)]
     is_member = Member.objects.filter(user=request.user).exists()
     return render(request, "health/index.html", {"links": links, "is_member": is_member, "period": period})

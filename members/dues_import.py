@@ -252,11 +252,8 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
         result.errors.extend(errors)
         if row is not None:
             parsed.append(row)
-    manage = None if user is None else access.grants(user)[access.MANAGE]
-    members = _load_members(row.digest for row in parsed)
-    members = {
-        d: m for d, m in members.items() if manage is None or any(m["branch__path"].startswith(p) for p in manage)
-    }
+    manages = access.path_test(user, access.MANAGE)
+    members = {d: m for d, m in _load_members(row.digest for row in parsed).items() if manages(m["branch__path"])}
     failed = {r.digest for r in parsed if r.digest not in members}
     refused = LookupBudget(user).refusal_error(len(failed))
     if refused is not None:  # over the look-up budget: one message, nothing about any row

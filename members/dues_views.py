@@ -19,7 +19,6 @@ from urllib.parse import quote
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import DatabaseError
 from django.http import HttpResponse
@@ -66,16 +65,12 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 def _branch(request, code: str, *perms: str) -> Branch:
     """The branch if visible (else 404) and the user holds any of ``perms`` there (else 403)."""
     branch = access.get_branch_or_404(request.user, code=code)
-    if not any(access.has_perm(request.user, perm, branch) for perm in perms):
-        raise PermissionDenied(_("您没有查看该党组织党费的权限"))
+    access.require_any(request.user, perms, branch, _("您没有查看该党组织党费的权限"))
     return branch
 
 
 def _managed_member(request, pk: int) -> Member:
-    member = selectors.member_for_page(request.user, pk)
-    if not access.has_perm(request.user, access.MANAGE, member.branch):
-        raise PermissionDenied(_("您没有管理该党员的权限"))
-    return member
+    return selectors.managed_member_or_404(request.user, pk, message=_("您没有管理该党员的权限"))
 
 
 def _safe_next(request, default: str) -> str:
@@ -240,8 +235,7 @@ def arrears(request, code: str):
 
 
 def _require_manager(request) -> None:
-    if not access.has_perm_anywhere(request.user, access.MANAGE):
-        raise PermissionDenied(_("您没有管理权限，不能导入党费"))
+    access.require_manager(request.user, _("您没有管理权限，不能导入党费"))
 
 
 def _discard_pending(request) -> None:

@@ -135,28 +135,13 @@ def load_existing(digests: Iterable[str]) -> dict[str, Existing]:
     return found
 
 
-class Scope:
-    """Where the importer may write (``manage_branch``) and what they may see; None: everywhere."""
-
-    def __init__(self, user):
-        if user is None:
-            self.manage, self.visible = [""], [""]
-        else:
-            self.manage = access.grants(user)[access.MANAGE]
-            self.visible = access.visible_paths(user)
-
-    def manages(self, path: str) -> bool:
-        return any(path.startswith(p) for p in self.manage)
-
-    def sees(self, path: str) -> bool:
-        return any(path.startswith(p) for p in self.visible)
-
-
 class RowChecker:
     """Turns read rows into ``MemberData`` and every problem into a ``RowError``."""
 
     def __init__(self, *, user, today: datetime.date):
-        self.scope = Scope(user)
+        # Where the importer may write and what they may see (``None``, the system: everywhere).
+        self.manages = access.path_test(user, access.MANAGE)
+        self.sees = access.path_test(user, access.VIEW)
         self.today = today
         self.branches: dict[str, Branch] = {}
         self.budget = LookupBudget(user)
@@ -203,7 +188,7 @@ class RowChecker:
             errors.append(RowError(number, header, "党组织编码不能为空"))
         else:
             branch = self._known(number, "branch", code, errors)
-            if branch is not None and not self.scope.manages(branch.path):
+            if branch is not None and not self.manages(branch.path):
                 errors.append(RowError(number, header, f"您没有管理“{branch.name}”（{code}）的权限，不能向其导入党员"))
             elif branch is not None:
                 return branch
@@ -221,7 +206,7 @@ class RowChecker:
     def _known(self, number: int, key: str, code: str, errors: list) -> Branch | None:
         """The branch of ``code`` if the importer may see it; otherwise one error that reveals nothing."""
         branch = self.branches.get(code)
-        if branch is None or not self.scope.sees(branch.path):
+        if branch is None or not self.sees(branch.path):
             errors.append(RowError(number, HEADER_OF[key], f"{HEADER_OF[key]}“{code}”不存在或不在您的管理范围内"))
             return None
         return branch
@@ -232,7 +217,7 @@ class RowChecker:
         if existing is None:
             return []
         header = HEADER_OF["id_number"]
-        if not self.scope.manages(existing.branch_path):
+        if not self.manages(existing.branch_path):
             self.failed_lookups.add(row.digest)
             return [RowError(row.row, header, CANNOT_ENROL)]
         if not existing.is_active:
@@ -252,7 +237,7 @@ class RowChecker:
         changed = {row.existing.pk: row for row in rows if "phone" in row.changes}
         errors = []
         for chunk in chunked(list(changed)):
-            for member_id, branches in phone_locked_by(chunk, self.scope.manages).items():
+            for member_id, branches in phone_locked_by(chunk, self.manages).items():
                 row = changed[member_id]
                 errors.append(RowError(row.row, HEADER_OF["phone"], phone_locked_message(row.data.name, branches)))
         return errors

@@ -19,7 +19,6 @@ from pathlib import Path
 from django import forms
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import FileResponse
 from django.shortcuts import redirect, render
@@ -57,8 +56,7 @@ class UploadForm(forms.Form):
 
 
 def _require_manager(request) -> None:
-    if not access.has_perm_anywhere(request.user, access.MANAGE):
-        raise PermissionDenied(_("您没有导入党员的权限"))
+    access.require_manager(request.user, _("您没有导入党员的权限"))
 
 
 def _discard_pending(request) -> None:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django import forms
 from django.contrib import messages
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -97,8 +97,7 @@ def appoint(request, branch):
 @require_http_methods(["GET", "POST"])
 def end(request, pk):
     scoped = Position.objects.filter(access.branch_scope_q(request.user, "branch__path"))
-    position = get_object_or_404(scoped.select_related("branch", "member"), pk=pk)
-    access.require(request.user, access.MANAGE, position.branch)
+    position = access.managed_or_404(request.user, scoped.select_related("branch", "member"), pk=pk)
     data = request.POST if request.method == "POST" else None
     form = PositionEndForm(data, initial={"on": timezone.localdate()})
     if data is not None and form.is_valid():

@@ -11,7 +11,6 @@ from __future__ import annotations
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -27,10 +26,6 @@ from .records import RecordError, commendation_record, sanction_record
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 COMMENDATION_PERMS = (access.MANAGE,)
 SANCTION_PERMS = (access.MANAGE, access.REVIEW)
-
-
-def may_record(user, branch, perms) -> bool:
-    return any(access.has_perm(user, perm, branch) for perm in perms)
 
 
 def _blank(choices) -> list[tuple[str, str]]:
@@ -62,10 +57,8 @@ class SanctionForm(forms.Form):
 
 
 def _member(request, pk: int, perms) -> Member:
-    member = selectors.member_for_page(request.user, pk)
-    if not may_record(request.user, member.branch, perms):
-        raise PermissionDenied(_("您没有为该党员记录此事项的权限"))
-    return member
+    message = _("您没有为该党员记录此事项的权限")
+    return selectors.managed_member_or_404(request.user, pk, perms=perms, message=message)
 
 
 def _record_page(request, member: Member, form_class, service, *, title: str, done: str):

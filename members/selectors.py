@@ -241,12 +241,21 @@ def age_on(birth_date: datetime.date, day: datetime.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def _page_members(user) -> QuerySet[Member]:
+    return Member.objects.visible_to(user).select_related("branch", "group", "household", "user")
+
+
 def member_for_page(user, pk: int) -> Member:
     """The member with ``pk`` if ``user`` may see them (404 otherwise), with their organizations."""
     from django.shortcuts import get_object_or_404
 
-    members = Member.objects.visible_to(user).select_related("branch", "group", "household", "user")
-    return get_object_or_404(members, pk=pk)
+    return get_object_or_404(_page_members(user), pk=pk)
+
+
+def managed_member_or_404(user, pk: int, *, perms=(access.MANAGE,), message: str | None = None) -> Member:
+    """The member for a page that acts on them: 404 outside ``user``'s scope, 403 unless ``user``
+    holds one of ``perms`` on the member's branch (``access.managed_or_404``)."""
+    return access.managed_or_404(user, _page_members(user), perms=perms, message=message, pk=pk)
 
 
 def member_positions(member: Member) -> QuerySet[Position]:

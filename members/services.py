@@ -19,7 +19,7 @@ from branches.models import AuditBulkEvent, Branch
 
 from . import crypto
 from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
-from .import_checks import CANNOT_ENROL, LookupBudget, Scope
+from .import_checks import CANNOT_ENROL, LookupBudget
 from .import_columns import source_label
 from .models import ActivationCode, Member, MemberEvent, Position
 from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
@@ -128,7 +128,7 @@ def member_update(*, member: Member, data: MemberData, by=None) -> Member:
 
 def _check_contact_change(*, member: Member, by) -> None:
     """The rule of ``rules.phone_locked_by``: a phone locked by a position above ``by``'s scope."""
-    locked = phone_locked_by([member.pk], Scope(by).manages).get(member.pk)
+    locked = phone_locked_by([member.pk], access.path_test(by, access.MANAGE)).get(member.pk)
     if locked:
         raise MemberError(phone_locked_message(member.name, locked), code="contact_beyond_scope", field="phone")
 

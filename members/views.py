@@ -12,21 +12,15 @@ text never travels in a URL in clear (``roster_search``).
 
 from __future__ import annotations
 
-from functools import lru_cache
-from html import escape
-
 from auditlog.signals import accessed
 from cryptography.fernet import InvalidToken
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import urlencode
-from django.utils.safestring import mark_safe
-from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
@@ -42,87 +36,29 @@ from .idnumbers import mask_id_number, mask_phone
 from .models import Member
 from .services import MemberError
 
-_PK_PLACEHOLDER = "987654321"
 
+def _roster_rows(rows) -> list[dict]:
+    """The table's rows from ``roster_page(..., fields=selectors.roster_row_fields(user))``: each
+    row's values with its ID number and phone masked and its age, for the template's loop.
 
-def _escaped_labels(choices) -> dict[str, str]:
-    return {value: escape(str(label)) for value, label in choices}
-
-
-@lru_cache(maxsize=8)
-def _row_labels(language: str | None) -> tuple[dict[str, str], dict[str, str], dict[str, str]]:
-    """Sex, category and status labels in ``language`` (the active one), escaped once per process."""
-    return (
-        _escaped_labels(Member.Sex.choices),
-        _escaped_labels(Member.Category.choices),
-        _escaped_labels(Member.Status.choices),
-    )
-
-
-# The rows are built in Python rather than by a template loop: 50 rows x 10 cells through
-# Django's template engine cost more than all of the page's queries together (measured with
-# the city data), while formatting them here costs about as much as decrypting the ID numbers.
-# Text from the database is escaped; labels are escaped once above; dates and numbers need not.
-_ROW_HTML = (
-    '<tr{}><td><a href="{}{}{}">{}</a></td><td>{}</td><td>{}</td><td class="mono">{}</td>'
-    '<td class="mono">{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td><td>{}</td></tr>'
-)
-
-
-def _roster_rows_html(rows, user) -> str:
-    """The table's rows from ``roster_page(..., fields=selectors.roster_row_fields(user))``."""
+    Masked for every user, as ``Member.id_number_for(..., explicit=False)``: the full values are
+    shown one member at a time, by the audited ``reveal``.
+    """
     today = timezone.localdate()
-    # One reverse() per page, not one per row.
-    url_prefix, url_suffix = reverse("members:detail", args=[_PK_PLACEHOLDER]).split(_PK_PLACEHOLDER)
-    sexes, categories, statuses = _row_labels(get_language())
-    html = []
-    for m in rows:
-        # Masked for every user, as ``Member.id_number_for(..., explicit=False)``: the full values
-        # are shown one member at a time, by the audited ``reveal``.
-        id_number, phone = mask_id_number(crypto.decrypt(m.id_number_encrypted)), mask_phone(m.phone)
-        html.append(
-            _ROW_HTML.format(
-                "" if m.is_active else ' class="left"',
-                url_prefix,
-                m.pk,
-                url_suffix,
-                escape(m.name),
-                sexes.get(m.sex, ""),
-                selectors.age_on(m.birth_date, today),
-                escape(id_number),
-                escape(phone),
-                escape(m.branch__name),
-                escape(m.group_name or ""),
-                categories.get(m.category, ""),
-                statuses.get(m.status, ""),
-                m.joined_on.isoformat(),
-            )
-        )
-    return mark_safe("".join(html))
-
-
-# The filter form's <option>s: static choices, so each (select, current value, language) is
-# rendered once per process instead of by three template loops on every request. ``current``
-# is always one of the choices or blank (``_roster_params`` drops anything else).
-_FILTER_CHOICES = {
-    "status": (True, Member.Status.choices),
-    "category": (True, Member.Category.choices),
-    "state": (False, selectors.State.choices),
-}
-
-
-@lru_cache(maxsize=128)
-def _options_html(name: str, current: str, language: str | None) -> str:
-    blank, choices = _FILTER_CHOICES[name]
-    options = [("", _("全部"))] if blank else []
-    options += choices
-    return mark_safe(
-        "".join(
-            # As the template did: the blank option ("全部") is never marked selected.
-            f'<option value="{escape(value)}"{" selected" if value and value == current else ""}>{escape(str(label))}</option>'
-            for value, label in options
-        )
-    )
+    sexes, categories = dict(Member.Sex.choices), dict(Member.Category.choices)
+    statuses = dict(Member.Status.choices)
+    return [
+        {
+            "row": m,
+            "sex": sexes.get(m.sex, ""),
+            "age": selectors.age_on(m.birth_date, today),
+            "id_number": mask_id_number(crypto.decrypt(m.id_number_encrypted)),
+            "phone": mask_phone(m.phone),
+            "category": categories.get(m.category, ""),
+            "status": statuses.get(m.status, ""),
+        }
+        for m in rows
+    ]
 
 
 # What the roster's links and redirects may carry: its filters, and the search text only as
@@ -229,20 +165,19 @@ def roster(request):
         sort=params["sort"],
     )
     page = selectors.roster_page(members, page_number(request), fields=selectors.roster_row_fields(user))
-    language = get_language()
     context = {
         "params": params,
         "branch": branch,
         "group": group,
         "page": page,
-        "rows_html": _roster_rows_html(page.members, user),
-        "status_options": _options_html("status", params["status"], language),
-        "category_options": _options_html("category", params["category"], language),
-        "state_options": _options_html("state", params["state"], language),
+        "rows": _roster_rows(page.members),
+        "status_choices": Member.Status.choices,
+        "category_choices": Member.Category.choices,
+        "state_choices": selectors.State.choices,
         "sort_links": _sort_links(request, params["sort"]),
         "previous_url": _query(request, page=str(page.number - 1)),
         "next_url": _query(request, page=str(page.number + 1)),
-        "can_create": access.has_perm_anywhere(user, access.MANAGE),
+        "can_create": access.manages_any(user),
     }
     return render(request, "members/list.html", context)
 
@@ -281,9 +216,9 @@ def reveal(request, pk: int):
     without it). Each use is audited: django-auditlog's access entry on the member, with the
     user, the time and the client's IP (shown in the member's audit trail).
     """
-    member = selectors.member_for_page(request.user, pk)
-    if not access.can_view_sensitive(request.user, member.branch):
-        raise PermissionDenied(_("您没有查看完整身份信息的权限"))
+    member = selectors.managed_member_or_404(
+        request.user, pk, perms=(access.SENSITIVE,), message=_("您没有查看完整身份信息的权限")
+    )
     accessed.send(sender=Member, instance=member)
     context = _member_context(member, request.user, revealed=True)
     context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
@@ -293,10 +228,7 @@ def reveal(request, pk: int):
 
 def _managed_member(request, pk: int) -> Member:
     """The member if visible (else 404) and the user manages their branch (else 403)."""
-    member = selectors.member_for_page(request.user, pk)
-    if not access.has_perm(request.user, access.MANAGE, member.branch):
-        raise PermissionDenied(_("您没有管理该党员的权限"))
-    return member
+    return selectors.managed_member_or_404(request.user, pk, message=_("您没有管理该党员的权限"))
 
 
 def _form_page(request, form, *, title: str, submit: str, member: Member | None = None, cancel: str = ""):
@@ -308,8 +240,7 @@ def _form_page(request, form, *, title: str, submit: str, member: Member | None 
 def create(request):
     """Add a member to a branch the user manages (``?branch=CODE`` preselects it)."""
     user = request.user
-    if not access.has_perm_anywhere(user, access.MANAGE):
-        raise PermissionDenied(_("您没有管理权限"))
+    access.require_manager(user)
     branch = None
     code = request.POST.get("branch") or request.GET.get("branch")
     if code:
@@ -409,9 +340,6 @@ def me(request):
     context = _member_context(member, request.user)
     context["birth_date"] = member.birth_date
     context["pending_grants"] = services.pending_grants(member)  # 任职权限待本人确认 (activation_views.confirm_position)
-    # The nav reads only grants already read (branches/templatetags/nav.py): read them (one
-    # query), so that a plain member's own page shows them their own links, not staff ones.
-    access.grants(request.user)
     return render(request, "members/me.html", context)
 
 

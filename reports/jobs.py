@@ -43,18 +43,22 @@ class JobError(DomainError):
     pass
 
 
-def may_read_reports(user, branch: Branch) -> bool:
-    """The dashboard and the exports: ``review_health`` or ``view_branch`` on the subtree.
+# The dashboard and the exports: ``review_health`` or ``view_branch`` on the subtree (``access``
+# implies ``view_branch`` from every grant, so whoever may read the branch may).
+READ_REPORTS = (access.REVIEW, access.VIEW)
 
-    ``access`` implies ``view_branch`` from every grant, so whoever may read the branch may.
-    """
-    return access.has_perm(user, access.REVIEW, branch) or access.has_perm(user, access.VIEW, branch)
+
+def may_read_reports(user, branch: Branch) -> bool:
+    return access.has_any(user, READ_REPORTS, branch)
+
+
+def perms_to_start(kind: str) -> tuple[str, ...]:
+    """Recomputations need ``review_health``; exports what reading the reports needs."""
+    return (access.REVIEW,) if kind in (Kind.REPORTS, Kind.HEALTH) else READ_REPORTS
 
 
 def may_start(user, kind: str, branch: Branch) -> bool:
-    if kind in (Kind.REPORTS, Kind.HEALTH):
-        return access.has_perm(user, access.REVIEW, branch)
-    return may_read_reports(user, branch)
+    return access.has_any(user, perms_to_start(kind), branch)
 
 
 def _check_period(kind: str, period: str) -> str:

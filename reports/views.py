@@ -32,8 +32,7 @@ from .models import Job
 def _reports_branch(request, code: str) -> Branch:
     """The branch of the URL: 404 outside the user's subtree, 403 without view or review."""
     branch = access.get_branch_or_404(request.user, code=code)
-    if not jobs.may_read_reports(request.user, branch):
-        raise PermissionDenied(_("您没有查看报表的权限"))
+    access.require_any(request.user, jobs.READ_REPORTS, branch, _("您没有查看报表的权限"))
     return branch
 
 
@@ -58,7 +57,7 @@ def _dashboard_url(branch: Branch, period: str) -> str:
 def dashboard_home(request):
     """The dashboard of the highest organization the user may read reports of."""
     branch = access.top_branches(request.user).first()
-    if branch is None or not jobs.may_read_reports(request.user, branch):
+    if branch is None:
         raise PermissionDenied(_("您没有查看报表的权限"))
     return redirect("reports:dashboard", code=branch.code)
 
@@ -152,8 +151,7 @@ def _charts(report, children, period: str) -> list:
 def job_start(request, code):
     branch = access.get_branch_or_404(request.user, code=code)
     kind = request.POST.get("kind", "")
-    if not jobs.may_start(request.user, kind, branch):
-        raise PermissionDenied(_("您没有此操作的权限"))
+    access.require_any(request.user, jobs.perms_to_start(kind), branch)
     period = request.POST.get("period", "")
     try:
         job = jobs.job_start(kind=kind, branch=branch, period=period, by=request.user)
@@ -175,8 +173,7 @@ def job_detail(request, pk):
 def job_retry(request, pk):
     """Start a failed job again: whoever started it, if they may still start it."""
     job = get_object_or_404(jobs.visible_jobs(request.user).select_related("branch"), pk=pk)
-    if not jobs.may_start(request.user, job.kind, job.branch):
-        raise PermissionDenied(_("您没有此操作的权限"))
+    access.require_any(request.user, jobs.perms_to_start(job.kind), job.branch)
     try:
         retried = jobs.job_retry(job=job, by=request.user)
     except jobs.JobError as exc:

@@ -1,9 +1,9 @@
-"""The site navigation's one question, answered without a query.
+"""The site navigation's one question: does the user hold any branch grant?
 
-``{{ user|nav_role }}`` is "staff" (holds a branch grant), "member" (holds none) or "" (not known
-on this request). It reads only the grants that ``branches.access`` cached on the user when the
-view asked for them; it never loads them itself, so it adds no query to any page (list pages pin
-their query counts). When the view did not ask, the nav shows every link, as before.
+``{{ user|nav_role }}`` is "staff" (holds a branch grant), "member" (holds none) or "" (not
+logged in). It asks ``branches.access`` like every view does: the grants are read once per
+request (one query, cached on the request's user), so a page whose view already asked costs
+nothing more, and any other page one query.
 """
 
 from __future__ import annotations
@@ -19,7 +19,4 @@ register = template.Library()
 def nav_role(user) -> str:
     if not getattr(user, "is_authenticated", False):
         return ""
-    cached = getattr(user, access._CACHE_ATTR, None)
-    if cached is None:
-        return ""
-    return "staff" if any(cached.values()) else "member"
+    return "staff" if access.is_staff_user(user) else "member"

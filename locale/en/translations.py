@@ -1042,4 +1042,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "%(name)s的任职权限待本人确认：请在其党员页面签发确认码，当面交给本人输入": (
         "%(name)s's position rights wait for their own confirmation: issue a confirmation code on their member page and hand it to them to enter"
     ),
+    # issue 13, one permission vocabulary (branches/access.py)
+    "不在您可查看的范围内": "Outside what you may see",
 }

@@ -10,7 +10,7 @@ from django.utils import timezone
 from branches import access
 
 from ..dues import dues_amount, month_start
-from ..records_views import COMMENDATION_PERMS, SANCTION_PERMS, may_record
+from ..records_views import COMMENDATION_PERMS, SANCTION_PERMS
 
 register = template.Library()
 DUES_MONTHS_SHOWN = 12
@@ -27,6 +27,6 @@ def member_records(context, member):
         "can_manage_dues": member.is_active and access.has_perm(user, access.MANAGE, member.branch),
         "commendations": list(member.commendations.select_related("recorded_by").order_by("-awarded_on", "-pk")),
         "sanctions": list(member.sanctions.select_related("recorded_by").order_by("-imposed_on", "-pk")),
-        "can_commend": may_record(user, member.branch, COMMENDATION_PERMS),
-        "can_sanction": may_record(user, member.branch, SANCTION_PERMS),
+        "can_commend": access.has_any(user, COMMENDATION_PERMS, member.branch),
+        "can_sanction": access.has_any(user, SANCTION_PERMS, member.branch),
     }
