@@ -156,7 +156,7 @@ def bulk_event_record(
 
 def can_see_trail(user, branch: Branch) -> bool:
     """Those who manage or review ``branch`` (no query: the grants are cached on the user)."""
-    return access.has_perm(user, access.MANAGE, branch) or access.has_perm(user, access.REVIEW, branch)
+    return access.has_any(user, (access.MANAGE, access.REVIEW), branch)
 
 
 @dataclass(frozen=True)

@@ -32,9 +32,7 @@ def activation_code(request, pk: int):
     404 outside the user's scope; 403 unless the user manages the member's branch and the branch of
     each of the member's committee positions.
     """
-    member = selectors.member_for_page(request.user, pk)
-    if not access.has_perm(request.user, access.MANAGE, member.branch):
-        raise PermissionDenied(_("您没有管理该党员的权限"))
+    member = selectors.managed_member_or_404(request.user, pk, message=_("您没有管理该党员的权限"))
     positions = services.managing_positions(member)
     if positions and not services.can_issue_activation_code(request.user, positions):
         raise PermissionDenied(_("激活码只能由管理该党员任职党组织的人员签发"))
@@ -62,8 +60,8 @@ def position_code(request, pk: int):
     pending = services.pending_grants(member)
     if pending and not services.position_code_issuable(request.user, member):
         raise PermissionDenied(_("任职确认码只能由管理该职务所在党组织的人员签发"))
-    if not pending and not access.has_perm(request.user, access.MANAGE, member.branch):
-        raise PermissionDenied(_("您没有管理该党员的权限"))
+    if not pending:
+        access.deny_unless(request.user, (access.MANAGE,), member.branch, _("您没有管理该党员的权限"))
     try:
         code = services.position_code_issue(member=member, by=request.user)
     except MemberError as exc:
