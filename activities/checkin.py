@@ -140,7 +140,7 @@ def _record(activity: Activity, member: Member, *, nonce: str, method: str, by, 
         return existing, False
     row = existing or Attendance(activity=activity, member=member, expected=False)
     row.status, row.method, row.checked_in_at, row.nonce = Attendance.Status.PRESENT, method, now, nonce
-    row.expected = row.expected or is_expected(activity, member)
+    row.expected = row.expected or activity.has_expected_list  # past ``decide``: on the list if there is one
     row.full_member = member.status == Member.Status.FULL
     row.recorded_by = by if getattr(by, "is_authenticated", False) else None
     _saved_with_audit(row, by=by, reason=reason, update_fields=_CHECK_IN_FIELDS if existing else None)
