@@ -15,7 +15,7 @@ from django.http import HttpRequest, JsonResponse
 from django.utils import timezone
 from django.views import csrf, defaults
 
-from branches.ratelimit import rate_limit
+from core.ratelimit import rate_limit
 
 from .checkin import check_in_with_token
 from .errors import CheckInError

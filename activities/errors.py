@@ -1,6 +1,6 @@
 """Domain errors of activities: a Chinese message and a stable ``code``."""
 
-from branches.errors import DomainError
+from core.errors import DomainError
 
 
 class ActivityError(DomainError):

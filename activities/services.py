@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent, Branch
-from members.import_columns import source_choices, source_label
+from core.labels import source_choices, source_label
 from members.models import Member
 
 from .checkin import (

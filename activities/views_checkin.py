@@ -23,7 +23,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from branches.ratelimit import rate_limit
+from core.ratelimit import rate_limit
 
 from . import selectors, tokens
 from .checkin import MESSAGES, check_in, decide, member_of, verify_token

@@ -163,7 +163,7 @@ def _sessions(users) -> tuple[list[str], type]:
 
 
 def _session_cache(store_class):
-    """The cache of a cached_db engine (``partysite.sessions`` included), None for the others."""
+    """The cache of a cached_db engine (``core.sessions`` included), None for the others."""
     from django.conf import settings
     from django.contrib.sessions.backends.cached_db import SessionStore as CachedDB
     from django.core.cache import caches
@@ -186,7 +186,7 @@ def session_engine_description() -> str:
     from django.conf import settings
 
     engine = settings.SESSION_ENGINE
-    if engine in ("partysite.sessions", "django.contrib.sessions.backends.cached_db"):
+    if engine in ("core.sessions", "django.contrib.sessions.backends.cached_db"):
         return f"sessions {engine} (read from Redis {settings.REDIS_URL}, kept in the database)"
     return f"sessions {engine}"
 

@@ -6,8 +6,8 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
+from core.labels import source_choices
 from demo.plan import PlannedMember
-from members.import_columns import source_choices
 from members.models import Member
 
 # Files are written with the Chinese labels whatever the active language.

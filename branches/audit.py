@@ -20,9 +20,10 @@ from typing import IO
 
 from auditlog.middleware import AuditlogMiddleware
 from auditlog.models import LogEntry
-from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.db.models import Q, Subquery
+
+from core.http import client_ip
 
 from . import access
 from .models import AuditBulkEvent, Branch
@@ -62,23 +63,6 @@ class AuditMiddleware(AuditlogMiddleware):
     @staticmethod
     def _get_actor(request):
         return getattr(request, "user", None)
-
-
-def client_ip(request) -> str | None:
-    hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
-    if hops > 0:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
-
-
-def mask_value(value: str) -> str:
-    """Masks a logged sensitive value (a phone number) the way the pages do: 138****5678."""
-    text = str(value)
-    if len(text) < 7:
-        return "*" * len(text)
-    return text[:3] + "*" * (len(text) - 7) + text[-4:]
 
 
 def current_actor_and_ip():

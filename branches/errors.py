@@ -1,15 +1,6 @@
-"""Domain errors: a Chinese message for people and a stable ``code`` for programs and tests."""
+"""The tree's refusals (create, rename, move, dissolve a branch)."""
 
-
-class DomainError(Exception):
-    def __init__(self, message: str, *, code: str, field: str | None = None):
-        super().__init__(message)
-        self.message = message
-        self.code = code
-        self.field = field
-
-    def __str__(self) -> str:
-        return self.message
+from core.errors import DomainError
 
 
 class BranchError(DomainError):

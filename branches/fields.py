@@ -1,19 +1,5 @@
-"""Model fields shared by the apps above ``branches``."""
+# Kept only because health/migrations/0002_rubric_snapshot_once_per_content.py imports
+# ``branches.fields.SnapshotJSONField``: the field lives in core/fields.py. Import it from there.
+from core.fields import SnapshotJSONField
 
-from __future__ import annotations
-
-from django.db import models
-
-
-class SnapshotJSONField(models.JSONField):
-    """A JSON column inserted row by row in a bulk insert.
-
-    On PostgreSQL Django 5.2 bulk-inserts through ``UNNEST`` of one array per column, and
-    psycopg escapes every JSON document into the array literal with a regular expression:
-    for a city's report snapshots or health checks that took longer than computing them. A
-    field with its own placeholder opts out of ``UNNEST`` (Django's own rule), so each
-    document travels as a plain ``jsonb`` parameter.
-    """
-
-    def get_placeholder(self, value, compiler, connection):
-        return "%s"
+__all__ = ["SnapshotJSONField"]

@@ -6,8 +6,9 @@ from django import forms
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from core.errors import DomainError
+
 from . import access
-from .errors import DomainError
 from .models import Branch
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")

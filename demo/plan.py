@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
-from branches.errors import DomainError
 from branches.models import Branch
+from core.errors import DomainError
 from members import names
 from members.idnumbers import make_id_number
 from members.models import Member, Position

@@ -7,8 +7,8 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from branches.fields import SnapshotJSONField
 from branches.models import Branch
+from core.fields import SnapshotJSONField
 from members.models import Member
 
 

@@ -19,10 +19,10 @@ from django.utils import timezone
 
 from branches import access
 from branches.audit import bulk_event_record
-from branches.errors import DomainError
 from branches.models import AuditBulkEvent, Branch
+from core.errors import DomainError
+from core.labels import source_label
 from core.periods import QUARTER, YEAR, Period
-from members.import_columns import source_label
 
 from . import rubric as rules
 from . import selectors

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from branches import access
-from branches.ratelimit import rate_limit
+from core.ratelimit import rate_limit
 
 from . import selectors, services
 from .models import Member

@@ -24,8 +24,8 @@ from django.db.models import Count, DecimalField, F, Q, Sum, Value
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from branches.errors import DomainError
 from branches.models import Branch
+from core.errors import DomainError
 from core.periods import month_end, month_start
 
 from .models import DuesPayment, Member

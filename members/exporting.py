@@ -23,8 +23,9 @@ from branches import access
 from branches.audit import bulk_event_record
 from branches.excel import safe_row
 from branches.models import AuditBulkEvent, Branch
+from core.labels import source_choices
 
-from .import_columns import COLUMNS, HEADERS, source_choices
+from .import_columns import COLUMNS, HEADERS
 from .models import Member
 from .resources import MemberResource
 

@@ -8,9 +8,9 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
+from core.masking import mask_phone
 
 from . import selectors
-from .idnumbers import mask_phone
 from .models import Member
 from .rules import MemberData
 

@@ -1,4 +1,5 @@
-"""公民身份号码: normalizing, checking (GB 11643, ISO 7064 MOD 11-2), masking, and phones."""
+"""公民身份号码: normalizing, checking (GB 11643, ISO 7064 MOD 11-2), masking; and phones' normalizing
+(their mask is ``core.masking.mask_phone``)."""
 
 from __future__ import annotations
 
@@ -92,9 +93,3 @@ def normalize_phone(value) -> str:
 def is_valid_phone(value: str) -> bool:
     return bool(_PHONE_RE.match(value))
 
-
-def mask_phone(phone: str) -> str:
-    """13812345678 -> 138****5678."""
-    if len(phone) < 7:
-        return "*" * len(phone)
-    return phone[:3] + "****" + phone[-4:]

@@ -26,7 +26,7 @@ from django.db import connection
 
 from branches import access
 from branches.models import Branch
-from branches.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
+from core.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
 
 from . import crypto
 from .import_columns import HEADER_OF

@@ -12,8 +12,9 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.utils import translation
 from openpyxl.utils.datetime import from_excel
+
+from core.labels import source_choices
 
 from .idnumbers import normalize_id_number, normalize_phone, normalize_text
 from .models import Member
@@ -159,22 +160,6 @@ def read_phone(value) -> str:
 
 def read_code(value) -> str:
     return read_text(value).replace(" ", "")
-
-
-def source_choices(enum) -> list[tuple[str, str]]:
-    """``(value, label)`` with the Chinese source labels, whatever the active language.
-
-    The labels are ``gettext_lazy``; files are read and written in Chinese, so the tables
-    are built with translation off (the msgids themselves).
-    """
-    with translation.override(None):
-        return [(value, str(label)) for value, label in enum.choices]
-
-
-def source_label(enum, value: str) -> str:
-    """The Chinese source label of ``value`` (for texts that are stored, such as history lines)."""
-    with translation.override(None):
-        return str(enum(value).label)
 
 
 def _choices(enum, aliases: dict[str, str]) -> dict[str, str]:

@@ -17,10 +17,11 @@ from django.db import connection
 from django.utils import timezone
 
 from branches.models import Branch
+from core.labels import source_label
 
 from . import crypto
 from .import_checks import CheckedRow
-from .import_columns import HEADER_OF, source_label
+from .import_columns import HEADER_OF
 from .models import Member, MemberEvent
 from .services import member_transfer
 

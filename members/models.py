@@ -8,9 +8,10 @@ from django.utils.translation import gettext_lazy as _
 
 from branches import access
 from branches.models import Branch
+from core.masking import mask_phone
 
 from . import crypto
-from .idnumbers import mask_id_number, mask_phone
+from .idnumbers import mask_id_number
 
 
 class MemberQuerySet(models.QuerySet):

@@ -6,7 +6,7 @@ import datetime
 
 from django.utils import timezone
 
-from branches.errors import DomainError
+from core.errors import DomainError
 
 from .models import Commendation, Member, Sanction
 

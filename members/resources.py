@@ -20,9 +20,10 @@ from import_export import fields, resources, widgets
 
 from branches import access
 from branches.excel import safe_row
+from core.labels import source_choices
+from core.masking import mask_phone
 
 from . import crypto, selectors
-from .idnumbers import mask_phone
 from .import_checks import CheckedRow, Existing, RowChecker, RowError
 from .import_columns import (
     COLUMNS,
@@ -33,7 +34,6 @@ from .import_columns import (
     is_blank_row,
     match_headers,
     read_code,
-    source_choices,
 )
 from .import_files import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
 from .models import Member

@@ -10,9 +10,9 @@ import datetime
 from dataclasses import dataclass
 
 from branches.models import Branch
+from core.labels import source_choices, source_label
 
 from .idnumbers import IdNumberError, is_valid_phone, parse_id_number
-from .import_columns import source_choices, source_label
 from .models import Member, Position
 
 

@@ -14,13 +14,13 @@ from django.utils.crypto import constant_time_compare, get_random_string, salted
 
 from branches import access
 from branches.audit import bulk_event_record
-from branches.errors import DomainError
 from branches.models import AuditBulkEvent, Branch
+from core.errors import DomainError
+from core.labels import source_label
 
 from . import crypto
 from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
 from .import_checks import CANNOT_ENROL, LookupBudget
-from .import_columns import source_label
 from .models import ActivationCode, Member, MemberEvent, Position
 from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
 

@@ -28,11 +28,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from branches import access
 from branches.models import Branch
 from branches.params import page_number
-from branches.ratelimit import rate_limit
+from core.masking import mask_phone
+from core.ratelimit import rate_limit
 
 from . import crypto, selectors, services
 from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
-from .idnumbers import mask_id_number, mask_phone
+from .idnumbers import mask_id_number
 from .models import Member
 from .services import MemberError
 

@@ -13,7 +13,7 @@ import math
 
 from axes.backends import AxesStandaloneBackend
 from axes.exceptions import AxesBackendPermissionDenied
-from axes.helpers import get_client_ip_address, get_cool_off
+from axes.helpers import get_cool_off
 from axes.models import AccessAttempt
 from django.conf import settings
 from django.db.models import Sum
@@ -21,8 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from core.http import client_ip
+from core.masking import mask_phone
 from members import crypto
-from members.idnumbers import mask_id_number, mask_phone, normalize_id_number, normalize_phone, normalize_text
+from members.idnumbers import mask_id_number, normalize_id_number, normalize_phone, normalize_text
 
 
 class LoginLockoutBackend(AxesStandaloneBackend):
@@ -45,7 +47,7 @@ class LoginLockoutBackend(AxesStandaloneBackend):
 
 def address_failures(request: HttpRequest) -> int:
     """Failed log-ins from the request's address within the cool-off, over every identifier."""
-    ip = getattr(request, "axes_ip_address", None) or get_client_ip_address(request)
+    ip = getattr(request, "axes_ip_address", None) or client_ip(request)
     recent = AccessAttempt.objects.filter(ip_address=ip)
     cool_off = get_cool_off(request)
     if cool_off:

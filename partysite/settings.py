@@ -271,7 +271,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "health.Rubric", "exclude_fields": ["updated_at"]},
     {"model": "health.HealthCheck", "exclude_fields": ["rubric_snapshot", "computed_at", "updated_at"]},
 )
-AUDITLOG_MASK_CALLABLE = "branches.audit.mask_value"
+AUDITLOG_MASK_CALLABLE = "core.masking.mask_phone"
 # No correlation id from a client's header: nothing the client chooses is written to the log.
 AUDITLOG_CID_HEADER = None
 # Behind N trusted reverse proxies, the client is the N-th address from the right of
@@ -289,11 +289,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_IP_FAILURE_LIMIT = env.int("AXES_IP_FAILURE_LIMIT", default=30)
 AXES_RESET_ON_SUCCESS = True
 AXES_USERNAME_CALLABLE = "partysite.security.typed_username"
-AXES_CLIENT_IP_CALLABLE = "branches.ratelimit.client_ip"
+AXES_CLIENT_IP_CALLABLE = "core.http.client_ip"
 AXES_LOCKOUT_CALLABLE = "partysite.security.lockout_response"
-# The cache holds the rate limiters' counters (branches/ratelimit.py): Redis shared by every
+# The cache holds the rate limiters' counters (core/ratelimit.py): Redis shared by every
 # process with REDIS_URL, else each process's memory. The limiters let requests through when Redis is down.
-REDIS_SESSION_ENGINE = "partysite.sessions"
+REDIS_SESSION_ENGINE = "core.sessions"
 
 
 def redis_caches(url: str) -> dict:
@@ -318,7 +318,7 @@ else:
 # A member holding a managing position activates their account with a one-time code (members/services.py).
 ACTIVATION_CODE_HOURS = env.int("ACTIVATION_CODE_HOURS", default=72)
 # (requests, seconds) per user (anonymous: per IP). Activation counts every attempt, per IP, before it
-# runs, and gives back the count of a successful one (branches/ratelimit.py ``counts``).
+# runs, and gives back the count of a successful one (core/ratelimit.py ``counts``).
 RATE_LIMITS = {
     "check_in": (env.int("RATE_LIMIT_CHECK_IN", default=30), 60),
     "activate": (env.int("RATE_LIMIT_ACTIVATE", default=10), 600),

@@ -11,7 +11,7 @@ PRIVATE_FILES_ROOT = tempfile.mkdtemp(prefix="partysite-test-private-")
 STORAGES = {**STORAGES, "private": {**STORAGES["private"], "OPTIONS": {"location": PRIVATE_FILES_ROOT}}}  # noqa: F405
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 # Rate limits out of the way of tests that check in or activate many times; the limiter's own
-# tests (tests/branches/test_ratelimit.py) set small ones.
+# tests (tests/core/test_ratelimit.py) set small ones.
 RATE_LIMITS = {scope: (1_000_000, window) for scope, (_limit, window) in RATE_LIMITS.items()}  # noqa: F405
 # Sessions in the database even with REDIS_URL (production reads them from Redis, cached_db):
 # the suite's pinned query counts include the session's read, the same on SQLite and PostgreSQL.

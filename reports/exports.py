@@ -18,8 +18,8 @@ from activities.compliance import REQUIRED_KINDS
 from activities.models import Activity
 from branches.excel import safe_row
 from branches.models import Branch
+from core.labels import source_choices
 from health.models import HealthCheck
-from members.import_columns import source_choices
 from members.models import Member
 
 from .models import Report

@@ -24,8 +24,8 @@ from django.db.models import Q
 from django.utils import timezone
 
 from branches import access
-from branches.errors import DomainError
 from branches.models import Branch
+from core.errors import DomainError
 from health.services import HealthError, health_checks_compute
 from health.services import period_parse as health_period_parse
 from members.models import Member

@@ -6,9 +6,9 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from branches.fields import SnapshotJSONField
 from branches.files import JOBS_DIR, private_storage, random_name
 from branches.models import Branch
+from core.fields import SnapshotJSONField
 
 
 class Report(models.Model):

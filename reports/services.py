@@ -25,8 +25,8 @@ from django.utils import timezone
 
 from activities.compliance import MISSING, PENDING, REQUIRED_KINDS, compliance_report
 from activities.models import Activity, LeaveRequest
-from branches.errors import DomainError
 from branches.models import Branch, minimal_paths, paths_q
+from core.errors import DomainError
 from core.periods import MONTH, Period
 from health.models import HealthCheck
 from members.models import Member, Position

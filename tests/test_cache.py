@@ -19,7 +19,7 @@ def test_the_settings_use_djangos_own_redis_cache():
 
 
 def test_the_rate_limiter_counts_in_redis_and_the_key_expires(monkeypatch):
-    from branches import ratelimit
+    from core import ratelimit
 
     cache = RedisCache(REDIS_URL, {"KEY_PREFIX": f"test-{uuid.uuid4().hex[:8]}"})
     monkeypatch.setattr(ratelimit, "cache", cache)

@@ -16,7 +16,8 @@ from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
 
-from members.idnumbers import mask_id_number, mask_phone
+from core.masking import mask_phone
+from members.idnumbers import mask_id_number
 from members.models import Member
 from tests.test_permission_matrix import DONE, FORM, LOGIN, NOT_ALLOWED, OK, PERSONAS, TABLE, world  # noqa: F401
 

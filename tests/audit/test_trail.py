@@ -17,8 +17,10 @@ from django.utils import timezone
 from activities import checkin
 from activities import services as activity_services
 from activities.models import Activity, Attendance
-from branches.audit import AuditMiddleware, client_ip, mask_value
+from branches.audit import AuditMiddleware
 from branches.models import AuditBulkEvent
+from core.http import client_ip
+from core.masking import mask_phone
 from health.models import HealthCheck, Rubric
 from health.rubric import default_rubric
 from health.services import health_checks_compute, rubric_save
@@ -75,7 +77,7 @@ def test_editing_a_member_records_actor_ip_and_each_change_before_and_after(logi
     entry = entries_of(member_a)[-1]
     assert entry.action == LogEntry.Action.UPDATE
     assert entry.actor == secretary_a and entry.remote_addr == IP
-    assert entry.changes_dict["phone"] == [mask_value(old_phone), "139****0000"]
+    assert entry.changes_dict["phone"] == [mask_phone(old_phone), "139****0000"]
     assert entry.changes_dict["education"] == ["", "undergraduate"]
     assert "13912340000" not in all_logged_text()
 

@@ -30,10 +30,10 @@ def test_each_member_taps_once_so_that_every_check_in_writes():
 
 
 def test_the_report_names_the_session_engine_and_where_it_reads(settings):
-    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.SESSION_ENGINE = "core.sessions"
     settings.REDIS_URL = "redis://127.0.0.1:6379/13"
     assert session_engine_description() == (
-        "sessions partysite.sessions (read from Redis redis://127.0.0.1:6379/13, kept in the database)"
+        "sessions core.sessions (read from Redis redis://127.0.0.1:6379/13, kept in the database)"
     )
     settings.SESSION_ENGINE = "django.contrib.sessions.backends.db"
     assert session_engine_description() == "sessions django.contrib.sessions.backends.db"
@@ -70,7 +70,7 @@ def test_redis_is_the_configured_one_else_the_local_one_if_it_answers(settings, 
 
 def test_the_check_in_step_reads_sessions_from_redis_as_production_does(settings):
     with production_sessions("redis://127.0.0.1:6379/13"):
-        assert settings.SESSION_ENGINE == "partysite.sessions"
+        assert settings.SESSION_ENGINE == "core.sessions"
         assert isinstance(caches["default"], RedisCache) and caches["default"]._servers == ["redis://127.0.0.1:6379/13"]
     assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # the test settings' again
     with production_sessions(""):
@@ -88,4 +88,4 @@ def test_benchmark_with_sessions_in_redis_checks_in_every_member_once():
 
     assert result.duplicates == 0 and result.lost == 0 and result.bare_missing == 0
     assert result.checkin.statuses == {201: 8}
-    assert "sessions partysite.sessions (read from Redis" in result.server
+    assert "sessions core.sessions (read from Redis" in result.server

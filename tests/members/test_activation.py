@@ -15,8 +15,9 @@ from django.utils import timezone
 
 from branches import access
 from branches.models import AuditBulkEvent, Branch
+from core.masking import mask_phone
 from members import services
-from members.idnumbers import mask_id_number, mask_phone
+from members.idnumbers import mask_id_number
 from members.models import ActivationCode, Member
 from members.services import MemberError
 from tests.factories import MemberFactory, UserFactory, new_id_number

@@ -2,12 +2,12 @@ import datetime
 
 import pytest
 
+from core.masking import mask_phone
 from members import crypto
 from members.idnumbers import (
     IdNumberError,
     make_id_number,
     mask_id_number,
-    mask_phone,
     normalize_phone,
     parse_id_number,
 )

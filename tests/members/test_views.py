@@ -550,7 +550,7 @@ def test_activate_twice_is_refused(client, member_a):
 @pytest.mark.django_db
 @pytest.mark.parametrize("persona", ["secretary_a", "orgdept"])  # masked with view_sensitive too
 def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, persona, client, request):
-    from members.idnumbers import mask_phone
+    from core.masking import mask_phone
     from tests.factories import MemberFactory
 
     member = MemberFactory(branch=tree.branch_a, phone="13812345678")

@@ -1,4 +1,4 @@
-"""The cache rate limiter (branches/ratelimit.py) and where it is applied: check-in API and page, activation."""
+"""The cache rate limiter (core/ratelimit.py) and where it is applied: check-in API and page, activation."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from activities import tokens
 from activities.models import Activity, Attendance
-from branches import ratelimit
+from core import ratelimit
 from tests.activities.conftest import make_activity  # noqa: F401 - fixture
 from tests.factories import MemberFactory, UserFactory
 
@@ -66,21 +66,6 @@ def test_counter_lets_requests_through_when_the_cache_is_down(monkeypatch, caplo
     monkeypatch.setattr(ratelimit, "cache", DownCache())
     assert ratelimit.rate_limit_hit(scope="s", who="u1", limit=0, window=60) == (True, 0)
     assert "cache unavailable" in caplog.text
-
-
-def test_client_ip_ignores_forwarded_for_unless_behind_trusted_proxies(rf, settings):
-    request = rf.get("/", REMOTE_ADDR="10.0.0.1", HTTP_X_FORWARDED_FOR="6.6.6.6, 203.0.113.7")
-    settings.AUDIT_TRUSTED_PROXIES = 0
-    assert ratelimit.client_ip(request) == "10.0.0.1"
-    settings.AUDIT_TRUSTED_PROXIES = 1
-    assert ratelimit.client_ip(request) == "203.0.113.7"  # not the address the client wrote
-
-
-def test_client_ip_is_none_without_an_address(rf):
-    """Not a made-up string: Axes stores it in an inet column on PostgreSQL (force_login has no address)."""
-    request = rf.get("/")
-    request.META.pop("REMOTE_ADDR", None)
-    assert ratelimit.client_ip(request) is None
 
 
 # --- check-in API ----------------------------------------------------------------------------
@@ -232,10 +217,10 @@ def test_viewing_the_activation_page_is_not_limited(client, settings):
 
 
 def test_check_in_with_redis_sessions_keeps_working_when_redis_is_down(client, assembly, member_a, settings, caplog):
-    """The production engines (partysite.sessions, Django's RedisCache): the session from the database, not limited."""
+    """The production engines (core.sessions, Django's RedisCache): the session from the database, not limited."""
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (1, 60)}
     client.force_login(member_a.user)  # in the database (the test settings' engine)
-    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.SESSION_ENGINE = "core.sessions"
     settings.CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",

@@ -27,20 +27,11 @@ from django.core.cache import cache
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.template.loader import render_to_string
 
+from .http import client_ip
+
 logger = logging.getLogger(__name__)
 
 DEFAULT_METHODS = ("POST",)
-
-
-def client_ip(request: HttpRequest) -> str | None:
-    """The client's address, as the audit trail reads it (branches/audit.py): REMOTE_ADDR, or behind
-    ``settings.AUDIT_TRUSTED_PROXIES`` reverse proxies the entry they added to X-Forwarded-For."""
-    hops = getattr(settings, "AUDIT_TRUSTED_PROXIES", 0)
-    if hops > 0:
-        forwarded = [a.strip() for a in request.headers.get("X-Forwarded-For", "").split(",") if a.strip()]
-        if len(forwarded) >= hops:
-            return forwarded[-hops]
-    return request.META.get("REMOTE_ADDR") or None
 
 
 def _ip_who(request: HttpRequest) -> str:
@@ -104,8 +95,7 @@ def rate_limit_peek(*, scope: str, who: str, limit: int, window: int, now: float
 
 
 def limited_response(request: HttpRequest, *, retry_after: int, json: bool) -> HttpResponse:
-    wait = f"{retry_after} 秒" if retry_after < 120 else f"{math.ceil(retry_after / 60)} 分钟"
-    message = f"操作过于频繁，请 {wait}后再试"
+    message = f"操作过于频繁，请 {wait_text(retry_after)}后再试"
     if json:
         response = JsonResponse({"code": "rate_limited", "message": message, "retry_after": retry_after}, status=429)
     else:

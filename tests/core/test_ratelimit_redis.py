@@ -1,4 +1,4 @@
-"""The check-in's rate limit with sessions in Redis, as in production (Django's RedisCache, partysite.sessions)."""
+"""The check-in's rate limit with sessions in Redis, as in production (Django's RedisCache, core.sessions)."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from django.test import Client
 from activities import tokens
 from activities.models import Activity
 from tests.activities.conftest import make_activity  # noqa: F401 - fixture
-from tests.branches.test_ratelimit import answers_of_two_phones_of_one_member
+from tests.core.test_ratelimit import answers_of_two_phones_of_one_member
 
 REDIS_URL = os.environ.get("REDIS_URL", "")
 pytestmark = [pytest.mark.django_db, pytest.mark.skipif(not REDIS_URL, reason="需要 REDIS_URL（真实的 Redis）")]
@@ -30,7 +30,7 @@ def redis_sessions(settings):
             "KEY_PREFIX": prefix,
         }
     }
-    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.SESSION_ENGINE = "core.sessions"
     client = caches["default"]._cache.get_client(write=True)
     yield client
     keys = list(client.scan_iter(f"{prefix}:*"))
@@ -66,7 +66,7 @@ def test_the_counter_is_one_key_per_user_and_window_that_expires(redis_sessions,
 
 def test_sessions_without_a_login_are_counted_on_their_address_too(redis_sessions, assembly, settings):
     """Fresh anonymous sessions do not each get a budget of their own: their address's counter stops them."""
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (2, 60)}
     token = tokens.current_token(assembly)
@@ -87,7 +87,7 @@ def test_a_session_missing_from_redis_is_read_from_the_database_and_still_counte
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "check_in": (2, 60)}
     client.force_login(member_a.user)
     token = tokens.current_token(assembly)
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     forgotten = caches["default"].make_and_validate_key(SessionStore(session_key=client.session.session_key).cache_key)
     assert redis_sessions.delete(forgotten) == 1  # Redis forgot the session (restarted, say): only the database has it

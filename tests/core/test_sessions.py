@@ -21,7 +21,7 @@ LOCAL = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="partysite.sessions", CACHES=DOWN)
+@override_settings(SESSION_ENGINE="core.sessions", CACHES=DOWN)
 def test_logged_in_pages_work_with_the_cache_down(client, secretary_a):
     client.force_login(secretary_a)
     assert client.get(reverse("branches:tree")).status_code == 200
@@ -30,11 +30,11 @@ def test_logged_in_pages_work_with_the_cache_down(client, secretary_a):
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="partysite.sessions", CACHES=LOCAL)
+@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
 def test_session_is_read_from_the_cache_once_written(client, secretary_a, django_assert_num_queries):
     from django.contrib.sessions.models import Session
 
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     client.force_login(secretary_a)
     key = client.session.session_key
@@ -48,7 +48,7 @@ def _logged_out_while_the_cache_was_down(client, user, cache_class):
     """Log in (the session in the cache and the database), then log out with every cache write failing."""
     from unittest import mock
 
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     client.force_login(user)
     key = client.session.session_key
@@ -60,13 +60,13 @@ def _logged_out_while_the_cache_was_down(client, user, cache_class):
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="partysite.sessions", CACHES=LOCAL)
+@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
 def test_a_log_out_while_the_cache_was_down_stays_a_log_out_when_it_comes_back(client, secretary_a, settings):
     from django.core.cache import cache
     from django.core.cache.backends.locmem import LocMemCache
     from django.test import Client
 
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     key = _logged_out_while_the_cache_was_down(client, secretary_a, LocMemCache)
     assert cache.get(SessionStore(session_key=key).cache_key) is not None  # the cache came back with its data
@@ -91,7 +91,7 @@ def test_a_log_out_while_redis_was_down_stays_a_log_out_with_real_redis(
     from django.test import Client
 
     from activities import tokens
-    from partysite.sessions import SessionStore
+    from core.sessions import SessionStore
 
     prefix = f"test-sess-{uuid.uuid4().hex[:8]}"
     settings.CACHES = {
@@ -101,7 +101,7 @@ def test_a_log_out_while_redis_was_down_stays_a_log_out_with_real_redis(
             "KEY_PREFIX": prefix,
         }
     }
-    settings.SESSION_ENGINE = "partysite.sessions"
+    settings.SESSION_ENGINE = "core.sessions"
     redis = caches["default"]._cache.get_client(write=True)
     try:
         key = _logged_out_while_the_cache_was_down(client, member_a.user, RedisCache)
