@@ -218,7 +218,7 @@ def measure_roster(requests: int, report: Report, out: Callable) -> None:
     out(f"   queries per request: roster {queries['roster']}, bare view {queries['bare']}")
     report.notes.append(f"roster queries: {queries['roster']}, bare view queries: {queries['bare']}")
     ratio = p95(roster) / p95(bare)
-    report.goals.append(Goal("roster p95 within 2x the bare view", ratio <= 2, f"{ratio:.2f}x"))
+    report.goals.append(Goal("roster p95 within 3x the bare view", ratio <= 3, f"{ratio:.2f}x"))  # issue 13
 
 
 # 3. Importing -----------------------------------------------------------------------------------
