@@ -4,7 +4,7 @@
 with ``bulk_create``, as the dues import does (so the rows' 记录时间 is the moment of the seed):
 
 - incomes: 在职, 流动 and 失联 members declare an after-tax income, 离退休 a pension, so that
-  every due follows the design's brackets (``members.dues.dues_amount``); farmers, students
+  every due follows the design's brackets (``members.dues.rules.dues_amount``); farmers, students
   and 其他 pay the flat 0.20 yuan. One UPDATE per distinct income (rounded to 100 yuan).
 - the twelve months ending with today's month, for every month a member was on the roster.
   Most pay within the month; some pay a quarter at once, some late, a few stop paying
@@ -24,7 +24,7 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from members.dues import dues_amount, month_end
+from members.dues.rules import dues_amount, month_end
 from members.models import DuesPayment, Member
 
 from .seeding import bulk_create_all

@@ -14,7 +14,7 @@ from import_export.admin import ImportExportModelAdmin
 from import_export.formats.base_formats import XLSX
 
 from .models import Member, MemberEvent, Position
-from .resources import MemberResource
+from .roster_io.resources import MemberResource
 
 
 @admin.register(Member)

@@ -20,8 +20,8 @@ from core.labels import source_label
 
 from . import crypto
 from .idnumbers import mask_id_number, normalize_id_number, normalize_phone
-from .import_checks import CANNOT_ENROL, LookupBudget
 from .models import ActivationCode, Member, MemberEvent, Position
+from .roster_io.checks import CANNOT_ENROL, LookupBudget
 from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
 
 

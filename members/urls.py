@@ -1,12 +1,13 @@
 from django.urls import include, path
 
-from . import activation_views, dues_views, position_views, records_views, views
+from . import activation_views, position_views, records_views, views
+from .dues import views as dues_views
 
 app_name = "members"
 urlpatterns = [
     path("me/", views.me, name="me"),
     path("me/position-code/", activation_views.confirm_position, name="confirm_position"),
-    path("import/", include("members.import_urls")),
+    path("import/", include("members.roster_io.urls")),
     path("", views.roster, name="list"),
     path("new/", views.create, name="create"),
     path("activate/", views.activate, name="activate"),

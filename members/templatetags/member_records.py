@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from branches import access
 
-from ..dues import dues_amount, month_start
+from ..dues.rules import dues_amount, month_start
 from ..records_views import COMMENDATION_PERMS, SANCTION_PERMS
 
 register = template.Library()

@@ -24,9 +24,9 @@ from core.masking import mask_phone
 from health.models import HealthCheck, Rubric
 from health.rubric import default_rubric
 from health.services import health_checks_compute, rubric_save
-from members.dues_import import import_dues
-from members.importing import import_members
+from members.dues.importing import import_dues
 from members.models import Member, Position
+from members.roster_io.importing import import_members
 from members.services import member_transfer, position_appoint
 from tests.factories import MemberFactory, new_id_number
 from tests.members.import_helpers import person, workbook_bytes

@@ -12,7 +12,7 @@ from django.db.models import F
 from demo.dues import seed_dues_year, seed_months
 from demo.plan import Scale
 from demo.seeding import seed_build
-from members.dues import dues_amount, dues_arrears_by_branch, month_end, month_start
+from members.dues.rules import dues_amount, dues_arrears_by_branch, month_end, month_start
 from members.models import DuesPayment, Member
 
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))

@@ -10,7 +10,7 @@ from openpyxl import Workbook
 from playwright.sync_api import expect
 
 from members.idnumbers import make_id_number
-from members.import_columns import HEADERS
+from members.roster_io.columns import HEADERS
 
 from .conftest import log_in, screenshot
 

@@ -18,8 +18,8 @@ from django.conf import settings
 from django.test import override_settings
 
 from members.idnumbers import make_id_number
-from members.import_columns import HEADERS
-from members.importing import import_members
+from members.roster_io.columns import HEADERS
+from members.roster_io.importing import import_members
 from members.models import Member, MemberEvent
 from tests.factories import MemberFactory
 from tests.members.import_helpers import person, workbook_bytes
@@ -84,7 +84,7 @@ def test_a_row_the_database_rejects_half_way_through_copy_writes_nothing(
     # Row 3,000's member is registered between the checks and the writing: the COPY of new
     # members fails on the unique ID digest after thousands of rows went in, and all roll back.
     MemberFactory(branch=tree.branch_b, id_number=big_rows[3000]["公民身份号码"])
-    monkeypatch.setattr("members.importing.load_existing", lambda digests: {})
+    monkeypatch.setattr("members.roster_io.importing.load_existing", lambda digests: {})
     before = counts()
     result = import_members(_named(big_file), user=orgdept)
     assert not result.written

@@ -7,7 +7,7 @@ import io
 
 from openpyxl import Workbook, load_workbook
 
-from members.import_columns import HEADERS
+from members.roster_io.columns import HEADERS
 from tests.factories import new_id_number
 
 
@@ -52,7 +52,7 @@ def workbook_bytes(rows: list[dict], *, headers=HEADERS, above: list[list] = (),
 
 
 def _canonical(header: str) -> str:
-    from members.import_columns import normalize_header
+    from members.roster_io.columns import normalize_header
 
     return normalize_header(header)
 

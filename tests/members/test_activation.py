@@ -400,7 +400,7 @@ def _row_of(member: Member, **overrides) -> dict:
 
 
 def test_a_roster_import_cannot_change_the_phone_of_a_member_on_the_town_committee(town_member, secretary_a, orgdept):
-    from members.importing import import_members
+    from members.roster_io.importing import import_members
     from tests.members.import_helpers import workbook_bytes
 
     unchanged = import_members(workbook_bytes([_row_of(town_member)]), user=secretary_a, dry_run=True)

@@ -6,7 +6,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from members.dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
+from members.dues.rules import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
 from members.models import DuesPayment, Member
 from tests.factories import MemberFactory
 

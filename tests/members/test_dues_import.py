@@ -5,10 +5,10 @@ from decimal import Decimal
 import openpyxl
 import pytest
 
-from members.dues import dues_generate_month
-from members.dues_import import import_dues, read_month
-from members.import_columns import CellError
+from members.dues.importing import import_dues, read_month
+from members.dues.rules import dues_generate_month
 from members.models import DuesPayment
+from members.roster_io.columns import CellError
 from tests.factories import MemberFactory, new_id_number
 
 D = Decimal

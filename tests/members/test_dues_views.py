@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.dues import dues_generate_month
+from members.dues.rules import dues_generate_month
 from members.models import DuesPayment, Member, MemberEvent
 from tests.factories import MemberFactory
 

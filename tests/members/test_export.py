@@ -13,9 +13,9 @@ from django.utils import timezone
 from branches import access
 from branches.models import AuditBulkEvent
 from members import selectors
-from members.exporting import export_members
-from members.importing import import_members
 from members.models import Member
+from members.roster_io.exporting import export_members
+from members.roster_io.importing import import_members
 from tests.factories import MemberFactory, UserFactory
 
 from .import_helpers import person, read_sheet, workbook_bytes
@@ -233,7 +233,7 @@ def test_admin_export_is_audited(tree, admin_client):
 
 
 def _admin_export_fields() -> dict:
-    from members.resources import MemberResource
+    from members.roster_io.resources import MemberResource
 
     return {f"memberresource_{name}": "on" for name in MemberResource._meta.export_order}
 
@@ -306,7 +306,7 @@ def test_a_name_that_looks_like_a_formula_is_exported_as_text(tree, orgdept):
 
 
 def test_the_admins_export_escapes_formula_looking_text(tree):
-    from members.resources import MemberResource
+    from members.roster_io.resources import MemberResource
 
     MemberFactory(branch=tree.branch_a, name="@SUM(A1:A9)")
     dataset = MemberResource(user=None).export()
@@ -314,7 +314,7 @@ def test_the_admins_export_escapes_formula_looking_text(tree):
 
 
 def test_the_templates_hold_no_formula(tree, login_as, tmp_path):
-    from members.exporting import write_template
+    from members.roster_io.exporting import write_template
 
     path = tmp_path / "template.xlsx"
     write_template(path)

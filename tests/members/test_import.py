@@ -14,8 +14,8 @@ from django.utils import timezone
 
 from branches import access
 from members import crypto
-from members.importing import import_members, import_with_default_resource
 from members.models import Member, MemberEvent, Position
+from members.roster_io.importing import import_members, import_with_default_resource
 from members.services import position_appoint
 from tests.factories import MemberFactory, new_id_number
 
@@ -125,7 +125,7 @@ def test_title_line_above_headers_and_blank_rows_at_the_end_are_ignored(tree, or
 def test_filled_in_template_is_accepted(tree, orgdept):
     from openpyxl import load_workbook
 
-    from members.exporting import write_template
+    from members.roster_io.exporting import write_template
 
     blank = io.BytesIO()
     write_template(blank)
@@ -221,7 +221,7 @@ def test_member_registered_meanwhile_makes_the_whole_import_fail(tree, orgdept, 
     rows = [person(), person()]
     MemberFactory(branch=tree.branch_a, id_number=rows[1]["公民身份号码"])
     # As if the member had been registered between the checks and the writing.
-    monkeypatch.setattr("members.importing.load_existing", lambda digests: {})
+    monkeypatch.setattr("members.roster_io.importing.load_existing", lambda digests: {})
     result = import_members(workbook_bytes(rows), user=orgdept)
     assert not result.ok and not result.written
     assert "花名册已被他人修改" in result.errors[0].message
@@ -367,7 +367,7 @@ def test_headers_without_rows_are_refused(tree, orgdept):
 
 
 def test_reimport_of_a_full_export_changes_nothing(tree, orgdept, tmp_path):
-    from members.exporting import export_members
+    from members.roster_io.exporting import export_members
 
     MemberFactory(branch=tree.branch_a, group=tree.group_a, education=Member.Education.POSTGRADUATE)
     MemberFactory(branch=tree.branch_b, status=Member.Status.PROBATIONARY, confirmed_on=None, phone="")

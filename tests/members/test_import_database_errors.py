@@ -8,8 +8,8 @@ import pytest
 from django.db import OperationalError
 from django.urls import reverse
 
-from members.import_views import SESSION_KEY
 from members.models import DuesPayment, Member
+from members.roster_io.views import SESSION_KEY
 
 from .import_helpers import person
 from .test_dues_views import earners, xlsx  # noqa: F401 - fixture
@@ -25,7 +25,7 @@ def test_a_database_error_while_the_roster_is_written_shows_a_message(login_as, 
     before = Member.objects.count()
     upload(client, [person(), person()])
     token = client.session[SESSION_KEY]["token"]
-    with mock.patch("members.importing.write_rows", side_effect=DOWN):
+    with mock.patch("members.roster_io.importing.write_rows", side_effect=DOWN):
         response = client.post(reverse("members:import_confirm"), {"token": token})
     assert response.status_code == 302 and response.url == reverse("members:import")
     assert MESSAGE in client.get(response.url).content.decode()
@@ -38,7 +38,7 @@ def test_a_database_error_while_dues_are_written_shows_a_message(login_as, earne
     client = login_as("secretary_a")
     file = xlsx([["李明", a.id_number, "2026-01", 40, "2026-01-20"], ["赵强", other.id_number, "2026-01", 0, None]])
     token = client.post(reverse("members:dues_import"), {"file": file}).context["pending"]["token"]
-    with mock.patch("members.dues_import._write", side_effect=DOWN):
+    with mock.patch("members.dues.importing._write", side_effect=DOWN):
         response = client.post(reverse("members:dues_import_confirm"), {"token": token})
     assert response.status_code == 302 and response.url == reverse("members:dues_import")
     assert MESSAGE in client.get(response.url).content.decode()

@@ -21,13 +21,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from branches import files
-from members import import_files
-from members.dues_import import import_dues
-from members.dues_views import _SESSION_KEY as DUES_SESSION_KEY
-from members.import_files import ImportFileError, check_file, parse_file
-from members.import_views import SESSION_KEY
-from members.importing import import_members
+from members.dues.importing import import_dues
+from members.dues.views import _SESSION_KEY as DUES_SESSION_KEY
 from members.models import DuesPayment, Member
+from members.roster_io import sheets
+from members.roster_io.importing import import_members
+from members.roster_io.sheets import ImportFileError, check_file, parse_file
+from members.roster_io.views import SESSION_KEY
 from tests.factories import MemberFactory
 
 from .import_helpers import person, workbook_bytes
@@ -77,7 +77,7 @@ def no_workbook_parse(monkeypatch):
     def refuse(*args, **kwargs):
         raise AssertionError("the workbook was parsed a second time")
 
-    monkeypatch.setattr(import_files.openpyxl, "load_workbook", refuse)
+    monkeypatch.setattr(sheets.openpyxl, "load_workbook", refuse)
 
 
 # --- unpacked size ----------------------------------------------------------------------------------
@@ -86,7 +86,7 @@ def no_workbook_parse(monkeypatch):
 def test_a_file_that_unpacks_to_more_than_100_times_its_size_is_refused_before_parsing(tree, monkeypatch):
     bomb = _bomb()
     assert len(bomb.getvalue()) < 100 * 1024
-    monkeypatch.setattr(import_files.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("parsed"))
+    monkeypatch.setattr(sheets.openpyxl, "load_workbook", lambda *a, **k: pytest.fail("parsed"))
     with pytest.raises(ImportFileError) as caught:
         check_file(bomb)
     assert caught.value.code == "unpacked_too_large" and "解压后过大" in caught.value.message
@@ -190,10 +190,10 @@ def test_another_users_session_cannot_confirm_a_preview(login_as, tree, client):
 def test_a_parsed_file_keeps_dates_and_numbers_through_the_preview(tree):
     source = workbook_bytes([person()])
     parsed = parse_file(source)
-    kept = import_files.preview_keep(parsed)
-    assert import_files.preview_load(kept) == parsed
-    assert import_files.preview_load({**kept, "digest": "0" * 64}) is None
-    assert import_files.preview_load({**kept, "stored": "activities/x.png"}) is None
+    kept = sheets.preview_keep(parsed)
+    assert sheets.preview_load(kept) == parsed
+    assert sheets.preview_load({**kept, "digest": "0" * 64}) is None
+    assert sheets.preview_load({**kept, "stored": "activities/x.png"}) is None
 
 
 # --- a full disk ------------------------------------------------------------------------------------

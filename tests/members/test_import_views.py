@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from branches.files import IMPORTS_DIR
-from members.import_columns import HEADERS
-from members.import_views import SESSION_KEY
 from members.models import Member, MemberEvent
+from members.roster_io.columns import HEADERS
+from members.roster_io.views import SESSION_KEY
 from tests.factories import MemberFactory
 
 from .import_helpers import person, read_sheet, workbook_bytes

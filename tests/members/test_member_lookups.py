@@ -15,10 +15,10 @@ from django.core.cache import cache
 from django.urls import reverse
 
 from members import services
-from members.dues_import import import_dues
-from members.import_checks import CANNOT_ENROL, NOT_IN_SCOPE
-from members.importing import import_members
+from members.dues.importing import import_dues
 from members.models import DuesPayment, Member
+from members.roster_io.checks import CANNOT_ENROL, NOT_IN_SCOPE
+from members.roster_io.importing import import_members
 from members.services import MemberError
 from tests.factories import MemberFactory, new_id_number
 

@@ -5,7 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from branches import access
 from branches.models import Branch
-from members.exporting import export_members
+from members.roster_io.exporting import export_members
 
 
 class Command(BaseCommand):

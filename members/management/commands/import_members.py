@@ -3,7 +3,7 @@
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 
-from members.importing import import_members
+from members.roster_io.importing import import_members
 
 
 class Command(BaseCommand):

@@ -30,11 +30,11 @@ from django.views.decorators.http import require_GET, require_POST
 from branches import access
 from branches.files import save_failed_message
 
+from .checks import RowError
+from .columns import HEADERS
 from .exporting import export_members, write_template
-from .import_checks import RowError
-from .import_columns import HEADERS
-from .import_files import ImportFileError, parse_file, preview_discard, preview_keep, preview_load
 from .importing import ImportResult, import_members
+from .sheets import ImportFileError, parse_file, preview_discard, preview_keep, preview_load
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "member_import_pending"

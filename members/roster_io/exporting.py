@@ -25,8 +25,8 @@ from branches.excel import safe_row
 from branches.models import AuditBulkEvent, Branch
 from core.labels import source_choices
 
-from .import_columns import COLUMNS, HEADERS
-from .models import Member
+from ..models import Member
+from .columns import COLUMNS, HEADERS
 from .resources import MemberResource
 
 # Columns that hold long digit strings: text, so Excel keeps every digit.

@@ -16,8 +16,8 @@ from openpyxl.utils.datetime import from_excel
 
 from core.labels import source_choices
 
-from .idnumbers import normalize_id_number, normalize_phone, normalize_text
-from .models import Member
+from ..idnumbers import normalize_id_number, normalize_phone, normalize_text
+from ..models import Member
 
 
 @dataclass(frozen=True)

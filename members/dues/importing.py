@@ -2,7 +2,7 @@
 
 The sheet has one row per member and month: 公民身份号码, 月份, 实缴金额, 缴纳日期 and,
 optionally, 姓名 (checked against the roster). The file is checked and streamed like the
-roster import (``members.import_files``; openpyxl read-only), members and existing months
+roster import (``members.roster_io.sheets``; openpyxl read-only), members and existing months
 are looked up set-based, and only when no row is refused are the rows written with one bulk
 upsert on (member, month) inside one transaction. A month already on record keeps its due and
 gets the imported payment; a new month gets the due of the member's category and income.
@@ -25,13 +25,13 @@ from branches import access
 from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent
 
-from . import crypto
-from .dues import FEN, dues_amount, month_start
-from .idnumbers import IdNumberError, normalize_text, parse_id_number
-from .import_checks import NOT_IN_SCOPE, LookupBudget, RowError, chunked
-from .import_columns import CellError, is_blank_row, normalize_header, read_date, read_id_number, read_text
-from .import_files import ImportFileError, ParsedFile, sheet_rows, source_name, source_sha256
-from .models import DuesPayment, Member
+from .. import crypto
+from ..idnumbers import IdNumberError, normalize_text, parse_id_number
+from ..models import DuesPayment, Member
+from ..roster_io.checks import NOT_IN_SCOPE, LookupBudget, RowError, chunked
+from ..roster_io.columns import CellError, is_blank_row, normalize_header, read_date, read_id_number, read_text
+from ..roster_io.sheets import ImportFileError, ParsedFile, sheet_rows, source_name, source_sha256
+from .rules import FEN, dues_amount, month_start
 
 COLUMNS = {"id_number": "公民身份号码", "name": "姓名", "month": "月份", "paid": "实缴金额", "paid_on": "缴纳日期"}
 REQUIRED = ("id_number", "month", "paid", "paid_on")

@@ -3,10 +3,10 @@
 Its fields are the roster's Excel columns (``import_columns.COLUMNS``), read and written by
 the same cell readers as the bulk importer, and its rows are checked by the same
 ``RowChecker``. The admin imports and exports through it; the site's import page and the
-management commands use ``members.importing.import_members``, which reads the columns,
+management commands use ``members.roster_io.importing.import_members``, which reads the columns,
 checks and writes from the same definitions in bulk. Exported ID numbers and phones are
 masked, and the birth date replaced by the age, unless the user holds ``view_sensitive`` on the
-member's branch (an export is an explicit act, audited: ``members.exporting``).
+member's branch (an export is an explicit act, audited: ``members.roster_io.exporting``).
 """
 
 from __future__ import annotations
@@ -23,9 +23,10 @@ from branches.excel import safe_row
 from core.labels import source_choices
 from core.masking import mask_phone
 
-from . import crypto, selectors
-from .import_checks import CheckedRow, Existing, RowChecker, RowError
-from .import_columns import (
+from .. import crypto, selectors
+from ..models import Member
+from .checks import CheckedRow, Existing, RowChecker, RowError
+from .columns import (
     COLUMNS,
     HEADER_OF,
     KEYS,
@@ -35,8 +36,7 @@ from .import_columns import (
     match_headers,
     read_code,
 )
-from .import_files import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
-from .models import Member
+from .sheets import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
 
 
 def _label(enum):
@@ -193,7 +193,7 @@ class MemberResource(resources.ModelResource):
             for error in errors:
                 by_column.setdefault(error.column or "", []).append(f"第{error.row}行：{error.message}")
             raise ValidationError(by_column)
-        from .import_writes import member_values
+        from ..services_bulk import member_values
 
         if instance.pk is None:
             instance.set_id_number(checked.data.id_number)
@@ -225,9 +225,9 @@ class MemberResource(resources.ModelResource):
         return checked is not None and checked.existing is not None and not checked.changes
 
     def after_save_instance(self, instance, row, **kwargs):
-        from .import_writes import row_events
-        from .models import MemberEvent
-        from .services import member_transfer
+        from ..models import MemberEvent
+        from ..services import member_transfer
+        from ..services_bulk import row_events
 
         checked: CheckedRow = instance._import_row
         by_id = getattr(self.user, "pk", None)

@@ -1,7 +1,7 @@
 """Declared monthly income (月收入), which the dues brackets apply to.
 
 A change is kept in the member's history. Rows of months already generated keep the due
-they were given (``members.dues``); the new income applies to months generated afterwards.
+they were given (``members.dues.rules``); the new income applies to months generated afterwards.
 """
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
-from .dues import FEN, DuesError
-from .models import Member, MemberEvent
+from ..models import Member, MemberEvent
+from .rules import FEN, DuesError
 
 MAX_INCOME = Decimal("99999999.99")  # what the column holds (10 digits, 2 places)
 

@@ -33,7 +33,7 @@ from django.core.files.base import ContentFile
 from branches.audit import file_sha256
 from branches.files import IMPORTS_DIR, private_storage, random_name
 
-from .import_columns import HeaderMatch, is_blank_row, match_headers
+from .columns import HeaderMatch, is_blank_row, match_headers
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"

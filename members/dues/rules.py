@@ -28,7 +28,7 @@ from branches.models import Branch
 from core.errors import DomainError
 from core.periods import month_end, month_start
 
-from .models import DuesPayment, Member
+from ..models import DuesPayment, Member
 
 FEN = Decimal("0.01")
 FLAT_DUE = Decimal("0.20")

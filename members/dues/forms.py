@@ -1,5 +1,5 @@
-"""Forms of the dues pages. They only parse input; the rules live in ``members.dues``,
-``members.income`` and ``members.dues_import``."""
+"""Forms of the dues pages. They only parse input; the rules live in ``members.dues.rules``,
+``members.dues.income`` and ``members.dues.importing``."""
 
 from __future__ import annotations
 

@@ -25,11 +25,11 @@ from django.utils import timezone
 from branches.audit import bulk_event_record
 from branches.models import AuditBulkEvent
 
-from .idnumbers import mask_id_number
-from .import_checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
-from .import_columns import HEADER_OF, read_row
-from .import_files import ImportFileError, ParsedFile, max_rows, open_sheet, source_name, source_sha256
-from .import_writes import write_rows
+from ..idnumbers import mask_id_number
+from ..services_bulk import write_rows
+from .checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
+from .columns import HEADER_OF, read_row
+from .sheets import ImportFileError, ParsedFile, max_rows, open_sheet, source_name, source_sha256
 
 
 @dataclass(slots=True)

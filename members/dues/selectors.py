@@ -16,8 +16,8 @@ from django.db.models.functions import Coalesce
 from branches.models import Branch
 from core.periods import month_end, month_start
 
-from .dues import FEN
-from .models import DuesPayment, Member
+from ..models import DuesPayment, Member
+from .rules import FEN
 
 
 def month_roster(*, branch: Branch, month: datetime.date) -> QuerySet[Member]:

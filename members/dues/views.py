@@ -39,20 +39,21 @@ from branches.models import Branch
 from branches.params import month_param, month_value, page_number
 from core.periods import add_months, month_start
 
-from . import dues_selectors, selectors
-from .dues import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
-from .dues_forms import (
+from .. import selectors
+from ..models import DuesPayment, Member
+from ..roster_io.checks import RowError
+from ..roster_io.sheets import ImportFileError, ParsedFile, parse_file, preview_discard, preview_keep, preview_load
+from . import selectors as dues_selectors
+from .forms import (
     ArrearsForm,
     DuesImportForm,
     DuesRecordForm,
     GenerateForm,
     IncomeForm,
 )
-from .dues_import import COLUMNS, DuesImportResult, import_dues
-from .import_checks import RowError
-from .import_files import ImportFileError, ParsedFile, parse_file, preview_discard, preview_keep, preview_load
+from .importing import COLUMNS, DuesImportResult, import_dues
 from .income import member_income_declare
-from .models import DuesPayment, Member
+from .rules import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50

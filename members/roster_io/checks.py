@@ -28,10 +28,10 @@ from branches import access
 from branches.models import Branch
 from core.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
 
-from . import crypto
-from .import_columns import HEADER_OF
-from .models import Member
-from .rules import MemberData, check_member, phone_locked_by, phone_locked_message
+from .. import crypto
+from ..models import Member
+from ..rules import MemberData, check_member, phone_locked_by, phone_locked_message
+from .columns import HEADER_OF
 
 # The same answer whether the number is on another branch's roster or (dues) on none.
 NOT_IN_SCOPE = "不在您管理的党组织，或花名册中没有该公民身份号码"

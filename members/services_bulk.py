@@ -20,9 +20,9 @@ from branches.models import Branch
 from core.labels import source_label
 
 from . import crypto
-from .import_checks import CheckedRow
-from .import_columns import HEADER_OF
 from .models import Member, MemberEvent
+from .roster_io.checks import CheckedRow
+from .roster_io.columns import HEADER_OF
 from .services import member_transfer
 
 BATCH_SIZE = 2000
