@@ -1,9 +1,9 @@
 """Importing dues payments (党费) from Excel: validate every row, then write all or nothing.
 
 The sheet has one row per member and month: 公民身份号码, 月份, 实缴金额, 缴纳日期 and,
-optionally, 姓名 (checked against the roster). The file is checked and streamed like the
-roster import (``members.roster_io.sheets``; openpyxl read-only), members and existing months
-are looked up set-based, and only when no row is refused are the rows written with one bulk
+optionally, 姓名 (checked against the roster). The file is checked, streamed and its header
+row found by the roster import's reader (``members.roster_io.sheets``: the same limits; openpyxl
+read-only), members and existing months are looked up set-based, and only when no row is refused are the rows written with one bulk
 upsert on (member, month) inside one transaction. A month already on record keeps its due and
 gets the imported payment; a new month gets the due of the member's category and income.
 """
@@ -13,7 +13,6 @@ from __future__ import annotations
 import datetime
 import os
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import IO
@@ -29,8 +28,8 @@ from .. import crypto
 from ..idnumbers import IdNumberError, normalize_text, parse_id_number
 from ..models import DuesPayment, Member
 from ..roster_io.checks import NOT_IN_SCOPE, LookupBudget, RowError, chunked
-from ..roster_io.columns import CellError, is_blank_row, normalize_header, read_date, read_id_number, read_text
-from ..roster_io.sheets import ImportFileError, ParsedFile, sheet_rows, source_name, source_sha256
+from ..roster_io.columns import CellError, HeaderSet, read_date, read_id_number, read_text
+from ..roster_io.sheets import ImportFileError, ParsedFile, open_sheet, source_name, source_sha256
 from .rules import FEN, dues_amount, month_start
 
 COLUMNS = {"id_number": "公民身份号码", "name": "姓名", "month": "月份", "paid": "实缴金额", "paid_on": "缴纳日期"}
@@ -45,8 +44,7 @@ _ALIASES = {
     "缴费日期": "缴纳日期",
     "交纳日期": "缴纳日期",
 }
-_KEY_OF = {header: key for key, header in COLUMNS.items()}
-HEADER_SEARCH_ROWS = 10
+HEADERS = HeaderSet(COLUMNS, aliases=_ALIASES, required=REQUIRED)
 MAX_MONTHS_AHEAD = 12  # dues may be paid in advance, up to a year
 
 
@@ -112,46 +110,20 @@ def import_dues(source: str | os.PathLike | IO[bytes] | ParsedFile, *, user, dry
 # Reading ---------------------------------------------------------------------------------------
 
 
-def _header_key(cell) -> str | None:
-    header = normalize_header(cell)
-    return _KEY_OF.get(_ALIASES.get(header, header))
-
-
 def _read(source, result: DuesImportResult) -> list[tuple[int, dict]]:
-    with sheet_rows(source) as rows:
-        header_row, positions = _find_headers(rows)
-        missing = [COLUMNS[key] for key in REQUIRED if key not in positions]
-        for header in missing:
-            result.errors.append(RowError(header_row, header, f"缺少“{header}”列"))
-        if missing:
+    with open_sheet(source, HEADERS) as sheet:
+        for header in sheet.headers.missing:
+            result.errors.append(RowError(sheet.header_row, header, f"缺少“{header}”列"))
+        if sheet.headers.missing:
             return []
+        positions = sheet.headers.positions
         read = [
             (number, {key: cells[i] if i < len(cells) else None for key, i in positions.items()})
-            for number, cells in rows
-            if not is_blank_row(cells)
+            for number, cells in sheet.rows
         ]
     if not read:
         raise ImportFileError("文件中没有党费数据（表头以下都是空行）", code="no_rows")
     return read
-
-
-def _find_headers(rows: Iterator[tuple[int, tuple]]) -> tuple[int, dict[str, int]]:
-    best: tuple[int, dict[str, int]] | None = None
-    for number, cells in rows:
-        if is_blank_row(cells):
-            continue
-        positions: dict[str, int] = {}
-        for index, cell in enumerate(cells):
-            key = _header_key(cell)
-            if key is not None and key not in positions:
-                positions[key] = index
-        if best is None or len(positions) > len(best[1]):
-            best = (number, positions)
-        if len(positions) >= 3 or number >= HEADER_SEARCH_ROWS:
-            break
-    if best is None:
-        raise ImportFileError("文件中没有任何内容", code="no_rows")
-    return best
 
 
 _MONTH_RE = re.compile(r"^(\d{4})\s*[-/.年]\s*(\d{1,2})\s*月?$")

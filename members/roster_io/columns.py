@@ -10,7 +10,8 @@ from __future__ import annotations
 import datetime
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from functools import cached_property
 
 from openpyxl.utils.datetime import from_excel
 
@@ -75,29 +76,53 @@ def normalize_header(value) -> str:
     return _HEADER_ALIASES.get(text, text)
 
 
+@dataclass(frozen=True)
+class HeaderSet:
+    """The columns a sheet may name: key -> standard header, other names people write, the required keys.
+
+    The roster's (``ROSTER_HEADERS``) and the dues import's are both read by ``match_headers``
+    and found by the one header finder, ``sheets.find_header_row``.
+    """
+
+    headers: dict[str, str]
+    aliases: dict[str, str] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+    @cached_property
+    def _key_of(self) -> dict[str, str]:
+        return {header: key for key, header in self.headers.items()}
+
+    def key_of(self, cell) -> str | None:
+        header = normalize_header(cell)
+        return self._key_of.get(self.aliases.get(header, header))
+
+
+ROSTER_HEADERS = HeaderSet({c.key: c.header for c in COLUMNS}, required=KEYS)
+
+
 @dataclass
 class HeaderMatch:
     positions: dict[str, int]  # column key -> index in the row
-    missing: list[str]  # headers not found
-    repeated: list[str]  # headers found more than once
+    missing: list[str]  # headers of required columns not found
+    repeated: list[str]  # headers found more than once (the first is kept)
 
     @property
     def score(self) -> int:
         return len(self.positions)
 
 
-def match_headers(cells: Sequence) -> HeaderMatch:
+def match_headers(cells: Sequence, columns: HeaderSet = ROSTER_HEADERS) -> HeaderMatch:
     positions: dict[str, int] = {}
     repeated: list[str] = []
     for index, cell in enumerate(cells):
-        key = _KEY_OF_HEADER.get(normalize_header(cell))
+        key = columns.key_of(cell)
         if key is None:
             continue
         if key in positions:
-            repeated.append(HEADER_OF[key])
+            repeated.append(columns.headers[key])
         else:
             positions[key] = index
-    missing = [c.header for c in COLUMNS if c.key not in positions]
+    missing = [columns.headers[key] for key in columns.required if key not in positions]
     return HeaderMatch(positions, missing, repeated)
 
 

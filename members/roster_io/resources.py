@@ -31,12 +31,13 @@ from .columns import (
     HEADER_OF,
     KEYS,
     READERS,
+    ROSTER_HEADERS,
     CellError,
     is_blank_row,
     match_headers,
     read_code,
 )
-from .sheets import HEADER_MIN_MATCHES, HEADER_SEARCH_ROWS, ImportFileError, check_file
+from .sheets import HEADER_SEARCH_ROWS, ImportFileError, check_file, find_header_row
 
 
 def _label(enum):
@@ -241,13 +242,18 @@ class MemberResource(resources.ModelResource):
 
 
 def _promote_header_row(dataset: tablib.Dataset) -> int:
-    """Make the header row (maybe below a title line) the dataset's headers; its Excel row number."""
+    """Make the header row (maybe below a title line) the dataset's headers; its Excel row number.
+
+    Found by the site's one header finder (``sheets.find_header_row``) over the top rows."""
     candidates = [dataset.headers or []] + [dataset[i] for i in range(min(HEADER_SEARCH_ROWS - 1, len(dataset)))]
-    index = next((i for i, cells in enumerate(candidates) if match_headers(cells).score >= HEADER_MIN_MATCHES), 0)
-    if index:
-        dataset.headers = ["" if cell is None else str(cell) for cell in candidates[index]]
-        del dataset[0:index]
-    return index + 1
+    try:
+        number, _ = find_header_row(enumerate(candidates, start=1), ROSTER_HEADERS)
+    except ImportFileError:  # nothing but blank rows: the missing columns are reported on row 1
+        return 1
+    if number > 1:
+        dataset.headers = ["" if cell is None else str(cell) for cell in candidates[number - 1]]
+        del dataset[0 : number - 1]
+    return number
 
 
 def dataset_from_file(path: str | os.PathLike) -> tablib.Dataset:

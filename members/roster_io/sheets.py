@@ -33,12 +33,12 @@ from django.core.files.base import ContentFile
 from branches.audit import file_sha256
 from branches.files import IMPORTS_DIR, private_storage, random_name
 
-from .columns import HeaderMatch, is_blank_row, match_headers
+from .columns import ROSTER_HEADERS, HeaderMatch, HeaderSet, is_blank_row, match_headers
 
 XLSX_MAGIC = b"PK\x03\x04"
 XLS_MAGIC = b"\xd0\xcf\x11\xe0"
 HEADER_SEARCH_ROWS = 10
-HEADER_MIN_MATCHES = 3  # a row naming this many roster columns is the header row
+HEADER_MIN_MATCHES = 3  # a row naming this many known columns is the header row
 SHARED_STRINGS_PART = "xl/sharedstrings.xml"  # compared in lower case
 
 
@@ -149,19 +149,23 @@ def sheet_rows(source: str | os.PathLike | IO[bytes] | ParsedFile) -> Iterator[I
 
 
 @contextmanager
-def open_sheet(source: str | os.PathLike | IO[bytes] | ParsedFile) -> Iterator[Sheet]:
-    """Check the file, find the header row of its first sheet and stream the rows below it."""
+def open_sheet(
+    source: str | os.PathLike | IO[bytes] | ParsedFile, columns: HeaderSet = ROSTER_HEADERS
+) -> Iterator[Sheet]:
+    """Check the file, find the header row of its first sheet and stream the non-blank rows below it."""
     with sheet_rows(source) as rows:
-        header_row, headers = _find_headers(rows)
+        header_row, headers = find_header_row(rows, columns)
         yield Sheet(header_row, headers, ((n, cells) for n, cells in rows if not is_blank_row(cells)))
 
 
-def _find_headers(rows: Iterator[tuple[int, tuple]]) -> tuple[int, HeaderMatch]:
+def find_header_row(rows: Iterator[tuple[int, tuple]], columns: HeaderSet) -> tuple[int, HeaderMatch]:
+    """The header row: the first of the top ``HEADER_SEARCH_ROWS`` rows naming ``HEADER_MIN_MATCHES``
+    known columns, else the one naming most; a title line above it does no harm."""
     best: tuple[int, HeaderMatch] | None = None
     for number, cells in rows:
         if is_blank_row(cells):
             continue
-        match = match_headers(cells)
+        match = match_headers(cells, columns)
         if best is None or match.score > best[1].score:
             best = (number, match)
         if match.score >= HEADER_MIN_MATCHES or number >= HEADER_SEARCH_ROWS:
