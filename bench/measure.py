@@ -232,7 +232,8 @@ def _check_import(result, expected: int, what: str) -> None:
 
 def measure_import(plan: Plan, seed: int, sample: int, workdir: Path, report: Report, out: Callable) -> None:
     """Import a file of all-new members (the seeded tree's codes, other people) three ways."""
-    from members.roster_io.importing import import_members, import_with_default_resource
+    from bench.import_baseline import import_with_default_resource
+    from members.roster_io.importing import import_members
 
     orgdept = get_user_model().objects.get(username="orgdept")
     newcomers = seed_newcomers(plan=plan, seed=seed + 1, regions=IMPORT_REGIONS)

@@ -8,8 +8,8 @@ only when no row is refused writes in bulk inside one transaction (``import_writ
 new members with an 导入 event each, changed members with their events, changes of branch
 as transfers; unchanged members are not touched (nothing re-encrypted or rewritten).
 
-``import_with_default_resource`` runs the same file through django-import-export's standard
-row-by-row import with the same resource: it is the benchmark's baseline.
+The benchmark's baseline, django-import-export's standard row-by-row import with the same
+resource, is ``bench.import_baseline.import_with_default_resource``.
 """
 
 from __future__ import annotations
@@ -150,11 +150,11 @@ def _read_and_check(source, checker: RowChecker, result: ImportResult) -> list[C
         result.errors = [refused]
         return []
     result.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
-    _fill_preview(checked, result)
+    fill_preview(checked, result)
     return checked
 
 
-def _fill_preview(rows: list[CheckedRow], result: ImportResult) -> None:
+def fill_preview(rows: list[CheckedRow], result: ImportResult) -> None:
     for row in rows:
         data = row.data
         code = data.branch.code
@@ -165,26 +165,3 @@ def _fill_preview(rows: list[CheckedRow], result: ImportResult) -> None:
             result.changed_rows.append(PreviewRow(row.row, data.name, mask_id_number(data.id_number), code, changes))
         else:
             result.unchanged_rows.append(PreviewRow(row.row, data.name, mask_id_number(data.id_number), code))
-
-
-# The benchmark's baseline ----------------------------------------------------------------
-
-
-def import_with_default_resource(path: str | os.PathLike, *, user) -> ImportResult:
-    """Import ``path`` through django-import-export's standard, row-by-row ``import_data``.
-
-    The same ``MemberResource`` (same columns, same checks, all or nothing) but the
-    library's default flow: one query to find each row's member, one save per row, one
-    event per row. Only the benchmark uses it, as the baseline of ``import_members``.
-    """
-    from .resources import MemberResource, dataset_from_file, result_from_import
-
-    result = ImportResult()
-    try:
-        dataset = dataset_from_file(path)
-    except ImportFileError as exc:
-        result.errors.append(RowError(None, None, exc.message))
-        return result
-    resource = MemberResource(user=user)
-    outcome = resource.import_data(dataset, dry_run=False, use_transactions=True, rollback_on_validation_errors=True)
-    return result_from_import(resource, outcome)

@@ -11,8 +11,6 @@ member's branch (an export is an explicit act, audited: ``members.roster_io.expo
 
 from __future__ import annotations
 
-import os
-
 import tablib
 from django.core.exceptions import ValidationError
 from django.utils import timezone
@@ -37,7 +35,7 @@ from .columns import (
     match_headers,
     read_code,
 )
-from .sheets import HEADER_SEARCH_ROWS, ImportFileError, check_file, find_header_row
+from .sheets import HEADER_SEARCH_ROWS, ImportFileError, find_header_row
 
 
 def _label(enum):
@@ -254,33 +252,3 @@ def _promote_header_row(dataset: tablib.Dataset) -> int:
         dataset.headers = ["" if cell is None else str(cell) for cell in candidates[number - 1]]
         del dataset[0 : number - 1]
     return number
-
-
-def dataset_from_file(path: str | os.PathLike) -> tablib.Dataset:
-    """Read an .xlsx into a tablib Dataset the way the admin does (after the same file checks)."""
-    check_file(path)
-    with open(path, "rb") as handle:
-        try:
-            return tablib.Dataset().load(handle, format="xlsx")
-        except Exception:
-            raise ImportFileError("无法读取文件，请确认是Excel（.xlsx）文件", code="unreadable") from None
-
-
-def result_from_import(resource: MemberResource, outcome):
-    """Our ``ImportResult`` from django-import-export's ``Result`` (the baseline's report)."""
-    from .importing import ImportResult, _fill_preview
-
-    result = ImportResult()
-    if resource.file_errors:
-        result.errors = list(resource.file_errors)
-        return result
-    for error in outcome.base_errors:
-        result.errors.append(RowError(None, None, str(error.error)))
-    result.errors.extend(resource.row_errors)
-    for error_row in outcome.row_errors():
-        for error in error_row[1]:
-            result.errors.append(RowError(None, None, str(error.error)))
-    result.errors.sort(key=lambda e: (e.row or 0, e.column or ""))
-    _fill_preview(resource.checked, result)
-    result.written = result.ok
-    return result

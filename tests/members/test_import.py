@@ -15,7 +15,7 @@ from django.utils import timezone
 from branches import access
 from members import crypto
 from members.models import Member, MemberEvent, Position
-from members.roster_io.importing import import_members, import_with_default_resource
+from members.roster_io.importing import import_members
 from members.services import position_appoint
 from tests.factories import MemberFactory, new_id_number
 
@@ -398,25 +398,6 @@ def test_import_runs_the_same_number_of_queries_for_few_and_many_rows(tree, orgd
         for row in rows:
             row["手机号码"] = "13700000000"
     assert count(few, (0, 3, 0)) == count(many, (0, 40, 0))
-
-
-def test_default_resource_baseline_agrees_with_the_bulk_import(tree, orgdept, tmp_path):
-    existing = MemberFactory(branch=tree.branch_a)
-    rows = [person(), person(公民身份号码=existing.id_number, 姓名="改名"), person(人员类别="神仙")]
-    path = tmp_path / "roster.xlsx"
-    path.write_bytes(workbook_bytes(rows).getvalue())
-    bulk = import_members(path, user=orgdept)
-    baseline = import_with_default_resource(path, user=orgdept)
-    assert error_tuples(baseline) == error_tuples(bulk) == [(4, "人员类别", error_tuples(bulk)[0][2])]
-    assert Member.objects.count() == 1
-
-    path.write_bytes(workbook_bytes(rows[:2]).getvalue())
-    baseline = import_with_default_resource(path, user=orgdept)
-    assert baseline.ok, baseline.errors
-    assert (baseline.new, baseline.changed, baseline.unchanged) == (1, 1, 0)
-    assert import_members(path, user=orgdept).unchanged == 2
-    assert Member.objects.get(pk=existing.pk).name == "改名"
-    assert set(MemberEvent.objects.values_list("kind", flat=True)) == {"imported", "updated"}
 
 
 def test_digest_lookup_finds_imported_member(tree, orgdept):
