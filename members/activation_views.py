@@ -3,7 +3,7 @@
 
 The codes are what stop whoever can edit a member's phone (and so may have set up the member's
 account) from gaining, through that account, the ``manage_branch`` of a position above their own
-scope (members/services.py ``account_activate``, ``position_grant_confirm``).
+scope (members/accounts.py ``account_activate``, ``position_grant_confirm``).
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from django.views.decorators.http import require_POST
 from branches import access
 from core.ratelimit import rate_limit
 
-from . import selectors, services
+from . import accounts, selectors
 from .models import Member
 from .services import MemberError
 
@@ -33,11 +33,11 @@ def activation_code(request, pk: int):
     each of the member's committee positions.
     """
     member = selectors.managed_member_or_404(request.user, pk, message=_("您没有管理该党员的权限"))
-    positions = services.managing_positions(member)
-    if positions and not services.can_issue_activation_code(request.user, positions):
+    positions = accounts.managing_positions(member)
+    if positions and not accounts.can_issue_activation_code(request.user, positions):
         raise PermissionDenied(_("激活码只能由管理该党员任职党组织的人员签发"))
     try:
-        code = services.activation_code_issue(member=member, by=request.user)
+        code = accounts.activation_code_issue(member=member, by=request.user)
     except MemberError as exc:
         messages.error(request, exc.message)
         return redirect("members:detail", pk=member.pk)
@@ -57,13 +57,13 @@ def position_code(request, pk: int):
     told there is nothing to confirm).
     """
     member = selectors.member_for_page(request.user, pk)
-    pending = services.pending_grants(member)
-    if pending and not services.position_code_issuable(request.user, member):
+    pending = accounts.pending_grants(member)
+    if pending and not accounts.position_code_issuable(request.user, member):
         raise PermissionDenied(_("任职确认码只能由管理该职务所在党组织的人员签发"))
     if not pending:
         access.deny_unless(request.user, (access.MANAGE,), member.branch, _("您没有管理该党员的权限"))
     try:
-        code = services.position_code_issue(member=member, by=request.user)
+        code = accounts.position_code_issue(member=member, by=request.user)
     except MemberError as exc:
         messages.error(request, exc.message)
         return redirect("members:detail", pk=member.pk)
@@ -88,7 +88,7 @@ def confirm_position(request):
         messages.error(request, _("请输入任职确认码"))
         return redirect("members:me")
     try:
-        confirmed = services.position_grant_confirm(member=member, code=code)
+        confirmed = accounts.position_grant_confirm(member=member, code=code)
     except MemberError as exc:
         messages.error(request, exc.message)
         return redirect("members:me")

@@ -13,7 +13,7 @@ class MemberLoginBackend(ModelBackend):
     def authenticate(self, request, username=None, password=None, **kwargs):
         if not username or not password:
             return None
-        from .services import find_member_for_login, looks_like_login_number
+        from .accounts import find_member_for_login, looks_like_login_number
 
         if not looks_like_login_number(username):
             return None  # a username: Django's ModelBackend's

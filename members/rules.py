@@ -131,7 +131,7 @@ def _check_dates(data: MemberData, today: datetime.date) -> list[tuple[str, str]
 def phone_locked_by(member_ids, manages) -> dict[int, list[str]]:
     """For each of ``member_ids`` whose phone the editor may not change: the branches that lock it.
 
-    The phone is what an account is activated with (``services.account_activate``): the phone of
+    The phone is what an account is activated with (``accounts.account_activate``): the phone of
     a member holding a current position on a branch the editor does not manage (``manages(path)``
     is false) is changed only by someone who manages that branch, so that nobody reaches, through
     the member's account, rights above their own. Used by ``services.member_update`` and the

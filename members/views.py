@@ -31,7 +31,7 @@ from branches.params import page_number
 from core.masking import mask_phone
 from core.ratelimit import rate_limit
 
-from . import crypto, selectors, services
+from . import accounts, crypto, selectors, services
 from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
 from .idnumbers import mask_id_number
 from .models import Member
@@ -202,8 +202,8 @@ def detail(request, pk: int):
     context = _member_context(member, request.user)
     context["can_manage"] = access.has_perm(request.user, access.MANAGE, member.branch)
     context["can_reveal"] = access.can_view_sensitive(request.user, member.branch)
-    context["can_issue_code"] = context["can_manage"] and services.activation_code_issuable(request.user, member)
-    context["can_issue_position_code"] = services.position_code_issuable(request.user, member)
+    context["can_issue_code"] = context["can_manage"] and accounts.activation_code_issuable(request.user, member)
+    context["can_issue_position_code"] = accounts.position_code_issuable(request.user, member)
     return render(request, "members/detail.html", context)
 
 
@@ -340,7 +340,7 @@ def me(request):
         raise Http404(_("您的账号没有关联党员档案"))
     context = _member_context(member, request.user)
     context["birth_date"] = member.birth_date
-    context["pending_grants"] = services.pending_grants(member)  # 任职权限待本人确认 (activation_views.confirm_position)
+    context["pending_grants"] = accounts.pending_grants(member)  # 任职权限待本人确认 (activation_views.confirm_position)
     return render(request, "members/me.html", context)
 
 
@@ -354,7 +354,7 @@ def activate(request):
     if request.method == "POST" and form.is_valid():
         d = form.cleaned_data
         try:
-            services.account_activate(
+            accounts.account_activate(
                 name=d["name"], id_number=d["id_number"], phone=d["phone"], password=d["password1"], code=d["code"]
             )
         except MemberError as exc:

@@ -16,7 +16,7 @@ from django.utils import timezone
 from branches import access
 from branches.models import AuditBulkEvent, Branch
 from core.masking import mask_phone
-from members import services
+from members import accounts, services
 from members.idnumbers import mask_id_number
 from members.models import ActivationCode, Member
 from members.services import MemberError
@@ -139,55 +139,55 @@ def test_member_update_refuses_the_phone_with_a_code(town_member, secretary_a):
 def test_the_takeover_fails_without_a_code_even_with_the_right_phone(tree, town_member, orgdept):
     """Even when the phone is the attacker's (say, changed before this fix), the account is not theirs."""
     with pytest.raises(MemberError) as caught:
-        services.account_activate(**details(town_member))
+        accounts.account_activate(**details(town_member))
     assert caught.value.code == "no_match"
     town_member.refresh_from_db()
     assert town_member.user is None
 
 
 def test_a_code_issued_by_the_town_activates_and_grants_the_town(tree, town_member, orgdept):
-    code = services.activation_code_issue(member=town_member, by=orgdept)
-    member = services.account_activate(**details(town_member), code=code.lower().replace("-", " "))
+    code = accounts.activation_code_issue(member=town_member, by=orgdept)
+    member = accounts.account_activate(**details(town_member), code=code.lower().replace("-", " "))
     assert access.has_perm(member.user, access.MANAGE, tree.town)
     assert ActivationCode.objects.get().used_at is not None
 
 
 @pytest.mark.parametrize("which", ["wrong", "expired", "voided", "used"])
 def test_a_wrong_expired_voided_or_used_code_gets_the_same_answer_as_a_wrong_phone(town_member, orgdept, which):
-    code = services.activation_code_issue(member=town_member, by=orgdept)
+    code = accounts.activation_code_issue(member=town_member, by=orgdept)
     if which == "wrong":
         code = "ABCD-EFGH-JKLM"
     elif which == "expired":
         ActivationCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     elif which == "voided":
-        services.activation_code_issue(member=town_member, by=orgdept)  # issuing again voids the first
+        accounts.activation_code_issue(member=town_member, by=orgdept)  # issuing again voids the first
     else:
         ActivationCode.objects.update(used_at=timezone.now())
     with pytest.raises(MemberError) as caught:
-        services.account_activate(**details(town_member), code=code)
+        accounts.account_activate(**details(town_member), code=code)
     with pytest.raises(MemberError) as wrong_phone:
-        services.account_activate(**details(town_member, phone="13000000000"), code=code)
+        accounts.account_activate(**details(town_member, phone="13000000000"), code=code)
     assert caught.value.code == wrong_phone.value.code == "no_match"
     assert caught.value.message == wrong_phone.value.message
 
 
 def test_only_whoever_manages_the_highest_position_issues_a_code(tree, town_member, secretary_a, orgdept):
     with pytest.raises(MemberError) as caught:
-        services.activation_code_issue(member=town_member, by=secretary_a)
+        accounts.activation_code_issue(member=town_member, by=secretary_a)
     assert caught.value.code == "cannot_issue"
     assert not ActivationCode.objects.exists()
 
 
 def test_a_code_whose_issuer_no_longer_manages_the_position_is_refused(tree, town_member, orgdept):
-    code = services.activation_code_issue(member=town_member, by=orgdept)
+    code = accounts.activation_code_issue(member=town_member, by=orgdept)
     access.revoke(orgdept, access.MANAGE, tree.town)
     with pytest.raises(MemberError) as caught:
-        services.account_activate(**details(town_member), code=code)
+        accounts.account_activate(**details(town_member), code=code)
     assert caught.value.code == "no_match"
 
 
 def test_only_a_hash_of_the_code_is_stored(town_member, orgdept):
-    code = services.activation_code_issue(member=town_member, by=orgdept)
+    code = accounts.activation_code_issue(member=town_member, by=orgdept)
     stored = ActivationCode.objects.values().get()
     plain = code.replace("-", "")
     assert all(plain not in str(value) and code not in str(value) for value in stored.values())
@@ -197,10 +197,10 @@ def test_only_a_hash_of_the_code_is_stored(town_member, orgdept):
 
 
 def test_members_without_a_committee_position_need_no_code(member_b):
-    member = services.account_activate(**details(member_b))
+    member = accounts.account_activate(**details(member_b))
     assert member.user is not None
     with pytest.raises(MemberError) as caught:
-        services.activation_code_issue(member=MemberFactory(branch=member_b.branch), by=None)
+        accounts.activation_code_issue(member=MemberFactory(branch=member_b.branch), by=None)
     assert caught.value.code == "code_not_needed"
 
 
@@ -239,8 +239,8 @@ def test_issuing_shows_the_code_once_and_is_audited(client, town_member, orgdept
     ]
     # Only the last code works.
     with pytest.raises(MemberError):
-        services.account_activate(**details(town_member), code=code)
-    assert services.account_activate(**details(town_member), code=second).user is not None
+        accounts.account_activate(**details(town_member), code=code)
+    assert accounts.account_activate(**details(town_member), code=second).user is not None
 
 
 def test_issuing_for_a_member_who_needs_no_code_answers_a_message(client, tree, secretary_a):
@@ -252,7 +252,7 @@ def test_issuing_for_a_member_who_needs_no_code_answers_a_message(client, tree, 
 
 
 def test_activation_page_takes_the_code(client, town_member, orgdept):
-    code = services.activation_code_issue(member=town_member, by=orgdept)
+    code = accounts.activation_code_issue(member=town_member, by=orgdept)
     page = client.get(reverse("members:activate"))
     assert 'name="code"' in page.text
     refused = client.post(reverse("members:activate"), form(town_member))
@@ -329,7 +329,7 @@ def test_the_limit_holds_for_attempts_made_while_others_run(client, member_b, se
     settings.RATE_LIMITS = {**settings.RATE_LIMITS, "activate": (3, 600)}
     url = reverse("members:activate")
     processed, answers = [], []
-    real = services.account_activate
+    real = accounts.account_activate
 
     def slow_activate(**kwargs):
         processed.append(kwargs["name"])
@@ -339,7 +339,7 @@ def test_the_limit_holds_for_attempts_made_while_others_run(client, member_b, se
             )
         return real(**kwargs)
 
-    with mock.patch.object(services, "account_activate", side_effect=slow_activate):
+    with mock.patch.object(accounts, "account_activate", side_effect=slow_activate):
         first = client.post(url, form(member_b, name="冒名"), REMOTE_ADDR="10.8.8.8")
     assert first.status_code == 200
     assert len(processed) == 3
@@ -358,9 +358,9 @@ def test_a_successful_activation_is_given_back_to_the_limit(client, tree, settin
 def test_a_second_activation_that_read_the_member_before_the_first_finished_is_answered(member_b):
     """The member's row is locked and read again: the second sees the first's account."""
     stale = Member.objects.get(pk=member_b.pk)
-    services.account_activate(**details(member_b))
+    accounts.account_activate(**details(member_b))
     with pytest.raises(MemberError) as caught:
-        services._activate(stale, name=stale.name, phone=stale.phone, password=PASSWORD, code="")
+        accounts._activate(stale, name=stale.name, phone=stale.phone, password=PASSWORD, code="")
     assert caught.value.code == "already_active"
     assert get_user_model().objects.filter(username=f"m{member_b.pk}").count() == 1
 
@@ -431,7 +431,7 @@ def taken_over(client, tree, secretary_a):
     )
     client.logout()
     member.refresh_from_db()
-    return services.account_activate(**details(member))
+    return accounts.account_activate(**details(member))
 
 
 def appoint_on_town(member: Member, by):
@@ -495,23 +495,23 @@ def test_a_code_of_another_member_expired_reused_or_wrong_does_nothing_and_says_
     client, tree, taken_over, orgdept, which
 ):
     appoint_on_town(taken_over, orgdept)
-    code = services.position_code_issue(member=taken_over, by=orgdept)
+    code = accounts.position_code_issue(member=taken_over, by=orgdept)
     if which == "other_member":
         other = MemberFactory(branch=tree.branch_b, user=UserFactory(username="other_member"))
         appoint_on_town(other, orgdept)
         ActivationCode.objects.update(voided_at=timezone.now())
-        code = services.position_code_issue(member=other, by=orgdept)
+        code = accounts.position_code_issue(member=other, by=orgdept)
     elif which == "expired":
         ActivationCode.objects.update(expires_at=timezone.now() - datetime.timedelta(seconds=1))
     elif which == "reused":
         ActivationCode.objects.update(used_at=timezone.now())
     elif which == "voided":
-        services.position_code_issue(member=taken_over, by=orgdept)  # issuing again voids the first
+        accounts.position_code_issue(member=taken_over, by=orgdept)  # issuing again voids the first
     else:
         code = "ABCD-EFGH-JKLM"
     client.force_login(taken_over.user)
     answer = client.post(reverse("members:confirm_position"), {"code": code}, REMOTE_ADDR="10.6.6.3", follow=True)
-    assert [str(m) for m in answer.context["messages"]] == [services.POSITION_CODE_REFUSED]
+    assert [str(m) for m in answer.context["messages"]] == [accounts.POSITION_CODE_REFUSED]
     access.forget(taken_over.user)
     assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
     assert taken_over.positions.get().grant_pending
@@ -522,12 +522,12 @@ def test_a_code_of_another_member_expired_reused_or_wrong_does_nothing_and_says_
 
 def test_a_code_is_used_once(tree, taken_over, orgdept):
     appoint_on_town(taken_over, orgdept)
-    code = services.position_code_issue(member=taken_over, by=orgdept)
-    assert services.position_grant_confirm(member=taken_over, code=code)
+    code = accounts.position_code_issue(member=taken_over, by=orgdept)
+    assert accounts.position_grant_confirm(member=taken_over, code=code)
     used = ActivationCode.objects.get()
     assert used.used_at is not None
     with pytest.raises(MemberError) as caught:
-        services.position_grant_confirm(member=taken_over, code=code)
+        accounts.position_grant_confirm(member=taken_over, code=code)
     assert caught.value.code == "nothing_pending"
 
 
@@ -536,42 +536,42 @@ def test_a_used_code_does_not_confirm_a_later_position_outside_what_it_vouched_f
     entered again for a later town position, it is refused like any used code."""
     member = MemberFactory(branch=tree.branch_a, user=UserFactory(username="plain_a"))
     services.position_appoint(member=member, branch=tree.branch_a, title="deputy", on=datetime.date(2024, 1, 1))
-    code = services.position_code_issue(member=member, by=secretary_a)
+    code = accounts.position_code_issue(member=member, by=secretary_a)
     assert ActivationCode.objects.get().branch == tree.branch_a
-    assert services.position_grant_confirm(member=member, code=code)
+    assert accounts.position_grant_confirm(member=member, code=code)
     assert appoint_on_town(member, orgdept).grant_pending
     with pytest.raises(MemberError) as caught:
-        services.position_grant_confirm(member=member, code=code)
-    assert caught.value.message == services.POSITION_CODE_REFUSED
+        accounts.position_grant_confirm(member=member, code=code)
+    assert caught.value.message == accounts.POSITION_CODE_REFUSED
     assert not access.has_perm(member.user, access.MANAGE, tree.town)
 
 
 def test_a_code_whose_issuer_no_longer_manages_the_branch_is_refused(tree, taken_over, orgdept):
     appoint_on_town(taken_over, orgdept)
-    code = services.position_code_issue(member=taken_over, by=orgdept)
+    code = accounts.position_code_issue(member=taken_over, by=orgdept)
     access.revoke(orgdept, access.MANAGE, tree.town)
     with pytest.raises(MemberError) as caught:
-        services.position_grant_confirm(member=taken_over, code=code)
-    assert caught.value.message == services.POSITION_CODE_REFUSED
+        accounts.position_grant_confirm(member=taken_over, code=code)
+    assert caught.value.message == accounts.POSITION_CODE_REFUSED
     assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)
 
 
 def test_a_member_activated_with_a_code_from_the_town_then_appointed_on_the_town_gets_the_grant_at_once(tree, orgdept):
     member = MemberFactory(branch=tree.branch_a)
     services.position_appoint(member=member, branch=tree.branch_a, title="secretary", on=datetime.date(2024, 1, 1))
-    code = services.activation_code_issue(member=member, by=orgdept)
-    member = services.account_activate(**details(member), code=code)
+    code = accounts.activation_code_issue(member=member, by=orgdept)
+    member = accounts.account_activate(**details(member), code=code)
     assert ActivationCode.objects.get().branch == tree.town  # the code vouches for the town's subtree
     position = appoint_on_town(member, orgdept)
-    assert position.grant_confirmed_at is not None and not services.pending_grants(member)
+    assert position.grant_confirmed_at is not None and not accounts.pending_grants(member)
     assert access.has_perm(member.user, access.MANAGE, tree.town)
 
 
 def test_a_code_from_the_branch_vouches_for_the_branch_only(tree, secretary_a, orgdept):
     member = MemberFactory(branch=tree.branch_a)
     services.position_appoint(member=member, branch=tree.branch_a, title="deputy", on=datetime.date(2024, 1, 1))
-    code = services.activation_code_issue(member=member, by=secretary_a)
-    member = services.account_activate(**details(member), code=code)
+    code = accounts.activation_code_issue(member=member, by=secretary_a)
+    member = accounts.account_activate(**details(member), code=code)
     assert access.has_perm(member.user, access.MANAGE, tree.branch_a)
     position = appoint_on_town(member, orgdept)
     assert position.grant_pending
@@ -603,7 +603,7 @@ def test_issuing_a_confirmation_code_is_refused_to_the_branch_secretary_and_to_o
         client.force_login(user)
         assert client.post(url).status_code == 404
     with pytest.raises(MemberError) as caught:
-        services.position_code_issue(member=taken_over, by=secretary_a)
+        accounts.position_code_issue(member=taken_over, by=secretary_a)
     assert caught.value.code == "cannot_issue"
     assert not ActivationCode.objects.exists()
     assert not AuditBulkEvent.objects.filter(kind=AuditBulkEvent.Kind.ISSUE_POSITION_CODE).exists()
@@ -611,7 +611,7 @@ def test_issuing_a_confirmation_code_is_refused_to_the_branch_secretary_and_to_o
 
 def test_ending_a_confirmed_position_revokes_its_grant(tree, taken_over, orgdept):
     position = appoint_on_town(taken_over, orgdept)
-    services.position_grant_confirm(member=taken_over, code=services.position_code_issue(member=taken_over, by=orgdept))
+    accounts.position_grant_confirm(member=taken_over, code=accounts.position_code_issue(member=taken_over, by=orgdept))
     assert access.has_perm(taken_over.user, access.MANAGE, tree.town)
     services.position_end(position=position, on=timezone.localdate(), by=orgdept)
     assert not access.has_perm(taken_over.user, access.MANAGE, tree.town)

@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection, connections
 
-from members import services
+from members import accounts
 from members.models import Member
 from members.services import MemberError
 from tests.factories import MemberFactory
@@ -31,7 +31,7 @@ def test_six_simultaneous_activations_give_one_account_and_five_messages(tree):
     def activate():
         try:
             barrier.wait()
-            services.account_activate(
+            accounts.account_activate(
                 name=member.name, id_number=member.id_number, phone=member.phone, password=PASSWORD
             )
             outcomes.append("activated")

@@ -4,7 +4,7 @@ import pytest
 from django.utils import timezone
 
 from branches import access
-from members import services
+from members import accounts, services
 from members.models import Member, MemberEvent, Position
 from members.rules import MemberData
 from members.services import MemberError
@@ -195,7 +195,7 @@ def test_leave_twice_or_without_reason_is_refused(member_a):
 
 def _confirm(member, by) -> None:
     """The member enters the 任职确认码 that ``by`` issued (the account was activated without a code)."""
-    services.position_grant_confirm(member=member, code=services.position_code_issue(member=member, by=by))
+    accounts.position_grant_confirm(member=member, code=accounts.position_code_issue(member=member, by=by))
 
 
 def test_appointing_a_secretary_grants_manage_branch_once_the_member_confirms(tree, member_a, orgdept):
@@ -240,8 +240,8 @@ def test_a_second_sitting_secretary_is_refused(tree, member_a):
 
 def test_activation_grants_what_positions_held_before_the_account(tree, member_b, orgdept):
     services.position_appoint(member=member_b, branch=tree.branch_b, title="secretary", on=datetime.date(2024, 1, 1))
-    code = services.activation_code_issue(member=member_b, by=orgdept)  # a committee position needs a code
-    member = services.account_activate(
+    code = accounts.activation_code_issue(member=member_b, by=orgdept)  # a committee position needs a code
+    member = accounts.account_activate(
         name=member_b.name, id_number=member_b.id_number, phone=member_b.phone, password=PASSWORD, code=code
     )
     assert access.has_perm(member.user, access.MANAGE, tree.branch_b)
@@ -251,7 +251,7 @@ def test_activation_grants_what_positions_held_before_the_account(tree, member_b
 
 
 def test_activation_links_a_new_account(member_b):
-    member = services.account_activate(
+    member = accounts.account_activate(
         name=f" {member_b.name} ", id_number=member_b.id_number.lower(), phone=member_b.phone, password=PASSWORD
     )
     assert member.user.check_password(PASSWORD)
@@ -262,14 +262,14 @@ def test_activation_with_any_detail_wrong_is_refused(member_b, wrong):
     details = {"name": member_b.name, "id_number": member_b.id_number, "phone": member_b.phone}
     details[wrong] = {"name": "别人", "id_number": new_id_number(), "phone": "13000000000"}[wrong]
     with pytest.raises(MemberError) as caught:
-        services.account_activate(**details, password=PASSWORD)
+        accounts.account_activate(**details, password=PASSWORD)
     assert caught.value.code == "no_match"
 
 
 def test_activation_of_a_left_member_is_refused(member_b):
     services.member_leave(member=member_b, on=timezone.localdate(), reason=Member.LeftReason.DIED)
     with pytest.raises(MemberError) as caught:
-        services.account_activate(
+        accounts.account_activate(
             name=member_b.name, id_number=member_b.id_number, phone=member_b.phone, password=PASSWORD
         )
     assert caught.value.code == "no_match"
@@ -277,7 +277,7 @@ def test_activation_of_a_left_member_is_refused(member_b):
 
 def test_activation_twice_is_refused(member_a):
     with pytest.raises(MemberError) as caught:
-        services.account_activate(
+        accounts.account_activate(
             name=member_a.name, id_number=member_a.id_number, phone=member_a.phone, password=PASSWORD
         )
     assert caught.value.code == "already_active"
@@ -285,7 +285,7 @@ def test_activation_twice_is_refused(member_a):
 
 def test_activation_with_a_weak_password_is_refused_and_creates_no_account(member_b):
     with pytest.raises(MemberError) as caught:
-        services.account_activate(
+        accounts.account_activate(
             name=member_b.name, id_number=member_b.id_number, phone=member_b.phone, password="12345678"
         )
     assert caught.value.code == "weak_password" and problem_fields(caught.value) == {"password"}
@@ -294,7 +294,7 @@ def test_activation_with_a_weak_password_is_refused_and_creates_no_account(membe
 
 
 def test_login_by_phone_or_id_number_finds_only_activated_members(member_a, member_b):
-    assert services.find_member_for_login(member_a.phone) == member_a
-    assert services.find_member_for_login(member_a.id_number) == member_a
-    assert services.find_member_for_login(member_b.phone) is None
-    assert services.find_member_for_login("someone") is None
+    assert accounts.find_member_for_login(member_a.phone) == member_a
+    assert accounts.find_member_for_login(member_a.id_number) == member_a
+    assert accounts.find_member_for_login(member_b.phone) is None
+    assert accounts.find_member_for_login("someone") is None
