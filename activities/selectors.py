@@ -21,7 +21,7 @@ from .models import Activity, Attendance, LeaveRequest
 def on_approved_leave(prefix: str = "") -> Q:
     """请假 as every count reads it (the attendance summaries, health checks, reports): the sheet's status.
 
-    Approving a leave request writes 请假 on the sheet (``services.leave_request_decide``); a
+    Approving a leave request writes 请假 on the sheet (``leave.leave_request_decide``); a
     refused, withdrawn or pending request writes nothing. A 缺席 or 实到 recorded afterwards is
     the record (changing a held activity's sheet needs a written reason), so the request alone
     never counts. ``prefix`` names the attendance from another model (``"attendances__"``).

@@ -1,22 +1,20 @@
-"""Services for activities: plan, update, hold, cancel; attendance, leave, resolutions, files.
+"""Services for activities: plan, update, hold, cancel; attendance; meeting rules.
 
 Every service takes ``by`` (the acting user) and records it. Permission checks belong to the
 caller (views go through ``branches.access``); these functions enforce the domain rules and
 raise ``ActivityError``/``CheckInError`` with a stable ``code``. Check-in lives in
-``activities.checkin`` and is re-exported here.
+``activities.checkin`` and is re-exported here. Leave requests are ``activities.leave``;
+the quorum, resolutions and files, the meeting's record, are ``activities.records``.
 """
 
 from __future__ import annotations
 
 import datetime
-import zipfile
 from decimal import Decimal, InvalidOperation
-from typing import NamedTuple
 
 from auditlog.context import disable_auditlog
-from django.conf import settings
-from django.db import IntegrityError, transaction
-from django.db.models import Count, Exists, OuterRef, Q
+from django.db import transaction
+from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from branches.audit import bulk_event_record
@@ -37,19 +35,15 @@ from .checkin import (
 )
 from .errors import ActivityError, CheckInError
 from .expected import computed_expected_members, expected_members
-from .models import Activity, ActivityFile, Attendance, LeaveRequest, MeetingRule, Resolution
+from .models import Activity, Attendance, MeetingRule
 
 __all__ = [
     "ActivityError",
     "CheckInError",
-    "Quorum",
-    "activity_attach_file",
     "activity_cancel",
     "activity_create",
-    "activity_file_delete",
     "activity_fixed_qr_set",
     "activity_hold",
-    "activity_quorum",
     "activity_record_minutes",
     "activity_sign_up",
     "activity_update",
@@ -61,12 +55,7 @@ __all__ = [
     "current_token",
     "expected_members",
     "fixed_token",
-    "leave_request_create",
-    "leave_request_decide",
-    "leave_request_withdraw",
     "meeting_rule_set",
-    "resolution_add",
-    "resolution_delete",
     "verify_token",
 ]
 
@@ -87,7 +76,6 @@ EDITABLE_FIELDS = {
     "checkin_closes_at",
 }
 # Fields that may still change once the activity is held (the record of what happened).
-MAX_VOTES = 1_000_000  # far above any branch; a larger number would not fit the column
 
 EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes"}
 
@@ -160,14 +148,14 @@ def activity_create(
     return activity
 
 
-def _not_cancelled(activity: Activity) -> None:
+def require_not_cancelled(activity: Activity) -> None:
     if activity.is_cancelled:
         raise ActivityError("活动已取消", code="cancelled")
 
 
 def activity_update(*, activity: Activity, by, **changes) -> Activity:
     """Edit an activity. Kind and branch never change; times only before it is held."""
-    _not_cancelled(activity)
+    require_not_cancelled(activity)
     unknown = set(changes) - EDITABLE_FIELDS
     if unknown:
         raise ActivityError("不能修改：" + "、".join(sorted(unknown)), code="not_editable")
@@ -273,7 +261,7 @@ def _freeze_expected(activity: Activity, *, by, now: datetime.datetime) -> int:
 
 def activity_fixed_qr_set(*, activity: Activity, enabled: bool, by) -> Activity:
     """Enable or disable the printable fixed QR; disabling voids every printed poster."""
-    _not_cancelled(activity)
+    require_not_cancelled(activity)
     activity.fixed_qr_enabled = enabled
     if not enabled:
         activity.fixed_qr_secret = ""
@@ -284,157 +272,10 @@ def activity_fixed_qr_set(*, activity: Activity, enabled: bool, by) -> Activity:
     return activity
 
 
-# --- quorum and resolutions -------------------------------------------------------------
-
-
-class Quorum(NamedTuple):
-    """A 支部党员大会's quorum: present full members against full members expected."""
-
-    present: int
-    expected: int
-    ok: bool
-
-    @property
-    def needed(self) -> int:
-        return self.expected // 2 + 1
-
-
-def activity_quorum(activity: Activity) -> Quorum:
-    """More than half of the full members expected must be present (预备党员 attend, don't count)."""
-    if activity.is_held:
-        counts = Attendance.objects.filter(activity=activity, expected=True, full_member=True).aggregate(
-            expected=Count("pk"), present=Count("pk", filter=Q(status=Attendance.Status.PRESENT))
-        )
-        expected, present = counts["expected"], counts["present"]
-    else:
-        full = computed_expected_members(activity).filter(status=Member.Status.FULL)
-        expected = full.count()
-        present = Attendance.objects.filter(
-            activity=activity, status=Attendance.Status.PRESENT, member_id__in=full.values("pk")
-        ).count()
-    return Quorum(present, expected, expected > 0 and present * 2 > expected)
-
-
-def _vote(value, label: str) -> int | None:
-    if value in (None, ""):
-        return None
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        raise ActivityError(f"{label}票数应为整数", code="invalid_votes") from None
-    if number < 0:
-        raise ActivityError(f"{label}票数不能为负数", code="invalid_votes")
-    if number > MAX_VOTES:
-        raise ActivityError(f"{label}票数过大", code="invalid_votes")
-    return number
-
-
-def resolution_add(
-    *, activity: Activity, text: str, by, votes_for=None, votes_against=None, votes_abstain=None
-) -> Resolution:
-    """决议, with the votes (赞成, 反对, 弃权) all given or none.
-
-    At a held 支部党员大会 the votes cannot exceed the present full members (only they vote).
-    """
-    _not_cancelled(activity)
-    if not text.strip():
-        raise ActivityError("决议内容不能为空", code="text_required", field="text")
-    votes = [_vote(votes_for, "赞成"), _vote(votes_against, "反对"), _vote(votes_abstain, "弃权")]
-    if any(v is None for v in votes) and any(v is not None for v in votes):
-        raise ActivityError("请同时填写赞成、反对、弃权票数，或都不填", code="incomplete_votes")
-    if votes[0] is not None and activity.kind == Activity.Kind.BRANCH_ASSEMBLY and activity.is_held:
-        present = activity_quorum(activity).present
-        if sum(votes) > present:
-            raise ActivityError(f"表决票数合计超过到会正式党员人数（{present}人）", code="too_many_votes")
-    return Resolution.objects.create(
-        activity=activity,
-        text=text.strip(),
-        votes_for=votes[0],
-        votes_against=votes[1],
-        votes_abstain=votes[2],
-        created_by=by,
-    )
-
-
-def resolution_delete(*, resolution: Resolution, by) -> None:
-    _not_cancelled(resolution.activity)
-    resolution.delete()
-
-
-# --- files ------------------------------------------------------------------------------
-
-ALLOWED_EXTENSIONS = {
-    "jpg": ActivityFile.Kind.PHOTO,
-    "jpeg": ActivityFile.Kind.PHOTO,
-    "png": ActivityFile.Kind.PHOTO,
-    "pdf": ActivityFile.Kind.DOCUMENT,
-    "docx": ActivityFile.Kind.DOCUMENT,
-    "xlsx": ActivityFile.Kind.DOCUMENT,
-}
-# The entry a real Office file of each type must contain.
-_OFFICE_PARTS = {"docx": "word/document.xml", "xlsx": "xl/workbook.xml"}
-
-
-def max_file_bytes() -> int:
-    return getattr(settings, "ACTIVITY_FILE_MAX_BYTES", 10 * 1024 * 1024)
-
-
-def _content_matches(upload, ext: str) -> bool:
-    """Magic bytes for images and PDF; for Office files a zip holding the right part."""
-    upload.seek(0)
-    head = upload.read(8)
-    upload.seek(0)
-    if ext in ("jpg", "jpeg"):
-        return head[:3] == b"\xff\xd8\xff"
-    if ext == "png":
-        return head == b"\x89PNG\r\n\x1a\n"
-    if ext == "pdf":
-        return head[:5] == b"%PDF-"
-    if head[:4] != b"PK\x03\x04":
-        return False
-    try:
-        with zipfile.ZipFile(upload) as archive:
-            return _OFFICE_PARTS[ext] in archive.namelist()
-    except zipfile.BadZipFile:
-        return False
-    finally:
-        upload.seek(0)
-
-
-def activity_attach_file(*, activity: Activity, upload, by, caption: str = "") -> ActivityFile:
-    """Attach a photo (jpg, png) or document (pdf, docx, xlsx), checked by extension and content."""
-    _not_cancelled(activity)
-    name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
-    ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
-    if ext not in ALLOWED_EXTENSIONS:
-        raise ActivityError("只能上传 jpg、png 图片或 pdf、docx、xlsx 文件", code="file_type", field="file")
-    if upload.size > max_file_bytes():
-        limit = max_file_bytes() // (1024 * 1024)
-        raise ActivityError(f"文件不能超过 {limit} MB", code="file_too_large", field="file")
-    if not _content_matches(upload, ext):
-        raise ActivityError("文件内容与扩展名不符", code="file_content", field="file")
-    return ActivityFile.objects.create(
-        activity=activity,
-        kind=ALLOWED_EXTENSIONS[ext],
-        file=upload,
-        original_name=name[:200],
-        size=upload.size,
-        caption=caption.strip()[:200],
-        uploaded_by=by,
-    )
-
-
-def activity_file_delete(*, activity_file: ActivityFile, by) -> None:
-    """Remove a file and its stored content once the row is gone."""
-    storage, name = activity_file.file.storage, activity_file.file.name
-    activity_file.delete()
-    transaction.on_commit(lambda: storage.delete(name))
-
-
 # --- attendance -------------------------------------------------------------------------
 
 
-def _member_ids_expected(activity: Activity, member_ids) -> set[int]:
+def member_ids_expected(activity: Activity, member_ids) -> set[int]:
     return set(expected_members(activity).filter(pk__in=member_ids).values_list("pk", flat=True))
 
 
@@ -447,7 +288,7 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, 
     Constant number of queries; returns the rows changed.
     """
     reason = reason.strip()[:REASON_MAX_LENGTH]
-    _not_cancelled(activity)
+    require_not_cancelled(activity)
     if any(
         s not in (Attendance.Status.PRESENT, Attendance.Status.LEAVE, Attendance.Status.ABSENT)
         for s in statuses.values()
@@ -457,7 +298,7 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, 
         raise ActivityError("活动召开后才能登记缺席", code="not_held")
     ids = set(statuses)
     if activity.has_expected_list:
-        allowed = _member_ids_expected(activity, ids)
+        allowed = member_ids_expected(activity, ids)
     else:
         allowed = set(Member.objects.active().filter(pk__in=ids).values_list("pk", flat=True))
     if ids - allowed:
@@ -540,7 +381,7 @@ def attendance_set_hours(*, activity: Activity, hours: dict[int, object], by) ->
 
 
 def _open_activity_for_sign_up(activity: Activity) -> None:
-    _not_cancelled(activity)
+    require_not_cancelled(activity)
     if activity.has_expected_list:
         raise ActivityError("该活动按名单参加，无需报名", code="has_expected_list")
     if activity.is_held:
@@ -591,84 +432,6 @@ def attendance_add(*, activity: Activity, members, by) -> int:
                 obj=activity,
             )
     return added
-
-
-# --- leave ------------------------------------------------------------------------------
-
-
-def leave_request_create(
-    *, activity: Activity, member: Member, reason: str, by=None, now: datetime.datetime | None = None
-) -> LeaveRequest:
-    """请假: the member asks before the start, with a reason."""
-    now = now or timezone.now()
-    if activity.is_cancelled:
-        raise ActivityError("活动已取消", code="cancelled")
-    if activity.is_held or now >= activity.starts_at:
-        raise ActivityError("活动开始后不能再请假", code="too_late")
-    if not reason.strip():
-        raise ActivityError("请填写请假事由", code="reason_required", field="reason")
-    if not activity.has_expected_list or not _member_ids_expected(activity, [member.pk]):
-        raise ActivityError("您不在本次活动的应到名单中", code="not_expected")
-    if Attendance.objects.filter(activity=activity, member=member, status=Attendance.Status.PRESENT).exists():
-        raise ActivityError("您已签到，无需请假", code="already_present")
-    try:
-        with transaction.atomic():
-            return LeaveRequest.objects.create(activity=activity, member=member, reason=reason.strip(), requested_by=by)
-    except IntegrityError:
-        raise ActivityError("已有待审批或已批准的请假申请", code="duplicate") from None
-
-
-def leave_request_decide(*, leave_request: LeaveRequest, approve: bool, by, comment: str = "") -> LeaveRequest:
-    """The secretary approves (the member is marked 请假) or refuses a pending request."""
-    now = timezone.now()
-    with transaction.atomic():
-        request = LeaveRequest.objects.select_for_update().select_related("activity", "member").get(pk=leave_request.pk)
-        if request.status != LeaveRequest.Status.PENDING:
-            raise ActivityError(f"该申请{source_label(LeaveRequest.Status, request.status)}", code="already_decided")
-        _not_cancelled(request.activity)
-        if approve:
-            _mark_leave(request, by=by, now=now)
-        request.status = LeaveRequest.Status.APPROVED if approve else LeaveRequest.Status.REFUSED
-        request.decided_by, request.decided_at, request.decision_comment = by, now, comment.strip()[:200]
-        request.save(update_fields=["status", "decided_by", "decided_at", "decision_comment"])
-    for name in ("status", "decided_by", "decided_at", "decision_comment"):
-        setattr(leave_request, name, getattr(request, name))
-    return leave_request
-
-
-def _mark_leave(request: LeaveRequest, *, by, now: datetime.datetime) -> None:
-    row, created = Attendance.objects.select_for_update().get_or_create(
-        activity=request.activity,
-        member=request.member,
-        defaults={
-            "status": Attendance.Status.LEAVE,
-            "expected": True,
-            "full_member": request.member.status == Member.Status.FULL,
-            "recorded_by": by,
-        },
-    )
-    if created:
-        return
-    if row.status == Attendance.Status.PRESENT:
-        raise ActivityError(f"{request.member.name}已签到，不能再批准请假", code="already_present")
-    row.status, row.expected, row.recorded_by, row.updated_at = Attendance.Status.LEAVE, True, by, now
-    row.save(update_fields=["status", "expected", "recorded_by", "updated_at"])
-
-
-def leave_request_withdraw(*, leave_request: LeaveRequest, by) -> LeaveRequest:
-    """The member withdraws a request that is still pending.
-
-    A locked read and a save (not ``.update()``), so that django-auditlog records the withdrawal
-    with its actor and IP like every other change of a request.
-    """
-    with transaction.atomic():
-        request = LeaveRequest.objects.select_for_update().get(pk=leave_request.pk)
-        if request.status != LeaveRequest.Status.PENDING:
-            raise ActivityError("只能撤回待审批的申请", code="not_pending")
-        request.status, request.decided_by, request.decided_at = LeaveRequest.Status.WITHDRAWN, by, timezone.now()
-        request.save(update_fields=["status", "decided_by", "decided_at"])
-    leave_request.refresh_from_db()
-    return leave_request
 
 
 # --- meeting rules ----------------------------------------------------------------------

@@ -24,7 +24,7 @@ from . import page_selectors, selectors
 from .compliance import MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
 from .models import Activity, ActivityFile, Attendance, LeaveRequest
-from .services import activity_quorum
+from .records import activity_quorum
 from .views_common import require_manager, visible_activity
 
 COMPLIANCE_UNITS_PER_PAGE = 100

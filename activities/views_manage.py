@@ -22,7 +22,9 @@ from branches.files import save_failed_message
 from branches.models import Branch
 from branches.params import id_value
 
+from . import leave as leave_services
 from . import page_selectors, selectors, services
+from . import records as record_services
 from .errors import ActivityError, CheckInError
 from .forms import ActivityForm, CancelForm, DecisionForm, FileForm, ManualCheckInForm, MinutesForm, ResolutionForm
 from .models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
@@ -114,7 +116,7 @@ def hold(request, pk: int):
     context = {
         "activity": activity,
         "summary": selectors.attendance_summary(activity),
-        "quorum": services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
+        "quorum": record_services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
     }
     return render(request, "activities/hold.html", context)
 
@@ -128,7 +130,7 @@ def _minutes_page(request, activity, *, minutes_form=None, resolution_form=None,
         "minutes_form": minutes_form or MinutesForm(initial={"minutes": activity.minutes}),
         "resolution_form": resolution_form or ResolutionForm(),
         "resolutions": list(activity.resolutions.all()),
-        "quorum": services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
+        "quorum": record_services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
     }
     return render(request, "activities/minutes.html", context, status=status)
 
@@ -160,7 +162,7 @@ def resolution_add(request, pk: int):
     form = ResolutionForm(request.POST)
     if form.is_valid():
         try:
-            services.resolution_add(activity=activity, by=user, **form.cleaned_data)
+            record_services.resolution_add(activity=activity, by=user, **form.cleaned_data)
         except ActivityError as exc:
             form.add_service_error(exc)
         else:
@@ -177,7 +179,7 @@ def resolution_delete(request, pk: int, resolution_pk: int):
     resolution = get_object_or_404(Resolution.objects.filter(activity=activity), pk=resolution_pk)
     resolution.activity = activity
     try:
-        services.resolution_delete(resolution=resolution, by=user)
+        record_services.resolution_delete(resolution=resolution, by=user)
     except ActivityError as exc:
         messages.error(request, exc.message)
     else:
@@ -199,7 +201,7 @@ def file_upload(request, pk: int):
         return _to_detail(activity, "files")
     try:
         with transaction.atomic():  # a failed file write rolls back cleanly, whatever surrounds the view
-            item = services.activity_attach_file(
+            item = record_services.activity_attach_file(
                 activity=activity, upload=form.cleaned_data["file"], by=user, caption=form.cleaned_data["caption"]
             )
     except ActivityError as exc:
@@ -218,7 +220,7 @@ def file_delete(request, pk: int, file_pk: int):
     user = request.user
     activity = managed_activity(user, pk)
     item = get_object_or_404(ActivityFile.objects.filter(activity=activity), pk=file_pk)
-    services.activity_file_delete(activity_file=item, by=user)
+    record_services.activity_file_delete(activity_file=item, by=user)
     messages.success(request, _("已删除“%(name)s”") % {"name": item.original_name})
     return _to_detail(activity, "files")
 
@@ -289,7 +291,7 @@ def leave_decide(request, pk: int, leave_pk: int):
         return _to_detail(activity, "leave")
     approve = form.cleaned_data["approve"]
     try:
-        services.leave_request_decide(
+        leave_services.leave_request_decide(
             leave_request=leave, approve=approve, by=user, comment=form.cleaned_data["comment"]
         )
     except ActivityError as exc:

@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from . import leave as leave_services
 from . import page_selectors, selectors, services
 from .errors import ActivityError
 from .expected import is_expected
@@ -75,7 +76,7 @@ def leave_ask(request, pk: int):
         messages.error(request, _("请填写请假事由"))
         return redirect("activities:mine")
     try:
-        services.leave_request_create(
+        leave_services.leave_request_create(
             activity=activity, member=member, reason=form.cleaned_data["reason"], by=request.user
         )
     except ActivityError as exc:
@@ -91,7 +92,7 @@ def leave_withdraw(request, leave_pk: int):
     member = own_member(request.user)
     leave = get_object_or_404(LeaveRequest.objects.filter(member=member), pk=leave_pk)
     try:
-        services.leave_request_withdraw(leave_request=leave, by=request.user)
+        leave_services.leave_request_withdraw(leave_request=leave, by=request.user)
     except ActivityError as exc:
         messages.error(request, exc.message)
     else:

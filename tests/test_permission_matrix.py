@@ -44,6 +44,8 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
 from activities import checkin
+from activities import leave as leave_services
+from activities import records as record_services
 from activities import services as activity_services
 from activities.models import Activity
 from branches import access
@@ -439,11 +441,11 @@ def world(tree, member_a, member_b, secretary_a, secretary_b, orgdept, other_org
             ends_at=start + datetime.timedelta(hours=2),
             by=secretaries[s],
         )
-        leave[s] = activity_services.leave_request_create(
+        leave[s] = leave_services.leave_request_create(
             activity=activity[s], member=extra[s], reason="外出", by=secretaries[s]
         )
-        resolution[s] = activity_services.resolution_add(activity=activity[s], text="通过决议", by=secretaries[s])
-        files[s] = activity_services.activity_attach_file(
+        resolution[s] = record_services.resolution_add(activity=activity[s], text="通过决议", by=secretaries[s])
+        files[s] = record_services.activity_attach_file(
             activity=activity[s], upload=SimpleUploadedFile("p.png", PNG, "image/png"), by=secretaries[s]
         )
         token[s] = checkin.current_token(activity[s])

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import Resolver404, resolve, reverse
 
+from activities import records as record_services
 from activities import services as activity_services
 from activities.models import Activity, ActivityFile
 from branches import files
@@ -124,7 +125,7 @@ def test_a_swept_job_output_answers_404_with_a_reason(export_job, login_as):
 
 
 def test_an_activity_file_is_in_the_private_storage_with_a_random_name(activity, secretary_a, private_root, settings):
-    item = activity_services.activity_attach_file(
+    item = record_services.activity_attach_file(
         activity=activity, upload=SimpleUploadedFile("支部大会合影.png", PNG), by=secretary_a
     )
     assert re.fullmatch(rf"activities/{RANDOM}\.png", item.file.name), item.file.name
@@ -134,7 +135,7 @@ def test_an_activity_file_is_in_the_private_storage_with_a_random_name(activity,
 
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_an_activity_file_is_served_only_to_who_may_read_the_activity(activity, secretary_a, login_as, persona):
-    item = activity_services.activity_attach_file(
+    item = record_services.activity_attach_file(
         activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a
     )
     response = login_as(persona).get(reverse("activities:file", args=[activity.pk, item.pk]))
@@ -165,7 +166,7 @@ def test_the_sweep_removes_old_outputs_and_previews_and_keeps_young_ones_and_act
             ("young_preview", files.IMPORTS_DIR),
         ]
     }
-    item = activity_services.activity_attach_file(
+    item = record_services.activity_attach_file(
         activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a
     )
     for key in ("old_job", "old_preview"):

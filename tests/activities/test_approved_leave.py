@@ -7,6 +7,7 @@ import datetime
 
 import pytest
 
+from activities import leave as leave_services
 from activities import services
 from activities.models import Activity, Attendance
 from activities.selectors import attendance_summary, on_approved_leave
@@ -21,11 +22,11 @@ def assembly(make_activity, tree):
 
 
 def _request(activity, member, by, *, decide=None, withdraw=False):
-    request = services.leave_request_create(activity=activity, member=member, reason="出差", by=member.user)
+    request = leave_services.leave_request_create(activity=activity, member=member, reason="出差", by=member.user)
     if decide is not None:
-        services.leave_request_decide(leave_request=request, approve=decide, by=by)
+        leave_services.leave_request_decide(leave_request=request, approve=decide, by=by)
     if withdraw:
-        services.leave_request_withdraw(leave_request=request, by=member.user)
+        leave_services.leave_request_withdraw(leave_request=request, by=member.user)
 
 
 def _hold(activity, by):

@@ -11,6 +11,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.utils import timezone
 
+from activities import leave as leave_services
 from activities import services
 from activities.errors import ActivityError, CheckInError
 from activities.models import Activity, Attendance
@@ -67,8 +68,8 @@ def test_a_long_reason_is_cut_to_the_forms_length(held, member_a, secretary_a):
 
 def test_no_reason_is_needed_before_the_activity_is_held(make_activity, tree, member_a, secretary_a):
     activity = make_activity(tree.branch_a, Activity.Kind.BRANCH_ASSEMBLY)
-    leave = services.leave_request_create(activity=activity, member=member_a, reason="出差")
-    services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
+    leave = leave_services.leave_request_create(activity=activity, member=member_a, reason="出差")
+    leave_services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
     _, created = services.check_in(activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a)
     assert created
 

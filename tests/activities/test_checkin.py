@@ -10,6 +10,7 @@ from django.test import override_settings
 from django.utils import timezone
 
 from activities import checkin, services, tokens
+from activities import leave as leave_services
 from activities.errors import CheckInError
 from activities.models import Activity, Attendance
 from members.models import Member, Position
@@ -259,8 +260,8 @@ def test_same_nonce_from_another_member_is_refused(assembly, member_a, tree):
 
 def test_approved_leave_turns_present_when_the_member_comes(make_activity, tree, member_a, secretary_a):
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
-    request = services.leave_request_create(activity=activity, member=member_a, reason="出差", by=member_a.user)
-    services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
+    request = leave_services.leave_request_create(activity=activity, member=member_a, reason="出差", by=member_a.user)
+    leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
     attendance, created = services.check_in(activity=activity, member=member_a, now=activity.starts_at)
     assert created and attendance.status == Attendance.Status.PRESENT and attendance.expected
     assert Attendance.objects.get().status == Attendance.Status.PRESENT

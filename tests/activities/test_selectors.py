@@ -7,6 +7,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
+from activities import leave as leave_services
 from activities import selectors, services
 from activities.models import Activity, Attendance
 from members.models import Position
@@ -18,7 +19,7 @@ pytestmark = pytest.mark.django_db
 def test_sheet_lists_expected_members_and_their_rows(make_activity, tree, member_a, secretary_a):
     others = [MemberFactory(branch=tree.branch_a) for _ in range(3)]
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
-    request = services.leave_request_create(activity=activity, member=others[0], reason="出差")
+    request = leave_services.leave_request_create(activity=activity, member=others[0], reason="出差")
     services.check_in(activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a)
     rows = {row.member.pk: row for row in selectors.attendance_sheet(activity)}
     assert set(rows) == {member_a.pk, *(m.pk for m in others)}
@@ -38,8 +39,8 @@ def test_sheet_runs_constant_queries(make_activity, tree, django_assert_num_quer
 def test_summary_before_and_after_holding(make_activity, tree, secretary_a):
     members = [MemberFactory(branch=tree.branch_a) for _ in range(4)]
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
-    leave = services.leave_request_create(activity=activity, member=members[0], reason="病假")
-    services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
+    leave = leave_services.leave_request_create(activity=activity, member=members[0], reason="病假")
+    leave_services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
     services.check_in(activity=activity, member=members[1], method=Attendance.Method.MANUAL)
     before = selectors.attendance_summary(activity)
     assert (before.expected, before.present, before.leave, before.absent, before.pending) == (4, 1, 1, 0, 2)
@@ -70,7 +71,7 @@ def test_member_upcoming_shows_what_the_member_is_expected_at(make_activity, tre
 
 def test_member_history_and_leave_requests(make_activity, tree, member_a, secretary_a):
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
-    services.leave_request_create(activity=activity, member=member_a, reason="出差")
+    leave_services.leave_request_create(activity=activity, member=member_a, reason="出差")
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     history = list(selectors.member_history(member_a))
     assert [(a.activity, a.status) for a in history] == [(activity, Attendance.Status.ABSENT)]
@@ -84,7 +85,7 @@ def test_workbench_lists(make_activity, tree, secretary_a, member_a):
     )
     make_activity(tree.branch_b)
     future = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=2))
-    request = services.leave_request_create(activity=future, member=member_a, reason="出差")
+    request = leave_services.leave_request_create(activity=future, member=member_a, reason="出差")
     assert list(selectors.upcoming_in_subtree(tree.branch_a)) == [soon, future]
     assert list(selectors.to_be_logged(tree.branch_a)) == [overdue]
     assert list(selectors.pending_leave_requests(tree.branch_a)) == [request]

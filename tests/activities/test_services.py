@@ -13,6 +13,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
+from activities import leave as leave_services
+from activities import records as record_services
 from activities import services
 from activities.errors import ActivityError, CheckInError
 from activities.expected import expected_members
@@ -118,8 +120,8 @@ def test_hold_is_refused_before_the_start(make_activity, tree, secretary_a):
 def test_hold_marks_absent_whoever_is_neither_present_nor_on_leave(make_activity, tree, member_a, secretary_a):
     came, excused, missed = (MemberFactory(branch=tree.branch_a) for _ in range(3))
     activity = make_activity(tree.branch_a, start=timezone.now() + HOUR)
-    request = services.leave_request_create(activity=activity, member=excused, reason="住院", by=None)
-    services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
+    request = leave_services.leave_request_create(activity=activity, member=excused, reason="住院", by=None)
+    leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
     services.check_in(activity=activity, member=came, now=activity.starts_at)
     held = services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at + HOUR)
     statuses = dict(Attendance.objects.filter(activity=activity).values_list("member_id", "status"))
@@ -244,17 +246,17 @@ def upcoming(make_activity, tree):
 
 
 def test_leave_request_approved_marks_the_member_on_leave(upcoming, member_a, secretary_a):
-    request = services.leave_request_create(activity=upcoming, member=member_a, reason="外出务工", by=member_a.user)
+    request = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="外出务工", by=member_a.user)
     assert request.status == LeaveRequest.Status.PENDING
-    decided = services.leave_request_decide(leave_request=request, approve=True, by=secretary_a, comment="同意")
+    decided = leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a, comment="同意")
     assert decided.status == LeaveRequest.Status.APPROVED and decided.decided_by == secretary_a
     row = Attendance.objects.get(activity=upcoming, member=member_a)
     assert row.status == Attendance.Status.LEAVE and row.expected
 
 
 def test_refused_leave_leaves_the_member_expected(upcoming, member_a, secretary_a):
-    request = services.leave_request_create(activity=upcoming, member=member_a, reason="有事", by=member_a.user)
-    services.leave_request_decide(leave_request=request, approve=False, by=secretary_a, comment="会议重要")
+    request = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="有事", by=member_a.user)
+    leave_services.leave_request_decide(leave_request=request, approve=False, by=secretary_a, comment="会议重要")
     assert not Attendance.objects.exists()
     services.activity_hold(activity=upcoming, by=secretary_a, now=upcoming.starts_at)
     assert Attendance.objects.get(member=member_a).status == Attendance.Status.ABSENT
@@ -262,53 +264,53 @@ def test_refused_leave_leaves_the_member_expected(upcoming, member_a, secretary_
 
 def test_leave_is_asked_before_the_start(upcoming, member_a):
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_create(activity=upcoming, member=member_a, reason="晚了", now=upcoming.starts_at)
+        leave_services.leave_request_create(activity=upcoming, member=member_a, reason="晚了", now=upcoming.starts_at)
     assert _code(excinfo) == "too_late"
 
 
 def test_leave_needs_a_reason(upcoming, member_a):
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_create(activity=upcoming, member=member_a, reason="  ")
+        leave_services.leave_request_create(activity=upcoming, member=member_a, reason="  ")
     assert _code(excinfo) == "reason_required"
 
 
 def test_leave_only_for_expected_members(upcoming, member_b):
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_create(activity=upcoming, member=member_b, reason="不相干")
+        leave_services.leave_request_create(activity=upcoming, member=member_b, reason="不相干")
     assert _code(excinfo) == "not_expected"
 
 
 def test_one_open_leave_request_per_member(upcoming, member_a, secretary_a):
-    first = services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
+    first = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_create(activity=upcoming, member=member_a, reason="再请一次")
+        leave_services.leave_request_create(activity=upcoming, member=member_a, reason="再请一次")
     assert _code(excinfo) == "duplicate"
-    services.leave_request_decide(leave_request=first, approve=False, by=secretary_a)
-    again = services.leave_request_create(activity=upcoming, member=member_a, reason="确实出差")
+    leave_services.leave_request_decide(leave_request=first, approve=False, by=secretary_a)
+    again = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="确实出差")
     assert again.status == LeaveRequest.Status.PENDING
 
 
 def test_leave_decided_once(upcoming, member_a, secretary_a):
-    request = services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
-    services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
+    request = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
+    leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_decide(leave_request=request, approve=False, by=secretary_a)
+        leave_services.leave_request_decide(leave_request=request, approve=False, by=secretary_a)
     assert _code(excinfo) == "already_decided"
 
 
 def test_member_withdraws_a_pending_request(upcoming, member_a, secretary_a):
-    request = services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
-    services.leave_request_withdraw(leave_request=request, by=member_a.user)
+    request = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
+    leave_services.leave_request_withdraw(leave_request=request, by=member_a.user)
     assert request.status == LeaveRequest.Status.WITHDRAWN
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_withdraw(leave_request=request, by=member_a.user)
+        leave_services.leave_request_withdraw(leave_request=request, by=member_a.user)
     assert _code(excinfo) == "not_pending"
 
 
 def test_present_member_needs_no_leave(upcoming, member_a):
     services.check_in(activity=upcoming, member=member_a, method=Attendance.Method.MANUAL)
     with pytest.raises(ActivityError) as excinfo:
-        services.leave_request_create(activity=upcoming, member=member_a, reason="已到")
+        leave_services.leave_request_create(activity=upcoming, member=member_a, reason="已到")
     assert _code(excinfo) == "already_present"
 
 
@@ -328,11 +330,11 @@ def test_quorum_needs_more_than_half_of_full_members(assembly_with_roster):
     services.check_in(activity=activity, member=probationary)
     for member in full[:2]:
         services.check_in(activity=activity, member=member)
-    assert services.activity_quorum(activity) == (2, 4, False)  # half is not enough; probationary not counted
+    assert record_services.activity_quorum(activity) == (2, 4, False)  # half is not enough; probationary not counted
     services.check_in(activity=activity, member=full[2])
-    present, expected, ok = services.activity_quorum(activity)
+    present, expected, ok = record_services.activity_quorum(activity)
     assert (present, expected, ok) == (3, 4, True)
-    assert services.activity_quorum(activity).needed == 3
+    assert record_services.activity_quorum(activity).needed == 3
 
 
 def test_quorum_of_a_held_assembly_uses_the_frozen_list(assembly_with_roster, secretary_a):
@@ -341,7 +343,7 @@ def test_quorum_of_a_held_assembly_uses_the_frozen_list(assembly_with_roster, se
         services.check_in(activity=activity, member=member)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     Member.objects.filter(pk=probationary.pk).update(status=Member.Status.FULL)  # confirmed later
-    assert services.activity_quorum(activity) == (3, 4, True)
+    assert record_services.activity_quorum(activity) == (3, 4, True)
 
 
 def test_resolution_records_votes(assembly_with_roster, secretary_a):
@@ -349,7 +351,7 @@ def test_resolution_records_votes(assembly_with_roster, secretary_a):
     for member in full[:3]:
         services.check_in(activity=activity, member=member)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
-    resolution = services.resolution_add(
+    resolution = record_services.resolution_add(
         activity=activity, text="同意接收张三为预备党员", votes_for=3, votes_against=0, votes_abstain=0, by=secretary_a
     )
     assert resolution.has_votes and resolution.votes_for == 3 and resolution.created_by == secretary_a
@@ -360,7 +362,7 @@ def test_resolution_votes_cannot_exceed_present_full_members(assembly_with_roste
     services.check_in(activity=activity, member=full[0])
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     with pytest.raises(ActivityError) as excinfo:
-        services.resolution_add(
+        record_services.resolution_add(
             activity=activity, text="决议", votes_for=2, votes_against=0, votes_abstain=0, by=secretary_a
         )
     assert _code(excinfo) == "too_many_votes"
@@ -368,12 +370,12 @@ def test_resolution_votes_cannot_exceed_present_full_members(assembly_with_roste
 
 def test_resolution_votes_all_or_none(make_activity, tree, secretary_a):
     activity = make_activity(tree.branch_a, Activity.Kind.COMMITTEE_MEETING)
-    assert not services.resolution_add(activity=activity, text="无表决事项", by=secretary_a).has_votes
+    assert not record_services.resolution_add(activity=activity, text="无表决事项", by=secretary_a).has_votes
     with pytest.raises(ActivityError) as excinfo:
-        services.resolution_add(activity=activity, text="决议", votes_for=3, by=secretary_a)
+        record_services.resolution_add(activity=activity, text="决议", votes_for=3, by=secretary_a)
     assert _code(excinfo) == "incomplete_votes"
     with pytest.raises(ActivityError) as excinfo:
-        services.resolution_add(activity=activity, text="决议", votes_for=-1, votes_against=0, votes_abstain=0, by=None)
+        record_services.resolution_add(activity=activity, text="决议", votes_for=-1, votes_against=0, votes_abstain=0, by=None)
     assert _code(excinfo) == "invalid_votes"
 
 
@@ -410,7 +412,7 @@ def media(settings):
 )
 def test_attach_accepts_the_allowed_types(name, content, kind, make_activity, tree, secretary_a, media):
     activity = make_activity(tree.branch_a)
-    attached = services.activity_attach_file(
+    attached = record_services.activity_attach_file(
         activity=activity, upload=SimpleUploadedFile(name, content), by=secretary_a
     )
     assert attached.kind == kind and attached.original_name == name and attached.size == len(content)
@@ -431,7 +433,7 @@ def test_attach_accepts_the_allowed_types(name, content, kind, make_activity, tr
 def test_attach_refuses_wrong_types(name, content, code, make_activity, tree, secretary_a, media):
     activity = make_activity(tree.branch_a)
     with pytest.raises(ActivityError) as excinfo:
-        services.activity_attach_file(activity=activity, upload=SimpleUploadedFile(name, content), by=secretary_a)
+        record_services.activity_attach_file(activity=activity, upload=SimpleUploadedFile(name, content), by=secretary_a)
     assert _code(excinfo) == code
     assert not ActivityFile.objects.exists()
 
@@ -440,7 +442,7 @@ def test_attach_refuses_files_over_the_limit(make_activity, tree, secretary_a, m
     activity = make_activity(tree.branch_a)
     with override_settings(ACTIVITY_FILE_MAX_BYTES=50):
         with pytest.raises(ActivityError) as excinfo:
-            services.activity_attach_file(
+            record_services.activity_attach_file(
                 activity=activity, upload=SimpleUploadedFile("大图.jpg", JPEG), by=secretary_a
             )
     assert _code(excinfo) == "file_too_large"
@@ -450,11 +452,11 @@ def test_deleting_a_file_removes_its_content(
     make_activity, tree, secretary_a, media, django_capture_on_commit_callbacks
 ):
     activity = make_activity(tree.branch_a)
-    attached = services.activity_attach_file(activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a)
+    attached = record_services.activity_attach_file(activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a)
     path = media / attached.file.name
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):
-        services.activity_file_delete(activity_file=attached, by=secretary_a)
+        record_services.activity_file_delete(activity_file=attached, by=secretary_a)
     assert not path.exists() and not ActivityFile.objects.exists()
 
 

@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import leave as leave_services
+from activities import records as record_services
 from activities import services
 from activities.models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
 from branches import access
@@ -231,7 +233,7 @@ def test_incomplete_votes_show_the_services_error(login_as, started):
 
 
 def test_resolution_delete_is_refused_outside_and_without_permission(login_as, started, secretary_a):
-    resolution = services.resolution_add(activity=started, text="决议", by=secretary_a)
+    resolution = record_services.resolution_add(activity=started, text="决议", by=secretary_a)
     url = reverse("activities:resolution_delete", args=[started.pk, resolution.pk])
     assert login_as("secretary_b").post(url).status_code == 404
     assert login_as("viewer").post(url).status_code == 403
@@ -268,7 +270,7 @@ def test_upload_over_the_size_limit_shows_the_services_error(login_as, started, 
 
 
 def test_file_delete_is_refused_without_permission_and_works_for_the_secretary(login_as, started, secretary_a, media):
-    item = services.activity_attach_file(activity=started, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
+    item = record_services.activity_attach_file(activity=started, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
     url = reverse("activities:file_delete", args=[started.pk, item.pk])
     assert login_as("secretary_b").post(url).status_code == 404
     assert login_as("viewer").post(url).status_code == 403
@@ -327,7 +329,7 @@ def test_manual_check_in_twice_says_already(login_as, started, member_a):
 @pytest.fixture
 def leave(make_activity, tree, member_a):
     later = make_activity(tree.branch_a, start=timezone.now() + 24 * HOUR)
-    return services.leave_request_create(activity=later, member=member_a, reason="出差")
+    return leave_services.leave_request_create(activity=later, member=member_a, reason="出差")
 
 
 def test_leave_decision_is_refused_outside_and_without_permission(login_as, leave):

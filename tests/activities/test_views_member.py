@@ -8,6 +8,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import leave as leave_services
 from activities import services
 from activities.models import Activity, Attendance, LeaveRequest
 from tests.factories import UserFactory
@@ -93,14 +94,14 @@ def test_leave_needs_login(client, lecture):
 
 
 def test_member_withdraws_a_pending_request(login_as, lecture, member_a):
-    leave = services.leave_request_create(activity=lecture, member=member_a, reason="外出")
+    leave = leave_services.leave_request_create(activity=lecture, member=member_a, reason="外出")
     login_as("member_a").post(reverse("activities:leave_withdraw", args=[leave.pk]))
     leave.refresh_from_db()
     assert leave.status == LeaveRequest.Status.WITHDRAWN
 
 
 def test_withdrawing_someone_elses_request_is_404(login_as, lecture_b, member_b, member_a):
-    leave = services.leave_request_create(activity=lecture_b, member=member_b, reason="外出")
+    leave = leave_services.leave_request_create(activity=lecture_b, member=member_b, reason="外出")
     assert login_as("member_a").post(reverse("activities:leave_withdraw", args=[leave.pk])).status_code == 404
     leave.refresh_from_db()
     assert leave.status == LeaveRequest.Status.PENDING
@@ -136,7 +137,7 @@ def test_mine_runs_the_same_queries_for_any_size(
     now = timezone.now()
     for i in range(size):
         upcoming = make_activity(tree.branch_a, Activity.Kind.PARTY_LECTURE, start=now + (i + 24) * HOUR)
-        services.leave_request_create(activity=upcoming, member=member_a, reason="外出")
+        leave_services.leave_request_create(activity=upcoming, member=member_a, reason="外出")
         past = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now - (i + 3) * HOUR)
         services.activity_hold(activity=past, by=secretary_a)
     client = login_as("member_a")

@@ -10,6 +10,8 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import leave as leave_services
+from activities import records as record_services
 from activities import services
 from activities.models import Activity
 from tests.factories import MemberFactory
@@ -63,7 +65,7 @@ def test_workbench_lists_what_the_secretary_should_do(login_as, make_activity, t
     now = timezone.now()
     upcoming = make_activity(tree.branch_a, Activity.Kind.PARTY_LECTURE, title="十月党课", start=now + 24 * HOUR)
     past = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, title="九月主题党日", start=now - 5 * HOUR)
-    services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
+    leave_services.leave_request_create(activity=upcoming, member=member_a, reason="出差")
     response = login_as("secretary_a").get(reverse("activities:workbench"))
     wb = response.context["wb"]
     assert [a.pk for a in wb.upcoming] == [upcoming.pk]
@@ -99,7 +101,7 @@ def test_workbench_runs_the_same_queries_for_any_size(
     for i in range(size):
         upcoming = make_activity(tree.branch_a, start=now + (i + 1) * HOUR)
         make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now - (i + 5) * HOUR)
-        services.leave_request_create(activity=upcoming, member=members[i], reason="出差")
+        leave_services.leave_request_create(activity=upcoming, member=members[i], reason="出差")
     client = login_as("secretary_a")
     with django_assert_num_queries(WORKBENCH_QUERIES):
         response = client.get(reverse("activities:workbench"))
@@ -276,7 +278,7 @@ def test_detail_for_a_viewer_shows_no_actions(login_as, assembly, member_a):
 
 def test_detail_lists_leave_requests_with_decision_buttons(login_as, make_activity, tree, member_a):
     later = make_activity(tree.branch_a, start=timezone.now() + 24 * HOUR)
-    leave = services.leave_request_create(activity=later, member=member_a, reason="住院")
+    leave = leave_services.leave_request_create(activity=later, member=member_a, reason="住院")
     response = login_as("secretary_a").get(reverse("activities:detail", args=[later.pk]))
     assert response.context["leave_requests"] == [leave]
     assert reverse("activities:leave_decide", args=[later.pk, leave.pk]) in response.text
@@ -289,7 +291,7 @@ def media(settings):
 
 
 def test_file_is_served_only_inside_the_subtree(login_as, assembly, secretary_a, media):
-    item = services.activity_attach_file(activity=assembly, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
+    item = record_services.activity_attach_file(activity=assembly, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
     url = reverse("activities:file", args=[assembly.pk, item.pk])
     assert login_as("secretary_b").get(url).status_code == 404
     response = login_as("viewer").get(url)

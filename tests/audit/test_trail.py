@@ -15,6 +15,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from activities import checkin
+from activities import leave as leave_services
 from activities import services as activity_services
 from activities.models import Activity, Attendance
 from branches.audit import AuditMiddleware
@@ -350,7 +351,7 @@ def test_holding_a_meeting_through_the_site_records_the_secretary_and_the_ip(log
 
 def test_approving_leave_logs_the_attendance_with_the_secretary_and_the_ip(login_as, tree, member_a, secretary_a):
     activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(days=1))
-    leave = activity_services.leave_request_create(activity=activity, member=member_a, reason="出差")
+    leave = leave_services.leave_request_create(activity=activity, member=member_a, reason="出差")
     url = reverse("activities:leave_decide", args=[activity.pk, leave.pk])
     login_as("secretary_a").post(url, {"approve": "1"}, REMOTE_ADDR=IP)
     row = _row(activity, member_a)

@@ -10,6 +10,7 @@ from auditlog.models import LogEntry
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import leave as leave_services
 from activities import services as activity_services
 from activities.models import Activity, LeaveRequest
 from branches import services as branch_services
@@ -86,7 +87,7 @@ def test_withdrawing_a_leave_request_is_logged_with_actor_and_ip(login_as, tree,
         ends_at=start + datetime.timedelta(hours=2),
         by=secretary_a,
     )
-    leave = activity_services.leave_request_create(activity=lecture, member=member_a, reason="外出")
+    leave = leave_services.leave_request_create(activity=lecture, member=member_a, reason="外出")
     client = login_as("member_a")
     assert client.post(reverse("activities:leave_withdraw", args=[leave.pk]), REMOTE_ADDR=IP).status_code == 302
     entry = last_entry(leave)

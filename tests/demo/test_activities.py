@@ -13,7 +13,7 @@ from activities import selectors
 from activities.compliance import MISSING, compliance_report
 from activities.models import Activity, Attendance, LeaveRequest, Resolution
 from activities.page_selectors import workbench
-from activities.services import activity_quorum
+from activities.records import activity_quorum
 from branches.models import Branch
 from demo.activities import plan_activity_year, seed_activity_year
 from demo.plan import Scale, seed_plan
