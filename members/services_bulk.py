@@ -1,4 +1,10 @@
-"""Writing checked import rows: set-based, inside the caller's one transaction.
+"""The roster import's member-writing service, beside ``member_create``/``member_update``/``member_transfer``.
+
+``members_bulk_write`` writes checked import rows set-based in one transaction, with the same
+``MemberEvent`` history as the form's services (a new member's event is 导入 where the form's is
+新建; a change is 信息修改, and 党员状态变更 when the status changes, as ``member_update`` writes
+them; a change of branch is ``member_transfer`` itself), and audited by one ``AuditBulkEvent``
+(``import_members``: the file, its SHA-256 and the counts) instead of one auditlog entry per row.
 
 - New members are inserted in bulk with one 导入 event each. On PostgreSQL the rows go in
   with ``COPY`` (their ids reserved from the sequence in one query), elsewhere with
@@ -13,10 +19,12 @@ from __future__ import annotations
 
 import datetime
 
-from django.db import connection
+from auditlog.context import disable_auditlog
+from django.db import connection, transaction
 from django.utils import timezone
 
-from branches.models import Branch
+from branches.audit import bulk_event_record
+from branches.models import AuditBulkEvent, Branch
 from core.labels import source_label
 
 from . import crypto
@@ -43,6 +51,32 @@ UPDATED_FIELDS = [
     "confirmed_on",
     "updated_at",
 ]
+
+
+def members_bulk_write(
+    *, rows: list[CheckedRow], by, today: datetime.date, note: str, file_name: str, file_sha256: str
+) -> dict[str, int]:
+    """Write the checked rows of an import all or nothing, as ``by``; the counts it audited.
+
+    The rows are those ``roster_io.checks.RowChecker`` accepted and compared with the roster; an
+    ``IntegrityError`` (the roster changed meanwhile) rolls everything back.
+    """
+    with transaction.atomic(), disable_auditlog():  # the transfers' saves too: one bulk event instead
+        write_rows(rows, user=by, today=today, note=note)
+        counts = {
+            "新增": sum(1 for row in rows if row.existing is None),
+            "修改": sum(1 for row in rows if row.existing is not None and row.changes),
+            "未变": sum(1 for row in rows if row.existing is not None and not row.changes),
+            "转接": sum(1 for row in rows if row.is_transfer),
+        }
+        bulk_event_record(
+            kind=AuditBulkEvent.Kind.IMPORT_MEMBERS,
+            counts=counts,
+            by=by,
+            file_name=file_name,
+            file_sha256=file_sha256,
+        )
+    return counts
 
 
 def write_rows(rows: list[CheckedRow], *, user, today: datetime.date, note: str) -> None:

@@ -4,7 +4,7 @@
 ``import_members`` command. It reads the file with openpyxl in read-only mode, checks every
 row with the same ``RowChecker`` as ``MemberResource`` (which serves the admin), looks up
 branches and existing members set-based (one query per 10,000 codes or ID digests), and
-only when no row is refused writes in bulk inside one transaction (``import_writes``):
+only when no row is refused writes in bulk inside one transaction (``members.services_bulk``):
 new members with an 导入 event each, changed members with their events, changes of branch
 as transfers; unchanged members are not touched (nothing re-encrypted or rewritten).
 
@@ -18,15 +18,11 @@ import os
 from dataclasses import dataclass, field
 from typing import IO
 
-from auditlog.context import disable_auditlog
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError
 from django.utils import timezone
 
-from branches.audit import bulk_event_record
-from branches.models import AuditBulkEvent
-
 from ..idnumbers import mask_id_number
-from ..services_bulk import write_rows
+from ..services_bulk import members_bulk_write
 from .checks import CheckedRow, RowChecker, RowError, duplicate_errors, load_existing
 from .columns import HEADER_OF, read_row
 from .sheets import ImportFileError, ParsedFile, max_rows, open_sheet, source_name, source_sha256
@@ -91,28 +87,22 @@ def import_members(
         result.errors.append(RowError(None, None, exc.message))
         return result
     if result.ok and not dry_run:
+        name = file_name or source_name(source)
         try:
-            name = file_name or source_name(source)
-            with transaction.atomic(), disable_auditlog():  # the transfers' saves: one bulk event instead
-                write_rows(rows, user=user, today=checker.today, note=f"Excel导入（{name}）" if name else "Excel导入")
-                result.transferred = sum(1 for row in rows if row.is_transfer)
-                _audit(source, name, result, user)
+            counts = members_bulk_write(
+                rows=rows,
+                by=user,
+                today=checker.today,
+                note=f"Excel导入（{name}）" if name else "Excel导入",
+                file_name=name,
+                file_sha256=source_sha256(source),
+            )
         except IntegrityError:
             result.errors.append(RowError(None, None, "导入期间花名册已被他人修改，未写入任何数据，请重新导入"))
             return result
+        result.transferred = counts["转接"]
         result.written = True
     return result
-
-
-def _audit(source, name: str, result: ImportResult, user) -> None:
-    """One audit event for the whole import: the file's SHA-256 and the counts (not one per row)."""
-    bulk_event_record(
-        kind=AuditBulkEvent.Kind.IMPORT_MEMBERS,
-        counts={"新增": result.new, "修改": result.changed, "未变": result.unchanged, "转接": result.transferred},
-        by=user,
-        file_name=name,
-        file_sha256=source_sha256(source),
-    )
 
 
 def _read_and_check(source, checker: RowChecker, result: ImportResult) -> list[CheckedRow]:

@@ -25,7 +25,7 @@ def test_a_database_error_while_the_roster_is_written_shows_a_message(login_as, 
     before = Member.objects.count()
     upload(client, [person(), person()])
     token = client.session[SESSION_KEY]["token"]
-    with mock.patch("members.roster_io.importing.write_rows", side_effect=DOWN):
+    with mock.patch("members.services_bulk.write_rows", side_effect=DOWN):
         response = client.post(reverse("members:import_confirm"), {"token": token})
     assert response.status_code == 302 and response.url == reverse("members:import")
     assert MESSAGE in client.get(response.url).content.decode()
