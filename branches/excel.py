@@ -6,8 +6,8 @@ live formula (CSV/formula injection). As OWASP recommends, a text cell that star
 ``str`` values are touched: numbers (negative ones too), dates and None pass unchanged.
 
 Every export writes its rows through ``safe_cell`` / ``safe_row``: the roster
-(members/exporting.py, members/resources.py), the dues template (members/dues_views.py),
-the reports and health exports (reports/exports.py).
+(members/roster_io/exporting.py, members/roster_io/resources.py), the dues template
+(members/dues/views.py), the reports and health exports (reports/exports.py).
 """
 
 from __future__ import annotations

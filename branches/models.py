@@ -130,7 +130,7 @@ class AuditBulkEvent(models.Model):
         # A 任职确认码 issued, and each attempt of a member to confirm their position's grant with it.
         ISSUE_POSITION_CODE = "issue_position_code", _("签发任职确认码")
         CONFIRM_POSITION = "confirm_position", _("确认任职权限")
-        # One Excel export of the roster, with how many rows carried full ID numbers (members/exporting.py).
+        # One Excel export of the roster, with how many rows carried full ID numbers (members/roster_io/exporting.py).
         EXPORT_MEMBERS = "export_members", _("导出党员花名册")
 
     kind = models.CharField(_("类型"), max_length=30, choices=Kind.choices)

@@ -86,7 +86,7 @@ class Member(models.Model):
         related_name="household_members",
     )
     category = models.CharField(_("人员类别"), max_length=20, choices=Category.choices, default=Category.EMPLOYED)
-    # Declared monthly after-tax income; the dues brackets apply to it (members/dues.py).
+    # Declared monthly after-tax income; the dues brackets apply to it (members/dues/rules.py).
     monthly_income = models.DecimalField(_("月收入（税后）"), max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField(_("党员状态"), max_length=20, choices=Status.choices, default=Status.FULL)
     joined_on = models.DateField(_("入党日期"))
