@@ -51,7 +51,16 @@ REASON_MAX_LENGTH = 200
 # The statuses frozen by holding an activity that a secretary changes only with a written reason.
 FROZEN_STATUSES = (Attendance.Status.ABSENT, Attendance.Status.LEAVE)
 # What a check-in sets on a row that exists already (expected, leave or absent).
-_CHECK_IN_FIELDS = ["status", "expected", "full_member", "method", "checked_in_at", "nonce", "recorded_by", "updated_at"]
+_CHECK_IN_FIELDS = [
+    "status",
+    "expected",
+    "full_member",
+    "method",
+    "checked_in_at",
+    "nonce",
+    "recorded_by",
+    "updated_at",
+]
 
 
 def _error(code: str) -> CheckInError:
@@ -95,9 +104,7 @@ def member_of(user) -> Member:
 # --- the service ------------------------------------------------------------------------
 
 
-def decide(
-    activity: Activity, member: Member, existing: Attendance | None, *, method: str, reason: str, now
-) -> bool:
+def decide(activity: Activity, member: Member, existing: Attendance | None, *, method: str, reason: str, now) -> bool:
     """The check-in's rules, in their order: True when already present, ``CheckInError`` when refused."""
     if activity.is_cancelled:
         raise _error("cancelled")

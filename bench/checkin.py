@@ -601,9 +601,7 @@ def main(argv=None) -> int:
         print(
             f"check-in benchmark in database {connection.settings_dict['NAME']}, load average {os.getloadavg()[0]:.1f}"
         )
-        result = measure_checkin(
-            members=args.members, clients=args.clients, workers=args.workers, threads=args.threads
-        )
+        result = measure_checkin(members=args.members, clients=args.clients, workers=args.workers, threads=args.threads)
         print(f"load average at the end: {os.getloadavg()[0]:.1f}")
     finally:
         connection.close()

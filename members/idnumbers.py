@@ -92,4 +92,3 @@ def normalize_phone(value) -> str:
 
 def is_valid_phone(value: str) -> bool:
     return bool(_PHONE_RE.match(value))
-

@@ -340,7 +340,9 @@ def me(request):
         raise Http404(_("您的账号没有关联党员档案"))
     context = _member_context(member, request.user)
     context["birth_date"] = member.birth_date
-    context["pending_grants"] = accounts.pending_grants(member)  # 任职权限待本人确认 (activation_views.confirm_position)
+    context["pending_grants"] = accounts.pending_grants(
+        member
+    )  # 任职权限待本人确认 (activation_views.confirm_position)
     return render(request, "members/me.html", context)
 
 

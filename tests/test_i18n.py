@@ -312,8 +312,8 @@ def test_model_labels_and_verbose_names_follow_the_active_language():
 
 @pytest.mark.django_db
 def test_import_reads_chinese_labels_while_english_is_active(tree, orgdept):
-    from members.roster_io.importing import import_members
     from members.models import Member
+    from members.roster_io.importing import import_members
     from tests.members.import_helpers import person, workbook_bytes
 
     rows = [

@@ -239,9 +239,7 @@ TABLE: dict[str, Row] = {
     # ("nothing to confirm") to those who manage the member (tests/members/test_activation.py covers the rest).
     "members:position_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
     # The member enters a 任职确认码 on their own page; posted without a code: a message, nothing written.
-    "members:confirm_position": Row(
-        none, POST_ONLY_LOGIN, form(const(logged_in(HIDE, member_a=OK))), sides=("A",)
-    ),
+    "members:confirm_position": Row(none, POST_ONLY_LOGIN, form(const(logged_in(HIDE, member_a=OK))), sides=("A",)),
     "members:position_appoint": Row(code, MANAGE_GET, MANAGE_POST),
     "members:position_end": Row(by_pk("position"), MANAGE_GET, MANAGE_POST),
     "members:dues_branch": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),

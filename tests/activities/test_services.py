@@ -246,7 +246,9 @@ def upcoming(make_activity, tree):
 
 
 def test_leave_request_approved_marks_the_member_on_leave(upcoming, member_a, secretary_a):
-    request = leave_services.leave_request_create(activity=upcoming, member=member_a, reason="外出务工", by=member_a.user)
+    request = leave_services.leave_request_create(
+        activity=upcoming, member=member_a, reason="外出务工", by=member_a.user
+    )
     assert request.status == LeaveRequest.Status.PENDING
     decided = leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a, comment="同意")
     assert decided.status == LeaveRequest.Status.APPROVED and decided.decided_by == secretary_a
@@ -375,7 +377,9 @@ def test_resolution_votes_all_or_none(make_activity, tree, secretary_a):
         record_services.resolution_add(activity=activity, text="决议", votes_for=3, by=secretary_a)
     assert _code(excinfo) == "incomplete_votes"
     with pytest.raises(ActivityError) as excinfo:
-        record_services.resolution_add(activity=activity, text="决议", votes_for=-1, votes_against=0, votes_abstain=0, by=None)
+        record_services.resolution_add(
+            activity=activity, text="决议", votes_for=-1, votes_against=0, votes_abstain=0, by=None
+        )
     assert _code(excinfo) == "invalid_votes"
 
 
@@ -433,7 +437,9 @@ def test_attach_accepts_the_allowed_types(name, content, kind, make_activity, tr
 def test_attach_refuses_wrong_types(name, content, code, make_activity, tree, secretary_a, media):
     activity = make_activity(tree.branch_a)
     with pytest.raises(ActivityError) as excinfo:
-        record_services.activity_attach_file(activity=activity, upload=SimpleUploadedFile(name, content), by=secretary_a)
+        record_services.activity_attach_file(
+            activity=activity, upload=SimpleUploadedFile(name, content), by=secretary_a
+        )
     assert _code(excinfo) == code
     assert not ActivityFile.objects.exists()
 
@@ -452,7 +458,9 @@ def test_deleting_a_file_removes_its_content(
     make_activity, tree, secretary_a, media, django_capture_on_commit_callbacks
 ):
     activity = make_activity(tree.branch_a)
-    attached = record_services.activity_attach_file(activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a)
+    attached = record_services.activity_attach_file(
+        activity=activity, upload=SimpleUploadedFile("a.png", PNG), by=secretary_a
+    )
     path = media / attached.file.name
     assert path.exists()
     with django_capture_on_commit_callbacks(execute=True):

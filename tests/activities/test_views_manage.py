@@ -270,7 +270,9 @@ def test_upload_over_the_size_limit_shows_the_services_error(login_as, started, 
 
 
 def test_file_delete_is_refused_without_permission_and_works_for_the_secretary(login_as, started, secretary_a, media):
-    item = record_services.activity_attach_file(activity=started, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
+    item = record_services.activity_attach_file(
+        activity=started, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a
+    )
     url = reverse("activities:file_delete", args=[started.pk, item.pk])
     assert login_as("secretary_b").post(url).status_code == 404
     assert login_as("viewer").post(url).status_code == 403

@@ -291,7 +291,9 @@ def media(settings):
 
 
 def test_file_is_served_only_inside_the_subtree(login_as, assembly, secretary_a, media):
-    item = record_services.activity_attach_file(activity=assembly, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a)
+    item = record_services.activity_attach_file(
+        activity=assembly, upload=SimpleUploadedFile("合影.png", PNG), by=secretary_a
+    )
     url = reverse("activities:file", args=[assembly.pk, item.pk])
     assert login_as("secretary_b").get(url).status_code == 404
     response = login_as("viewer").get(url)

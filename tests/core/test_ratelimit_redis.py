@@ -47,9 +47,7 @@ def _api(client, token, nonce):
     return client.post(API, json.dumps({"token": token, "nonce": nonce}), content_type="application/json")
 
 
-def test_a_second_log_in_of_the_member_shares_the_budget_in_redis(
-    redis_sessions, client, assembly, member_a, settings
-):
+def test_a_second_log_in_of_the_member_shares_the_budget_in_redis(redis_sessions, client, assembly, member_a, settings):
     assert answers_of_two_phones_of_one_member(client, assembly, member_a, settings) == [
         [201, 200, 429],
         [429, 429, 429],

@@ -18,9 +18,9 @@ from django.conf import settings
 from django.test import override_settings
 
 from members.idnumbers import make_id_number
+from members.models import Member, MemberEvent
 from members.roster_io.columns import HEADERS
 from members.roster_io.importing import import_members
-from members.models import Member, MemberEvent
 from tests.factories import MemberFactory
 from tests.members.import_helpers import person, workbook_bytes
 
