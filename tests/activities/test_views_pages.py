@@ -299,3 +299,28 @@ def test_file_is_served_only_inside_the_subtree(login_as, assembly, secretary_a,
     response = login_as("viewer").get(url)
     assert response.status_code == 200 and b"".join(response.streaming_content) == PNG
     assert login_as("viewer").get(reverse("activities:file", args=[assembly.pk, item.pk + 99])).status_code == 404
+
+
+def test_detail_of_an_activity_held_and_cancelled_by_nobody_is_served(
+    login_as, assembly, make_activity, tree, member_a
+):
+    """Demo and imported history: a held activity without ``held_by`` (the organization department saw a 500)."""
+    services.activity_hold(activity=assembly, by=None, now=assembly.ends_at)
+    assert Activity.objects.get(pk=assembly.pk).held_by is None
+    cancelled = make_activity(tree.branch_a, Activity.Kind.PARTY_LECTURE)
+    Activity.objects.filter(pk=cancelled.pk).update(
+        status=Activity.Status.CANCELLED, cancelled_at=timezone.now(), cancelled_by=None
+    )
+    for activity in (assembly, cancelled):
+        response = login_as("orgdept").get(reverse("activities:detail", args=[activity.pk]))
+        assert response.status_code == 200
+
+
+def test_person_names_the_user_or_nobody(secretary_a):
+    from core.templatetags.people import person
+
+    secretary_a.first_name, secretary_a.last_name = "", ""
+    assert person(secretary_a) == secretary_a.username
+    secretary_a.first_name = "王书记"
+    assert person(secretary_a) == "王书记"
+    assert person(None) == ""
