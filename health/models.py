@@ -8,7 +8,6 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
-from core.fields import SnapshotJSONField
 from members.models import Member
 
 
@@ -111,7 +110,7 @@ class HealthCheck(models.Model):
         on_delete=models.PROTECT,
         related_name="+",
     )
-    items = SnapshotJSONField(_("各项得分"))  # [{key, label, points, score, found}]
+    items = models.JSONField(_("各项得分"))  # [{key, label, points, score, found}]
     bonus = models.DecimalField(_("加分"), max_digits=5, decimal_places=2, default=0)
     deduction = models.DecimalField(_("扣分"), max_digits=5, decimal_places=2, default=0)
     vetoed = models.BooleanField(_("一票否决"), default=False)

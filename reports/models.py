@@ -8,7 +8,6 @@ from django.utils.translation import gettext_lazy as _
 
 from branches.files import JOBS_DIR, private_storage, random_name
 from branches.models import Branch
-from core.fields import SnapshotJSONField
 
 
 class Report(models.Model):
@@ -43,7 +42,7 @@ class Report(models.Model):
     dues_paid = models.DecimalField(_("党费实缴"), max_digits=14, decimal_places=2, default=0)
     dues_rate = models.DecimalField(_("党费收缴率（%）"), max_digits=6, decimal_places=2, null=True, blank=True)
     health_checks = models.PositiveIntegerField(_("体检人数"), default=0)
-    data = SnapshotJSONField(_("明细"), default=dict)
+    data = models.JSONField(_("明细"), default=dict)
     computed_at = models.DateTimeField(_("计算时间"))
 
     class Meta:

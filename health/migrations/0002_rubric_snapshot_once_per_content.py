@@ -6,8 +6,6 @@ import json
 import django.db.models.deletion
 from django.db import migrations, models
 
-import branches.fields
-
 
 def _digest(config):
     text = json.dumps(config, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -93,6 +91,6 @@ class Migration(migrations.Migration):
         migrations.AlterField(
             model_name="healthcheck",
             name="items",
-            field=branches.fields.SnapshotJSONField(verbose_name="各项得分"),
+            field=models.JSONField(verbose_name="各项得分"),
         ),
     ]

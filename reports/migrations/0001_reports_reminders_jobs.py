@@ -83,7 +83,7 @@ class Migration(migrations.Migration):
                 ('dues_paid', models.DecimalField(decimal_places=2, default=0, max_digits=14, verbose_name='党费实缴')),
                 ('dues_rate', models.DecimalField(blank=True, decimal_places=2, max_digits=6, null=True, verbose_name='党费收缴率（%）')),
                 ('health_checks', models.PositiveIntegerField(default=0, verbose_name='体检人数')),
-                ('data', reports.models.SnapshotJSONField(default=dict, verbose_name='明细')),
+                ('data', models.JSONField(default=dict, verbose_name='明细')),
                 ('computed_at', models.DateTimeField(verbose_name='计算时间')),
                 ('branch', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='reports', to='branches.branch', verbose_name='党组织')),
             ],
