@@ -47,7 +47,7 @@ def member_facts(*, period: Period, branch: Branch | None) -> dict[int, FactsRow
             period_months=len(period.months),
         )
         result[m["pk"]] = FactsRow(m["branch_id"], m["branch__path"], facts)
-    ids = Subquery(scored.values("pk"))
+    ids = Subquery(scored.order_by().values("pk"))  # a set: the roster's ordering would sort it in every query
     _add_attendance(result, ids, period)
     _add_dues(result, ids, period)
     _add_records(result, ids, period)
@@ -144,10 +144,11 @@ def rubric_resolver(*, paths, year: int) -> Callable[[str], tuple[Rubric | None,
 
 def existing_checks(*, period: Period, branch: Branch | None) -> dict[int, dict]:
     """The period's checks of the scored members, by member id, locked until the transaction ends."""
-    ids = Subquery(roster(period=period, branch=branch).values("pk"))
+    ids = Subquery(roster(period=period, branch=branch).order_by().values("pk"))
     rows = (
         HealthCheck.objects.select_for_update()
         .filter(period=period.label, member_id__in=ids)
+        .order_by()  # read into a dict: the default ordering's joins and sort would be wasted
         .values(
             "pk",
             "member_id",
