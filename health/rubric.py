@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import copy
 from collections.abc import Mapping
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 CENT = Decimal("0.01")
@@ -57,7 +57,7 @@ def default_rubric() -> dict:
 # ---------------------------------------------------------------------------- facts and results
 
 
-@dataclass(frozen=True)
+@dataclass
 class Tally:
     """Attendance at one kind of activity: expected, present, and on approved leave."""
 
@@ -78,14 +78,6 @@ class MemberFacts:
     period_months: int = 12
     commendations: dict[str, int] = field(default_factory=dict)  # by level: count
     sanctions: dict[str, int] = field(default_factory=dict)  # by kind: count
-
-    def key(self) -> tuple:
-        """Every fact as one hashable value: members whose keys are equal score alike."""
-        return tuple(_hashable(getattr(self, f.name)) for f in fields(self))
-
-
-def _hashable(value):
-    return tuple(sorted(value.items())) if isinstance(value, dict) else value
 
 
 @dataclass

@@ -176,14 +176,14 @@ def _compute(p: Period, branch: Branch | None, by) -> ComputeResult:
     resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
     existing = selectors.existing_checks(period=p, branch=branch)  # locked until the transaction ends
     snapshots = _snapshots_in_force(facts.values(), resolve)
-    result, changes, now, scores = ComputeResult(), [], timezone.now(), {}
+    result, changes, now = ComputeResult(), [], timezone.now()
     for member_id, f in facts.items():
         old = existing.get(member_id)
         if old is not None and old["status"] in HealthCheck.LOCKED:
             result.locked += 1
             continue
         rubric, config = resolve(f.branch_path)
-        row = _scored(member_id, f, rubric, config, snapshots[rubric.pk if rubric else None], old, scores)
+        row = _scored(member_id, f, rubric, config, snapshots[rubric.pk if rubric else None], old)
         if row is None:
             result.unchanged += 1
             continue
@@ -205,27 +205,14 @@ def _snapshots_in_force(facts, resolve) -> dict:
     return rubric_snapshots_save(configs=in_force)
 
 
-def _score_once(scores: dict, config: dict, snapshot, facts: rules.MemberFacts, adjustment: Decimal) -> tuple:
-    """``rubric.score`` and its items' JSON, computed once per distinct rubric, facts and adjustment.
-
-    At ``quarter`` scale the 11,090 members had 5,558 distinct facts: scoring every member
-    took about a third of a recomputation's Python time.
-    """
-    key = (snapshot.pk, facts.key(), adjustment)  # one snapshot per rubric content
-    if key not in scores:
-        s = rules.score(config, facts, adjustment)
-        scores[key] = (s, [i.as_json() for i in s.items])
-    return scores[key]
-
-
-def _scored(member_id: int, f: selectors.FactsRow, rubric, config: dict, snapshot, old: dict | None, scores: dict):
+def _scored(member_id: int, f: selectors.FactsRow, rubric, config: dict, snapshot, old: dict | None):
     """The member's check as ``rubric.score`` makes it; None when it equals the existing one."""
     adjustment = Decimal(old["adjustment"]) if old else Decimal(0)
-    s, items = _score_once(scores, config, snapshot, f.facts, adjustment)
+    s = rules.score(config, f.facts, adjustment)
     values = {
         "branch_id": f.branch_id,
         "snapshot_id": snapshot.pk,
-        "items": items,
+        "items": [i.as_json() for i in s.items],
         "bonus": s.bonus,
         "deduction": s.deduction,
         "vetoed": s.vetoed,
