@@ -6,8 +6,7 @@ Threaded workers (``gthread``): two processes per CPU, two threads each. A reque
 waits on PostgreSQL and Redis several times (the phone's check-in up to three times), and a thread
 waiting lets another run; but more threads per process fight over the interpreter's lock,
 and every wait then costs a hand-over. On two CPUs, 4 workers × 2 threads checked members in
-about 5% faster than 4 × 4, with the bare insert unchanged (docs/PERFORMANCE.md, "Fourth
-session"). ``bench/checkin.py`` serves with these same numbers unless told others.
+about 5% faster than 4 × 4, with the bare insert unchanged (docs/PERFORMANCE.md, "Register"). ``bench/checkin.py`` serves with these same numbers unless told others.
 
 ``WEB_CONCURRENCY`` (gunicorn's own variable) sets the number of workers, ``GUNICORN_THREADS``
 the threads of each, ``GUNICORN_BIND`` the address (behind the reverse proxy that serves HTTPS).
