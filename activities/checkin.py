@@ -35,7 +35,6 @@ from . import tokens
 from .errors import CheckInError
 from .expected import is_expected
 from .models import Activity, Attendance
-from .tokens import current_token, fixed_token, new_fixed_secret  # noqa: F401 - the callers' names for them
 
 MESSAGES = {
     **tokens.MESSAGES,

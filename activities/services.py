@@ -27,15 +27,13 @@ from .checkin import (
     REASON_MAX_LENGTH,
     check_in,
     check_in_with_token,
-    current_token,
-    fixed_token,
     needs_reason,
-    new_fixed_secret,
     verify_token,
 )
 from .errors import ActivityError, CheckInError
 from .expected import computed_expected_members, expected_members
 from .models import Activity, Attendance, MeetingRule
+from .tokens import current_token, fixed_token, new_fixed_secret
 
 __all__ = [
     "ActivityError",

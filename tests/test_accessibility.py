@@ -13,7 +13,7 @@ from django.conf import settings
 from django.urls import reverse
 from django.utils import timezone
 
-from activities import checkin, services
+from activities import services, tokens
 from activities.models import Activity
 
 CSS = Path(settings.BASE_DIR) / "static" / "css"
@@ -83,7 +83,7 @@ def open_activity(tree, secretary_a):
 def pages(tree, member_a, orgdept, open_activity):
     """(persona, url) of the main pages."""
     activity = open_activity
-    token = checkin.current_token(activity)
+    token = tokens.current_token(activity)
     staff = [
         reverse("branches:tree"),
         reverse("branches:detail", args=[tree.branch_a.code]),
@@ -256,7 +256,7 @@ def test_tables_on_member_pages_scroll_inside_a_box_not_the_page(login_as, pages
 
 @pytest.mark.django_db
 def test_checkin_page_is_small(login_as, member_a, open_activity):
-    url = reverse("activities:checkin", args=[checkin.current_token(open_activity)])
+    url = reverse("activities:checkin", args=[tokens.current_token(open_activity)])
     response = login_as("member_a").get(url)
     css = sum((CSS / name).stat().st_size for name in ("site.css", "activities.css"))
     assert response.status_code == 200

@@ -102,7 +102,7 @@ def test_nav_and_roster_page_switch_to_english(login_as, member_a):
 
 @pytest.mark.django_db
 def test_member_check_in_page_switches_to_english(login_as, tree, member_a, secretary_a):
-    from activities import checkin, services
+    from activities import services, tokens
     from activities.models import Activity
 
     start = timezone.now() - datetime.timedelta(minutes=5)
@@ -115,7 +115,7 @@ def test_member_check_in_page_switches_to_english(login_as, tree, member_a, secr
         by=secretary_a,
     )
     c = _english(login_as("member_a"))
-    url = reverse("activities:checkin", args=[checkin.current_token(activity)])
+    url = reverse("activities:checkin", args=[tokens.current_token(activity)])
     assert "Check in" in c.get(url).text
     nonce = "n-1"
     assert "Checked in" in c.post(url, {"nonce": nonce}).text

@@ -43,10 +43,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from django.utils import timezone
 
-from activities import checkin
 from activities import leave as leave_services
 from activities import records as record_services
 from activities import services as activity_services
+from activities import tokens
 from activities.models import Activity
 from branches import access
 from health.models import HealthCheck
@@ -446,7 +446,7 @@ def world(tree, member_a, member_b, secretary_a, secretary_b, orgdept, other_org
         files[s] = record_services.activity_attach_file(
             activity=activity[s], upload=SimpleUploadedFile("p.png", PNG, "image/png"), by=secretaries[s]
         )
-        token[s] = checkin.current_token(activity[s])
+        token[s] = tokens.current_token(activity[s])
         health_checks_compute(period=str(today.year), branch=branch)
         checks[s] = HealthCheck.objects.filter(member=members[s]).get()
         jobs[s] = Job.objects.create(kind=Job.Kind.values[0], branch=branch, created_by=secretaries[s])

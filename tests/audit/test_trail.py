@@ -14,9 +14,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
-from activities import checkin
 from activities import leave as leave_services
 from activities import services as activity_services
+from activities import tokens
 from activities.models import Activity, Attendance
 from branches.audit import AuditMiddleware
 from branches.models import AuditBulkEvent
@@ -276,7 +276,7 @@ def _row(activity, member) -> Attendance:
 def test_a_check_in_on_the_phone_page_logs_the_member_the_time_and_the_ip(client, tree, member_a, secretary_a):
     activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(minutes=10))
     client.force_login(member_a.user)
-    url = reverse("activities:checkin", args=[checkin.current_token(activity)])
+    url = reverse("activities:checkin", args=[tokens.current_token(activity)])
     assert client.post(url, {"nonce": "page-1"}, REMOTE_ADDR=IP).context["created"] is True
     row = _row(activity, member_a)
     (entry,) = entries_of(row)
@@ -293,7 +293,7 @@ def test_a_check_in_on_the_phone_page_logs_the_member_the_time_and_the_ip(client
 def test_a_check_in_through_the_json_api_logs_the_member_and_the_ip(client, tree, member_a, secretary_a):
     activity = _assembly(tree, secretary_a, timezone.now() + datetime.timedelta(minutes=10))
     client.force_login(member_a.user)
-    body = json.dumps({"token": checkin.current_token(activity), "nonce": "api-1"})
+    body = json.dumps({"token": tokens.current_token(activity), "nonce": "api-1"})
     response = client.post("/api/v1/check-ins", body, content_type="application/json", REMOTE_ADDR=IP)
     assert response.status_code == 201
     (entry,) = entries_of(_row(activity, member_a))

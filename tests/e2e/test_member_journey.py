@@ -8,7 +8,7 @@ from types import SimpleNamespace
 
 from playwright.sync_api import expect
 
-from activities import checkin as tokens
+from activities import tokens
 
 from .conftest import log_in, screenshot
 
