@@ -13,7 +13,6 @@ import datetime
 import io
 import logging
 import os
-import secrets
 from decimal import Decimal
 from urllib.parse import quote
 
@@ -42,7 +41,7 @@ from core.periods import add_months, month_start
 from .. import selectors
 from ..models import DuesPayment, Member
 from ..roster_io.checks import RowError
-from ..roster_io.sheets import ImportFileError, ParsedFile, parse_file, preview_discard, preview_keep, preview_load
+from ..roster_io.sheets import ImportFileError, ParsedFile, parse_file, pending_discard, pending_keep, pending_load
 from . import selectors as dues_selectors
 from .forms import (
     ArrearsForm,
@@ -239,18 +238,6 @@ def _require_manager(request) -> None:
     access.require_manager(request.user, _("您没有管理权限，不能导入党费"))
 
 
-def _discard_pending(request) -> None:
-    preview_discard(request.session.pop(_SESSION_KEY, None))
-
-
-def _keep_pending(request, parsed: ParsedFile) -> dict:
-    """Keep the checked rows (private storage, random name) until confirmed; the session remembers whose."""
-    _discard_pending(request)
-    pending = {**preview_keep(parsed), "token": secrets.token_hex(16), "filename": parsed.name}
-    request.session[_SESSION_KEY] = pending
-    return pending
-
-
 def _preview(request, upload) -> tuple[DuesImportResult, ParsedFile | None]:
     """Parse the upload once and check every row; the parsed rows are kept for the confirmation."""
     try:
@@ -271,7 +258,7 @@ def import_upload(request):
         context["result"] = result
         if result.ok:
             try:
-                context["pending"] = _keep_pending(request, parsed)
+                context["pending"] = pending_keep(request.session, _SESSION_KEY, parsed)
             except OSError:  # the preview could not be stored (a full disk): nothing partial is left
                 logger.exception("dues import preview not stored")
                 messages.error(request, save_failed_message())
@@ -283,8 +270,7 @@ def import_upload(request):
 def import_confirm(request):
     """Write the checked file: all rows or, if anything changed meanwhile and a row fails, none."""
     _require_manager(request)
-    pending = request.session.get(_SESSION_KEY)
-    parsed = preview_load(pending) if pending and request.POST.get("token") == pending.get("token") else None
+    _pending, parsed = pending_load(request.session, _SESSION_KEY, request.POST.get("token"))
     if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:dues_import")
@@ -292,10 +278,10 @@ def import_confirm(request):
         result = import_dues(parsed, user=request.user)
     except DatabaseError:  # rolled back: nothing written; a message, not a 500
         logger.exception("dues import not written")
-        _discard_pending(request)
+        pending_discard(request.session, _SESSION_KEY)
         messages.error(request, _("数据库暂时无法写入，未导入任何数据，请稍后重新上传文件"))
         return redirect("members:dues_import")
-    _discard_pending(request)
+    pending_discard(request.session, _SESSION_KEY)
     if not result.ok:
         context = {"form": DuesImportForm(), "result": result, "pending": None, "columns": list(COLUMNS.values())}
         return render(request, "members/dues_import.html", context)

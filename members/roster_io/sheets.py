@@ -20,6 +20,7 @@ import datetime
 import hashlib
 import json
 import os
+import secrets
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -266,3 +267,26 @@ def preview_discard(pending: dict | None) -> None:
     stored = (pending or {}).get("stored")
     if isinstance(stored, str) and stored.startswith(IMPORTS_DIR + "/"):
         private_storage().delete(stored)
+
+
+# A preview waiting for its confirmation, as the roster and the dues import keep it in the session.
+
+
+def pending_keep(session, key: str, parsed: ParsedFile) -> dict:
+    """Keep ``parsed`` until it is confirmed (``preview_keep``); the session remembers whose, with a form token."""
+    pending_discard(session, key)
+    pending = {**preview_keep(parsed), "token": secrets.token_hex(16), "filename": parsed.name}
+    session[key] = pending
+    return pending
+
+
+def pending_load(session, key: str, token) -> tuple[dict | None, ParsedFile | None]:
+    """The session's pending preview and its rows; no rows unless ``token`` is the form's."""
+    pending = session.get(key)
+    if not pending or token != pending.get("token"):
+        return pending, None
+    return pending, preview_load(pending)
+
+
+def pending_discard(session, key: str) -> None:
+    preview_discard(session.pop(key, None))

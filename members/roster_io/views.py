@@ -2,7 +2,7 @@
 
 The uploaded file is parsed once and checked in full; nothing is written. If every row
 passes, the parsed rows are kept under a random name in the private storage
-(``import_files.preview_keep``: not under MEDIA_ROOT, which a web server may serve; they hold
+(``sheets.preview_keep``: not under MEDIA_ROOT, which a web server may serve; they hold
 full ID numbers) and the session remembers their name and digest. Confirming loads those
 rows (no second parse of the workbook), checks them again against the roster as it is now,
 so a change meanwhile cannot slip in, and writes. Previews never confirmed are removed by the
@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import io
 import logging
-import secrets
 from pathlib import Path
 
 from django import forms
@@ -34,7 +33,7 @@ from .checks import RowError
 from .columns import HEADERS
 from .exporting import export_members, write_template
 from .importing import ImportResult, import_members
-from .sheets import ImportFileError, parse_file, preview_discard, preview_keep, preview_load
+from .sheets import ImportFileError, parse_file, pending_discard, pending_keep, pending_load
 
 logger = logging.getLogger(__name__)
 SESSION_KEY = "member_import_pending"
@@ -57,18 +56,6 @@ class UploadForm(forms.Form):
 
 def _require_manager(request) -> None:
     access.require_manager(request.user, _("您没有导入党员的权限"))
-
-
-def _discard_pending(request) -> None:
-    preview_discard(request.session.pop(SESSION_KEY, None))
-
-
-def _keep_pending(request, parsed) -> dict:
-    """Keep the checked rows until they are confirmed; the session remembers whose they are."""
-    _discard_pending(request)
-    pending = {**preview_keep(parsed), "token": secrets.token_hex(16), "filename": parsed.name}
-    request.session[SESSION_KEY] = pending
-    return pending
 
 
 def _page(request, *, form, result: ImportResult | None = None, pending: dict | None = None):
@@ -100,7 +87,7 @@ def import_page(request):
     pending = None
     if result.ok:
         try:
-            pending = _keep_pending(request, parsed)
+            pending = pending_keep(request.session, SESSION_KEY, parsed)
         except OSError:  # the preview could not be stored (a full disk): nothing partial is left
             logger.exception("roster import preview not stored")
             messages.error(request, save_failed_message())
@@ -112,8 +99,7 @@ def import_page(request):
 def import_confirm(request):
     """Write the previewed rows: checked again against the roster (not parsed again); all rows or none."""
     _require_manager(request)
-    pending = request.session.get(SESSION_KEY)
-    parsed = preview_load(pending) if pending and request.POST.get("token") == pending.get("token") else None
+    pending, parsed = pending_load(request.session, SESSION_KEY, request.POST.get("token"))
     if parsed is None:
         messages.error(request, _("没有待确认的导入，请重新上传文件"))
         return redirect("members:import")
@@ -121,10 +107,10 @@ def import_confirm(request):
         result = import_members(parsed, user=request.user, file_name=pending["filename"])
     except DatabaseError:  # rolled back: nothing written; a message, not a 500
         logger.exception("roster import not written")
-        _discard_pending(request)
+        pending_discard(request.session, SESSION_KEY)
         messages.error(request, _("数据库暂时无法写入，未导入任何数据，请稍后重新上传文件"))
         return redirect("members:import")
-    _discard_pending(request)
+    pending_discard(request.session, SESSION_KEY)
     if not result.ok:
         return _page(request, form=UploadForm(), result=result)
     messages.success(
