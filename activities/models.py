@@ -93,6 +93,11 @@ class Activity(models.Model):
     recorder = models.ForeignKey(
         Member, verbose_name=_("记录人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
+    speaker = models.ForeignKey(
+        Member, verbose_name=_("主讲人"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    # 学时 credited to each member present (党员教育管理工作条例 art. 20): a 党课 or a study session.
+    study_hours = models.DecimalField(_("学时"), max_digits=4, decimal_places=1, null=True, blank=True)
     agenda = models.TextField(_("议程"), blank=True)
     minutes = models.TextField(_("会议记录"), blank=True)
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.PLANNED)
@@ -183,6 +188,22 @@ class Activity(models.Model):
         return self.checkin_closes_at or self.ends_at
 
 
+class ActivityExtraKind(models.Model):
+    """An activity also counts as another kind (a 主题党日 that includes a 党课)."""
+
+    activity = models.ForeignKey(Activity, verbose_name=_("活动"), on_delete=models.CASCADE, related_name="extra_kinds")
+    kind = models.CharField(_("同时计为"), max_length=20, choices=Activity.Kind.choices)
+
+    class Meta:
+        verbose_name = _("同时计为的活动类型")
+        verbose_name_plural = _("同时计为的活动类型")
+        ordering = ["activity", "kind"]
+        constraints = [models.UniqueConstraint(fields=["activity", "kind"], name="activity_extra_kind_once")]
+
+    def __str__(self) -> str:
+        return f"{self.activity} {self.get_kind_display()}"
+
+
 class Resolution(models.Model):
     """决议: a decision of a meeting, with the votes when one was taken."""
 
@@ -191,6 +212,12 @@ class Resolution(models.Model):
     votes_for = models.PositiveIntegerField(_("赞成"), null=True, blank=True)
     votes_against = models.PositiveIntegerField(_("反对"), null=True, blank=True)
     votes_abstain = models.PositiveIntegerField(_("弃权"), null=True, blank=True)
+    # 书面表决意见: opinions handed in before the meeting by voting members who could not attend.
+    written_for = models.PositiveIntegerField(_("书面赞成"), default=0)
+    written_against = models.PositiveIntegerField(_("书面反对"), default=0)
+    written_abstain = models.PositiveIntegerField(_("书面弃权"), default=0)
+    # Frozen when the resolution is recorded: a later roster change does not change whether it passed.
+    voting_members = models.PositiveIntegerField(_("应到有表决权党员数"), null=True, blank=True)
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("记录人"),
@@ -287,6 +314,7 @@ class Attendance(models.Model):
     expected = models.BooleanField(_("应到"), default=False)
     # Snapshot at check-in and when the activity is held: counts for a 支部党员大会's quorum.
     full_member = models.BooleanField(_("正式党员"), default=True)
+    home_delivered = models.BooleanField(_("送学上门"), default=False)
     method = models.CharField(_("签到方式"), max_length=10, choices=Method.choices, blank=True)
     checked_in_at = models.DateTimeField(_("签到时间"), null=True, blank=True)
     nonce = models.CharField(_("客户端请求标识"), max_length=64, blank=True)
@@ -425,3 +453,101 @@ class MeetingRule(models.Model):
 
     def __str__(self) -> str:
         return f"{self.branch} {self.get_kind_display()} {self.get_period_display()}至少{self.min_count}次"
+
+
+class ProbationDecision(models.Model):
+    """预备党员转正决定: a 支部党员大会's decision (发展党员工作细则 art. 32), approved from above."""
+
+    class Kind(models.TextChoices):
+        CONFIRM = "confirm", _("按期转正")
+        EXTEND = "extend", _("延长预备期")
+        CANCEL = "cancel", _("取消预备党员资格")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="probation_decisions"
+    )
+    resolution = models.OneToOneField(
+        Resolution,
+        verbose_name=_("决议"),
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="probation_decision",
+    )
+    kind = models.CharField(_("决定"), max_length=10, choices=Kind.choices)
+    extension_months = models.PositiveSmallIntegerField(_("延长月数"), null=True, blank=True)
+    decided_on = models.DateField(_("支部大会日期"))
+    approved_on = models.DateField(_("上级党委审批日期"), null=True, blank=True)
+    approving_org = models.CharField(_("审批组织"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("预备党员转正决定")
+        verbose_name_plural = _("预备党员转正决定")
+        ordering = ["-decided_on", "-pk"]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_kind_display()}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
+
+
+class ExpectedExemption(models.Model):
+    """不列入应到: with the higher organization's consent, a member is left out of the expected lists."""
+
+    class Reason(models.TextChoices):
+        SERIOUS_ILLNESS = "serious_illness", _("患重病")
+        ABROAD = "abroad", _("出国（境）6个月以上")
+        SENTENCE = "sentence", _("服刑")
+        BEDRIDDEN = "bedridden", _("长期卧床")
+        AWAY = "away", _("外出未转组织关系")
+        OTHER = "other", _("其他")
+
+    member = models.ForeignKey(
+        Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="expected_exemptions"
+    )
+    reason = models.CharField(_("原因"), max_length=20, choices=Reason.choices)
+    starts_on = models.DateField(_("开始日期"))
+    ends_on = models.DateField(_("结束日期"), null=True, blank=True)
+    consenting_org = models.CharField(_("同意的上级组织"), max_length=200)
+    consent_on = models.DateField(_("同意日期"))
+    document_number = models.CharField(_("文号"), max_length=100, blank=True)
+    note = models.CharField(_("备注"), max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("记录人"),
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("不列入应到")
+        verbose_name_plural = _("不列入应到")
+        ordering = ["-starts_on", "-pk"]
+        indexes = [models.Index(fields=["member", "starts_on"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ends_on__isnull=True) | Q(ends_on__gte=models.F("starts_on")),
+                name="expected_exemption_ends_after_start",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member} {self.get_reason_display()}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}

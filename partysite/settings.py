@@ -269,6 +269,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "activities.Attendance", "exclude_fields": ["created_at", "updated_at"]},
     {"model": "activities.LeaveRequest"},
     {"model": "activities.Resolution", "exclude_fields": ["created_at"]},
+    {"model": "activities.ActivityExtraKind"},
+    {"model": "activities.ProbationDecision", "exclude_fields": ["recorded_at"]},
+    {"model": "activities.ExpectedExemption", "exclude_fields": ["recorded_at"]},
     {"model": "health.Rubric", "exclude_fields": ["updated_at"]},
     {"model": "health.HealthCheck", "exclude_fields": ["rubric_snapshot", "computed_at", "updated_at"]},
 )
