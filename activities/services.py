@@ -2,9 +2,9 @@
 
 Every service takes ``by`` (the acting user) and records it. Permission checks belong to the
 caller (views go through ``branches.access``); these functions enforce the domain rules and
-raise ``ActivityError``/``CheckInError`` with a stable ``code``. Check-in lives in
-``activities.checkin`` and is re-exported here. Leave requests are ``activities.leave``;
-the quorum, resolutions and files, the meeting's record, are ``activities.records``.
+raise ``ActivityError`` with a stable ``code``. Check-in is ``activities.checkin`` (its tokens
+``activities.tokens``). Leave requests are ``activities.leave``; the quorum, resolutions and
+files, the meeting's record, are ``activities.records``. Callers import each from its home module.
 """
 
 from __future__ import annotations
@@ -22,22 +22,13 @@ from branches.models import AuditBulkEvent, Branch
 from core.labels import source_choices, source_label
 from members.models import Member
 
-from .checkin import (
-    MESSAGES,
-    REASON_MAX_LENGTH,
-    check_in,
-    check_in_with_token,
-    needs_reason,
-    verify_token,
-)
-from .errors import ActivityError, CheckInError
+from .checkin import MESSAGES, REASON_MAX_LENGTH, needs_reason
+from .errors import ActivityError
 from .expected import computed_expected_members, expected_members
 from .models import Activity, Attendance, MeetingRule
-from .tokens import current_token, fixed_token, new_fixed_secret
+from .tokens import new_fixed_secret
 
 __all__ = [
-    "ActivityError",
-    "CheckInError",
     "activity_cancel",
     "activity_create",
     "activity_fixed_qr_set",
@@ -48,13 +39,7 @@ __all__ = [
     "attendance_add",
     "attendance_bulk_record",
     "attendance_set_hours",
-    "check_in",
-    "check_in_with_token",
-    "current_token",
-    "expected_members",
-    "fixed_token",
     "meeting_rule_set",
-    "verify_token",
 ]
 
 # Audit trails are written in Chinese whatever the reader's language (labels are lazy translations).

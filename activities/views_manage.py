@@ -22,8 +22,8 @@ from branches.files import save_failed_message
 from branches.models import Branch
 from branches.params import id_value
 
+from . import checkin, page_selectors, selectors, services
 from . import leave as leave_services
-from . import page_selectors, selectors, services
 from . import records as record_services
 from .errors import ActivityError, CheckInError
 from .forms import ActivityForm, CancelForm, DecisionForm, FileForm, ManualCheckInForm, MinutesForm, ResolutionForm
@@ -261,7 +261,7 @@ def manual_check_in(request, pk: int):
     member = _member_to_check_in(request, activity, form)
     if member is not None:
         try:
-            attendance, created = services.check_in(
+            attendance, created = checkin.check_in(
                 activity=activity,
                 member=member,
                 method=Attendance.Method.MANUAL,

@@ -11,8 +11,8 @@ import pytest
 from auditlog.models import LogEntry
 from django.utils import timezone
 
+from activities import checkin, services
 from activities import leave as leave_services
-from activities import services
 from activities.errors import ActivityError, CheckInError
 from activities.models import Activity, Attendance
 from branches.audit import trail_for
@@ -42,14 +42,14 @@ def test_a_secretary_turning_a_frozen_status_present_needs_a_reason(held, member
     Attendance.objects.filter(activity=held, member=member_a).update(status=frozen)
     for blank in ("", "   "):
         with pytest.raises(CheckInError) as excinfo:
-            services.check_in(activity=held, member=member_a, method=method, by=secretary_a, reason=blank)
+            checkin.check_in(activity=held, member=member_a, method=method, by=secretary_a, reason=blank)
         assert excinfo.value.code == "reason_required"
     assert Attendance.objects.get(activity=held, member=member_a).status == frozen
     assert entries(held, member_a) == []
 
 
 def test_the_reason_is_stored_in_the_entry_and_shown_in_the_trail(held, member_a, secretary_a):
-    attendance, created = services.check_in(
+    attendance, created = checkin.check_in(
         activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="  补登：漏签  "
     )
     assert created and attendance.status == Attendance.Status.PRESENT
@@ -60,9 +60,7 @@ def test_the_reason_is_stored_in_the_entry_and_shown_in_the_trail(held, member_a
 
 
 def test_a_long_reason_is_cut_to_the_forms_length(held, member_a, secretary_a):
-    services.check_in(
-        activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="因" * 500
-    )
+    checkin.check_in(activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="因" * 500)
     assert len(entries(held, member_a)[0].additional_data["reason"]) == 200
 
 
@@ -70,12 +68,12 @@ def test_no_reason_is_needed_before_the_activity_is_held(make_activity, tree, me
     activity = make_activity(tree.branch_a, Activity.Kind.BRANCH_ASSEMBLY)
     leave = leave_services.leave_request_create(activity=activity, member=member_a, reason="出差")
     leave_services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
-    _, created = services.check_in(activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a)
+    _, created = checkin.check_in(activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a)
     assert created
 
 
 def test_a_member_arriving_late_checks_in_with_the_qr_code_without_a_reason(held, member_a):
-    attendance, created = services.check_in(activity=held, member=member_a, by=member_a.user)
+    attendance, created = checkin.check_in(activity=held, member=member_a, by=member_a.user)
     assert created and attendance.method == Attendance.Method.QR
     (entry,) = entries(held, member_a)
     assert entry.actor == member_a.user and entry.changes_dict["status"] == ["absent", "present"]
@@ -84,9 +82,7 @@ def test_a_member_arriving_late_checks_in_with_the_qr_code_without_a_reason(held
 
 def test_a_repeat_check_in_writes_no_second_entry(held, member_a, secretary_a):
     for _ in range(2):
-        services.check_in(
-            activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="补登"
-        )
+        checkin.check_in(activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="补登")
     assert len(entries(held, member_a)) == 1
 
 
@@ -102,6 +98,6 @@ def test_the_attendance_sheet_changes_a_frozen_status_only_with_a_reason(held, t
 
 
 def test_a_check_in_outside_a_request_has_its_actor_and_no_ip(held, member_a, secretary_a):
-    services.check_in(activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="补登")
+    checkin.check_in(activity=held, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, reason="补登")
     (entry,) = entries(held, member_a)
     assert entry.actor == secretary_a and entry.remote_addr is None

@@ -130,16 +130,16 @@ def test_check_in_opens_thirty_minutes_before_the_start(make_activity, tree, mem
     start = timezone.now() + datetime.timedelta(hours=1)
     activity = make_activity(tree.branch_a, start=start)
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=activity, member=member_a, now=start - 31 * MINUTE)
+        checkin.check_in(activity=activity, member=member_a, now=start - 31 * MINUTE)
     assert _code(excinfo) == "not_open"
-    _, created = services.check_in(activity=activity, member=member_a, now=start - 29 * MINUTE)
+    _, created = checkin.check_in(activity=activity, member=member_a, now=start - 29 * MINUTE)
     assert created
 
 
 def test_check_in_closes_at_the_end(make_activity, tree, member_a):
     activity = make_activity(tree.branch_a, hours=2)
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=activity, member=member_a, now=activity.ends_at + MINUTE)
+        checkin.check_in(activity=activity, member=member_a, now=activity.ends_at + MINUTE)
     assert _code(excinfo) == "closed"
     assert not Attendance.objects.exists()
 
@@ -152,18 +152,18 @@ def test_secretary_set_window_replaces_the_default(make_activity, tree, member_a
         checkin_opens_at=start - datetime.timedelta(hours=2),
         checkin_closes_at=start + 10 * MINUTE,
     )
-    _, created = services.check_in(activity=activity, member=member_a, now=start - 90 * MINUTE)
+    _, created = checkin.check_in(activity=activity, member=member_a, now=start - 90 * MINUTE)
     assert created
     other = MemberFactory(branch=tree.branch_a)
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=activity, member=other, now=start + 11 * MINUTE)
+        checkin.check_in(activity=activity, member=other, now=start + 11 * MINUTE)
     assert _code(excinfo) == "closed"
 
 
 def test_secretary_check_in_is_not_held_to_the_window(make_activity, tree, member_a, secretary_a):
     activity = make_activity(tree.branch_a)
     later = activity.ends_at + datetime.timedelta(days=1)
-    attendance, created = services.check_in(
+    attendance, created = checkin.check_in(
         activity=activity, member=member_a, method=Attendance.Method.SECRETARY, by=secretary_a, now=later
     )
     assert created and attendance.method == "secretary" and attendance.recorded_by_id == secretary_a.pk
@@ -174,7 +174,7 @@ def test_secretary_check_in_is_not_held_to_the_window(make_activity, tree, membe
 
 def test_member_of_another_branch_is_not_expected(assembly, member_b):
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=assembly, member=member_b)
+        checkin.check_in(activity=assembly, member=member_b)
     assert _code(excinfo) == "not_expected"
     assert not Attendance.objects.exists()
 
@@ -182,7 +182,7 @@ def test_member_of_another_branch_is_not_expected(assembly, member_b):
 def test_cancelled_activity_refuses_check_in(assembly, member_a, secretary_a):
     services.activity_cancel(activity=assembly, by=secretary_a, reason="台风")
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=assembly, member=member_a)
+        checkin.check_in(activity=assembly, member=member_a)
     assert _code(excinfo) == "cancelled"
     assert not Attendance.objects.exists()
 
@@ -191,16 +191,16 @@ def test_member_who_left_the_roster_is_not_expected(assembly, member_a):
     Member.objects.filter(pk=member_a.pk).update(is_active=False)
     member_a.refresh_from_db()
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=assembly, member=member_a)
+        checkin.check_in(activity=assembly, member=member_a)
     assert _code(excinfo) == "not_expected"
 
 
 def test_general_branch_lecture_expects_its_whole_subtree(make_activity, tree, member_a, member_b):
     lecture = make_activity(tree.village_a, Activity.Kind.PARTY_LECTURE)
-    attendance, created = services.check_in(activity=lecture, member=member_a)
+    attendance, created = checkin.check_in(activity=lecture, member=member_a)
     assert created and attendance.expected
     with pytest.raises(CheckInError):
-        services.check_in(activity=lecture, member=member_b)  # village B is outside
+        checkin.check_in(activity=lecture, member=member_b)  # village B is outside
 
 
 def test_committee_meeting_expects_only_current_committee_members(make_activity, tree, member_a):
@@ -215,25 +215,25 @@ def test_committee_meeting_expects_only_current_committee_members(make_activity,
         ended_on="2024-01-01",
     )
     meeting = make_activity(tree.branch_a, Activity.Kind.COMMITTEE_MEETING)
-    _, created = services.check_in(activity=meeting, member=deputy)
+    _, created = checkin.check_in(activity=meeting, member=deputy)
     assert created
     for outsider in (member_a, retired):
         with pytest.raises(CheckInError) as excinfo:
-            services.check_in(activity=meeting, member=outsider)
+            checkin.check_in(activity=meeting, member=outsider)
         assert _code(excinfo) == "not_expected"
 
 
 def test_group_meeting_expects_the_group_members(make_activity, tree, member_a):
     not_in_group = MemberFactory(branch=tree.branch_a)
     meeting = make_activity(tree.group_a, Activity.Kind.GROUP_MEETING)
-    assert services.check_in(activity=meeting, member=member_a)[1]
+    assert checkin.check_in(activity=meeting, member=member_a)[1]
     with pytest.raises(CheckInError):
-        services.check_in(activity=meeting, member=not_in_group)
+        checkin.check_in(activity=meeting, member=not_in_group)
 
 
 def test_volunteer_activity_takes_any_active_member_without_expecting_them(make_activity, tree, member_b):
     service = make_activity(tree.branch_a, Activity.Kind.VOLUNTEER)
-    attendance, created = services.check_in(activity=service, member=member_b)
+    attendance, created = checkin.check_in(activity=service, member=member_b)
     assert created and not attendance.expected
 
 
@@ -241,8 +241,8 @@ def test_volunteer_activity_takes_any_active_member_without_expecting_them(make_
 
 
 def test_check_in_twice_keeps_one_attendance_with_the_original_time(assembly, member_a):
-    first, created = services.check_in(activity=assembly, member=member_a, nonce="tap-1")
-    again, created_again = services.check_in(
+    first, created = checkin.check_in(activity=assembly, member=member_a, nonce="tap-1")
+    again, created_again = checkin.check_in(
         activity=assembly, member=member_a, nonce="tap-2", now=timezone.now() + 5 * MINUTE
     )
     assert created and not created_again
@@ -251,10 +251,10 @@ def test_check_in_twice_keeps_one_attendance_with_the_original_time(assembly, me
 
 
 def test_same_nonce_from_another_member_is_refused(assembly, member_a, tree):
-    services.check_in(activity=assembly, member=member_a, nonce="shared")
+    checkin.check_in(activity=assembly, member=member_a, nonce="shared")
     other = MemberFactory(branch=tree.branch_a)
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=assembly, member=other, nonce="shared")
+        checkin.check_in(activity=assembly, member=other, nonce="shared")
     assert _code(excinfo) == "nonce_reused"
 
 
@@ -262,7 +262,7 @@ def test_approved_leave_turns_present_when_the_member_comes(make_activity, tree,
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
     request = leave_services.leave_request_create(activity=activity, member=member_a, reason="出差", by=member_a.user)
     leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
-    attendance, created = services.check_in(activity=activity, member=member_a, now=activity.starts_at)
+    attendance, created = checkin.check_in(activity=activity, member=member_a, now=activity.starts_at)
     assert created and attendance.status == Attendance.Status.PRESENT and attendance.expected
     assert Attendance.objects.get().status == Attendance.Status.PRESENT
 
@@ -270,7 +270,7 @@ def test_approved_leave_turns_present_when_the_member_comes(make_activity, tree,
 def test_absent_member_of_a_held_activity_can_still_check_in_in_the_window(assembly, member_a, secretary_a):
     services.activity_hold(activity=assembly, by=secretary_a, now=assembly.starts_at)
     assert Attendance.objects.get(member=member_a).status == Attendance.Status.ABSENT
-    attendance, created = services.check_in(activity=assembly, member=member_a, now=assembly.starts_at + MINUTE)
+    attendance, created = checkin.check_in(activity=assembly, member=member_a, now=assembly.starts_at + MINUTE)
     assert created and attendance.status == Attendance.Status.PRESENT and attendance.expected
 
 
@@ -307,14 +307,14 @@ def test_fixed_token_checks_in_through_the_phone_path(assembly, member_a, secret
 def test_household_activity_expects_the_household_members(make_activity, tree, member_a):
     in_household = MemberFactory(branch=tree.branch_a, group=tree.group_a, household=tree.household_a)
     day = make_activity(tree.household_a, Activity.Kind.THEME_DAY)
-    assert services.check_in(activity=day, member=in_household)[1]
+    assert checkin.check_in(activity=day, member=in_household)[1]
     with pytest.raises(CheckInError):
-        services.check_in(activity=day, member=member_a)
+        checkin.check_in(activity=day, member=member_a)
 
 
 def test_committee_level_theme_day_expects_every_member_below_it(make_activity, tree, member_a, member_b, member_c):
     day = make_activity(tree.town, Activity.Kind.THEME_DAY)
-    assert services.check_in(activity=day, member=member_a)[1]
-    assert services.check_in(activity=day, member=member_b)[1]
+    assert checkin.check_in(activity=day, member=member_a)[1]
+    assert checkin.check_in(activity=day, member=member_b)[1]
     with pytest.raises(CheckInError):
-        services.check_in(activity=day, member=member_c)  # another town
+        checkin.check_in(activity=day, member=member_c)  # another town

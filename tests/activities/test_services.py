@@ -13,9 +13,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.test import override_settings
 from django.utils import timezone
 
+from activities import checkin, services
 from activities import leave as leave_services
 from activities import records as record_services
-from activities import services
 from activities.errors import ActivityError, CheckInError
 from activities.expected import expected_members
 from activities.models import Activity, ActivityFile, Attendance, LeaveRequest, MeetingRule
@@ -122,7 +122,7 @@ def test_hold_marks_absent_whoever_is_neither_present_nor_on_leave(make_activity
     activity = make_activity(tree.branch_a, start=timezone.now() + HOUR)
     request = leave_services.leave_request_create(activity=activity, member=excused, reason="住院", by=None)
     leave_services.leave_request_decide(leave_request=request, approve=True, by=secretary_a)
-    services.check_in(activity=activity, member=came, now=activity.starts_at)
+    checkin.check_in(activity=activity, member=came, now=activity.starts_at)
     held = services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at + HOUR)
     statuses = dict(Attendance.objects.filter(activity=activity).values_list("member_id", "status"))
     assert statuses == {
@@ -151,7 +151,7 @@ def test_expected_list_is_frozen_when_held(make_activity, tree, member_a, secret
 
     assert set(expected_members(activity).values_list("pk", flat=True)) == {member_a.pk}
     with pytest.raises(CheckInError) as excinfo:
-        services.check_in(activity=activity, member=newcomer, now=activity.starts_at)
+        checkin.check_in(activity=activity, member=newcomer, now=activity.starts_at)
     assert _code(excinfo) == "not_expected"
 
 
@@ -168,7 +168,7 @@ def test_volunteer_sign_ups_who_did_not_come_become_absent(make_activity, tree, 
     activity = make_activity(tree.branch_a, Activity.Kind.VOLUNTEER)
     services.activity_sign_up(activity=activity, member=member_a, by=member_a.user)
     assert services.attendance_add(activity=activity, members=[member_a, member_b], by=secretary_a) == 1
-    services.check_in(activity=activity, member=member_b, now=activity.starts_at)
+    checkin.check_in(activity=activity, member=member_b, now=activity.starts_at)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.ends_at)
     statuses = dict(Attendance.objects.values_list("member_id", "status"))
     assert statuses == {member_a.pk: Attendance.Status.ABSENT, member_b.pk: Attendance.Status.PRESENT}
@@ -183,7 +183,7 @@ def test_sign_up_is_only_for_open_activities(make_activity, tree, member_a):
 
 def test_volunteer_hours_are_recorded_for_present_members(make_activity, tree, member_a, member_b, secretary_a):
     activity = make_activity(tree.branch_a, Activity.Kind.VOLUNTEER)
-    services.check_in(activity=activity, member=member_a, now=activity.starts_at)
+    checkin.check_in(activity=activity, member=member_a, now=activity.starts_at)
     services.attendance_set_hours(activity=activity, hours={member_a.pk: "2.5"}, by=secretary_a)
     assert Attendance.objects.get(member=member_a).hours == Decimal("2.5")
     with pytest.raises(ActivityError) as excinfo:
@@ -310,7 +310,7 @@ def test_member_withdraws_a_pending_request(upcoming, member_a, secretary_a):
 
 
 def test_present_member_needs_no_leave(upcoming, member_a):
-    services.check_in(activity=upcoming, member=member_a, method=Attendance.Method.MANUAL)
+    checkin.check_in(activity=upcoming, member=member_a, method=Attendance.Method.MANUAL)
     with pytest.raises(ActivityError) as excinfo:
         leave_services.leave_request_create(activity=upcoming, member=member_a, reason="已到")
     assert _code(excinfo) == "already_present"
@@ -329,11 +329,11 @@ def assembly_with_roster(make_activity, tree):
 
 def test_quorum_needs_more_than_half_of_full_members(assembly_with_roster):
     activity, full, probationary = assembly_with_roster
-    services.check_in(activity=activity, member=probationary)
+    checkin.check_in(activity=activity, member=probationary)
     for member in full[:2]:
-        services.check_in(activity=activity, member=member)
+        checkin.check_in(activity=activity, member=member)
     assert record_services.activity_quorum(activity) == (2, 4, False)  # half is not enough; probationary not counted
-    services.check_in(activity=activity, member=full[2])
+    checkin.check_in(activity=activity, member=full[2])
     present, expected, ok = record_services.activity_quorum(activity)
     assert (present, expected, ok) == (3, 4, True)
     assert record_services.activity_quorum(activity).needed == 3
@@ -342,7 +342,7 @@ def test_quorum_needs_more_than_half_of_full_members(assembly_with_roster):
 def test_quorum_of_a_held_assembly_uses_the_frozen_list(assembly_with_roster, secretary_a):
     activity, full, probationary = assembly_with_roster
     for member in full[:3]:
-        services.check_in(activity=activity, member=member)
+        checkin.check_in(activity=activity, member=member)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     Member.objects.filter(pk=probationary.pk).update(status=Member.Status.FULL)  # confirmed later
     assert record_services.activity_quorum(activity) == (3, 4, True)
@@ -351,7 +351,7 @@ def test_quorum_of_a_held_assembly_uses_the_frozen_list(assembly_with_roster, se
 def test_resolution_records_votes(assembly_with_roster, secretary_a):
     activity, full, _ = assembly_with_roster
     for member in full[:3]:
-        services.check_in(activity=activity, member=member)
+        checkin.check_in(activity=activity, member=member)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     resolution = record_services.resolution_add(
         activity=activity, text="同意接收张三为预备党员", votes_for=3, votes_against=0, votes_abstain=0, by=secretary_a
@@ -361,7 +361,7 @@ def test_resolution_records_votes(assembly_with_roster, secretary_a):
 
 def test_resolution_votes_cannot_exceed_present_full_members(assembly_with_roster, secretary_a):
     activity, full, _ = assembly_with_roster
-    services.check_in(activity=activity, member=full[0])
+    checkin.check_in(activity=activity, member=full[0])
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
     with pytest.raises(ActivityError) as excinfo:
         record_services.resolution_add(

@@ -89,7 +89,7 @@ def test_live_fragment_is_never_cached_and_tells_when_to_refresh(login_as, assem
 
 
 def test_live_counts_follow_check_ins(login_as, assembly, member_a, secretary_a):
-    services.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
+    checkin.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
     response = login_as("secretary_a").get(reverse("activities:checkin_screen_live", args=[assembly.pk]))
     assert response.context["summary"].present == 1
 
@@ -152,7 +152,7 @@ def test_first_tap_checks_in_and_second_says_already_with_the_first_time(client,
 
 
 def test_page_of_a_member_already_present_says_already(client, assembly, member_a, secretary_a):
-    services.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
+    checkin.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
     client.force_login(member_a.user)
     response = client.get(_url(assembly))
     assert "已签到" in response.text and "checkin-button" not in response.text

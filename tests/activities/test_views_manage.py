@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import checkin, services
 from activities import leave as leave_services
 from activities import records as record_services
-from activities import services
 from activities.models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
 from branches import access
 from tests.factories import MemberFactory
@@ -365,7 +365,7 @@ def test_secretary_refuses_leave(login_as, leave):
 
 def test_secretary_records_volunteer_hours(login_as, make_activity, tree, member_a, secretary_a):
     service = make_activity(tree.branch_a, Activity.Kind.VOLUNTEER, start=timezone.now() - HOUR)
-    services.check_in(activity=service, member=member_a, method="manual", by=secretary_a)
+    checkin.check_in(activity=service, member=member_a, method="manual", by=secretary_a)
     url = reverse("activities:hours", args=[service.pk])
     login_as("secretary_a").post(url, {f"hours-{member_a.pk}": "2.5"})
     assert str(Attendance.objects.get(activity=service, member=member_a).hours) == "2.5"

@@ -10,9 +10,9 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import checkin, services
 from activities import leave as leave_services
 from activities import records as record_services
-from activities import services
 from activities.models import Activity
 from tests.factories import MemberFactory
 
@@ -246,7 +246,7 @@ def test_detail_of_a_guessed_id_is_404(login_as, assembly):
 
 def test_detail_shows_the_sheet_counts_and_quorum(login_as, assembly, member_a, tree, secretary_a):
     MemberFactory(branch=tree.branch_a, name="赵强")
-    services.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
+    checkin.check_in(activity=assembly, member=member_a, method="manual", by=secretary_a)
     response = login_as("secretary_a").get(reverse("activities:detail", args=[assembly.pk]))
     summary = response.context["summary"]
     assert (summary.expected, summary.present, summary.leave, summary.absent) == (2, 1, 0, 0)
@@ -260,7 +260,7 @@ def test_detail_runs_the_same_queries_for_any_roster(
     login_as, assembly, tree, bulk_members, secretary_a, size, django_assert_num_queries
 ):
     members = bulk_members(tree.branch_a, size)
-    services.check_in(activity=assembly, member=members[0], method="manual", by=secretary_a)
+    checkin.check_in(activity=assembly, member=members[0], method="manual", by=secretary_a)
     client = login_as("secretary_a")
     # session, user, grants, activity, files, sheet (3), counts (2), quorum (2), resolutions, leave requests,
     # and the audit trail: its entries and its bulk events (branches/audit.py)

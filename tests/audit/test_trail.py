@@ -14,9 +14,9 @@ from django.test import RequestFactory
 from django.urls import reverse
 from django.utils import timezone
 
+from activities import checkin, tokens
 from activities import leave as leave_services
 from activities import services as activity_services
-from activities import tokens
 from activities.models import Activity, Attendance
 from branches.audit import AuditMiddleware
 from branches.models import AuditBulkEvent
@@ -371,7 +371,7 @@ def test_volunteer_hours_record_the_secretary_and_the_ip(login_as, tree, member_
         ends_at=start + datetime.timedelta(hours=3),
         by=secretary_a,
     )
-    activity_services.check_in(activity=activity, member=member_a, method="manual", by=secretary_a)
+    checkin.check_in(activity=activity, member=member_a, method="manual", by=secretary_a)
     url = reverse("activities:hours", args=[activity.pk])
     login_as("secretary_a").post(url, {f"hours-{member_a.pk}": "2.5"}, REMOTE_ADDR=IP)
     event = AuditBulkEvent.objects.get(kind=AuditBulkEvent.Kind.RECORD_ATTENDANCE, object_id=activity.pk)
