@@ -8,14 +8,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, Subquery, Sum
+from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
 from branches.models import Branch
 from core.periods import Period, add_months, month_end, month_start
-from members.models import Commendation, DuesPayment, Member, Sanction
+from members.models import Commendation, DuesPayment, Member, MemberEvent, Sanction
 from members.rules import add_years
 
 from . import rubric as rules
@@ -31,23 +31,83 @@ class FactsRow:
     facts: rules.MemberFacts
 
 
-def roster(*, period: Period, branch: Branch | None):
-    """Members scored for ``period``: on the roster of the subtree at any day of it."""
-    members = Member.objects.all() if branch is None else Member.objects.in_subtree(branch)
-    return members.filter(joined_on__lte=period.last_day).filter(Q(is_active=True) | Q(left_on__gte=period.start))
+def _on_roster(period: Period):
+    """Members on the roster at any day of ``period`` (joined by its last day, not left before it)."""
+    return Member.objects.filter(joined_on__lte=period.last_day).filter(
+        Q(is_active=True) | Q(left_on__gte=period.start)
+    )
 
 
-def member_facts(*, period: Period, branch: Branch | None) -> dict[int, FactsRow]:
-    """Every scored member's facts for ``period``: five aggregate queries, whatever the subtree's size."""
-    scored = roster(period=period, branch=branch)
+@dataclass
+class Roster:
+    """The members scored for a period in a subtree, each with the branch their check belongs to."""
+
+    ids: QuerySet  # their ids, for the aggregate queries' ``member_id IN (...)``
+    rows: list[dict]  # pk, branch_id, branch__path (the period's), joined_on, left_on, is_active
+
+
+def roster(*, period: Period, branch: Branch | None) -> Roster:
+    """Members scored for ``period`` in ``branch``'s subtree (the whole site: None).
+
+    On the roster at any day of the period, and in the subtree at the end of their time in it
+    (the period's last day, or their leaving day if earlier): a check belongs to the branch the
+    member was in then (``period_branches``), not to today's (docs/rules/history.md). Two queries.
+    """
+    scored = _on_roster(period)
+    if branch is not None:
+        moved_out = MemberEvent.objects.filter(
+            kind=MemberEvent.Kind.TRANSFERRED, occurred_on__gt=period.start, from_branch__path__startswith=branch.path
+        )
+        scored = scored.filter(Q(branch__path__startswith=branch.path) | Q(pk__in=moved_out.values("member_id")))
+    rows = list(scored.order_by().values("pk", "branch_id", "branch__path", "joined_on", "left_on", "is_active"))
+    then = period_branches(period=period, rows=rows, ids=scored.order_by().values("pk"))
+    elsewhere = []
+    for row in rows:
+        row["branch_id"], row["branch__path"] = then.get(row["pk"], (row["branch_id"], row["branch__path"]))
+        if branch is not None and not row["branch__path"].startswith(branch.path):
+            elsewhere.append(row["pk"])
+    if elsewhere:  # in the subtree today or once, but not at the end of the period: a handful
+        excluded = set(elsewhere)
+        rows = [row for row in rows if row["pk"] not in excluded]
+        scored = scored.exclude(pk__in=elsewhere)
+    return Roster(ids=scored.order_by().values("pk"), rows=rows)
+
+
+def period_branches(*, period: Period, rows: list[dict], ids) -> dict[int, tuple[int, str]]:
+    """The branch (id, path) of each member of ``rows`` who moved since, at the end of their time in
+    ``period``: the branch left by their first transfer dated after that day. One query.
+
+    A transfer dated D puts the member in the new branch from D on: one dated on the period's
+    last day gives the period to the new branch, one dated the day after leaves it to the old.
+    """
+    ends = {}
+    for row in rows:
+        left_on = None if row["is_active"] else row["left_on"]
+        ends[row["pk"]] = min(period.last_day, left_on) if left_on else period.last_day
+    transfers = (
+        MemberEvent.objects.filter(kind=MemberEvent.Kind.TRANSFERRED, occurred_on__gt=period.start, member_id__in=ids)
+        .exclude(from_branch=None)
+        .order_by("member_id", "occurred_on", "at", "pk")
+        .values_list("member_id", "occurred_on", "from_branch_id", "from_branch__path")
+    )
+    result: dict[int, tuple[int, str]] = {}
+    for member_id, occurred_on, branch_id, path in transfers:
+        if member_id not in result and occurred_on > ends[member_id]:
+            result[member_id] = (branch_id, path)
+    return result
+
+
+def member_facts(*, period: Period, branch: Branch | None, scored: Roster | None = None) -> dict[int, FactsRow]:
+    """Every scored member's facts for ``period``: a few aggregate queries, whatever the subtree's size."""
+    scored = scored or roster(period=period, branch=branch)
     result: dict[int, FactsRow] = {}
-    for m in scored.values("pk", "branch_id", "branch__path", "joined_on", "left_on", "is_active"):
+    for m in scored.rows:
         facts = rules.MemberFacts(
             months_on_roster=period.months_between(m["joined_on"], None if m["is_active"] else m["left_on"]),
             period_months=len(period.months),
         )
         result[m["pk"]] = FactsRow(m["branch_id"], m["branch__path"], facts)
-    ids = Subquery(scored.order_by().values("pk"))  # a set: the roster's ordering would sort it in every query
+    ids = Subquery(scored.ids)
     _add_attendance(result, ids, period)
     _add_dues(result, ids, period)
     _add_records(result, ids, period)
@@ -142,12 +202,11 @@ def rubric_resolver(*, paths, year: int) -> Callable[[str], tuple[Rubric | None,
     return resolve
 
 
-def existing_checks(*, period: Period, branch: Branch | None) -> dict[int, dict]:
+def existing_checks(*, period: Period, scored: Roster) -> dict[int, dict]:
     """The period's checks of the scored members, by member id, locked until the transaction ends."""
-    ids = Subquery(roster(period=period, branch=branch).order_by().values("pk"))
     rows = (
         HealthCheck.objects.select_for_update()
-        .filter(period=period.label, member_id__in=ids)
+        .filter(period=period.label, member_id__in=Subquery(scored.ids))
         .order_by()  # read into a dict: the default ordering's joins and sort would be wasted
         .values(
             "pk",

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 
 from django.db import transaction
+from django.db.models import Subquery
 from django.utils import timezone
 
 from branches import access
@@ -96,6 +97,7 @@ class ComputeResult:
     updated: int = 0
     unchanged: int = 0
     locked: int = 0  # submitted, approved or published: left as they are
+    removed: int = 0  # drafts of members not scored here for the period (off the roster, or elsewhere)
 
 
 # The columns a recomputation may rewrite; status, adjustment and its reason stay.
@@ -162,7 +164,13 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
         result = _compute(p, branch, by)
         bulk_event_record(
             kind=AuditBulkEvent.Kind.COMPUTE_HEALTH,
-            counts={"新增": result.created, "更新": result.updated, "未变": result.unchanged, "已锁定": result.locked},
+            counts={
+                "新增": result.created,
+                "更新": result.updated,
+                "未变": result.unchanged,
+                "已锁定": result.locked,
+                "移除": result.removed,
+            },
             by=by,
             branch=branch,
             note=p.label,
@@ -172,9 +180,10 @@ def health_checks_compute(*, period: str, branch: Branch | None = None, by=None)
 
 def _compute(p: Period, branch: Branch | None, by) -> ComputeResult:
     """Score every member of the subtree with ``rubric.score`` and upsert the checks that changed."""
-    facts = selectors.member_facts(period=p, branch=branch)
+    scored = selectors.roster(period=p, branch=branch)
+    facts = selectors.member_facts(period=p, branch=branch, scored=scored)
     resolve = selectors.rubric_resolver(paths=[m.branch_path for m in facts.values()], year=p.year)
-    existing = selectors.existing_checks(period=p, branch=branch)  # locked until the transaction ends
+    existing = selectors.existing_checks(period=p, scored=scored)  # locked until the transaction ends
     snapshots = _snapshots_in_force(facts.values(), resolve)
     result, changes, now = ComputeResult(), [], timezone.now()
     for member_id, f in facts.items():
@@ -193,7 +202,24 @@ def _compute(p: Period, branch: Branch | None, by) -> ComputeResult:
     _log_computed(changes, by)
     result.created = sum(1 for _, old in changes if old is None)
     result.updated = len(changes) - result.created
+    result.removed = _remove_unscored(p, branch, scored)
     return result
+
+
+def _remove_unscored(p: Period, branch: Branch | None, scored: selectors.Roster) -> int:
+    """Delete the subtree's editable checks of ``p`` whose member is not scored here for it: off the
+    roster in the period (a death or a leaving recorded late), or in another branch at its end (a
+    transfer recorded late; that branch's computation makes theirs). Locked checks stay. Audited
+    row by row (django-auditlog) and counted in the computation's audit event."""
+    stale = HealthCheck.objects.filter(period=p.label, status__in=HealthCheck.EDITABLE).exclude(
+        member_id__in=Subquery(scored.ids)
+    )
+    if branch is not None:
+        stale = stale.filter(branch__path__startswith=branch.path)
+    ids = list(stale.values_list("pk", flat=True))
+    if ids:
+        HealthCheck.objects.filter(pk__in=ids).delete()
+    return len(ids)
 
 
 def _snapshots_in_force(facts, resolve) -> dict:
