@@ -293,7 +293,7 @@ def _record(report: Report, figure: Figure, out: Callable) -> None:
 
 
 def run_benchmarks(
-    *, scale: Scale, seed: int, requests: int, sample: int, workdir: Path, out: Callable = print
+    *, scale: Scale, seed: int, requests: int, sample: int, workdir: Path, out: Callable = print, page_requests: int = 0
 ) -> Report:
     """Seed ``scale`` into the (empty) configured database and take every measurement."""
     report = Report()
@@ -303,6 +303,11 @@ def run_benchmarks(
     measure_roster(requests, report, out)
     out(f"3. Importing {scale.members:,} new members from .xlsx")
     measure_import(plan, seed, sample, workdir, report, out)
+    if page_requests:
+        from .pages import measure_pages
+
+        out(f"6. Every page of the menu of orgdept and secretary, {page_requests} requests each, against the bare view")
+        measure_pages(plan=plan, requests=page_requests, report=report, out=out)
     out("Goals:")
     for goal in report.goals:
         out(f"   {'PASS' if goal.passed else 'FAIL'}  {goal.label}: {goal.detail}")

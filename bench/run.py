@@ -26,6 +26,9 @@ def _parse(argv):
     parser.add_argument("--requests", type=int, default=40, help="requests per page (default: 40)")
     parser.add_argument("--sample", type=int, default=1000, help="rows for the default-resource import (default: 1000)")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument(
+        "--pages", type=int, default=20, help="requests per page of the page sweep; 0 skips it (default: 20)"
+    )
     return parser.parse_args(argv)
 
 
@@ -69,6 +72,7 @@ def main(argv=None) -> int:
                 requests=args.requests,
                 sample=args.sample,
                 workdir=Path(workdir),
+                page_requests=args.pages,
             )
         from bench.checkin import measure_checkin
 
