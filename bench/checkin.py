@@ -9,7 +9,7 @@ workers must reach the database the benchmark fills.
 
 1. One branch with ``members`` members, each with an account, and a 主题党日 whose check-in is
    open. Each member's session is written straight through Django's session engine (no login
-   requests), with a CSRF cookie of its own.
+   requests), with a CSRF cookie of its own (``bench.checkin_setup``).
 2. gunicorn on a free local port, with the workers and threads of the site's own
    ``gunicorn.conf.py`` (2 per CPU x 2 threads) unless given, and ``bench.checkin_settings``: the site's
    settings and URLs plus ``bench.checkin_bare``, a view that inserts one row into a small table
@@ -17,66 +17,37 @@ workers must reach the database the benchmark fills.
    member, the locked row, the insert and its audit entry in a transaction; no session query with
    sessions in Redis). Sessions and the rate limiter's counters are in Redis, as in
    production: the configured ``REDIS_URL``, or else, when Redis answers on 127.0.0.1:6379,
-   its database 13, for this step only (``production_sessions``; ``make bench``'s other steps
-   keep the configured sessions); the report names the session engine.
+   its database 13, for this step only (``bench.checkin_setup.production_sessions``; ``make bench``'s
+   other steps keep the configured sessions); the report names the session engine.
 3. Client threads with keep-alive connections. The members are split into rounds; each round
    is a phase of bare inserts, then a phase of as many check-ins (interleaved, so that both see
    the same machine load). In a check-in phase each member taps once, with the current rotating
    token: every request is a first check-in that writes (repeats, which write nothing, would
-   flatter the figure).
+   flatter the figure) (``bench.checkin_load``).
 4. Requests per second of both and their ratio (goal: check-ins at least a quarter of the bare view's),
    and the checks that must be zero: duplicates (a member with more than one attendance row or
    more than one 201) and lost check-ins (a member answered 201/200 without a row, or without
-   any row at all), and bare inserts answered 201 but not in the table.
+   any row at all), and bare inserts answered 201 but not in the table (this module).
 """
 
 from __future__ import annotations
 
 import argparse
-import contextlib
-import datetime
-import http.client
-import json
 import os
-import queue
-import runpy
-import signal
-import socket
-import subprocess
 import sys
-import threading
-import time
-import urllib.parse
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:
+    from bench.checkin_load import Job, Phase
+    from bench.checkin_setup import Fixture
+
+# Run as a script, this file sees bench/ on the path, not the project: its siblings (bench.checkin_load,
+# bench.checkin_setup) and Django are imported inside the functions, once main() has set the path up.
 ROOT = Path(__file__).resolve().parent.parent
-CHECKIN_PATH = "/api/v1/check-ins"
-BENCH_REDIS_URL = "redis://127.0.0.1:6379/13"  # a database of its own on the local Redis, if it answers
 GOAL_RATIO = 0.25  # issue 13: at least a quarter of the bare one-insert view
-ID_REGION = "110101"  # ID numbers of the benchmark's members: Beijing, unlike every seed's Fujian ones
-
-
-@dataclass
-class Phase:
-    label: str
-    requests: int = 0
-    seconds: float = 0.0
-    statuses: Counter = field(default_factory=Counter)
-    latencies: list[float] = field(default_factory=list)
-    errors: list[str] = field(default_factory=list)
-
-    @property
-    def per_second(self) -> float:
-        return self.requests / self.seconds if self.seconds else 0.0
-
-    def add(self, other: Phase) -> None:
-        self.requests += other.requests
-        self.seconds += other.seconds
-        self.statuses.update(other.statuses)
-        self.latencies += other.latencies
-        self.errors += other.errors
 
 
 @dataclass
@@ -98,341 +69,6 @@ class CheckinResult:
         return self.ratio >= GOAL_RATIO and self.duplicates == 0 and self.lost == 0 and self.bare_missing == 0
 
 
-# --- the database state --------------------------------------------------------------------------
-
-
-@dataclass
-class Fixture:
-    activity: object
-    member_ids: list[int]
-    cookies: list[str]  # per member: the Cookie header
-    csrf: list[str]  # per member: the X-CSRFToken header
-    session_keys: list[str] = field(default_factory=list)
-
-
-def _members(branch, users) -> list[int]:
-    from members import crypto
-    from members.idnumbers import make_id_number
-    from members.models import Member
-
-    rows = []
-    for i, user in enumerate(users):
-        birth = datetime.date(1970, 1, 1) + datetime.timedelta(days=i // 400)
-        number = make_id_number(ID_REGION, birth, i % 400, "M")
-        rows.append(
-            Member(
-                name=f"压测党员{i:05d}", sex=Member.Sex.MALE, birth_date=birth, branch=branch,
-                id_number_encrypted=crypto.encrypt(number), id_number_digest=crypto.digest(number), joined_on=datetime.date(2000, 1, 1),
-                confirmed_on=datetime.date(2001, 1, 1), user=user,
-            )
-        )  # fmt: skip
-    Member.objects.bulk_create(rows, batch_size=1000)
-    return list(Member.objects.filter(branch=branch).order_by("pk").values_list("pk", flat=True))
-
-
-def _sessions(users) -> tuple[list[str], type]:
-    """A logged-in session per user, written through the session engine's model in one bulk insert."""
-    from importlib import import_module
-
-    from django.conf import settings
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    model = store_class.get_model_class()  # the database engines (db, cached_db); the benchmark needs one anyway
-    backend = "django.contrib.auth.backends.ModelBackend"
-    expires = timezone.now() + datetime.timedelta(hours=2)
-    keys, rows = [], []
-    for user in users:
-        data = {SESSION_KEY: str(user.pk), BACKEND_SESSION_KEY: backend, HASH_SESSION_KEY: user.get_session_auth_hash()}
-        key = get_random_string(32, "abcdefghijklmnopqrstuvwxyz0123456789")
-        keys.append(key)
-        rows.append(model(session_key=key, session_data=store_class().encode(data), expire_date=expires))
-    model.objects.bulk_create(rows, batch_size=1000)
-    cache = _session_cache(store_class)
-    if cache is not None:  # cached_db: also in its cache, under the engine's own keys, as a log-in leaves it
-        age = int((expires - timezone.now()).total_seconds())
-        for start in range(0, len(rows), 1000):
-            cache.set_many(
-                {store_class(session_key=row.session_key).cache_key: store_class().decode(row.session_data)
-                 for row in rows[start : start + 1000]},
-                age,
-            )  # fmt: skip
-    return keys, model
-
-
-def _session_cache(store_class):
-    """The cache of a cached_db engine (``core.sessions`` included), None for the others."""
-    from django.conf import settings
-    from django.contrib.sessions.backends.cached_db import SessionStore as CachedDB
-    from django.core.cache import caches
-
-    return caches[settings.SESSION_CACHE_ALIAS] if issubclass(store_class, CachedDB) else None
-
-
-def _forget_cached_sessions(keys: list[str]) -> None:
-    from importlib import import_module
-
-    from django.conf import settings
-
-    store_class = import_module(settings.SESSION_ENGINE).SessionStore
-    cache = _session_cache(store_class)
-    if cache is not None:
-        cache.delete_many([store_class(session_key=key).cache_key for key in keys])
-
-
-def session_engine_description() -> str:
-    from django.conf import settings
-
-    engine = settings.SESSION_ENGINE
-    if engine in ("core.sessions", "django.contrib.sessions.backends.cached_db"):
-        return f"sessions {engine} (read from Redis {settings.REDIS_URL}, kept in the database)"
-    return f"sessions {engine}"
-
-
-def bench_redis_url() -> str:
-    """Redis as production has it: the configured ``REDIS_URL``, else the local Redis's database 13
-    if it answers, else none (sessions and counters then stay as configured)."""
-    from django.conf import settings
-
-    if settings.REDIS_URL:
-        return settings.REDIS_URL
-    return BENCH_REDIS_URL if redis_answers(BENCH_REDIS_URL) else ""
-
-
-@contextlib.contextmanager
-def production_sessions(redis_url: str):
-    """In this process, while measuring: sessions read from Redis at ``redis_url`` and the cache there,
-    as settings.py makes them when ``REDIS_URL`` is set (gunicorn's workers get ``REDIS_URL`` itself)."""
-    from django.test import override_settings
-
-    from partysite.settings import REDIS_SESSION_ENGINE, redis_caches
-
-    if not redis_url:
-        yield
-        return
-    with override_settings(REDIS_URL=redis_url, CACHES=redis_caches(redis_url), SESSION_ENGINE=REDIS_SESSION_ENGINE):
-        yield
-
-
-def redis_answers(url: str) -> bool:
-    """Whether a Redis server answers PING at ``url``'s host and port."""
-    parts = urllib.parse.urlsplit(url)
-    try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1) as sock:
-            sock.sendall(b"PING\r\n")
-            return sock.recv(16).startswith(b"+PONG")
-    except OSError:
-        return False
-
-
-def build_fixture(members: int) -> Fixture:
-    """The branch, members with accounts and sessions, the open activity and the bare table (committed)."""
-    from django.conf import settings
-    from django.contrib.auth import get_user_model
-    from django.contrib.auth.hashers import make_password
-    from django.db import connection
-    from django.utils import timezone
-    from django.utils.crypto import get_random_string
-
-    from activities.models import Activity
-    from bench.checkin_bare import BARE_TABLE, CREATE_TABLE
-    from branches.models import Branch
-    from branches.services import branch_create
-    from members.models import Member
-
-    root = branch_create(parent=None, name="签到压测党委", kind=Branch.Kind.COMMITTEE, code="BENCH-CHECKIN")
-    branch = branch_create(parent=root, name="签到压测党支部", kind=Branch.Kind.BRANCH, code="BENCH-CHECKIN-1")
-    User = get_user_model()
-    password = make_password(None)  # unusable: nobody logs in with a password here
-    User.objects.bulk_create([User(username=f"bench-checkin-{i:05d}", password=password) for i in range(members)])
-    users = list(User.objects.filter(username__startswith="bench-checkin-").order_by("username"))
-    member_ids = _members(branch, users)
-    keys, session_model = _sessions(users)
-    now = timezone.now()
-    activity = Activity.objects.create(
-        branch=branch, kind=Activity.Kind.THEME_DAY, title="签到压测主题党日",
-        starts_at=now - datetime.timedelta(minutes=5), ends_at=now + datetime.timedelta(hours=3),
-    )  # fmt: skip
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {BARE_TABLE}")
-        cursor.execute(CREATE_TABLE)
-        for model in (User, Member, Activity, session_model):  # fresh rows: give the planner statistics
-            cursor.execute(f"ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    csrf = [get_random_string(32) for _ in keys]
-    cookies = [
-        f"{settings.SESSION_COOKIE_NAME}={k}; {settings.CSRF_COOKIE_NAME}={c}" for k, c in zip(keys, csrf, strict=True)
-    ]
-    return Fixture(activity, member_ids, cookies, csrf, keys)
-
-
-def drop_fixture() -> None:
-    from django.db import connection
-
-    from bench.checkin_bare import BARE_TABLE
-
-    with connection.cursor() as cursor:
-        cursor.execute(f"DROP TABLE IF EXISTS {BARE_TABLE}")
-
-
-# --- gunicorn -------------------------------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def database_url(settings_dict: dict) -> str:
-    def quote(text: str) -> str:
-        return urllib.parse.quote(str(text), safe="")
-
-    user = quote(settings_dict.get("USER") or "")
-    password = f":{quote(settings_dict['PASSWORD'])}" if settings_dict.get("PASSWORD") else ""
-    host = settings_dict.get("HOST") or "127.0.0.1"
-    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
-    return f"postgres://{user}{password}@{host}{port}/{quote(settings_dict['NAME'])}"
-
-
-def production_server() -> tuple[int, int]:
-    """Workers and threads of the site's ``gunicorn.conf.py``, as production would run (this environment's)."""
-    config = runpy.run_path(str(ROOT / "gunicorn.conf.py"))
-    return config["workers"], config["threads"]
-
-
-class Gunicorn:
-    """gunicorn serving the site against the benchmark's database; stopped on exit, whatever happens."""
-
-    def __init__(self, *, db_url: str, workers: int, threads: int, redis_url: str = ""):
-        self.port = _free_port()
-        self.command = [
-            sys.executable, "-m", "gunicorn", "partysite.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-            "--workers", str(workers), "--worker-class", "gthread", "--threads", str(threads),
-            "--keep-alive", "30", "--backlog", "2048", "--log-level", "warning",
-        ]  # fmt: skip
-        self.env = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.checkin_settings", "DATABASE_URL": db_url}
-        if redis_url:
-            self.env["REDIS_URL"] = redis_url
-        self.process: subprocess.Popen | None = None
-        self.description = f"gunicorn, {workers} gthread workers x {threads} threads"
-
-    def __enter__(self) -> Gunicorn:
-        self.process = subprocess.Popen(self.command, cwd=ROOT, env=self.env, start_new_session=True)
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise RuntimeError(f"gunicorn exited with {self.process.returncode}")
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
-                return self
-            except OSError:
-                time.sleep(0.2)
-        self.stop()
-        raise RuntimeError("gunicorn did not start listening within 60 s")
-
-    def __exit__(self, *exc) -> None:
-        self.stop()
-
-    def stop(self) -> None:
-        if self.process is None or self.process.poll() is not None:
-            return
-        self.process.send_signal(signal.SIGTERM)  # the master stops its workers
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)  # the group gunicorn was started in, nothing else
-            self.process.wait(timeout=10)
-
-
-# --- the clients ----------------------------------------------------------------------------------
-
-
-@dataclass
-class Job:
-    path: str
-    member: int  # index into the fixture
-    nonce: str
-
-
-def _token(activity) -> str:
-    from activities.tokens import current_token
-
-    return current_token(activity)
-
-
-def run_phase(label: str, jobs: list[Job], *, port: int, fixture: Fixture, clients: int) -> tuple[Phase, list]:
-    """Send ``jobs`` from ``clients`` threads with keep-alive connections; returns the phase and the answers."""
-    phase = Phase(label, requests=len(jobs))
-    answers: list = [None] * len(jobs)
-    work: queue.Queue = queue.Queue()
-    for i, job in enumerate(jobs):
-        work.put((i, job))
-    lock = threading.Lock()
-
-    def client() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-        latencies, statuses, errors = [], Counter(), []
-        while True:
-            try:
-                i, job = work.get_nowait()
-            except queue.Empty:
-                break
-            body = json.dumps({"token": _token(fixture.activity), "nonce": job.nonce}).encode()
-            headers = {
-                "Content-Type": "application/json",
-                "Cookie": fixture.cookies[job.member],
-                "X-CSRFToken": fixture.csrf[job.member],
-            }
-            start = time.perf_counter()
-            for attempt in (1, 2):  # one reconnect if the server closed the kept-alive connection
-                try:
-                    conn.request("POST", job.path, body=body, headers=headers)
-                    response = conn.getresponse()
-                    data = response.read()
-                    break
-                except (http.client.HTTPException, OSError) as exc:
-                    conn.close()
-                    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-                    if attempt == 2:
-                        response, data = None, str(exc).encode()
-            latencies.append(time.perf_counter() - start)
-            status = response.status if response is not None else 0
-            statuses[status] += 1
-            answers[i] = (status, data)
-            if status not in (200, 201):
-                errors.append(f"{status} {data[:120]!r}")
-        conn.close()
-        with lock:
-            phase.latencies.extend(latencies)
-            phase.statuses.update(statuses)
-            phase.errors.extend(errors)
-
-    threads = [threading.Thread(target=client) for _ in range(clients)]
-    start = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
-    phase.seconds = time.perf_counter() - start
-    return phase, answers
-
-
-def _checkin_jobs(members: range) -> list[Job]:
-    """One tap per member: every request a first check-in that writes."""
-    return [Job(CHECKIN_PATH, m, f"m{m}") for m in members]
-
-
-def _bare_jobs(count: int, members: int, offset: int) -> list[Job]:
-    from bench.checkin_bare import BARE_PATH
-
-    return [Job(BARE_PATH, (offset + i) % members, f"b{offset + i}") for i in range(count)]
-
-
-# --- the measurement --------------------------------------------------------------------------------
-
-
 def _verify(fixture: Fixture, answers: list[tuple[Job, tuple]], bare_created: int) -> tuple[int, int, int]:
     """(duplicates, lost check-ins, bare inserts answered 201 but missing) from the database."""
     from django.db import connection
@@ -440,6 +76,7 @@ def _verify(fixture: Fixture, answers: list[tuple[Job, tuple]], bare_created: in
 
     from activities.models import Attendance
     from bench.checkin_bare import BARE_TABLE
+    from bench.checkin_load import CHECKIN_PATH
 
     rows = Counter(
         dict(
@@ -472,6 +109,16 @@ def measure(
     """Build the state, start gunicorn, run the interleaved phases, check the rows; gunicorn always stops."""
     from django.db import connection
 
+    from bench.checkin_load import Phase, bare_jobs, checkin_jobs, run_phase
+    from bench.checkin_setup import (
+        Gunicorn,
+        build_fixture,
+        database_url,
+        drop_fixture,
+        forget_cached_sessions,
+        session_engine_description,
+    )
+
     warm = min(50, max(1, members // 10))
     fixture = build_fixture(members + warm)
     measured = members  # the last ``warm`` members only warm the server up
@@ -482,8 +129,8 @@ def measure(
         db_url = database_url(connection.settings_dict)
         with Gunicorn(db_url=db_url, workers=workers, threads=threads, redis_url=redis_url) as server:
             for label, jobs in (
-                ("warm-up bare", _bare_jobs(warm, members + warm, 10**6)),
-                ("warm-up check-in", _checkin_jobs(range(measured, measured + warm))),
+                ("warm-up bare", bare_jobs(warm, members + warm, 10**6)),
+                ("warm-up check-in", checkin_jobs(range(measured, measured + warm))),
             ):
                 phase, answers = run_phase(label, jobs, port=server.port, fixture=fixture, clients=clients)
                 all_answers += list(zip(jobs, answers, strict=True))
@@ -491,9 +138,9 @@ def measure(
             size = -(-measured // rounds)
             for r in range(rounds):
                 group = range(r * size, min(measured, (r + 1) * size))
-                jobs = _checkin_jobs(group)
-                bare_jobs = _bare_jobs(len(jobs), measured, r * size)
-                phase, _ = run_phase("bare", bare_jobs, port=server.port, fixture=fixture, clients=clients)
+                jobs = checkin_jobs(group)
+                inserts = bare_jobs(len(jobs), measured, r * size)
+                phase, _ = run_phase("bare", inserts, port=server.port, fixture=fixture, clients=clients)
                 bare.add(phase)
                 bare_created += phase.statuses[201]
                 phase, answers = run_phase("check-in", jobs, port=server.port, fixture=fixture, clients=clients)
@@ -504,7 +151,7 @@ def measure(
         connection.close()
     duplicates, lost, bare_missing = _verify(fixture, all_answers, bare_created)
     drop_fixture()
-    _forget_cached_sessions(fixture.session_keys)
+    forget_cached_sessions(fixture.session_keys)
     server = f"{description}, {clients} clients, {session_engine_description()}"
     return CheckinResult(checkin, bare, measured, duplicates, lost, bare_missing, server)
 
@@ -539,6 +186,7 @@ def measure_checkin(*, report=None, out=print, members: int = 1500, clients: int
     """``make bench``'s step: measure in the current (test) database, add the goals to ``report``."""
     from django.db import connection
 
+    from bench.checkin_setup import bench_redis_url, production_server, production_sessions
     from bench.measure import Goal
 
     out("4. Check-in throughput: POST /api/v1/check-ins against a bare view doing one insert")

@@ -7,7 +7,7 @@ import sys
 
 from django.conf import settings
 
-from bench.checkin import production_server
+from bench.checkin_setup import production_server
 
 CONFIG = str(settings.BASE_DIR / "gunicorn.conf.py")
 

@@ -1,4 +1,5 @@
-"""A smoke test of the check-in benchmark at a tiny size (its figures mean nothing here)."""
+"""A smoke test of the check-in benchmark at a tiny size (its figures mean nothing here): bench/checkin.py,
+bench/checkin_setup.py, bench/checkin_load.py."""
 
 import os
 
@@ -7,23 +8,21 @@ from django.core.cache import caches
 from django.core.cache.backends.redis import RedisCache
 from django.db import connection
 
-import bench.checkin
+import bench.checkin_setup
 from activities.models import Attendance
-from bench.checkin import (
+from bench.checkin import describe, measure
+from bench.checkin_load import CHECKIN_PATH, checkin_jobs
+from bench.checkin_setup import (
     BENCH_REDIS_URL,
-    CHECKIN_PATH,
-    _checkin_jobs,
     bench_redis_url,
     database_url,
-    describe,
-    measure,
     production_sessions,
     session_engine_description,
 )
 
 
 def test_each_member_taps_once_so_that_every_check_in_writes():
-    jobs = _checkin_jobs(range(3))
+    jobs = checkin_jobs(range(3))
 
     assert [(j.member, j.nonce) for j in jobs] == [(0, "m0"), (1, "m1"), (2, "m2")]
     assert {j.path for j in jobs} == {CHECKIN_PATH}
@@ -62,9 +61,9 @@ def test_redis_is_the_configured_one_else_the_local_one_if_it_answers(settings, 
     settings.REDIS_URL = "redis://redis.example:6379/2"
     assert bench_redis_url() == "redis://redis.example:6379/2"
     settings.REDIS_URL = ""
-    monkeypatch.setattr(bench.checkin, "redis_answers", lambda url: url == BENCH_REDIS_URL)
+    monkeypatch.setattr(bench.checkin_setup, "redis_answers", lambda url: url == BENCH_REDIS_URL)
     assert bench_redis_url() == BENCH_REDIS_URL
-    monkeypatch.setattr(bench.checkin, "redis_answers", lambda url: False)
+    monkeypatch.setattr(bench.checkin_setup, "redis_answers", lambda url: False)
     assert bench_redis_url() == ""
 
 
