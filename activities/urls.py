@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import views, views_checkin, views_manage, views_member
+from . import paper, views, views_checkin, views_manage, views_member
 
 app_name = "activities"
 urlpatterns = [
@@ -31,4 +31,6 @@ urlpatterns = [
     path("<int:pk>/screen/live/", views_checkin.checkin_screen_live, name="checkin_screen_live"),
     path("<int:pk>/poster/", views_checkin.poster, name="poster"),
     path("<int:pk>/fixed-qr/", views_manage.fixed_qr, name="fixed_qr"),
+    path("<int:pk>/sign-in-sheet/", paper.signin_sheet, name="signin_sheet"),
+    path("<int:pk>/record.docx", paper.record_docx, name="record_docx"),
 ]

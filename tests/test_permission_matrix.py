@@ -308,6 +308,8 @@ TABLE: dict[str, Row] = {
     "activities:checkin_screen_live": Row(by_pk("activity"), MANAGE_GET, MANAGE_POST),
     "activities:poster": Row(by_pk("activity"), MANAGE_GET, MANAGE_POST),
     "activities:fixed_qr": Row(by_pk("activity"), POST_ONLY_LOGIN, MANAGE_DONE),  # no data: disables the poster
+    "activities:signin_sheet": Row(by_pk("activity"), VIEW_GET, form(VIEW_GET)),
+    "activities:record_docx": Row(by_pk("activity"), VIEW_GET, form(VIEW_GET)),
     "api:check_ins": Row(none, const(everyone(NOT_ALLOWED)), form(const(logged_in())), sides=("A",)),
     # health
     "health:index": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
