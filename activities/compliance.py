@@ -1,29 +1,40 @@
 """Compliance with the meeting rules: which required meetings each branch held, which are missing.
 
-Who must hold what (the design's table, with these choices):
+Who must hold what (the design's table, with these choices), window by window:
 
 - 支部党员大会, 党课, 主题党日, 组织生活会, 民主评议党员: every 党支部, and every 党总支 that keeps
-  members directly (its own members need organizational life like a branch's).
-- 支委会: those same units when they have a committee, i.e. at least 7 active full members
-  of their own (current roster).
-- 党小组会: every 党小组 that has active members, each on its own.
+  members directly in that window (its own members need organizational life like a branch's).
+- 支委会: those same units in a window when they have a committee, i.e. at least 7 full members
+  of their own on the window's roster.
+- 党小组会: every 党小组 that has members on the window's roster, each on its own.
+- 书记讲党课 (yearly views): every unit above: at least ``SECRETARY_LECTURES_PER_YEAR`` held 党课
+  at the unit whose speaker was its 书记 on the day.
 - 党委 and 党员中心户 have no requirement of their own; they appear in the roll-ups.
 
-What counts: activities marked held whose start falls in the window. A 党课 or 主题党日 held
-at a higher node (a general branch's 党课 for its whole subtree) counts for every unit below it;
-the other kinds count only at the unit itself.
+The roster of a window is the roster on its last day (``activities.month_rosters``): a branch
+reaching 7 full members in June needs a 支委会 from June on; one that had 8 until July needed
+them until July.
 
-Rules: ``DEFAULT_RULES`` unless a ``MeetingRule`` covers the unit: the rule of the deepest
-covering branch, the latest ``effective_from`` among its rules, among those in force when the
-requested period begins. A rule with ``min_count`` 0 lifts the requirement.
+What counts: activities marked held whose start falls in the window, for their kind and for
+each of their extra kinds (``ActivityExtraKind``: a 主题党日 that includes a 党课 counts for
+both). A 党课 or 主题党日 held at a higher node (a general branch's 党课 for its whole subtree)
+counts for every unit below it; the other kinds count only at the unit itself.
+
+Rules: ``DEFAULT_RULES`` unless a ``MeetingRule`` covers the unit. A window is governed by the
+rule in force when it begins: for each month of the requested period, the rule of the deepest
+covering branch, the latest ``effective_from`` among its rules, whose window containing that
+month begins on or after its ``effective_from`` (a quarterly rule taking effect on 1 August
+applies from the fourth quarter; until then the rule before it goes on). A rule with
+``min_count`` 0 lifts the requirement. So the year's lines are exactly the union of its
+months' lines.
 
 Windows: a rule finer than the requested period is checked in each of its windows inside it
 (a monthly 主题党日 in a quarter: three months); a coarser one in the window containing the
 period (组织生活会 in a month's report: the year). A window that is not over yet and not met
 is ``pending``, not ``missing``.
 
-Queries: five, whatever the subtree's size (branches, two member counts, rules, held counts
-grouped by branch, kind and month).
+Queries: five, whatever the subtree's size (branches, the month rosters' two, rules, held
+counts grouped by branch, kind and month); a year adds one (the secretaries' lectures).
 """
 
 from __future__ import annotations
@@ -34,15 +45,17 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.db.models import Count, Q
-from django.db.models.functions import ExtractMonth
+from django.db.models import Count, Exists, F, OuterRef, Q
+from django.db.models.functions import ExtractMonth, TruncDate
 from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
 from core.periods import MONTH, QUARTER, YEAR, Period
-from members.models import Member
+from members.models import Position
 
-from .models import Activity, MeetingRule
+from .models import Activity, ActivityExtraKind, MeetingRule
+from .month_rosters import MonthRosters, month_rosters
 
 Kind = Activity.Kind
 # A rule's period (MeetingRule.Period) is one of core.periods' kinds: MONTH, QUARTER, YEAR.
@@ -61,10 +74,19 @@ UNIT_KINDS = [k for k in REQUIRED_KINDS if k not in (Kind.GROUP_MEETING, Kind.CO
 # Kinds for which an activity at a higher node counts for the units below it.
 INHERITED_KINDS = {Kind.PARTY_LECTURE, Kind.THEME_DAY}
 COMMITTEE_MIN_FULL_MEMBERS = 7
+# A line that is not a meeting kind: the branch secretary's own 党课 of the year.
+SECRETARY_LECTURE = "secretary_lecture"
+LINE_KINDS = [*REQUIRED_KINDS, SECRETARY_LECTURE]
+KIND_LABELS = {**{kind: Kind(kind).label for kind in REQUIRED_KINDS}, SECRETARY_LECTURE: _("书记讲党课")}
 
 MET, MISSING, PENDING = "met", "missing", "pending"
 STATUS_LABELS = {MET: "已完成", MISSING: "缺", PENDING: "未到期"}
 _RANK = {MET: 0, PENDING: 1, MISSING: 2}
+
+
+def secretary_lectures_required() -> int:
+    """党课 a year the branch secretary must give (0: no such line); settings ``SECRETARY_LECTURES_PER_YEAR``."""
+    return getattr(settings, "SECRETARY_LECTURES_PER_YEAR", 1)
 
 
 # --- results ----------------------------------------------------------------------------
@@ -82,7 +104,7 @@ class Line:
 
     @property
     def kind_display(self) -> str:
-        return Kind(self.kind).label
+        return str(KIND_LABELS[self.kind])
 
 
 @dataclass
@@ -152,7 +174,7 @@ class ComplianceReport:
 
     def rollup(self, branch: Branch | None = None) -> dict[str, Tally]:
         """Per kind, over the units under ``branch`` (default: the whole subtree): lines met, missing, pending."""
-        tallies = {kind: Tally() for kind in REQUIRED_KINDS}
+        tallies = {kind: Tally() for kind in LINE_KINDS}
         for unit in self.units_under(branch):
             for line in unit.lines:
                 tallies[line.kind].add(line.status)
@@ -169,48 +191,121 @@ class ComplianceReport:
         return [b for b in self.units_under(branch) if not b.ok]
 
 
-# --- the computation --------------------------------------------------------------------
+# --- rules and their windows ------------------------------------------------------------
 
 
-def _resolve_rules(root: Branch, start: datetime.date) -> dict[tuple[str, str], tuple[str, int]]:
-    """(branch path, kind) -> (period, min_count) of the latest rule in force on ``start``."""
-    rows = (
-        MeetingRule.objects.filter(Q(branch__path__startswith=root.path) | Q(branch__path__in=root.ancestor_paths()))
-        .filter(effective_from__lte=start)
-        .order_by("effective_from", "pk")
-        .values_list("branch__path", "kind", "period", "min_count")
-    )
-    return {(path, kind): (period, count) for path, kind, period, count in rows}
+Schedule = tuple[tuple[Period, int], ...]  # (window, min_count) of one kind over the requested period
 
 
-def _rule_for(path: str, kind: str, rules, steplen: int) -> tuple[str, int]:
-    for end in range(len(path), 0, -steplen):
-        rule = rules.get((path[:end], kind))
-        if rule is not None:
-            return rule
-    return DEFAULT_RULES[kind]
+class _Rules:
+    """The meeting rules of a subtree and its ancestors, and the windows each unit is checked in."""
+
+    def __init__(self, root: Branch, period: Period):
+        self.period = period
+        self.by_path: dict[tuple[str, str], list[tuple[datetime.date, str, int]]] = defaultdict(list)
+        rows = (
+            MeetingRule.objects.filter(
+                Q(branch__path__startswith=root.path) | Q(branch__path__in=root.ancestor_paths())
+            )
+            .filter(effective_from__lte=period.last_day)
+            .order_by("-effective_from", "-pk")
+            .values_list("branch__path", "kind", "effective_from", "period", "min_count")
+        )
+        for path, kind, effective_from, rule_period, count in rows:
+            self.by_path[(path, kind)].append((effective_from, rule_period, count))
+        self._memo: dict[tuple, Schedule] = {}
+
+    def schedule(self, path: str, kind: str) -> Schedule:
+        """The windows ``kind`` is checked in at ``path`` and the minimum of each (0 left out)."""
+        steplen = Branch.steplen
+        chain = tuple(path[:end] for end in range(len(path), 0, -steplen) if (path[:end], kind) in self.by_path)
+        key = (chain, kind)
+        if key not in self._memo:
+            windows: dict[Period, int] = {}
+            for month in self.period.months:
+                rule_period, count = self._rule_at(chain, kind, month)
+                windows.setdefault(Period.containing(rule_period, month), count)
+            self._memo[key] = tuple((window, count) for window, count in windows.items() if count > 0)
+        return self._memo[key]
+
+    def _rule_at(self, chain: tuple[str, ...], kind: str, month: datetime.date) -> tuple[str, int]:
+        """The rule governing ``month``: the first, deepest branch first and latest first, in force
+        when its window containing ``month`` begins."""
+        for path in chain:
+            for effective_from, rule_period, count in self.by_path[(path, kind)]:
+                if effective_from <= Period.containing(rule_period, month).start:
+                    return rule_period, count
+        return DEFAULT_RULES[kind]
+
+
+# --- what was held ------------------------------------------------------------------------
+
+
+def _in_scope(root: Branch, lookup: str) -> Q:
+    """``root``'s subtree and its ancestors through ``lookup`` (a branch path)."""
+    return Q(**{f"{lookup}__startswith": root.path}) | Q(**{f"{lookup}__in": root.ancestor_paths()})
+
+
+def _year_bounds(year: int) -> tuple[datetime.datetime, datetime.datetime, zoneinfo.ZoneInfo]:
+    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
+    return datetime.datetime(year, 1, 1, tzinfo=tz), datetime.datetime(year + 1, 1, 1, tzinfo=tz), tz
 
 
 def _held_counts(root: Branch, year: int) -> dict[tuple[int, str], list[int]]:
     """(branch id, kind) -> activities held in each month of ``year`` (index 1–12), for the
-    subtree and the root's ancestors. The month is an integer from the database, not a
-    datetime to convert: a city has some 28,000 (branch, kind, month) rows a year."""
-    tz = zoneinfo.ZoneInfo(settings.TIME_ZONE)
-    start = datetime.datetime(year, 1, 1, tzinfo=tz)
-    end = datetime.datetime(year + 1, 1, 1, tzinfo=tz)
-    rows = (
+    subtree and the root's ancestors, counting each activity for its kind and each extra kind.
+    One query (a UNION ALL of the two groupings). The month is an integer from the database,
+    not a datetime to convert: a city has some 28,000 (branch, kind, month) rows a year."""
+    start, end, tz = _year_bounds(year)
+    own = (
         Activity.objects.held()
-        .filter(Q(branch__path__startswith=root.path) | Q(branch__path__in=root.ancestor_paths()))
+        .filter(_in_scope(root, "branch__path"))
         .filter(kind__in=REQUIRED_KINDS, starts_at__gte=start, starts_at__lt=end)
         .annotate(month=ExtractMonth("starts_at", tzinfo=tz))
         .values_list("branch_id", "kind", "month")
         .annotate(n=Count("pk"))
         .order_by()
     )
+    extra = (
+        ActivityExtraKind.objects.filter(activity__status=Activity.Status.HELD)
+        .filter(_in_scope(root, "activity__branch__path"))
+        .filter(kind__in=REQUIRED_KINDS, activity__starts_at__gte=start, activity__starts_at__lt=end)
+        .exclude(kind=F("activity__kind"))
+        .annotate(month=ExtractMonth("activity__starts_at", tzinfo=tz))
+        .values_list("activity__branch_id", "kind", "month")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
     counts: dict[tuple[int, str], list[int]] = defaultdict(lambda: [0] * 13)
-    for branch_id, kind, month, n in rows:
-        counts[(branch_id, kind)][month] = n
+    for branch_id, kind, month, n in own.union(extra, all=True):
+        counts[(branch_id, kind)][month] += n
     return counts
+
+
+def _secretary_lectures(root: Branch, year: int) -> dict[int, int]:
+    """Unit id -> held 党课 of ``year`` at the unit (its kind or an extra kind) given by a member
+    who was the unit's 书记 on the day. One query."""
+    start, end, tz = _year_bounds(year)
+    secretary = Position.objects.filter(
+        branch_id=OuterRef("branch_id"),
+        member_id=OuterRef("speaker_id"),
+        title=Position.Title.SECRETARY,
+        started_on__lte=OuterRef("day"),
+    ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=OuterRef("day")))
+    lecture = Q(kind=Kind.PARTY_LECTURE) | Exists(
+        ActivityExtraKind.objects.filter(activity_id=OuterRef("pk"), kind=Kind.PARTY_LECTURE)
+    )
+    rows = (
+        Activity.objects.held()
+        .filter(branch__path__startswith=root.path, starts_at__gte=start, starts_at__lt=end, speaker__isnull=False)
+        .filter(lecture)
+        .annotate(day=TruncDate("starts_at", tzinfo=tz))
+        .filter(Exists(secretary))
+        .values_list("branch_id")
+        .annotate(n=Count("pk"))
+        .order_by()
+    )
+    return dict(rows)
 
 
 _NONE_HELD = (0,) * 13
@@ -226,30 +321,33 @@ def _held_by_month(held, sources: list[int], kind: str) -> tuple[int, ...] | lis
     return [sum(months) for months in zip(*rows, strict=True)]
 
 
-def _member_counts(root: Branch) -> tuple[dict[int, tuple[int, int]], dict[int, int]]:
-    members = Member.objects.active().filter(branch__path__startswith=root.path)
-    by_branch = {
-        row["branch_id"]: (row["n"], row["full"])
-        for row in members.values("branch_id")
-        .annotate(n=Count("pk"), full=Count("pk", filter=Q(status=Member.Status.FULL)))
-        .order_by()
-    }
-    by_group = {
-        row["group_id"]: row["n"]
-        for row in members.filter(group__isnull=False).values("group_id").annotate(n=Count("pk")).order_by()
-    }
-    return by_branch, by_group
+# --- who must hold what -------------------------------------------------------------------
 
 
-def required_kinds(branch: Branch, direct: tuple[int, int], group_members: int) -> list[str]:
-    """The kinds ``branch`` must hold itself, given (active, full) own members and group members."""
+def _last_month(window: Period) -> int:
+    return window.first_month + len(window.months) - 1
+
+
+def needs(branch: Branch, kind: str, window: Period, rosters: MonthRosters) -> bool:
+    """Whether ``branch`` must hold ``kind`` in ``window``, given the roster on the window's last day."""
+    month = _last_month(window)
     if branch.kind == Branch.Kind.GROUP:
-        return [Kind.GROUP_MEETING] if group_members else []
-    if branch.kind == Branch.Kind.BRANCH or (branch.kind == Branch.Kind.GENERAL_BRANCH and direct[0]):
-        kinds = list(UNIT_KINDS)
-        if direct[1] >= COMMITTEE_MIN_FULL_MEMBERS:
-            kinds.insert(1, Kind.COMMITTEE_MEETING)
-        return kinds
+        return kind == Kind.GROUP_MEETING and rosters.group_at(branch.pk, month) > 0
+    if kind == Kind.GROUP_MEETING:
+        return False
+    members, full = rosters.at(branch.pk, month)
+    if branch.kind == Branch.Kind.GENERAL_BRANCH and not members:
+        return False
+    if branch.kind not in (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH):
+        return False
+    return kind != Kind.COMMITTEE_MEETING or full >= COMMITTEE_MIN_FULL_MEMBERS
+
+
+def _candidate_kinds(branch: Branch) -> list[str]:
+    if branch.kind == Branch.Kind.GROUP:
+        return [Kind.GROUP_MEETING]
+    if branch.kind in (Branch.Kind.BRANCH, Branch.Kind.GENERAL_BRANCH):
+        return [k for k in REQUIRED_KINDS if k != Kind.GROUP_MEETING]
     return []
 
 
@@ -276,30 +374,36 @@ def compliance_report(*, branch: Branch, period: Period | str, today: datetime.d
         .order_by("path")
     )
     ids_by_path = {node.path: node.pk for node in nodes}
-    by_branch, by_group = _member_counts(branch)
-    rules = _resolve_rules(branch, period.start)
+    rosters = month_rosters(branch, period.year)
+    rules = _Rules(branch, period)
     held = _held_counts(branch, period.year)
+    lectures_required = secretary_lectures_required() if period.kind == YEAR else 0
+    lectures = _secretary_lectures(branch, period.year) if lectures_required else {}
     steplen = Branch.steplen
     units = []
     for node in nodes:
         if not node.path.startswith(branch.path):
             continue
-        kinds = required_kinds(node, by_branch.get(node.pk, (0, 0)), by_group.get(node.pk, 0))
-        if not kinds:
-            continue
         ancestors = [ids_by_path.get(node.path[:end]) for end in range(steplen, len(node.path), steplen)]
         unit = BranchCompliance(node)
-        for kind in kinds:
-            rule_period, min_count = _rule_for(node.path, kind, rules, steplen)
-            if min_count <= 0:
-                continue
+        for kind in _candidate_kinds(node):
             sources = [node.pk] + ([a for a in ancestors if a] if kind in INHERITED_KINDS else [])
             by_month = _held_by_month(held, sources, kind)
-            for window in period.windows(rule_period):
-                if not _existed(node, window):
+            for window, min_count in rules.schedule(node.path, kind):
+                if not _existed(node, window) or not needs(node, kind, window, rosters):
                     continue
                 n = sum(by_month[window.first_month : window.first_month + len(window.months)])
                 unit.lines.append(Line(kind, window, min_count, n, _status(n, min_count, window, today)))
+        if lectures_required and node.kind != Branch.Kind.GROUP:
+            _add_secretary_line(unit, period, lectures.get(node.pk, 0), lectures_required, rosters, today)
         if unit.lines:
             units.append(unit)
     return ComplianceReport(period, branch, units, today)
+
+
+def _add_secretary_line(
+    unit: BranchCompliance, year: Period, given: int, required: int, rosters: MonthRosters, today: datetime.date
+) -> None:
+    """书记讲党课: a unit that must hold a 党课 this year (the year's roster) needs its secretary to give one."""
+    if _existed(unit.branch, year) and needs(unit.branch, Kind.PARTY_LECTURE, year, rosters):
+        unit.lines.append(Line(SECRETARY_LECTURE, year, required, given, _status(given, required, year, today)))

@@ -21,7 +21,7 @@ from branches.models import Branch
 from branches.params import month_param, page_number
 
 from . import page_selectors, selectors
-from .compliance import MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
+from .compliance import KIND_LABELS, LINE_KINDS, MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
 from .models import Activity, ActivityFile, Attendance, LeaveRequest
 from .records import activity_quorum
@@ -134,8 +134,9 @@ def compliance(request):
     if root is None:
         raise Http404
     report = compliance_report(branch=root, period=period, today=today)
+    kinds = LINE_KINDS if period.kind == YEAR else REQUIRED_KINDS  # the secretary's 党课 is a yearly line
     units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(page_number(request))
-    rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in REQUIRED_KINDS]) for unit in units]
+    rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in kinds]) for unit in units]
     children = [(child, report.total(child)) for child in page_selectors.child_branches(root)]
     rollup = report.rollup()
     context = {
@@ -143,7 +144,7 @@ def compliance(request):
         "period": period,
         "root": root,
         "report": report,
-        "kinds": [(kind, Activity.Kind(kind).label, rollup[kind]) for kind in REQUIRED_KINDS],
+        "kinds": [(kind, KIND_LABELS[kind], rollup[kind]) for kind in kinds],
         "units": units,
         "rows": rows,
         "children": children,

@@ -14,7 +14,7 @@ from openpyxl import Workbook
 from openpyxl.cell import WriteOnlyCell
 from openpyxl.styles import Font
 
-from activities.compliance import REQUIRED_KINDS
+from activities.compliance import LINE_KINDS, SECRETARY_LECTURE
 from activities.models import Activity
 from branches.excel import safe_row
 from branches.models import Branch
@@ -26,6 +26,14 @@ from .models import Report
 
 CHUNK = 500
 Progress = Callable[[int, int], None]
+
+_KIND_NAMES = {**dict(source_choices(Activity.Kind)), SECRETARY_LECTURE: "书记讲党课"}  # files are in Chinese
+
+
+def _held_of_required(report: Report, kind: str) -> str:
+    m = report.data["meetings"].get(kind)  # a report computed before a kind of line existed lacks it
+    return f"{m['held']}/{m['required']}" if m else ""
+
 
 REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("组织编码", lambda r: r.branch.code),
@@ -47,13 +55,7 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("应开会议", lambda r: r.meetings_required),
     ("已开会议", lambda r: r.meetings_held),
     ("缺项", lambda r: r.meetings_missing),
-    *[
-        (
-            f"{dict(source_choices(Activity.Kind))[kind]}（已开/应开）",
-            lambda r, k=kind: f"{r.data['meetings'][k]['held']}/{r.data['meetings'][k]['required']}",
-        )
-        for kind in REQUIRED_KINDS
-    ],
+    *[(f"{_KIND_NAMES[kind]}（已开/应开）", lambda r, k=kind: _held_of_required(r, k)) for kind in LINE_KINDS],
     ("应到人次", lambda r: r.attendance_expected),
     ("实到人次", lambda r: r.attendance_present),
     ("请假人次", lambda r: r.attendance_leave),

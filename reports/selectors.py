@@ -195,7 +195,8 @@ def compliance_facts(root: Branch, period: Period, facts: dict[int, Facts], toda
 def subtree_facts(
     root: Branch, period: Period, today: datetime.date, step=None, whole: bool = False
 ) -> dict[int, Facts]:
-    """Every fact of the subtree by branch id: ten queries (compliance takes five).
+    """Every fact of the subtree by branch id: ten queries (compliance takes five), eleven for a year
+    (compliance reads the secretaries' lectures too).
 
     ``whole``: ``root``'s tree is the only one, so its subtree is every row of the site.
     """

@@ -23,7 +23,7 @@ from django.db import connection, transaction
 from django.db.models import Count
 from django.utils import timezone
 
-from activities.compliance import MISSING, PENDING, REQUIRED_KINDS, compliance_report
+from activities.compliance import LINE_KINDS, MISSING, PENDING, compliance_report
 from activities.models import Activity, LeaveRequest
 from branches.models import Branch, minimal_paths, paths_q
 from core.errors import DomainError
@@ -126,7 +126,7 @@ def snapshot(f: Counter, health_period: str) -> dict:
             categories[key[2]] += n
     meetings = {
         kind: {s: f[("meet", kind, s)] for s in ("required", "held", "lines", "met", "missing", "pending")}
-        for kind in REQUIRED_KINDS
+        for kind in LINE_KINDS
     }
     attendance = {
         kind: {s: f[("att", kind, s)] for s in ("expected", "present", "leave", "turnout")}
@@ -204,7 +204,7 @@ def reports_compute(
 ) -> ComputeResult:
     """Compute the reports of ``period`` for every organization of ``branch``'s subtree (None: every tree).
 
-    Per subtree: ten aggregate queries, a roll-up in Python and one bulk upsert (in batches of
+    Per subtree: ten aggregate queries (eleven for a year), a roll-up in Python and one bulk upsert (in batches of
     1,000 rows), whatever the subtree's size. Running it twice leaves the same rows.
     """
     p = period_parse(period)

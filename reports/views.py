@@ -16,8 +16,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from activities.compliance import REQUIRED_KINDS, Period
-from activities.models import Activity
+from activities.compliance import KIND_LABELS, LINE_KINDS, Period
 from branches import access
 from branches.models import Branch
 from branches.params import period_param
@@ -91,10 +90,10 @@ def dashboard(request, code):
 
 def _meeting_rows(report) -> list[dict]:
     rows = []
-    for kind in REQUIRED_KINDS:
-        m = report.data["meetings"][kind]
-        if m["lines"]:
-            rows.append({"label": Activity.Kind(kind).label, **m})
+    for kind in LINE_KINDS:
+        m = report.data["meetings"].get(kind)  # a report computed before a kind of line existed lacks it
+        if m and m["lines"]:
+            rows.append({"label": KIND_LABELS[kind], **m})
     return rows
 
 
@@ -111,7 +110,7 @@ def _charts(report, children, period: str) -> list:
             _("会议落实（已开/应开）"),
             [
                 (
-                    Activity.Kind(kind).label,
+                    KIND_LABELS[kind],
                     m["held"] * 100 // m["required"] if m["required"] else None,
                     f"{m['held']}/{m['required']}",
                     "",

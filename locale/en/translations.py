@@ -1044,4 +1044,6 @@ EN: dict[str, str | tuple[str, str]] = {
     ),
     # issue 13, one permission vocabulary (branches/access.py)
     "不在您可查看的范围内": "Outside what you may see",
+    # issue 14, compliance per window (activities/compliance.py)
+    "书记讲党课": "Secretary's own Party lecture",
 }

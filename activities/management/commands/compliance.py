@@ -6,8 +6,7 @@ import unicodedata
 
 from django.core.management.base import BaseCommand, CommandError
 
-from activities.compliance import MET, MISSING, REQUIRED_KINDS, Period, compliance_report
-from activities.models import Activity
+from activities.compliance import KIND_LABELS, LINE_KINDS, MET, MISSING, Period, compliance_report
 from branches.models import Branch
 
 MARKS = {MET: "✓", MISSING: "✗", "pending": "…"}
@@ -46,7 +45,7 @@ class Command(BaseCommand):
     def _print(self, report, missing_only: bool) -> None:
         out = self.stdout
         out.write(f"{report.root.name}（{report.root.code}） {report.period.display} 组织生活落实情况")
-        headers = [Activity.Kind(k).label for k in REQUIRED_KINDS]
+        headers = [str(KIND_LABELS[k]) for k in LINE_KINDS]
         widths = [max(_width(h), 7) for h in headers]
         out.write(
             _pad("组织编码", 12)
@@ -58,7 +57,7 @@ class Command(BaseCommand):
                 continue
             cells = unit.cells()
             row = []
-            for kind, width in zip(REQUIRED_KINDS, widths, strict=True):
+            for kind, width in zip(LINE_KINDS, widths, strict=True):
                 cell = cells.get(kind)
                 text = f"{cell.held}/{cell.required} {MARKS[cell.status]}" if cell else "—"
                 row.append(_pad(text, width))
@@ -67,7 +66,7 @@ class Command(BaseCommand):
         for kind, tally in report.rollup().items():
             if tally.required:
                 out.write(
-                    f"  {Activity.Kind(kind).label}：{tally.met}/{tally.required}，缺 {tally.missing}，未到期 {tally.pending}"
+                    f"  {KIND_LABELS[kind]}：{tally.met}/{tally.required}，缺 {tally.missing}，未到期 {tally.pending}"
                 )
         total = report.total()
         out.write(f"  全部：{total.met}/{total.required}，缺 {total.missing}，未到期 {total.pending}")
