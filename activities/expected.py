@@ -9,6 +9,8 @@ The rules, from the design's meeting table:
   at the activity's branch.
 - 党小组会: the members of the group (the activity is held at a GROUP node).
 - 志愿服务, 学习: no expected list.
+- Whatever the kind, a member with a standing exemption (``ExpectedExemption``: 不列入应到, with
+  the higher organization's consent) covering the activity's day is not expected.
 
 Once the activity is held, the list is the frozen set of ``Attendance`` rows with
 ``expected=True``. The querysets serve the set-based work (holding, sheets, the expected
@@ -18,12 +20,15 @@ Both change together: tests/activities/test_expected.py checks that they agree.
 
 from __future__ import annotations
 
-from django.db.models import Q
+import datetime
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
 
 from branches.models import Branch
 from members.models import Member, Position
 
-from .models import Activity, Attendance
+from .models import Activity, Attendance, ExpectedExemption
 
 
 def node_members_q(branch: Branch) -> Q:
@@ -40,11 +45,21 @@ def _committee(branch_id: int):
     return Position.objects.filter(branch_id=branch_id, ended_on__isnull=True, title__in=Position.COMMITTEE_TITLES)
 
 
+def activity_day(activity: Activity) -> datetime.date:
+    """The activity's day in Asia/Shanghai: exemptions and votes are decided on it."""
+    return timezone.localdate(activity.starts_at)
+
+
+def exemptions_on(day: datetime.date) -> QuerySet[ExpectedExemption]:
+    """Exemptions covering ``day``: ``starts_on <= day`` and no ``ends_on`` or ``ends_on >= day``."""
+    return ExpectedExemption.objects.filter(Q(ends_on__isnull=True) | Q(ends_on__gte=day), starts_on__lte=day)
+
+
 def computed_expected_members(activity: Activity):
     """The expected list as the rules give it today (ignores freezing)."""
     if not activity.has_expected_list:
         return Member.objects.none()
-    members = Member.objects.active()
+    members = Member.objects.active().exclude(pk__in=exemptions_on(activity_day(activity)).values("member_id"))
     if activity.kind == Activity.Kind.COMMITTEE_MEETING:
         return members.filter(pk__in=_committee(activity.branch_id).values("member_id"))
     if activity.kind == Activity.Kind.GROUP_MEETING:
@@ -66,7 +81,7 @@ def is_expected(activity: Activity, member: Member) -> bool:
 
     The same rules as the querysets above, for one member (tests/activities/test_expected.py ties
     them together). Reads ``activity.branch`` and ``member.branch``; a held activity's frozen
-    row or a 支委会's committee positions cost one query.
+    row costs one query, before holding the exemption one more and a 支委会's committee positions one.
     """
     if not activity.has_expected_list:
         return False
@@ -75,10 +90,12 @@ def is_expected(activity: Activity, member: Member) -> bool:
     if not member.is_active:
         return False
     if activity.kind == Activity.Kind.COMMITTEE_MEETING:
-        return _committee(activity.branch_id).filter(member=member).exists()
-    if activity.kind == Activity.Kind.GROUP_MEETING:
-        return member.group_id == activity.branch_id
-    return _belongs_to_node(member, activity.branch)
+        listed = _committee(activity.branch_id).filter(member=member).exists()
+    elif activity.kind == Activity.Kind.GROUP_MEETING:
+        listed = member.group_id == activity.branch_id
+    else:
+        listed = _belongs_to_node(member, activity.branch)
+    return listed and not exemptions_on(activity_day(activity)).filter(member=member).exists()
 
 
 def _belongs_to_node(member: Member, branch: Branch) -> bool:

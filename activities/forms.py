@@ -46,6 +46,17 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
     place = forms.CharField(label=_("地点"), max_length=200, required=False)
     host = MemberChoiceField(label=_("主持人"), queryset=None, required=False)
     recorder = MemberChoiceField(label=_("记录人"), queryset=None, required=False)
+    speaker = MemberChoiceField(label=_("主讲人"), queryset=None, required=False, help_text=_("党课填写"))
+    extra_kinds = forms.MultipleChoiceField(
+        label=_("同时计为"),
+        choices=Activity.Kind.choices,
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "choices"}),
+        required=False,
+        help_text=_("例如主题党日中讲党课的，勾选“党课”；组织生活会与支部党员大会合并召开的，勾选“支部党员大会”"),
+    )
+    study_hours = forms.DecimalField(
+        label=_("学时"), max_digits=4, decimal_places=1, min_value=0, required=False, help_text=_("党课、学习活动填写")
+    )
     agenda = forms.CharField(label=_("议程"), widget=_TEXT, required=False)
     checkin_opens_at = forms.DateTimeField(
         label=_("签到开始时间"),
@@ -59,12 +70,15 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
 
     def __init__(self, *args, branches=None, branch: Branch | None = None, activity: Activity | None = None, **kw):
         if activity is not None:
-            kw.setdefault("initial", {name: getattr(activity, name) for name in self.base_fields if name != "branch"})
+            initial = {name: getattr(activity, name) for name in self.base_fields if name not in ("branch", "extra_kinds")}
+            initial["extra_kinds"] = [row.kind for row in activity.extra_kinds.all()]
+            kw.setdefault("initial", initial)
         super().__init__(*args, **kw)
         self.activity = activity
         if activity is not None:
             del self.fields["branch"], self.fields["kind"]
             branch = activity.branch
+            self.fields["extra_kinds"].choices = [c for c in Activity.Kind.choices if c[0] != activity.kind]
             if activity.is_held:
                 for name in list(self.fields):
                     if name not in EDITABLE_WHEN_HELD:
@@ -75,15 +89,28 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
                 self.initial.setdefault("branch", branch.code)
         if branch is None:
             # Who may host depends on the branch: chosen on the edit page once it is known.
-            del self.fields["host"], self.fields["recorder"]
+            del self.fields["host"], self.fields["recorder"], self.fields["speaker"]
         else:
-            for name in ("host", "recorder"):
-                self.fields[name].queryset = host_candidates(branch)
+            for name in ("host", "recorder", "speaker"):
+                if name in self.fields:
+                    self.fields[name].queryset = host_candidates(branch)
+
+    def clean(self):
+        data = super().clean()
+        kind = self.activity.kind if self.activity is not None else data.get("kind")
+        if kind and kind in (data.get("extra_kinds") or ()):
+            self.add_error("extra_kinds", _("“同时计为”不能包含活动本身的类型"))
+        return data
 
     def changes(self) -> dict:
         """The edited fields whose value differs from the activity's (for ``activity_update``)."""
-        data = {k: v for k, v in self.cleaned_data.items() if k not in ("branch", "kind")}
-        return {k: v for k, v in data.items() if getattr(self.activity, k) != v}
+        data = {k: v for k, v in self.cleaned_data.items() if k not in ("branch", "kind", "extra_kinds")}
+        changes = {k: v for k, v in data.items() if getattr(self.activity, k) != v}
+        if "extra_kinds" in self.cleaned_data and set(self.cleaned_data["extra_kinds"]) != set(
+            self.initial.get("extra_kinds", ())
+        ):
+            changes["extra_kinds"] = self.cleaned_data["extra_kinds"]
+        return changes
 
     def create_kwargs(self) -> dict:
         """The cleaned values as ``activity_create`` takes them."""

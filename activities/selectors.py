@@ -6,16 +6,19 @@ Each runs a constant number of queries whatever the roster size.
 from __future__ import annotations
 
 import datetime
+import zoneinfo
 from dataclasses import dataclass
 
-from django.db.models import Count, Q, QuerySet
+from django.conf import settings
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models.functions import TruncDate
 from django.utils import timezone
 
 from branches.models import Branch
 from members.models import Member, Position
 
 from .expected import expected_members
-from .models import Activity, Attendance, LeaveRequest
+from .models import Activity, Attendance, ExpectedExemption, LeaveRequest
 
 
 def on_approved_leave(prefix: str = "") -> Q:
@@ -134,12 +137,18 @@ def member_activities_q(member: Member) -> Q:
     committee = Position.objects.filter(
         member=member, ended_on__isnull=True, title__in=Position.COMMITTEE_TITLES
     ).values("branch_id")
-    return (
+    # Not on a list on a day a standing exemption covers (``activities.expected.exemptions_on``).
+    starts = ExpressionWrapper(OuterRef("starts_at"), output_field=DateTimeField())
+    day = TruncDate(starts, tzinfo=zoneinfo.ZoneInfo(settings.TIME_ZONE))
+    exempted = ExpectedExemption.objects.filter(
+        Q(ends_on__isnull=True) | Q(ends_on__gte=day), member=member, starts_on__lte=day
+    )
+    listed = (
         (Q(kind__in=Activity.ALL_MEMBERS_KINDS) & nodes)
         | Q(kind=Activity.Kind.GROUP_MEETING, branch_id=member.group_id or 0)
         | Q(kind=Activity.Kind.COMMITTEE_MEETING, branch_id__in=committee)
-        | Q(attendances__member=member)
     )
+    return (listed & ~Q(Exists(exempted))) | Q(attendances__member=member)
 
 
 def member_upcoming(member: Member, *, now: datetime.datetime | None = None) -> QuerySet[Activity]:

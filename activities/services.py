@@ -25,7 +25,7 @@ from members.models import Member
 from .checkin import MESSAGES, REASON_MAX_LENGTH, needs_reason
 from .errors import ActivityError
 from .expected import computed_expected_members, expected_members
-from .models import Activity, Attendance, MeetingRule
+from .models import Activity, ActivityExtraKind, Attendance, MeetingRule
 from .tokens import new_fixed_secret
 
 __all__ = [
@@ -57,10 +57,14 @@ EDITABLE_FIELDS = {
     "minutes",
     "checkin_opens_at",
     "checkin_closes_at",
+    "speaker",
+    "study_hours",
+    "extra_kinds",
 }
 # Fields that may still change once the activity is held (the record of what happened).
 
-EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes"}
+EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes", "speaker", "study_hours", "extra_kinds"}
+MAX_STUDY_HOURS = Decimal("99.9")  # the column's limit; a multi-day training is entered as one activity
 
 
 # --- activities -------------------------------------------------------------------------
@@ -79,6 +83,30 @@ def _check_kind_at_branch(kind: str, branch: Branch) -> None:
         )
 
 
+def _clean_extra_kinds(activity: Activity, kinds) -> list[str]:
+    """The kinds an activity also counts as: known kinds allowed at its branch, not its own kind."""
+    chosen = sorted(set(kinds or ()))
+    for kind in chosen:
+        if kind == activity.kind:
+            raise ActivityError("“同时计为”不能包含活动本身的类型", code="extra_kind_is_main", field="extra_kinds")
+        try:
+            _check_kind_at_branch(kind, activity.branch)
+        except ActivityError as exc:
+            raise ActivityError(f"同时计为：{exc.message}", code=exc.code, field="extra_kinds") from None
+    return chosen
+
+
+def _set_extra_kinds(activity: Activity, kinds: list[str]) -> None:
+    """Replace the activity's extra kinds; row by row so that django-auditlog records each change."""
+    current = {row.kind: row for row in ActivityExtraKind.objects.filter(activity=activity)}
+    for kind, row in current.items():
+        if kind not in kinds:
+            row.delete()
+    for kind in kinds:
+        if kind not in current:
+            ActivityExtraKind.objects.create(activity=activity, kind=kind)
+
+
 def _check_fields(activity: Activity) -> None:
     if not activity.title.strip():
         raise ActivityError("主题不能为空", code="title_required", field="title")
@@ -88,10 +116,15 @@ def _check_fields(activity: Activity) -> None:
         raise ActivityError("结束时间应晚于开始时间", code="ends_before_start", field="ends_at")
     if activity.checkin_opens >= activity.checkin_closes:
         raise ActivityError("签到截止时间应晚于签到开始时间", code="checkin_window_invalid", field="checkin_closes_at")
-    for field in ("host", "recorder"):
+    for field in ("host", "recorder", "speaker"):
         person = getattr(activity, field)
         if person is not None and not person.is_active:
             raise ActivityError(f"{person.name}已离册", code="inactive_member", field=field)
+    hours = activity.study_hours
+    if hours is not None and not Decimal("0") < hours <= MAX_STUDY_HOURS:
+        raise ActivityError(f"学时应大于 0 且不超过 {MAX_STUDY_HOURS}", code="invalid_study_hours", field="study_hours")
+    if activity.minutes.strip() and not activity.is_held and timezone.now() < activity.starts_at:
+        raise ActivityError("活动开始后才能填写会议记录", code="not_started", field="minutes")
 
 
 def activity_create(
@@ -108,8 +141,14 @@ def activity_create(
     agenda: str = "",
     checkin_opens_at: datetime.datetime | None = None,
     checkin_closes_at: datetime.datetime | None = None,
+    speaker: Member | None = None,
+    study_hours: Decimal | None = None,
+    extra_kinds=(),
 ) -> Activity:
-    """Plan an activity of ``branch`` (any node; a 党小组会 only at a group)."""
+    """Plan an activity of ``branch`` (any node; a 党小组会 only at a group).
+
+    ``extra_kinds``: other kinds it also counts as (a 主题党日 that includes a 党课).
+    """
     _check_kind_at_branch(kind, branch)
     activity = Activity(
         branch=branch,
@@ -123,11 +162,16 @@ def activity_create(
         agenda=agenda,
         checkin_opens_at=checkin_opens_at,
         checkin_closes_at=checkin_closes_at,
+        speaker=speaker,
+        study_hours=study_hours,
         created_by=by,
         updated_by=by,
     )
     _check_fields(activity)
-    activity.save()
+    extra = _clean_extra_kinds(activity, extra_kinds)
+    with transaction.atomic():
+        activity.save()
+        _set_extra_kinds(activity, extra)
     return activity
 
 
@@ -144,16 +188,20 @@ def activity_update(*, activity: Activity, by, **changes) -> Activity:
         raise ActivityError("不能修改：" + "、".join(sorted(unknown)), code="not_editable")
     if activity.is_held and set(changes) - EDITABLE_WHEN_HELD:
         raise ActivityError("活动已召开，时间不能再修改", code="held_times_locked")
+    extra = _clean_extra_kinds(activity, changes.pop("extra_kinds")) if "extra_kinds" in changes else None
     for field, value in changes.items():
         setattr(activity, field, value.strip() if field in ("title", "place") else value)
     _check_fields(activity)
     activity.updated_by = by
-    activity.save(update_fields=[*changes, "updated_by", "updated_at"])
+    with transaction.atomic():
+        activity.save(update_fields=[*changes, "updated_by", "updated_at"])
+        if extra is not None:
+            _set_extra_kinds(activity, extra)
     return activity
 
 
 def activity_record_minutes(*, activity: Activity, minutes: str, by) -> Activity:
-    """会议记录: the minutes, editable after the meeting is held."""
+    """会议记录: the minutes, written once the meeting has started (``not_started`` before)."""
     return activity_update(activity=activity, minutes=minutes, by=by)
 
 

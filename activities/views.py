@@ -167,7 +167,7 @@ def compliance(request):
 def detail(request, pk: int):
     """The activity: details, attendance sheet with counts, leave requests, minutes, resolutions, files."""
     user = request.user
-    activity = visible_activity(user, pk, "host", "recorder", "held_by", "created_by", "cancelled_by")
+    activity = visible_activity(user, pk, "host", "recorder", "speaker", "held_by", "created_by", "cancelled_by")
     can_manage = access.has_perm(user, access.MANAGE, activity.branch)
     files = list(activity.files.select_related("uploaded_by"))
     context = {
@@ -178,6 +178,7 @@ def detail(request, pk: int):
         "summary": selectors.attendance_summary(activity),
         "quorum": activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
         "resolutions": list(activity.resolutions.all()),
+        "extra_kinds": [row.get_kind_display() for row in activity.extra_kinds.all()],
         "photos": [f for f in files if f.kind == ActivityFile.Kind.PHOTO],
         "documents": [f for f in files if f.kind == ActivityFile.Kind.DOCUMENT],
         "leave_requests": sorted(

@@ -280,8 +280,9 @@ def test_absent_member_of_a_held_activity_can_still_check_in_in_the_window(assem
 def test_a_tap_runs_a_constant_number_of_queries(assembly, member_a, django_assert_num_queries):
     token = tokens.current_token(assembly)
     ContentType.objects.get_for_model(Attendance)  # the audit entry's content type: read once per process
-    # the activity, the member, the row locked, its insert and its audit entry; a savepoint around them
-    with django_assert_num_queries(7):
+    # the activity, the member, the row locked, the exemption looked up (activities.expected.is_expected),
+    # its insert and its audit entry; a savepoint around them
+    with django_assert_num_queries(8):
         assert checkin.check_in_with_token(token=token, user=member_a.user, nonce="n")[1]
     with django_assert_num_queries(5):  # a repeat writes nothing
         assert not checkin.check_in_with_token(token=token, user=member_a.user, nonce="n")[1]

@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from activities import services
 from activities.expected import expected_members, is_expected
-from activities.models import Activity
+from activities.models import Activity, ExpectedExemption
 from members.models import Member, Position
 from tests.factories import MemberFactory
 
@@ -29,7 +29,37 @@ def people(tree, member_a, member_b, member_c):
     )  # fmt: skip
     left = MemberFactory(branch=tree.branch_a, group=tree.group_a, is_active=False)
     in_village_b = MemberFactory(branch=tree.branch_b)
-    return [member_a, member_b, member_c, in_household, deputy, former, left, in_village_b]
+    return [member_a, member_b, member_c, in_household, deputy, former, left, in_village_b, *_exempted(tree)]
+
+
+def _exempted(tree) -> list[Member]:
+    """Members of group A (so of every list of A) with exemptions: covering today (one a committee
+    member), ended yesterday, starting tomorrow."""
+    today = timezone.localdate()
+    day = datetime.timedelta(days=1)
+    covered, ended, future, on_committee = (MemberFactory(branch=tree.branch_a, group=tree.group_a) for _ in range(4))
+    Position.objects.create(member=on_committee, branch=tree.branch_a, title=Position.Title.PROPAGANDA, started_on="2024-01-01")
+    for member, starts_on, ends_on in [
+        (covered, today - 30 * day, None),
+        (on_committee, today, today + 30 * day),
+        (ended, today - 30 * day, today - day),
+        (future, today + day, None),
+    ]:
+        ExpectedExemption.objects.create(
+            member=member, reason=ExpectedExemption.Reason.SERIOUS_ILLNESS, starts_on=starts_on, ends_on=ends_on,
+            consenting_org="城关镇党委", consent_on=today - 30 * day,
+        )  # fmt: skip
+    return [covered, ended, future, on_committee]
+
+
+def test_a_standing_exemption_leaves_a_member_out_for_its_days_only(tree, make_activity, people):
+    covered, ended, future, on_committee = people[-4:]
+    for activity in (make_activity(tree.branch_a), make_activity(tree.branch_a, Activity.Kind.COMMITTEE_MEETING)):
+        activity = Activity.objects.select_related("branch").get(pk=activity.pk)
+        listed = set(expected_members(activity).values_list("pk", flat=True))
+        assert covered.pk not in listed and on_committee.pk not in listed
+        if activity.kind == Activity.Kind.BRANCH_ASSEMBLY:
+            assert {ended.pk, future.pk} <= listed
 
 
 def _activities(tree, make_activity) -> list[Activity]:
