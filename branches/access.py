@@ -192,6 +192,13 @@ def can_view_sensitive(user, branch: Branch) -> bool:
     return has_perm(user, SENSITIVE, branch)
 
 
+def manages_every_grant_of(user, other) -> bool:
+    """``user`` manages every branch where ``other`` holds any permission (a superuser's "everywhere"
+    included): whatever ``other``'s account may do, ``user`` may do already. Who may take an account
+    over, e.g. reset its password (members/password_reset.py)."""
+    return all(holds(user, MANAGE, path) for perm in ALL_PERMS for path in grants(other)[perm])
+
+
 def grant(user, perm: str, branch: Branch) -> None:
     """Give ``user`` ``perm`` on ``branch`` (and so on its subtree). Idempotent."""
     permission = Permission.objects.get(content_type__app_label="branches", codename=perm)

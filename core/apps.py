@@ -6,3 +6,6 @@ class CoreConfig(AppConfig):
 
     name = "core"
     verbose_name = "基础"
+
+    def ready(self):
+        from . import devices  # noqa: F401 - connects the log-in's device note (user_logged_in)

@@ -12,7 +12,10 @@ account ended, ``clearsessions``) while Redis is down cannot delete the cached c
 come back with its data; that copy is then refused and dropped, never valid again.
 
 Only Django's public session API is used: the cache through ``caches[SESSION_CACHE_ALIAS]``,
-the database through ``db.SessionStore``'s ``load``, ``exists`` and ``delete``.
+the database through ``db.SessionStore``'s ``load``, ``exists`` and ``delete``. The table is
+``core.UserSession``, with the columns of the database engine (core/sessions_db.py): the user, the
+device, when it was last used; so ending a session (a member's 退出 of a remembered phone, a password
+changed or reset) is deleting its row.
 """
 
 import logging
@@ -20,6 +23,8 @@ import logging
 from django.conf import settings
 from django.contrib.sessions.backends import cached_db, db
 from django.core.cache import caches
+
+from .sessions_db import UserSessionMixin
 
 logger = logging.getLogger(__name__)
 
@@ -32,7 +37,7 @@ def _cache_call(method: str, *args, default=None):
         return default
 
 
-class SessionStore(cached_db.SessionStore):
+class CachedDatabaseStore(cached_db.SessionStore):
     def load(self):
         data = _cache_call("get", self.cache_key)
         if data is not None:
@@ -55,3 +60,7 @@ class SessionStore(cached_db.SessionStore):
         session_key = session_key or self.session_key
         if session_key is not None:
             _cache_call("delete", self.cache_key_prefix + session_key)
+
+
+class SessionStore(UserSessionMixin, CachedDatabaseStore):
+    pass

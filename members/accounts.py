@@ -45,6 +45,13 @@ def find_member_for_login(identifier: str) -> Member | None:
     return None
 
 
+def may_stay_logged_in(user) -> bool:
+    """Whether "在这台手机上保持登录" keeps ``user``'s session ``REMEMBER_PHONE_DAYS``: members, and
+    accounts with a branch grant (secretaries, organization departments, whose lost phone would open
+    a roster) only with ``REMEMBER_PHONE_STAFF`` (docs/SECURITY.md, "Remembered phones")."""
+    return settings.REMEMBER_PHONE_STAFF or not access.is_staff_user(user)
+
+
 # One answer for every detail that does not match, the code included: the page tells nothing
 # about which one was wrong, nor whether the member holds a position.
 NO_MATCH = "姓名、公民身份号码、手机号码或激活码与花名册不一致，请核对或联系支部书记"
@@ -149,9 +156,12 @@ def _usable_activation_code(member: Member, code: str, positions: list[Position]
     return live
 
 
+SUCCESS_NOTES = {"activated": "成功", "password_reset": "成功：凭激活码设置新密码（密码已被重置）"}
+
+
 def _activation_audit(*, member: Member | None, number: str, outcome: str) -> None:
     """One ``AuditBulkEvent`` per activation attempt: the member (if found), the account, when, the IP."""
-    note = "成功" if outcome == "activated" else f"拒绝：{outcome}"
+    note = SUCCESS_NOTES.get(outcome, f"拒绝：{outcome}")
     if member is None and len(number) == 18:
         # Which number was tried, as the log-in lockout records it: masked, with a keyed digest.
         note += f"（{mask_id_number(number)}#{crypto.digest(number)[:8]}）"
@@ -168,12 +178,14 @@ def _activation_audit(*, member: Member | None, number: str, outcome: str) -> No
 def account_activate(*, name: str, id_number: str, phone: str, password: str, code: str = "") -> Member:
     """A member claims their account: name, ID number and phone must match the roster, and a member
     holding a managing position must also give a live activation code (``activation_code_issue``).
+    A member whose password a secretary reset sets a new one the same way, with the code of the reset
+    (members/password_reset.py ``password_set_with_code``).
 
     Every attempt, refused or not, is audited. Concurrent activations of one member give one account:
     the member's row is locked, and the others are answered "already active".
     """
     number = normalize_id_number(id_number)
-    member = Member.objects.with_id_number(number).filter(is_active=True).select_related("branch").first()
+    member = Member.objects.with_id_number(number).filter(is_active=True).select_related("branch", "user").first()
     try:
         member = _activate(member, name=name, phone=phone, password=password, code=code)
     except MemberError as exc:
@@ -186,7 +198,11 @@ def _activate(member: Member | None, *, name: str, phone: str, password: str, co
     if member is None or member.name != name.strip() or member.phone != normalize_phone(phone):
         raise MemberError(NO_MATCH, code="no_match")
     if member.user_id is not None:
-        raise MemberError(ALREADY_ACTIVE, code="already_active")
+        if member.user.has_usable_password():
+            raise MemberError(ALREADY_ACTIVE, code="already_active")
+        from .password_reset import password_set_with_code  # it builds on this module
+
+        return password_set_with_code(member, password=password, code=code)
     User = get_user_model()
     user = User(username=f"m{member.pk}", first_name=member.name)
     try:

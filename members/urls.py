@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from . import activation_views, position_views, records_views, views
+from . import activation_views, login_views, password_views, position_views, records_views, views
 from .dues import views as dues_views
 
 app_name = "members"
@@ -10,7 +10,7 @@ urlpatterns = [
     path("import/", include("members.roster_io.urls")),
     path("", views.roster, name="list"),
     path("new/", views.create, name="create"),
-    path("activate/", views.activate, name="activate"),
+    path("activate/", login_views.activate, name="activate"),
     path("<int:pk>/", views.detail, name="detail"),
     path("<int:pk>/reveal/", views.reveal, name="reveal"),
     path("<int:pk>/edit/", views.edit, name="edit"),
@@ -19,6 +19,7 @@ urlpatterns = [
     path("<int:pk>/confirm/", views.confirm, name="confirm"),
     path("<int:pk>/activation-code/", activation_views.activation_code, name="activation_code"),
     path("<int:pk>/position-code/", activation_views.position_code, name="position_code"),
+    path("<int:pk>/password-reset/", password_views.password_reset, name="password_reset"),
     path("positions/<str:code>/appoint/", position_views.appoint, name="position_appoint"),
     path("positions/<int:pk>/end/", position_views.end, name="position_end"),
     # 党费

@@ -1,5 +1,5 @@
 """Roster pages: the list, a member's page, create, edit, transfer, leave, confirm; a
-member's own page and account activation.
+member's own page (account activation and log-in: members/login_views.py).
 
 Members are fetched only through ``Member.objects.visible_to`` (404 outside the user's
 subtree) and every change is checked with ``branches.access`` (403 without MANAGE).
@@ -29,10 +29,9 @@ from branches import access
 from branches.models import Branch
 from branches.params import page_number
 from core.masking import mask_phone
-from core.ratelimit import rate_limit
 
 from . import accounts, crypto, selectors, services
-from .forms import ActivateForm, ConfirmForm, LeaveForm, MemberForm, TransferForm
+from .forms import ConfirmForm, LeaveForm, MemberForm, TransferForm
 from .idnumbers import mask_id_number
 from .models import Member
 from .services import MemberError
@@ -344,24 +343,3 @@ def me(request):
         member
     )  # 任职权限待本人确认 (activation_views.confirm_position)
     return render(request, "members/me.html", context)
-
-
-# Every attempt is counted before it runs; a successful one is given back (only failures count,
-# and a meeting's members may activate from one address), so no more than the limit are processed.
-@rate_limit("activate", key="ip", counts=lambda response: response.status_code == 200)
-def activate(request):
-    """A member claims their account by name, ID number, phone (and, holding a committee position,
-    an activation code), then sets a password."""
-    form = ActivateForm(request.POST or None)
-    if request.method == "POST" and form.is_valid():
-        d = form.cleaned_data
-        try:
-            accounts.account_activate(
-                name=d["name"], id_number=d["id_number"], phone=d["phone"], password=d["password1"], code=d["code"]
-            )
-        except MemberError as exc:
-            form.add_problems(exc.problems or [(None, exc.message)])
-        else:
-            messages.success(request, _("账号已激活，请用手机号码或公民身份号码登录"))
-            return redirect("login")
-    return render(request, "members/activate.html", {"form": form})

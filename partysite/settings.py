@@ -179,6 +179,16 @@ SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 3600)
 SESSION_COOKIE_HTTPONLY = True
 # Shared office computers: a session ends with the browser, and after 8 hours at the latest.
 SESSION_EXPIRE_AT_BROWSER_CLOSE = env.bool("SESSION_EXPIRE_AT_BROWSER_CLOSE", default=True)
+# Sessions in the database, one row each with its user and device (core/sessions_db.py); with Redis,
+# read from it (core/sessions.py, below).
+SESSION_ENGINE = "core.sessions_db"
+# "在这台手机上保持登录" on the log-in and activation pages (docs/SECURITY.md, "Remembered phones"): the
+# session outlives the browser and lasts this many days after its last use, refreshed at most once in
+# REMEMBER_PHONE_REFRESH_MINUTES. Accounts with a branch grant (secretaries, organization departments)
+# keep the default session unless REMEMBER_PHONE_STAFF.
+REMEMBER_PHONE_DAYS = env.int("REMEMBER_PHONE_DAYS", default=30)
+REMEMBER_PHONE_REFRESH_MINUTES = env.int("REMEMBER_PHONE_REFRESH_MINUTES", default=60)
+REMEMBER_PHONE_STAFF = env.bool("REMEMBER_PHONE_STAFF", default=False)
 CSRF_COOKIE_HTTPONLY = False
 # A refused CSRF check answers the API's JSON under /api/, Django's page elsewhere.
 CSRF_FAILURE_VIEW = "activities.api.csrf_failure"

@@ -15,7 +15,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 RATE_LIMITS = {scope: (1_000_000, window) for scope, (_limit, window) in RATE_LIMITS.items()}  # noqa: F405
 # Sessions in the database even with REDIS_URL (production reads them from Redis, cached_db):
 # the suite's pinned query counts include the session's read, the same on SQLite and PostgreSQL.
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+SESSION_ENGINE = "core.sessions_db"
 # pytest-xdist: each worker has a test database of its own, so cache keys of its own in a shared Redis (ids
 # repeat across workers), apart from the "partysite" keys of the servers that the live tests start.
 if "KEY_PREFIX" in CACHES["default"]:  # noqa: F405

@@ -2,12 +2,18 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from members import login_views, password_views
+
 from . import views
 
 urlpatterns = [
     path("", views.home, name="home"),
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
+    path("accounts/login/", login_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/", password_views.account, name="account"),
+    path("accounts/password/", password_views.PasswordChangeView.as_view(), name="password_change"),
+    path("accounts/devices/<str:ref>/end/", password_views.device_end, name="device_end"),
+    path("accounts/devices/end-all/", password_views.devices_end_all, name="devices_end_all"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("branches/", include("branches.urls")),
     path("members/", include("members.urls")),

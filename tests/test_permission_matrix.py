@@ -192,6 +192,12 @@ TABLE: dict[str, Row] = {
     "home": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
     "login": Row(none, const(everyone(OK)), form(const(everyone(OK))), sides=("A",)),
     "logout": Row(none, const(everyone(NOT_ALLOWED)), const(everyone(LOGIN)), sides=("A",)),
+    # The user's own account: password and devices (members/password_views.py). Ending a device that is not
+    # the user's changes nothing; 全部退出 ends this session too, so it answers with the log-in page.
+    "account": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
+    "password_change": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
+    "device_end": Row(lambda w, s: {"ref": "0" * 20}, POST_ONLY_LOGIN, form(const(logged_in())), sides=("A",)),
+    "devices_end_all": Row(none, POST_ONLY_LOGIN, const(everyone(LOGIN)), sides=("A",)),
     "set_language": Row(none, const(everyone(OK)), form(const(everyone(OK))), sides=("A",)),
     # branches
     "branches:tree": Row(none, const(staff()), form(const(staff())), sides=("A",)),
@@ -235,6 +241,8 @@ TABLE: dict[str, Row] = {
     "members:confirm": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     # Issuing an activation code: the world's members have accounts, so it is answered with a message.
     "members:activation_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
+    # 重置密码: the world's members have accounts and no grant, so whoever manages them resets it.
+    "members:password_reset": Row(by_pk("member"), POST_ONLY_LOGIN, done(MEMBER_MANAGE)),
     # Issuing a 任职确认码: the world's positions are not committee ones, so it is answered with a message
     # ("nothing to confirm") to those who manage the member (tests/members/test_activation.py covers the rest).
     "members:position_code": Row(by_pk("member"), POST_ONLY_LOGIN, form(MEMBER_MANAGE)),
@@ -477,8 +485,8 @@ def classify(response) -> str:
     return OK
 
 
-# The session and django-axes' log-in bookkeeping are written by serving any request: not the site's data.
-BOOKKEEPING_TABLES = ("django_session", "axes_")
+# The session (core.UserSession) and django-axes' log-in bookkeeping are written by serving any request: not the site's data.
+BOOKKEEPING_TABLES = ("core_usersession", "axes_")
 _WRITE = re.compile(r'^\s*(?:INSERT\s+(?:OR\s+\w+\s+)?INTO|UPDATE|DELETE\s+FROM)\s+["`]?(\w+)', re.IGNORECASE)
 
 

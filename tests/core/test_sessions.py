@@ -32,8 +32,7 @@ def test_logged_in_pages_work_with_the_cache_down(client, secretary_a):
 @pytest.mark.django_db
 @override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
 def test_session_is_read_from_the_cache_once_written(client, secretary_a, django_assert_num_queries):
-    from django.contrib.sessions.models import Session
-
+    from core.models import UserSession as Session
     from core.sessions import SessionStore
 
     client.force_login(secretary_a)

@@ -21,13 +21,13 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
-from django.contrib.sessions.backends.db import SessionStore
-from django.contrib.sessions.models import Session
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 
 from activities import services, tokens
 from activities.models import Activity, Attendance
+from core.models import UserSession as Session
+from core.sessions_db import SessionStore
 from members.models import Member
 
 from . import live
