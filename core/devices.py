@@ -33,7 +33,7 @@ from .sessions_db import DEVICE_KEY, REMEMBER_KEY
 # or Safari; Edge's says Chrome; Chrome's says Safari).
 BROWSERS = [
     (r"MicroMessenger", _("微信")),
-    (r"\bQQ/", _("QQ")),
+    (r"\bQQ/", "QQ"),
     (r"MQQBrowser|QQBrowser", _("QQ浏览器")),
     (r"UCBrowser|UCWEB", _("UC浏览器")),
     (r"HuaweiBrowser|HONORBrowser", _("华为浏览器")),
