@@ -11,3 +11,8 @@ class HealthConfig(AppConfig):
         from .branch_panels import dues_and_health_panel
 
         panels.register(dues_and_health_panel)  # links from the branch page to dues, checks and rubric
+        from members.corrections import CORRECTIONS
+
+        from .corrections import checks_withdraw
+
+        CORRECTIONS.append(checks_withdraw)  # a leaving or transfer recorded late (docs/rules/history.md)

@@ -122,6 +122,10 @@ class HealthCheck(models.Model):
     status = models.CharField(_("状态"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     computed_at = models.DateTimeField(_("计算时间"))
     updated_at = models.DateTimeField(_("更新时间"), auto_now=True)
+    # A locked check of a period the member no longer belongs to (a death, leaving or transfer
+    # recorded late): kept as it was, marked, and skipped by the review steps (health/corrections.py).
+    withdrawn_at = models.DateTimeField(_("撤回时间"), null=True, blank=True)
+    withdrawn_reason = models.CharField(_("撤回原因"), max_length=200, blank=True)
 
     class Meta:
         verbose_name = _("政治体检")
@@ -157,6 +161,7 @@ class HealthCheckEvent(models.Model):
         APPROVED = "approved", _("审核通过")
         RETURNED = "returned", _("退回")
         PUBLISHED = "published", _("公示")
+        WITHDRAWN = "withdrawn", _("撤回")
 
     health_check = models.ForeignKey(
         HealthCheck, verbose_name=_("政治体检"), on_delete=models.CASCADE, related_name="events"

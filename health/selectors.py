@@ -267,7 +267,7 @@ class BranchReview:
 def branches_for_review(*, root: Branch, period: str) -> list[BranchReview]:
     """Every branch of ``root``'s subtree with checks for ``period`` and how many are in each status."""
     rows = (
-        HealthCheck.objects.filter(branch__path__startswith=root.path, period=period)
+        HealthCheck.objects.filter(branch__path__startswith=root.path, period=period, withdrawn_at=None)
         .values("branch_id", "status")
         .annotate(n=Count("pk"))
         .order_by()

@@ -324,7 +324,9 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
     p = period_parse(period)
     with transaction.atomic():
         rows = list(
-            HealthCheck.objects.select_for_update().filter(branch=branch, period=p.label).values_list("pk", "status")
+            HealthCheck.objects.select_for_update()
+            .filter(branch=branch, period=p.label, withdrawn_at=None)  # withdrawn: kept as they were
+            .values_list("pk", "status")
         )
         if not rows:
             raise HealthError(f"“{branch.name}”{p.display}尚无体检结果", code="nothing_to_do")

@@ -16,7 +16,7 @@ from branches.models import Branch
 from core.errors import DomainError
 from core.labels import source_label
 
-from . import crypto
+from . import corrections, crypto
 from .idnumbers import normalize_id_number, normalize_phone
 from .models import Member, MemberEvent, Position
 from .roster_io.checks import CANNOT_ENROL, LookupBudget
@@ -175,6 +175,17 @@ def member_transfer(
             detail=note,
             by=by,
         )
+        corrections.roster_change_correct(
+            change=corrections.RosterChange(
+                member=member,
+                kind=MemberEvent.Kind.TRANSFERRED,
+                on=on,
+                from_branch=from_branch,
+                to_branch=to_branch,
+                reason="组织关系转接",
+                by=by,
+            )
+        )
     return member
 
 
@@ -196,6 +207,17 @@ def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, not
         detail = source_label(Member.LeftReason, reason) + (f"：{note}" if note else "")
         MemberEvent.objects.create(
             member=member, kind=MemberEvent.Kind.LEFT, occurred_on=on, from_branch=member.branch, detail=detail, by=by
+        )
+        corrections.roster_change_correct(
+            change=corrections.RosterChange(
+                member=member,
+                kind=MemberEvent.Kind.LEFT,
+                on=on,
+                from_branch=member.branch,
+                to_branch=None,
+                reason=source_label(Member.LeftReason, reason),
+                by=by,
+            )
         )
     return member
 

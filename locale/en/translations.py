@@ -1134,4 +1134,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "党员忘记密码或手机丢失时使用：原密码立即失效、所有设备退出登录，并生成一次性激活码交给本人设置新密码。": "For a member who forgot their password or lost their phone: the old password stops working at once, every device is logged out, and a one-time activation code is made for the member to set a new password.",
     "原密码已失效，该党员在所有设备上的登录已退出。": "The old password no longer works, and the member is logged out on every device.",
     "请将这个激活码当面或通过可靠渠道交给本人：本人在登录页点“激活账号”，填写姓名、公民身份号码、手机号码和激活码，设置新密码后即可登录。激活码仅显示这一次，%(hours)s 小时内有效，使用一次后失效；再次重置将使之前的激活码作废。": "Give this activation code to the member in person or through a trusted channel: on the log-in page they tap “Activate your account”, fill in their name, citizen ID number, phone number and the code, and set a new password to log in. The code is shown only this once, is valid for %(hours)s hours and works once; resetting again voids the earlier code.",
+    # issue 14, history recorded late (health/corrections.py)
+    "撤回时间": "Withdrawn at",
+    "撤回原因": "Reason for withdrawal",
 }
