@@ -1,4 +1,4 @@
-"""Import files for the benchmark: the roster's 13 Chinese columns, written like an export."""
+"""Import files for the benchmark: the roster's 14 Chinese columns, written like an export."""
 
 from __future__ import annotations
 
@@ -11,11 +11,14 @@ from demo.plan import PlannedMember
 from members.models import Member
 
 # Files are written with the Chinese labels whatever the active language.
-_LABELS = {enum: dict(source_choices(enum)) for enum in (Member.Sex, Member.Education, Member.Category, Member.Status)}
+_LABELS = {
+    enum: dict(source_choices(enum))
+    for enum in (Member.Sex, Member.Education, Member.Occupation, Member.Situation, Member.Status)
+}
 
 HEADERS = (
     "姓名", "性别", "民族", "出生日期", "公民身份号码", "学历", "手机号码", "党组织编码", "党小组编码",
-    "人员类别", "党员状态", "入党日期", "转正日期",
+    "职业类别", "党员状况", "党员状态", "入党日期", "转正日期",
 )  # fmt: skip
 
 
@@ -30,7 +33,8 @@ def _row(m: PlannedMember) -> list:
         m.phone,
         m.branch.code,
         m.group.code if m.group else "",
-        _LABELS[Member.Category][m.category],
+        _LABELS[Member.Occupation][m.occupation],
+        _LABELS[Member.Situation][m.situation],
         _LABELS[Member.Status][m.status],
         m.joined_on,
         m.confirmed_on,

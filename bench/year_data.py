@@ -177,8 +177,9 @@ def _write_volunteers(start, end, year_start, now) -> None:
 
 
 _DUE = (
-    "CASE WHEN category IN ('farmer', 'student') OR monthly_income IS NULL OR monthly_income = 0 THEN 0.20 "
-    "WHEN category = 'retired' THEN ROUND(monthly_income * CASE WHEN monthly_income <= 5000 THEN 0.005 "
+    "CASE WHEN occupation IN ('farmer', 'student', 'unemployed') OR monthly_income IS NULL "
+    "OR monthly_income = 0 THEN 0.20 "
+    "WHEN occupation = 'retired' THEN ROUND(monthly_income * CASE WHEN monthly_income <= 5000 THEN 0.005 "
     "ELSE 0.01 END, 2) "
     "ELSE ROUND(monthly_income * CASE WHEN monthly_income <= 3000 THEN 0.005 WHEN monthly_income <= 5000 THEN 0.01 "
     "WHEN monthly_income <= 10000 THEN 0.015 ELSE 0.02 END, 2) END"
@@ -190,8 +191,8 @@ def _write_dues(year: int, now: datetime.datetime) -> None:
     with connection.cursor() as cursor:
         # A declared income for those whose due depends on it (the seed declares none).
         cursor.execute(
-            f"UPDATE {mem} SET monthly_income = 1500 + (id * 37) %% 12000 WHERE category IN (%s, %s, %s, %s)",
-            ["employed", "retired", "mobile", "lost_contact"],
+            f"UPDATE {mem} SET monthly_income = 1500 + (id * 37) %% 12000 WHERE occupation IN (%s, %s)",
+            ["employed", "retired"],
         )
         for month in range(1, 13):
             first = datetime.date(year, month, 1)

@@ -143,10 +143,10 @@ class ActivityYear:
         rng = self.rng
         if member is self.demo_member:
             return 0.7, 0.15, 0.6
-        if member.category == Member.Category.LOST_CONTACT:
+        if member.situation == Member.Situation.LOST_CONTACT:
             return 0.03, 0.0, 0.0
         volunteer = rng.choice([0.8, 0.3, 0.3, 0.3, 0.05])
-        if member.category == Member.Category.MOBILE:
+        if member.situation == Member.Situation.MOBILE:
             return 0.5, 0.2, 0.05
         if self.today.year - member.birth_date.year >= 80:
             return 0.7, 0.15, 0.0

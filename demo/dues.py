@@ -30,8 +30,7 @@ from members.models import DuesPayment, Member
 from .seeding import bulk_create_all
 
 BATCH_SIZE = 2000
-C = Member.Category
-INCOME_CATEGORIES = {C.EMPLOYED, C.MOBILE, C.LOST_CONTACT}
+OCC = Member.Occupation
 
 # How a member pays (weights for ordinary members; 失联 members never pay).
 ON_TIME, QUARTERLY, LATE, STOPPED, PARTIAL = "on_time", "quarterly", "late", "stopped", "partial"
@@ -46,9 +45,9 @@ def seed_months(today: datetime.date, count: int = 12) -> list[datetime.date]:
 
 def _income(member, rng: random.Random) -> Decimal | None:
     """A declared monthly income rounded to 100 yuan, or None where the flat due applies."""
-    if member.category == C.RETIRED:
+    if member.occupation == OCC.RETIRED:
         value = rng.triangular(1800, 9000, 3500)
-    elif member.category in INCOME_CATEGORIES:
+    elif member.occupation == OCC.EMPLOYED:
         value = min(30000.0, rng.lognormvariate(8.45, 0.45))  # median about 4,700 yuan
     else:
         return None
@@ -86,7 +85,7 @@ def _payment(
 
 def _rows_for(member, due: Decimal, months, now: datetime.datetime, rng: random.Random) -> list[DuesPayment]:
     """The member's rows, for every month on the roster, paid or not."""
-    if member.category == C.LOST_CONTACT:
+    if member.situation == Member.Situation.LOST_CONTACT:
         payer, stop = STOPPED, months[0]
     else:
         payer = rng.choices(list(PAYER_WEIGHTS), weights=list(PAYER_WEIGHTS.values()))[0]
@@ -130,7 +129,7 @@ def seed_dues_year(*, result, rng: random.Random, now: datetime.datetime | None 
             income = _income(member, rng)
             if income is not None:
                 incomes[member.pk] = income
-            due = dues_amount(category=member.category, monthly_income=income)
+            due = dues_amount(occupation=member.occupation, monthly_income=income)
             for row in _rows_for(member, due, months, now, rng):
                 counts["paid"] += row.paid >= due
                 yield row

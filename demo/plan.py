@@ -112,7 +112,8 @@ class PlannedMember:
     birth_date: datetime.date
     id_number: str
     branch: PlannedBranch
-    category: str
+    occupation: str
+    situation: str
     status: str
     joined_on: datetime.date
     confirmed_on: datetime.date | None
@@ -295,6 +296,7 @@ class _People:
             )
             confirmed = add_years(joined, 1)
         age = (today - birth).days // 365
+        occupation, situation = self._occupation_situation(age)
         return PlannedMember(
             name=self.names.person(sex, year),
             sex=sex,
@@ -302,7 +304,8 @@ class _People:
             id_number=self._id_number(birth, sex),
             branch=branch,
             group=group,
-            category=self._category(age),
+            occupation=occupation,
+            situation=situation,
             status=status,
             joined_on=joined,
             confirmed_on=confirmed,
@@ -319,23 +322,22 @@ class _People:
                 self.sequences[key] += 1
                 return make_id_number(region, birth, self.sequences[key] - 1, sex)
 
-    def _category(self, age: int) -> str:
-        r, C = self.rng.random(), Member.Category
+    def _occupation_situation(self, age: int) -> tuple[str, str]:
+        """职业类别 and 党员状况 from one draw (so the rest of the plan draws as before)."""
+        r, occ, sit = self.rng.random(), Member.Occupation, Member.Situation
         if age >= 60:
-            return C.RETIRED if r < 0.55 else C.FARMER if r < 0.95 else C.OTHER
+            return (occ.RETIRED if r < 0.55 else occ.FARMER if r < 0.95 else occ.OTHER), sit.NORMAL
         if age < 25 and r < 0.5:
-            return C.STUDENT
-        return (
-            C.EMPLOYED
-            if r < 0.45
-            else C.FARMER
-            if r < 0.78
-            else C.MOBILE
-            if r < 0.92
-            else C.LOST_CONTACT
-            if r < 0.94
-            else C.OTHER
+            return occ.STUDENT, sit.NORMAL
+        table = (
+            (0.45, occ.EMPLOYED, sit.NORMAL),
+            (0.78, occ.FARMER, sit.NORMAL),
+            (0.85, occ.EMPLOYED, sit.MOBILE),  # working away from home
+            (0.92, occ.FARMER, sit.MOBILE),
+            (0.94, occ.OTHER, sit.LOST_CONTACT),
+            (0.97, occ.UNEMPLOYED, sit.NORMAL),
         )
+        return next(((o, s) for ceiling, o, s in table if r < ceiling), (occ.OTHER, sit.NORMAL))
 
     def _education(self, birth_year: int) -> str:
         E = Member.Education

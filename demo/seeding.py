@@ -56,7 +56,8 @@ def _member_row(m: PlannedMember) -> Member:
         name=m.name, sex=m.sex, ethnicity=m.ethnicity, birth_date=m.birth_date,
         id_number_encrypted=crypto.encrypt(m.id_number), id_number_digest=crypto.digest(m.id_number), education=m.education, phone=m.phone,
         branch_id=m.branch.pk, group_id=m.group.pk if m.group else None,
-        household_id=m.household.pk if m.household else None, category=m.category, status=m.status,
+        household_id=m.household.pk if m.household else None, occupation=m.occupation,
+        situation=m.situation, status=m.status,
         joined_on=m.joined_on, confirmed_on=m.confirmed_on, is_active=m.is_active, left_on=m.left_on,
         left_reason=m.left_reason,
     )  # fmt: skip

@@ -22,8 +22,8 @@ class MemberAdmin(ImportExportModelAdmin):
     resource_classes = [MemberResource]
     import_formats = [XLSX]
     export_formats = [XLSX]
-    list_display = ("name", "id_number_masked", "branch", "group", "status", "category", "is_active")
-    list_filter = ("status", "category", "is_active")
+    list_display = ("name", "id_number_masked", "branch", "group", "status", "occupation", "situation", "is_active")
+    list_filter = ("status", "occupation", "situation", "is_active")
     list_select_related = ("branch", "group")
     # Not by phone or ID number: the admin's search is a GET, and a number typed there would land
     # in access logs and browser history. The roster's search (a POST) finds members by number.

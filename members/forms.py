@@ -56,7 +56,12 @@ class MemberForm(ProblemsMixin, forms.Form):
     branch = BranchChoiceField(label=_("党组织"), queryset=Branch.objects.none())
     group = BranchChoiceField(label=_("党小组"), queryset=Branch.objects.none(), required=False)
     household = BranchChoiceField(label=_("党员中心户"), queryset=Branch.objects.none(), required=False)
-    category = forms.ChoiceField(label=_("人员类别"), choices=Member.Category.choices)
+    occupation = forms.ChoiceField(label=_("职业类别"), choices=Member.Occupation.choices)
+    situation = forms.ChoiceField(
+        label=_("党员状况"),
+        choices=Member.Situation.choices,
+        help_text=_("流动：外出半年以上、在外地参加组织生活；失联：无法取得联系"),
+    )
     status = forms.ChoiceField(label=_("党员状态"), choices=Member.Status.choices)
     joined_on = forms.DateField(label=_("入党日期"), widget=_DATE)
     confirmed_on = forms.DateField(label=_("转正日期"), required=False, widget=_DATE)
@@ -103,7 +108,8 @@ class MemberForm(ProblemsMixin, forms.Form):
             branch=branch,
             joined_on=d["joined_on"],
             status=d["status"],
-            category=d["category"],
+            occupation=d["occupation"],
+            situation=d["situation"],
             sex=d.get("sex") or "",
             birth_date=d.get("birth_date"),
             ethnicity=d.get("ethnicity") or "汉族",
@@ -124,7 +130,8 @@ def _initial_of(member: Member, *, masked: bool) -> dict:
         "phone": mask_phone(member.phone) if masked else member.phone,
         "group": member.group.code if member.group_id else None,
         "household": member.household.code if member.household_id else None,
-        "category": member.category,
+        "occupation": member.occupation,
+        "situation": member.situation,
         "status": member.status,
         "joined_on": member.joined_on,
         "confirmed_on": member.confirmed_on,

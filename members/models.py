@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import calendar
+import datetime
+
 from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
@@ -30,6 +33,14 @@ class MemberQuerySet(models.QuerySet):
     def with_id_number(self, number: str) -> MemberQuerySet:
         return self.filter(id_number_digest=crypto.digest(number))
 
+    def voting(self, on: datetime.date) -> MemberQuerySet:
+        """Members with a vote on ``on``: active full members under no vote-removing sanction that day.
+
+        The rule of ``Member.may_vote`` (支部工作条例 arts. 11-12; 党章 art. 40): the two must agree
+        (tests/members/test_models.py ties them together).
+        """
+        return self.active().filter(status=Member.Status.FULL).exclude(pk__in=Sanction.in_force(on).values("member_id"))
+
 
 class Member(models.Model):
     class Sex(models.TextChoices):
@@ -45,14 +56,18 @@ class Member(models.Model):
         MIDDLE_SCHOOL = "middle_school", _("初中")
         PRIMARY = "primary", _("小学及以下")
 
-    class Category(models.TextChoices):
+    class Occupation(models.TextChoices):
         EMPLOYED = "employed", _("在职")
         RETIRED = "retired", _("离退休")
         FARMER = "farmer", _("农民")
         STUDENT = "student", _("学生")
+        UNEMPLOYED = "unemployed", _("下岗失业")
+        OTHER = "other", _("其他")
+
+    class Situation(models.TextChoices):
+        NORMAL = "normal", _("正常")
         MOBILE = "mobile", _("流动")
         LOST_CONTACT = "lost_contact", _("失联")
-        OTHER = "other", _("其他")
 
     class Status(models.TextChoices):
         FULL = "full", _("正式党员")
@@ -60,10 +75,14 @@ class Member(models.Model):
 
     class LeftReason(models.TextChoices):
         DIED = "died", _("死亡")
-        EXPELLED = "expelled", _("出党")
-        SUSPENDED = "suspended", _("停止党籍")
         TRANSFERRED_OUT = "transferred_out", _("转出")
-        OTHER = "other", _("其他")
+        EXPELLED = "expelled", _("开除党籍")
+        REMOVED_LAPSED = "removed_lapsed", _("除名（自行脱党）")
+        REMOVED_PERSUADED = "removed_persuaded", _("除名（劝退不退）")
+        WITHDREW = "withdrew", _("退党")
+        PROBATION_CANCELLED = "probation_cancelled", _("取消预备党员资格")
+        SUSPENDED = "suspended", _("停止党籍")
+        OTHER = "other", _("其他")  # kept for rows recorded before the reasons above; not offered
 
     name = models.CharField(_("姓名"), max_length=50)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
@@ -85,12 +104,14 @@ class Member(models.Model):
         blank=True,
         related_name="household_members",
     )
-    category = models.CharField(_("人员类别"), max_length=20, choices=Category.choices, default=Category.EMPLOYED)
+    occupation = models.CharField(_("职业类别"), max_length=20, choices=Occupation.choices, default=Occupation.EMPLOYED)
+    situation = models.CharField(_("党员状况"), max_length=20, choices=Situation.choices, default=Situation.NORMAL)
     # Declared monthly after-tax income; the dues brackets apply to it (members/dues/rules.py).
     monthly_income = models.DecimalField(_("月收入（税后）"), max_digits=10, decimal_places=2, null=True, blank=True)
     status = models.CharField(_("党员状态"), max_length=20, choices=Status.choices, default=Status.FULL)
     joined_on = models.DateField(_("入党日期"))
     confirmed_on = models.DateField(_("转正日期"), null=True, blank=True)
+    probation_extension_months = models.PositiveSmallIntegerField(_("延长预备期（月）"), default=0)
     is_active = models.BooleanField(_("在册"), default=True)
     left_on = models.DateField(_("离册日期"), null=True, blank=True)
     left_reason = models.CharField(_("离册原因"), max_length=20, choices=LeftReason.choices, blank=True)
@@ -113,6 +134,33 @@ class Member(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def probation_ends_on(self) -> datetime.date:
+        """The day the probation ends and 转正 takes effect: admission + 1 year + any extension
+        (发展党员工作细则 art. 32); a day missing in the target month (29 Feb, 31st) falls back to
+        the month's last day."""
+        months = self.joined_on.month - 1 + 12 + self.probation_extension_months
+        year, month = self.joined_on.year + months // 12, months % 12 + 1
+        return datetime.date(year, month, min(self.joined_on.day, calendar.monthrange(year, month)[1]))
+
+    @property
+    def party_standing_from(self) -> datetime.date | None:
+        """党龄 counts from 转正 (党章 art. 7): the recorded date, else None (a 预备党员 has none)."""
+        return self.confirmed_on if self.status == self.Status.FULL else None
+
+    def party_standing_years(self, on: datetime.date) -> int | None:
+        """Whole years of 党龄 on ``on``; None for a 预备党员 or a full member without a 转正 date."""
+        start = self.party_standing_from
+        if start is None or start > on:
+            return None
+        return on.year - start.year - ((on.month, on.day) < (start.month, start.day))
+
+    def may_vote(self, on: datetime.date) -> bool:
+        """The rule of ``MemberQuerySet.voting`` for one member (one query for the sanctions)."""
+        if not self.is_active or self.status != self.Status.FULL:
+            return False
+        return not Sanction.in_force(on).filter(member_id=self.pk).exists()
 
     # The clear number is only ever read through these; pages and exports call ``id_number_for``.
     @property
@@ -239,40 +287,6 @@ class MemberEvent(models.Model):
         return f"{self.member_id} {self.kind} {self.occurred_on}"
 
 
-class DuesPayment(models.Model):
-    """党费: one row per member per month, with what was due and what was paid."""
-
-    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="dues_payments")
-    # The member's branch when the month fell due, so arrears stay with the branch that collected them.
-    branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="+")
-    month = models.DateField(_("月份"))  # always the first day of the month
-    due = models.DecimalField(_("应缴金额"), max_digits=10, decimal_places=2)
-    paid = models.DecimalField(_("实缴金额"), max_digits=10, decimal_places=2, default=0)
-    paid_on = models.DateField(_("缴纳日期"), null=True, blank=True)
-    recorded_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
-    )
-    updated_at = models.DateTimeField(_("记录时间"), auto_now=True)
-
-    class Meta:
-        verbose_name = _("党费")
-        verbose_name_plural = _("党费")
-        ordering = ["-month", "member_id"]
-        constraints = [models.UniqueConstraint(fields=["member", "month"], name="dues_one_row_per_member_month")]
-        indexes = [models.Index(fields=["branch", "month"])]
-
-    def __str__(self) -> str:
-        return f"{self.member} {self.month:%Y-%m}"
-
-    def get_additional_data(self) -> dict:
-        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
-        return {"member_id": self.member_id}
-
-    @property
-    def is_paid_in_full(self) -> bool:
-        return self.paid >= self.due
-
-
 class Commendation(models.Model):
     """表彰: a commendation of a member, which adds points to the health check."""
 
@@ -316,15 +330,20 @@ class Sanction(models.Model):
         REMOVAL = "removal", _("撤销党内职务")
         PROBATION = "probation", _("留党察看")
         EXPULSION = "expulsion", _("开除党籍")
+        RIGHTS_SUSPENDED = "rights_suspended", _("停止党员权利")
 
-    # 党纪处分 (the five of the Party Constitution, art. 42); the others are organizational measures.
+    # 党纪处分 (the five of the Party Constitution, art. 42); the others are organizational measures
+    # (停止党员权利 too: a measure of the organization, not a 处分).
     DISCIPLINARY_KINDS = frozenset({Kind.WARNING, Kind.SERIOUS_WARNING, Kind.REMOVAL, Kind.PROBATION, Kind.EXPULSION})
+    # Those that take away the vote while in force (党章 art. 40: 留党察看 has no vote).
+    VOTE_REMOVING_KINDS = frozenset({Kind.PROBATION, Kind.RIGHTS_SUSPENDED})
 
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="sanctions")
     kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
     imposed_on = models.DateField(_("决定日期"))
     document_number = models.CharField(_("文号"), max_length=100, blank=True)
     reason = models.TextField(_("事由"), blank=True)
+    ends_on = models.DateField(_("期满/解除日期"), null=True, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
     )
@@ -343,10 +362,49 @@ class Sanction(models.Model):
         """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
         return {"member_id": self.member_id}
 
+    @classmethod
+    def in_force(cls, on: datetime.date) -> models.QuerySet:
+        """Vote-removing sanctions in force on ``on``: imposed on or before it, not yet ended."""
+        return cls.objects.filter(kind__in=cls.VOTE_REMOVING_KINDS, imposed_on__lte=on).filter(
+            models.Q(ends_on__isnull=True) | models.Q(ends_on__gt=on)
+        )
+
     @property
     def is_disciplinary(self) -> bool:
         """A 党纪处分 (警告 and heavier), as opposed to 批评教育 or 诫勉."""
         return self.kind in self.DISCIPLINARY_KINDS
+
+
+class LapseNote(models.Model):
+    """A secretary's note on the 党章 art. 9 warning: a 正当理由 covering months, or the follow-up."""
+
+    class Kind(models.TextChoices):
+        REASON = "reason", _("正当理由")
+        FOLLOWUP = "followup", _("跟进处理")
+
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="lapse_notes")
+    kind = models.CharField(_("类型"), max_length=10, choices=Kind.choices)
+    text = models.TextField(_("内容"))
+    # The months a 正当理由 covers (first days of months, inclusive); a follow-up may leave them empty.
+    months_from = models.DateField(_("起始月份"), null=True, blank=True)
+    months_to = models.DateField(_("截止月份"), null=True, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, verbose_name=_("记录人"), on_delete=models.SET_NULL, null=True, blank=True
+    )
+    recorded_at = models.DateTimeField(_("记录时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("脱党预警记录")
+        verbose_name_plural = _("脱党预警记录")
+        ordering = ["-recorded_at", "-pk"]
+        indexes = [models.Index(fields=["member", "kind"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.kind}"
+
+    def get_additional_data(self) -> dict:
+        """Stored with each audit entry, so that the member's page finds it (branches/audit.py)."""
+        return {"member_id": self.member_id}
 
 
 class ActivationCode(models.Model):
@@ -389,3 +447,21 @@ class ActivationCode(models.Model):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.issued_at:%Y-%m-%d %H:%M}"
+
+
+# 党费's models live in members/dues/models.py; imported here so that Django registers them with the app.
+from .dues.models import DuesPayment, DuesReduction, FarmerDuesRate, IncomeChange  # noqa: E402
+
+__all__ = [
+    "ActivationCode",
+    "Commendation",
+    "DuesPayment",
+    "DuesReduction",
+    "FarmerDuesRate",
+    "IncomeChange",
+    "LapseNote",
+    "Member",
+    "MemberEvent",
+    "Position",
+    "Sanction",
+]

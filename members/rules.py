@@ -23,7 +23,8 @@ class MemberData:
     branch: Branch | None
     joined_on: datetime.date | None
     status: str
-    category: str
+    occupation: str = Member.Occupation.EMPLOYED
+    situation: str = Member.Situation.NORMAL
     sex: str = ""
     birth_date: datetime.date | None = None
     ethnicity: str = "汉族"
@@ -32,14 +33,17 @@ class MemberData:
     group: Branch | None = None
     household: Branch | None = None
     confirmed_on: datetime.date | None = None
+    probation_extension_months: int = 0
 
 
 # Built once: ``TextChoices.values`` makes a new list on every call, and imports check every row.
 _STATUSES = frozenset(Member.Status.values)
-_CATEGORIES = frozenset(Member.Category.values)
+_OCCUPATIONS = frozenset(Member.Occupation.values)
+_SITUATIONS = frozenset(Member.Situation.values)
 _EDUCATIONS = frozenset(Member.Education.values)
 # The Chinese source labels (they are lazy translations; messages of the checks stay Chinese).
-_CATEGORY_LABELS = "、".join(label for _value, label in source_choices(Member.Category))
+_OCCUPATION_LABELS = "、".join(label for _value, label in source_choices(Member.Occupation))
+_SITUATION_LABELS = "、".join(label for _value, label in source_choices(Member.Situation))
 _EDUCATION_LABELS = "、".join(label for _value, label in source_choices(Member.Education))
 _SEX_LABELS = dict(source_choices(Member.Sex))
 
@@ -60,8 +64,10 @@ def check_member(data: MemberData, *, today: datetime.date) -> list[tuple[str, s
     problems += _check_organization(data)
     if data.status not in _STATUSES:
         problems.append(("status", "党员状态应为“正式党员”或“预备党员”"))
-    if data.category not in _CATEGORIES:
-        problems.append(("category", f"人员类别应为{_CATEGORY_LABELS}之一"))
+    if data.occupation not in _OCCUPATIONS:
+        problems.append(("occupation", f"职业类别应为{_OCCUPATION_LABELS}之一"))
+    if data.situation not in _SITUATIONS:
+        problems.append(("situation", f"党员状况应为{_SITUATION_LABELS}之一"))
     if data.education and data.education not in _EDUCATIONS:
         problems.append(("education", f"学历应为{_EDUCATION_LABELS}之一"))
     if data.phone and not is_valid_phone(data.phone):

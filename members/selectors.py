@@ -59,7 +59,8 @@ _ROSTER_FIELDS = (
     "birth_date",
     "id_number_encrypted",
     "phone",
-    "category",
+    "occupation",
+    "situation",
     "status",
     "joined_on",
     "is_active",
@@ -76,7 +77,8 @@ def roster(
     *,
     branch: Branch | None = None,
     status: str | None = None,
-    category: str | None = None,
+    occupation: str | None = None,
+    situation: str | None = None,
     group: Branch | None = None,
     state: str = State.ACTIVE,
     q: str = "",
@@ -98,8 +100,10 @@ def roster(
         members = members.filter(group=group)
     if status:
         members = members.filter(status=status)
-    if category:
-        members = members.filter(category=category)
+    if occupation:
+        members = members.filter(occupation=occupation)
+    if situation:
+        members = members.filter(situation=situation)
     if state == State.ACTIVE:
         members = members.filter(is_active=True)
     elif state == State.LEFT:
@@ -122,7 +126,8 @@ _ROW_FIELDS = (
     "birth_date",
     "id_number_encrypted",
     "phone",
-    "category",
+    "occupation",
+    "situation",
     "status",
     "joined_on",
     "is_active",

@@ -50,7 +50,8 @@ def _apply(member: Member, data: MemberData) -> None:
     member.branch = data.branch
     member.group = data.group
     member.household = data.household
-    member.category = data.category
+    member.occupation = data.occupation
+    member.situation = data.situation
     member.status = data.status
     member.joined_on = data.joined_on
     member.confirmed_on = data.confirmed_on

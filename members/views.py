@@ -45,8 +45,8 @@ def _roster_rows(rows) -> list[dict]:
     shown one member at a time, by the audited ``reveal``.
     """
     today = timezone.localdate()
-    sexes, categories = dict(Member.Sex.choices), dict(Member.Category.choices)
-    statuses = dict(Member.Status.choices)
+    sexes, statuses = dict(Member.Sex.choices), dict(Member.Status.choices)
+    occupations, situations = dict(Member.Occupation.choices), dict(Member.Situation.choices)
     return [
         {
             "row": m,
@@ -54,7 +54,8 @@ def _roster_rows(rows) -> list[dict]:
             "age": selectors.age_on(m.birth_date, today),
             "id_number": mask_id_number(crypto.decrypt(m.id_number_encrypted)),
             "phone": mask_phone(m.phone),
-            "category": categories.get(m.category, ""),
+            "occupation": occupations.get(m.occupation, ""),
+            "situation": situations.get(m.situation, "") if m.situation != Member.Situation.NORMAL else "",
             "status": statuses.get(m.status, ""),
         }
         for m in rows
@@ -63,7 +64,7 @@ def _roster_rows(rows) -> list[dict]:
 
 # What the roster's links and redirects may carry: its filters, and the search text only as
 # ``qt``, an opaque token (``roster_search``). Anything else in a query string is dropped.
-_ROSTER_KEYS = ("qt", "branch", "group", "status", "category", "state", "sort", "page")
+_ROSTER_KEYS = ("qt", "branch", "group", "status", "occupation", "situation", "state", "sort", "page")
 
 
 def _query(request, **changes) -> str:
@@ -106,7 +107,8 @@ def _roster_params(query, *, q: str) -> dict[str, str]:
         "branch": query.get("branch", "").strip()[:32],
         "group": query.get("group", "").strip()[:32],
         "status": choice("status", Member.Status.values),
-        "category": choice("category", Member.Category.values),
+        "occupation": choice("occupation", Member.Occupation.values),
+        "situation": choice("situation", Member.Situation.values),
         "state": choice("state", selectors.State.values, selectors.State.ACTIVE),
         "sort": choice("sort", selectors.SORT_KEYS, selectors.DEFAULT_SORT),
     }
@@ -159,7 +161,8 @@ def roster(request):
         branch=branch,
         group=group,
         status=params["status"],
-        category=params["category"],
+        occupation=params["occupation"],
+        situation=params["situation"],
         state=params["state"],
         q=params["q"],
         sort=params["sort"],
@@ -172,7 +175,8 @@ def roster(request):
         "page": page,
         "rows": _roster_rows(page.members),
         "status_choices": Member.Status.choices,
-        "category_choices": Member.Category.choices,
+        "occupation_choices": Member.Occupation.choices,
+        "situation_choices": Member.Situation.choices,
         "state_choices": selectors.State.choices,
         "sort_links": _sort_links(request, params["sort"]),
         "previous_url": _query(request, page=str(page.number - 1)),

@@ -44,9 +44,15 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("在册党员", lambda r: r.members),
     ("正式党员", lambda r: r.members_full),
     ("预备党员", lambda r: r.members_probationary),
+    # Reports computed before the split of 人员类别 have neither count: 0 then.
     *[
-        (f"{label}人数", lambda r, c=value: r.data["members"]["by_category"].get(c, 0))
-        for value, label in source_choices(Member.Category)
+        (f"{label}人数", lambda r, c=value: r.data["members"].get("by_occupation", {}).get(c, 0))
+        for value, label in source_choices(Member.Occupation)
+    ],
+    *[
+        (f"{label}党员人数", lambda r, c=value: r.data["members"].get("by_situation", {}).get(c, 0))
+        for value, label in source_choices(Member.Situation)
+        if value != Member.Situation.NORMAL
     ],
     ("本期入党", lambda r: r.data["members"]["joined"]),
     ("本期离册", lambda r: r.data["members"]["left"]),

@@ -1,7 +1,7 @@
 """Reads for the reports: the facts of a whole subtree in a handful of GROUP BY queries, and the pages' lists.
 
 Facts are gathered per branch (the branch a member, a dues row or a health check belongs to)
-as flat counters with tuple keys, e.g. ``("members", "full", "farmer") -> 12``; the service
+as flat counters with tuple keys, e.g. ``("members", "full", "farmer", "normal") -> 12``; the service
 rolls them up the tree. Every function here runs a constant number of queries whatever the
 subtree's size.
 """
@@ -66,12 +66,12 @@ def existing_report_branches(root: Branch, period: Period) -> set[int]:
 
 
 def member_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
-    """On the roster at the period's end by status and category; joined and left during it."""
+    """On the roster at the period's end by status, occupation and situation; joined and left during it."""
     end_roster = Q(is_active=True) | Q(left_on__gt=period.last_day)
     rows = (
         Member.objects.filter(branch__path__startswith=root.path, joined_on__lte=period.last_day)
         .filter(Q(is_active=True) | Q(left_on__gte=period.start))
-        .values("branch_id", "status", "category")
+        .values("branch_id", "status", "occupation", "situation")
         .annotate(
             n=Count("pk", filter=end_roster),
             joined=Count("pk", filter=Q(joined_on__gte=period.start)),
@@ -81,7 +81,7 @@ def member_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
     )
     for r in rows:
         f = facts[r["branch_id"]]
-        f[("members", r["status"], r["category"])] += r["n"]
+        f[("members", r["status"], r["occupation"], r["situation"])] += r["n"]
         f[("joined",)] += r["joined"]
         f[("left",)] += r["left"]
 

@@ -119,11 +119,12 @@ def _money(value) -> Decimal:
 
 def snapshot(f: Counter, health_period: str) -> dict:
     """The report's columns and ``data`` from a node's rolled-up facts."""
-    statuses, categories = Counter(), Counter()
+    statuses, occupations, situations = Counter(), Counter(), Counter()
     for key, n in f.items():
         if key[0] == "members":
             statuses[key[1]] += n
-            categories[key[2]] += n
+            occupations[key[2]] += n
+            situations[key[3]] += n
     meetings = {
         kind: {s: f[("meet", kind, s)] for s in ("required", "held", "lines", "met", "missing", "pending")}
         for kind in LINE_KINDS
@@ -140,7 +141,8 @@ def snapshot(f: Counter, health_period: str) -> dict:
     data = {
         "members": {
             "by_status": {s: statuses[s] for s in Member.Status.values},
-            "by_category": {c: categories[c] for c in Member.Category.values},
+            "by_occupation": {c: occupations[c] for c in Member.Occupation.values},
+            "by_situation": {c: situations[c] for c in Member.Situation.values},
             "joined": f[("joined",)],
             "left": f[("left",)],
         },

@@ -99,12 +99,12 @@ def _meeting_rows(report) -> list[dict]:
 
 def _charts(report, children, period: str) -> list:
     data = report.data
-    category = data["members"]["by_category"]
+    occupation = data["members"].get("by_occupation", {})  # absent from reports computed before the split
     grades = data["health"]["grades"]
     charts = [
         bar_chart(
-            _("党员人员类别"),
-            [(label, category.get(value, 0), "", "") for value, label in Member.Category.choices],
+            _("党员职业类别"),
+            [(label, occupation.get(value, 0), "", "") for value, label in Member.Occupation.choices],
         ),
         bar_chart(
             _("会议落实（已开/应开）"),

@@ -56,7 +56,7 @@ class MemberFactory(factory.django.DjangoModelFactory):
     sex = Member.Sex.MALE
     birth_date = datetime.date(1980, 5, 17)
     phone = factory.Sequence(lambda n: f"139{n:08d}")
-    category = Member.Category.EMPLOYED
+    occupation = Member.Occupation.EMPLOYED
     status = Member.Status.FULL
     joined_on = datetime.date(2005, 7, 1)
     confirmed_on = datetime.date(2006, 7, 1)

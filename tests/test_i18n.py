@@ -317,7 +317,7 @@ def test_import_reads_chinese_labels_while_english_is_active(tree, orgdept):
     from tests.members.import_helpers import person, workbook_bytes
 
     rows = [
-        person(姓名="欧阳芳", 性别="女", 学历="大学专科", 人员类别="离退休"),
+        person(姓名="欧阳芳", 性别="女", 学历="大学专科", 职业类别="离退休"),
         person(姓名="司马强", 党员状态="预备党员", 转正日期=""),
     ]
     rows[0]["公民身份号码"] = new_id_number(datetime.date(1980, 5, 17), "F")
@@ -326,7 +326,7 @@ def test_import_reads_chinese_labels_while_english_is_active(tree, orgdept):
         assert result.ok, result.errors
         refused = import_members(workbook_bytes([person(党员状态="Full member")]), user=orgdept)
     zhang = Member.objects.get(name="欧阳芳")
-    assert (zhang.sex, zhang.education, zhang.category) == ("F", "junior_college", "retired")
+    assert (zhang.sex, zhang.education, zhang.occupation) == ("F", "junior_college", "retired")
     assert Member.objects.get(name="司马强").status == Member.Status.PROBATIONARY
     # an English label is not a label of the file format; the message lists the Chinese ones
     assert not refused.ok

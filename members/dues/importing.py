@@ -5,7 +5,7 @@ optionally, 姓名 (checked against the roster). The file is checked, streamed a
 row found by the roster import's reader (``members.roster_io.sheets``: the same limits; openpyxl
 read-only), members and existing months are looked up set-based, and only when no row is refused are the rows written with one bulk
 upsert on (member, month) inside one transaction. A month already on record keeps its due and
-gets the imported payment; a new month gets the due of the member's category and income.
+gets the imported payment; a new month gets the due of the member's occupation and income.
 """
 
 from __future__ import annotations
@@ -244,7 +244,7 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
         due = existing.get((member["pk"], r.month))
         is_new = due is None
         if is_new:
-            due = dues_amount(category=member["category"], monthly_income=member["monthly_income"])
+            due = dues_amount(occupation=member["occupation"], monthly_income=member["monthly_income"])
             if due is None:
                 message = f"{member['name']}未申报月收入，无法计算应缴党费"
                 result.errors.append(RowError(r.number, COLUMNS["id_number"], message))
@@ -271,7 +271,16 @@ def _member_error(r: _Read, member: dict | None, seen) -> RowError | None:
 
 def _load_members(digests) -> dict[str, dict]:
     found: dict[str, dict] = {}
-    fields = ("pk", "id_number_digest", "name", "branch_id", "branch__path", "category", "monthly_income", "joined_on")
+    fields = (
+        "pk",
+        "id_number_digest",
+        "name",
+        "branch_id",
+        "branch__path",
+        "occupation",
+        "monthly_income",
+        "joined_on",
+    )
     for chunk in chunked(sorted(set(digests))):
         for row in Member.objects.filter(id_number_digest__in=chunk).order_by().values(*fields):
             found[row["id_number_digest"]] = row

@@ -1,16 +1,16 @@
 """党费: the monthly amount due by the design's brackets, recording payments, a month's rows, arrears.
 
-The brackets (after-tax monthly income, the rate applies to the whole income):
+The brackets follow the member's occupation (职业类别; after-tax monthly income, the rate applies
+to the whole income):
 
-    在职 and every category with a declared income   ≤3000 0.5%; ≤5000 1%; ≤10000 1.5%; above 2%
+    在职, and 其他 with a declared income          ≤3000 0.5%; ≤5000 1%; ≤10000 1.5%; above 2%
     离退休                                          ≤5000 0.5%; above 1%
-    农民, 学生, and anyone without income           0.20 yuan a month
+    农民, 学生, 下岗失业, and anyone without income  0.20 yuan a month
 
-Choice for the categories the design does not name: "unemployed" is not a category of the
-roster, so a member counts as unemployed when their declared income is 0, or when they are
-其他 (other) and declared none. 流动 and 失联 members pay by their income like 在职; when no income
-is declared for them (or for 在职, 离退休) the due cannot be computed and the secretary must
-declare it first (``income_required``).
+A member counts as without income when their declared income is 0, or when they are 其他 (other)
+and declared none. The situation (流动, 失联) does not change the due. When no income is declared
+for 在职 or 离退休 the due cannot be computed and the secretary must declare it first
+(``income_required``).
 """
 
 from __future__ import annotations
@@ -40,7 +40,7 @@ EMPLOYED_BRACKETS = (
 EMPLOYED_TOP_RATE = Decimal("0.02")
 RETIRED_BRACKETS = ((Decimal(5000), Decimal("0.005")),)
 RETIRED_TOP_RATE = Decimal("0.01")
-FLAT_CATEGORIES = frozenset({Member.Category.FARMER, Member.Category.STUDENT})
+FLAT_OCCUPATIONS = frozenset({Member.Occupation.FARMER, Member.Occupation.STUDENT, Member.Occupation.UNEMPLOYED})
 
 
 class DuesError(DomainError):
@@ -54,15 +54,15 @@ def _rate(income: Decimal, brackets, top_rate: Decimal) -> Decimal:
     return top_rate
 
 
-def dues_amount(*, category: str, monthly_income: Decimal | None) -> Decimal | None:
+def dues_amount(*, occupation: str, monthly_income: Decimal | None) -> Decimal | None:
     """The monthly due in yuan, rounded half up to the fen; ``None`` when income must be declared first."""
-    if category in FLAT_CATEGORIES or monthly_income == 0:
+    if occupation in FLAT_OCCUPATIONS or monthly_income == 0:
         return FLAT_DUE
     if monthly_income is None:
-        return FLAT_DUE if category == Member.Category.OTHER else None
+        return FLAT_DUE if occupation == Member.Occupation.OTHER else None
     if monthly_income < 0:
         return None
-    if category == Member.Category.RETIRED:
+    if occupation == Member.Occupation.RETIRED:
         rate = _rate(monthly_income, RETIRED_BRACKETS, RETIRED_TOP_RATE)
     else:
         rate = _rate(monthly_income, EMPLOYED_BRACKETS, EMPLOYED_TOP_RATE)
@@ -70,7 +70,7 @@ def dues_amount(*, category: str, monthly_income: Decimal | None) -> Decimal | N
 
 
 def member_due(member: Member) -> Decimal:
-    due = dues_amount(category=member.category, monthly_income=member.monthly_income)
+    due = dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
     if due is None:
         raise DuesError(f"{member.name}未申报月收入，无法计算应缴党费", code="income_required", field="monthly_income")
     return due
@@ -91,7 +91,7 @@ def dues_record(
     """Record what ``member`` paid for ``month`` (any day of it); creates the month's row if missing.
 
     An existing row keeps its due (computed when the month fell due); a new one gets the due
-    of the member's current category and income.
+    of the member's current occupation and income.
     """
     month = month_start(month)
     paid = Decimal(paid).quantize(FEN, rounding=ROUND_HALF_UP)
@@ -125,7 +125,7 @@ def dues_generate_month(*, branch: Branch, month: datetime.date, by=None) -> Gen
     roster = (
         Member.objects.in_subtree(branch).filter(joined_on__lte=last).filter(Q(is_active=True) | Q(left_on__gte=first))
     )
-    members = list(roster.only("pk", "name", "branch_id", "category", "monthly_income"))
+    members = list(roster.only("pk", "name", "branch_id", "occupation", "monthly_income"))
     with transaction.atomic():
         existing = set(
             DuesPayment.objects.filter(month=first, member__in=roster.values("pk")).values_list("member_id", flat=True)
@@ -135,7 +135,7 @@ def dues_generate_month(*, branch: Branch, month: datetime.date, by=None) -> Gen
         for member in members:
             if member.pk in existing:
                 continue
-            due = dues_amount(category=member.category, monthly_income=member.monthly_income)
+            due = dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
             if due is None:
                 result.missing_income.append(member)
                 continue

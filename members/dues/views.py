@@ -99,7 +99,7 @@ def branch_dues(request, code: str):
     for member in rows:
         member.can_record = member.is_active and access.has_perm(user, access.MANAGE, member.branch)
         if member.payment_id is None:
-            member.would_be_due = dues_amount(category=member.category, monthly_income=member.monthly_income)
+            member.would_be_due = dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
     context = {
         "branch": branch,
         "month": month,
@@ -150,7 +150,7 @@ def record(request, pk: int, year: int, month: int):
     member = _managed_member(request, pk)
     first = month_value(year, month)
     row = DuesPayment.objects.filter(member=member, month=first).first()
-    due = row.due if row else dues_amount(category=member.category, monthly_income=member.monthly_income)
+    due = row.due if row else dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
     back = _safe_next(request, _month_url(member.branch, first))
     if request.method == "POST":
         form = DuesRecordForm(request.POST)

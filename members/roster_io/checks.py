@@ -31,7 +31,7 @@ from core.ratelimit import rate_limit_peek, rate_limit_spend, wait_text
 from .. import crypto
 from ..models import Member
 from ..rules import MemberData, check_member, phone_locked_by, phone_locked_message
-from .columns import HEADER_OF
+from .columns import HEADER_OF, split_legacy_category
 
 # The same answer whether the number is on another branch's roster or (dues) on none.
 NOT_IN_SCOPE = "不在您管理的党组织，或花名册中没有该公民身份号码"
@@ -69,7 +69,8 @@ class Existing(NamedTuple):
     birth_date: datetime.date
     education: str
     phone: str
-    category: str
+    occupation: str
+    situation: str
     status: str
     joined_on: datetime.date
     confirmed_on: datetime.date | None
@@ -94,7 +95,8 @@ COMPARED = (
     "birth_date",
     "education",
     "phone",
-    "category",
+    "occupation",
+    "situation",
     "status",
     "joined_on",
     "confirmed_on",
@@ -160,13 +162,15 @@ class RowChecker:
         failed = set(unreadable)
         branch = self._branch(number, values.get("branch") or "", errors, failed)
         group = self._group(number, values.get("group") or "", errors, failed)
+        occupation, situation, header_of = _occupation_situation(values, failed)
         data = MemberData(
             name=values.get("name") or "",
             id_number=values.get("id_number") or "",
             branch=branch,
             joined_on=values.get("joined_on"),
             status=values.get("status") or "",
-            category=values.get("category") or "",
+            occupation=occupation,
+            situation=situation,
             sex=values.get("sex") or "",
             birth_date=values.get("birth_date"),
             ethnicity=values.get("ethnicity") or "汉族",
@@ -177,7 +181,7 @@ class RowChecker:
         )
         for field, message in check_member(data, today=self.today):
             if field not in failed:
-                errors.append(RowError(number, HEADER_OF.get(field, field), message))
+                errors.append(RowError(number, header_of.get(field, field), message))
         if errors:
             return None, errors
         return CheckedRow(number, data, crypto.digest(data.id_number)), []
@@ -241,6 +245,19 @@ class RowChecker:
                 row = changed[member_id]
                 errors.append(RowError(row.row, HEADER_OF["phone"], phone_locked_message(row.data.name, branches)))
         return errors
+
+
+def _occupation_situation(values: dict, failed: set) -> tuple[str, str, dict[str, str]]:
+    """职业类别 and 党员状况, from their columns or else from an older sheet's 人员类别; the headers
+    that problems name (人员类别 when the row's values came from it)."""
+    occupation, situation = values.get("occupation"), values.get("situation")
+    if "occupation" in values or "situation" in values or "category" not in values:
+        return occupation or "", situation or "", HEADER_OF
+    if "category" in failed:
+        failed.update({"occupation", "situation"})
+    occupation, situation = split_legacy_category(values.get("category") or "")
+    legacy = HEADER_OF["category"]
+    return occupation, situation, HEADER_OF | {"occupation": legacy, "situation": legacy}
 
 
 class LookupBudget:

@@ -37,14 +37,20 @@ COLUMNS: tuple[Column, ...] = (
     Column("phone", "手机号码"),
     Column("branch", "党组织编码"),
     Column("group", "党小组编码"),
-    Column("category", "人员类别"),
+    Column("occupation", "职业类别"),
+    Column("situation", "党员状况"),
     Column("status", "党员状态"),
     Column("joined_on", "入党日期"),
     Column("confirmed_on", "转正日期"),
 )
 HEADERS: tuple[str, ...] = tuple(c.header for c in COLUMNS)
 KEYS: tuple[str, ...] = tuple(c.key for c in COLUMNS)
-HEADER_OF: dict[str, str] = {c.key: c.header for c in COLUMNS} | {"household": "党小组编码"}
+# The one column of an older sheet still read: 人员类别, which held both fields (``LEGACY_CATEGORY``).
+LEGACY_COLUMN = Column("category", "人员类别")
+HEADER_OF: dict[str, str] = {c.key: c.header for c in COLUMNS} | {
+    "household": "党小组编码",
+    LEGACY_COLUMN.key: LEGACY_COLUMN.header,
+}
 
 # Headers people commonly write instead of the standard ones.
 _HEADER_ALIASES = {
@@ -87,6 +93,8 @@ class HeaderSet:
     headers: dict[str, str]
     aliases: dict[str, str] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    # Required unless the sheet has the column standing in for it: key -> its stand-in's key.
+    required_unless: dict[str, str] = field(default_factory=dict)
 
     @cached_property
     def _key_of(self) -> dict[str, str]:
@@ -97,7 +105,13 @@ class HeaderSet:
         return self._key_of.get(self.aliases.get(header, header))
 
 
-ROSTER_HEADERS = HeaderSet({c.key: c.header for c in COLUMNS}, required=KEYS)
+# A sheet names 职业类别 and 党员状况, or (an older sheet) 人员类别 in their place.
+_STANDS_IN = {"occupation": LEGACY_COLUMN.key, "situation": LEGACY_COLUMN.key}
+ROSTER_HEADERS = HeaderSet(
+    {c.key: c.header for c in (*COLUMNS, LEGACY_COLUMN)},
+    required=tuple(key for key in KEYS if key not in _STANDS_IN),
+    required_unless=_STANDS_IN,
+)
 
 
 @dataclass
@@ -123,6 +137,11 @@ def match_headers(cells: Sequence, columns: HeaderSet = ROSTER_HEADERS) -> Heade
         else:
             positions[key] = index
     missing = [columns.headers[key] for key in columns.required if key not in positions]
+    missing += [
+        columns.headers[key]
+        for key, stand_in in columns.required_unless.items()
+        if key not in positions and stand_in not in positions
+    ]
     return HeaderMatch(positions, missing, repeated)
 
 
@@ -212,13 +231,41 @@ EDUCATION_CHOICES = _choices(
         "小学": "primary",
     },
 )
-CATEGORY_CHOICES = _choices(Member.Category, {"退休": "retired", "离休": "retired", "流动党员": "mobile"})
+OCCUPATION_CHOICES = _choices(
+    Member.Occupation, {"退休": "retired", "离休": "retired", "下岗": "unemployed", "失业": "unemployed"}
+)
+SITUATION_CHOICES = _choices(Member.Situation, {"流动党员": "mobile", "失去联系": "lost_contact"})
+
+
+class _LegacyCategory:
+    """The values of the older 人员类别 column (before it was split into 职业类别 and 党员状况)."""
+
+    values = ("employed", "retired", "farmer", "student", "mobile", "lost_contact", "other")
+    labels = ("在职", "离退休", "农民", "学生", "流动", "失联", "其他")
+
+
+LEGACY_CATEGORY_CHOICES = dict(zip(_LegacyCategory.labels, _LegacyCategory.values, strict=True)) | {
+    **{v: v for v in _LegacyCategory.values},
+    "退休": "retired",
+    "离休": "retired",
+    "流动党员": "mobile",
+}
+
+
+def split_legacy_category(value: str) -> tuple[str, str]:
+    """An older sheet's 人员类别 as (occupation, situation): 流动 and 失联 become 其他 with that
+    situation; the others keep their value as the occupation (the same mapping as migration 0006)."""
+    if value in (Member.Situation.MOBILE, Member.Situation.LOST_CONTACT):
+        return Member.Occupation.OTHER, value
+    return value, (Member.Situation.NORMAL if value else "")
+
+
 STATUS_CHOICES = _choices(Member.Status, {"正式": "full", "预备": "probationary"})
 
 
-def choice_reader(enum, table: dict[str, str], header: str):
+def choice_reader(enum, table: dict[str, str], header: str, labels=None):
     """A reader of a Chinese label (or a known alias) giving the stored value; '' stays ''."""
-    expected = "、".join(label for _value, label in source_choices(enum))
+    expected = "、".join(labels if labels is not None else (label for _value, label in source_choices(enum)))
 
     def read(value) -> str:
         found = table.get(value) if type(value) is str else None  # the common case: an exact label
@@ -245,7 +292,9 @@ READERS = {
     "phone": read_phone,
     "branch": read_code,
     "group": read_code,
-    "category": choice_reader(Member.Category, CATEGORY_CHOICES, "人员类别"),
+    "occupation": choice_reader(Member.Occupation, OCCUPATION_CHOICES, "职业类别"),
+    "situation": choice_reader(Member.Situation, SITUATION_CHOICES, "党员状况"),
+    "category": choice_reader(None, LEGACY_CATEGORY_CHOICES, "人员类别", labels=_LegacyCategory.labels),
     "status": choice_reader(Member.Status, STATUS_CHOICES, "党员状态"),
     "joined_on": read_date,
     "confirmed_on": read_date,

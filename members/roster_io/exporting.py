@@ -113,9 +113,12 @@ _NOTES = [
     "手机号码：11位，可带空格、短横线或+86。",
     "党组织编码：党员所在党支部（或党总支）的组织编码；党小组编码可留空。",
     "性别：男、女。学历：" + "、".join(label for _value, label in source_choices(Member.Education)) + "。",
-    "人员类别："
-    + "、".join(label for _value, label in source_choices(Member.Category))
-    + "。党员状态：正式党员、预备党员。",
+    "职业类别："
+    + "、".join(label for _value, label in source_choices(Member.Occupation))
+    + "。党员状况："
+    + "、".join(label for _value, label in source_choices(Member.Situation))
+    + "（旧表的“人员类别”列仍可导入：流动、失联记为职业类别“其他”及相应的党员状况）。",
+    "党员状态：正式党员、预备党员。",
     "正式党员须填写转正日期，预备党员不填。",
     "已在花名册中的党员（公民身份号码相同）将被更新，不会重复建档；更换党组织按组织关系转接记录。",
     "任何一行有错误时，整个文件都不会导入；请按错误提示修改后重新上传。",

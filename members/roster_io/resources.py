@@ -28,6 +28,7 @@ from .columns import (
     COLUMNS,
     HEADER_OF,
     KEYS,
+    LEGACY_COLUMN,
     READERS,
     ROSTER_HEADERS,
     CellError,
@@ -50,7 +51,8 @@ def _code(branch) -> str:
 _RENDER = {
     "sex": _label(Member.Sex),
     "education": _label(Member.Education),
-    "category": _label(Member.Category),
+    "occupation": _label(Member.Occupation),
+    "situation": _label(Member.Situation),
     "status": _label(Member.Status),
     "branch": _code,
     "group": _code,
@@ -89,7 +91,8 @@ class MemberResource(resources.ModelResource):
     phone = _field("phone")
     branch = _field("branch")
     group = _field("group")
-    category = _field("category")
+    occupation = _field("occupation")
+    situation = _field("situation")
     status = _field("status")
     joined_on = _field("joined_on")
     confirmed_on = _field("confirmed_on")
@@ -203,9 +206,11 @@ class MemberResource(resources.ModelResource):
 
     def _check(self, number: int, row, instance: Member) -> tuple[CheckedRow | None, list[RowError]]:
         values, unreadable = {}, {}
-        for column in COLUMNS:
+        for column in (*COLUMNS, LEGACY_COLUMN):
+            if column.header not in row:  # 职业类别 and 党员状况, or an older sheet's 人员类别
+                continue
             try:
-                values[column.key] = self.fields[column.key].clean(row)
+                values[column.key] = READERS[column.key](row[column.header])
             except CellError as exc:
                 values[column.key], unreadable[column.key] = None, str(exc)
         checked, errors = self.checker.check(number, values, unreadable)

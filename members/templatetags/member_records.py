@@ -22,7 +22,7 @@ def member_records(context, member):
     return {
         "member": member,
         "dues": list(member.dues_payments.order_by("-month")[:DUES_MONTHS_SHOWN]),
-        "due_now": dues_amount(category=member.category, monthly_income=member.monthly_income),
+        "due_now": dues_amount(occupation=member.occupation, monthly_income=member.monthly_income),
         "this_month": month_start(timezone.localdate()),
         "can_manage_dues": member.is_active and access.has_perm(user, access.MANAGE, member.branch),
         "commendations": list(member.commendations.select_related("recorded_by").order_by("-awarded_on", "-pk")),

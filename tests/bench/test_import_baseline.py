@@ -9,12 +9,12 @@ from tests.members.import_helpers import error_tuples, person, workbook_bytes
 
 def test_default_resource_baseline_agrees_with_the_bulk_import(tree, orgdept, tmp_path):
     existing = MemberFactory(branch=tree.branch_a)
-    rows = [person(), person(公民身份号码=existing.id_number, 姓名="改名"), person(人员类别="神仙")]
+    rows = [person(), person(公民身份号码=existing.id_number, 姓名="改名"), person(职业类别="神仙")]
     path = tmp_path / "roster.xlsx"
     path.write_bytes(workbook_bytes(rows).getvalue())
     bulk = import_members(path, user=orgdept)
     baseline = import_with_default_resource(path, user=orgdept)
-    assert error_tuples(baseline) == error_tuples(bulk) == [(4, "人员类别", error_tuples(bulk)[0][2])]
+    assert error_tuples(baseline) == error_tuples(bulk) == [(4, "职业类别", error_tuples(bulk)[0][2])]
     assert Member.objects.count() == 1
 
     path.write_bytes(workbook_bytes(rows[:2]).getvalue())

@@ -58,12 +58,12 @@ def test_same_seed_writes_the_same_dues_and_another_seed_others():
 
 
 def test_every_due_follows_the_brackets_of_the_declared_income(dues):
-    rows = DuesPayment.objects.values_list("due", "member__category", "member__monthly_income")
+    rows = DuesPayment.objects.values_list("due", "member__occupation", "member__monthly_income")
 
     assert rows
-    for due, category, income in rows:
-        assert due == dues_amount(category=category, monthly_income=income)
-    assert Member.objects.filter(category=Member.Category.EMPLOYED, monthly_income__isnull=True).count() == 0
+    for due, occupation, income in rows:
+        assert due == dues_amount(occupation=occupation, monthly_income=income)
+    assert Member.objects.filter(occupation=Member.Occupation.EMPLOYED, monthly_income__isnull=True).count() == 0
 
 
 def test_rows_only_for_months_on_the_roster(dues):
@@ -85,6 +85,6 @@ def test_most_pay_in_full_some_are_in_arrears_and_nothing_is_paid_after_today(du
     assert not rows.filter(paid_on__gt=TODAY).exists()
     assert not rows.filter(paid__gt=0, paid_on__isnull=True).exists()
     assert not rows.filter(paid=0, paid_on__isnull=False).exists()
-    assert not rows.filter(member__category=Member.Category.LOST_CONTACT, paid__gt=Decimal(0)).exists()
+    assert not rows.filter(member__situation=Member.Situation.LOST_CONTACT, paid__gt=Decimal(0)).exists()
     arrears = dues_arrears_by_branch(branch=dues.root, start=month_start(TODAY.replace(month=1)))
     assert sum(a.members_in_arrears for a in arrears) > 0

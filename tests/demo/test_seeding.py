@@ -94,7 +94,7 @@ def test_demo_members_pass_every_roster_rule():
     for m in Member.objects.select_related("branch", "group", "household"):
         data = MemberData(
             name=m.name, id_number=m.id_number, branch=m.branch, joined_on=m.joined_on, status=m.status,
-            category=m.category, sex=m.sex, birth_date=m.birth_date, ethnicity=m.ethnicity, education=m.education,
+            occupation=m.occupation, situation=m.situation, sex=m.sex, birth_date=m.birth_date, ethnicity=m.ethnicity, education=m.education,
             phone=m.phone, group=m.group, household=m.household, confirmed_on=m.confirmed_on,
         )  # fmt: skip
         assert check_member(data, today=today) == [], m.name

@@ -32,7 +32,7 @@ pytestmark = [
     pytest.mark.skipif(not ON_POSTGRES, reason="the bulk path (COPY) runs on PostgreSQL only"),
 ]
 ROWS = 5000
-BAD_ROWS = {2400: {"人员类别": "神仙"}, 2500: {"公民身份号码": "123"}, 2600: {"入党日期": "明年"}}
+BAD_ROWS = {2400: {"职业类别": "神仙"}, 2500: {"公民身份号码": "123"}, 2600: {"入党日期": "明年"}}
 
 
 def roster_rows(count: int = ROWS) -> list[dict]:

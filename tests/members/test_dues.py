@@ -10,7 +10,7 @@ from members.dues.rules import DuesError, dues_amount, dues_arrears_by_branch, d
 from members.models import DuesPayment, Member
 from tests.factories import MemberFactory
 
-C = Member.Category
+C = Member.Occupation
 D = Decimal
 
 
@@ -28,29 +28,36 @@ D = Decimal
     ],
 )
 def test_employed_dues_follow_the_income_brackets(income, due):
-    assert dues_amount(category=C.EMPLOYED, monthly_income=D(income)) == D(due)
+    assert dues_amount(occupation=C.EMPLOYED, monthly_income=D(income)) == D(due)
 
 
 @pytest.mark.parametrize("income, due", [("5000", "25.00"), ("5000.01", "50.00"), ("1234.50", "6.17")])
 def test_retired_dues_are_half_a_percent_up_to_5000_then_one(income, due):
-    assert dues_amount(category=C.RETIRED, monthly_income=D(income)) == D(due)
+    assert dues_amount(occupation=C.RETIRED, monthly_income=D(income)) == D(due)
 
 
 @pytest.mark.parametrize(
-    "category, income",
-    [(C.FARMER, "8000"), (C.STUDENT, None), (C.EMPLOYED, "0"), (C.OTHER, None), (C.RETIRED, "0")],
+    "occupation, income",
+    [
+        (C.FARMER, "8000"),
+        (C.STUDENT, None),
+        (C.UNEMPLOYED, "3000"),
+        (C.EMPLOYED, "0"),
+        (C.OTHER, None),
+        (C.RETIRED, "0"),
+    ],
 )
-def test_farmers_students_and_members_without_income_pay_twenty_fen(category, income):
-    assert dues_amount(category=category, monthly_income=None if income is None else D(income)) == D("0.20")
+def test_farmers_students_unemployed_and_members_without_income_pay_twenty_fen(occupation, income):
+    assert dues_amount(occupation=occupation, monthly_income=None if income is None else D(income)) == D("0.20")
 
 
-def test_other_category_with_income_pays_by_the_brackets():
-    assert dues_amount(category=C.OTHER, monthly_income=D("4000")) == D("40.00")
+def test_other_occupation_with_income_pays_by_the_brackets():
+    assert dues_amount(occupation=C.OTHER, monthly_income=D("4000")) == D("40.00")
 
 
-@pytest.mark.parametrize("category", [C.EMPLOYED, C.RETIRED, C.MOBILE, C.LOST_CONTACT])
-def test_due_is_unknown_until_income_is_declared(category):
-    assert dues_amount(category=category, monthly_income=None) is None
+@pytest.mark.parametrize("occupation", [C.EMPLOYED, C.RETIRED])
+def test_due_is_unknown_until_income_is_declared(occupation):
+    assert dues_amount(occupation=occupation, monthly_income=None) is None
 
 
 def test_record_creates_the_month_row_with_the_computed_due(tree, secretary_a):
@@ -100,7 +107,7 @@ def test_record_refuses_impossible_payments(tree, paid, paid_on, code):
 
 
 def test_record_without_declared_income_is_refused(tree):
-    member = MemberFactory(branch=tree.branch_a, category=C.EMPLOYED, monthly_income=None)
+    member = MemberFactory(branch=tree.branch_a, occupation=C.EMPLOYED, monthly_income=None)
     with pytest.raises(DuesError) as exc:
         dues_record(member=member, month=datetime.date(2026, 3, 1), paid=D("5"), paid_on=datetime.date(2026, 3, 2))
     assert exc.value.code == "income_required"
@@ -116,7 +123,7 @@ def test_record_before_joining_is_refused(tree):
 def test_generate_month_creates_rows_for_the_subtree_roster_that_month(tree, member_c):
     month = datetime.date(2026, 3, 1)
     present = MemberFactory(branch=tree.branch_a, monthly_income=D("3000"))
-    farmer = MemberFactory(branch=tree.branch_b, category=C.FARMER)
+    farmer = MemberFactory(branch=tree.branch_b, occupation=C.FARMER)
     left_in_month = MemberFactory(
         branch=tree.branch_a, monthly_income=D("3000"), is_active=False, left_on=datetime.date(2026, 3, 10)
     )
@@ -158,7 +165,7 @@ def test_generating_a_month_costs_the_same_queries_for_3_or_30_members(tree):
 def test_arrears_are_summed_per_branch_of_the_subtree(tree, member_c):
     a1 = MemberFactory(branch=tree.branch_a, monthly_income=D("3000"))
     a2 = MemberFactory(branch=tree.branch_a, monthly_income=D("5000"))
-    b1 = MemberFactory(branch=tree.branch_b, category=C.STUDENT)
+    b1 = MemberFactory(branch=tree.branch_b, occupation=C.STUDENT)
     member_c.monthly_income = D("3000")
     member_c.save()
     for month in (datetime.date(2026, 1, 1), datetime.date(2026, 2, 1)):

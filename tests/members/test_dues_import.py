@@ -32,7 +32,7 @@ def xlsx(rows, headers=HEADERS, title=None) -> io.BytesIO:
 @pytest.fixture
 def two(tree):
     a = MemberFactory(branch=tree.branch_a, name="李明", monthly_income=D("4000"))
-    b = MemberFactory(branch=tree.branch_b, name="王芳", category="farmer")
+    b = MemberFactory(branch=tree.branch_b, name="王芳", occupation="farmer")
     return a, b
 
 

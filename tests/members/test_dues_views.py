@@ -35,7 +35,7 @@ def earners(tree, member_a, member_b):
     member_a.monthly_income = D("4000")
     member_a.save()
     other = MemberFactory(branch=tree.branch_a, name="赵强", monthly_income=D("12000"))
-    member_b.category = Member.Category.FARMER
+    member_b.occupation = Member.Occupation.FARMER
     member_b.save()
     return member_a, other, member_b
 

@@ -47,7 +47,8 @@ def test_export_has_the_import_headers_and_every_column(tree, tmp_path):
         "手机号码",
         "党组织编码",
         "党小组编码",
-        "人员类别",
+        "职业类别",
+        "党员状况",
         "党员状态",
         "入党日期",
         "转正日期",
@@ -63,6 +64,7 @@ def test_export_has_the_import_headers_and_every_column(tree, tmp_path):
         "BA",
         "GA",
         "在职",
+        "正常",
         "正式党员",
         datetime.datetime(2005, 7, 1),
         datetime.datetime(2006, 7, 1),
@@ -239,7 +241,7 @@ def _admin_export_fields() -> dict:
 
 
 def test_admin_import_checks_rows_with_the_resource(tree, admin_client):
-    data = workbook_bytes([person(), person(人员类别="神仙")]).getvalue()
+    data = workbook_bytes([person(), person(职业类别="神仙")]).getvalue()
     response = admin_client.post(
         reverse("admin:members_member_import"),
         {"resource": 0, "format": 0, "import_file": SimpleUploadedFile("roster.xlsx", data)},
@@ -247,7 +249,7 @@ def test_admin_import_checks_rows_with_the_resource(tree, admin_client):
     assert response.status_code == 200
     result = response.context["result"]
     assert result.has_validation_errors()
-    assert "人员类别“神仙”无法识别" in response.content.decode()
+    assert "职业类别“神仙”无法识别" in response.content.decode()
     assert not Member.objects.exists()
 
 

@@ -96,7 +96,8 @@ def test_columns_in_any_order_with_spaces_notes_and_full_width_brackets(tree, or
         " 转正日期 ",
         "（党员状态）",
         "入党日期（必填）",
-        "人员类别",
+        "党员状况",
+        "职业类别",
         "党小组编码",
         "党组织编码",
         "手机号码",
@@ -172,7 +173,8 @@ REFUSALS = [
     ({"转正日期": "2005-07-01"}, "转正日期", "转正日期应晚于入党日期"),
     ({"入党日期": "2999-01-01", "党员状态": "预备党员", "转正日期": ""}, "入党日期", "不能晚于今天"),
     ({"入党日期": "1997-07-01", "转正日期": "1998-07-01"}, "入党日期", "18周岁"),
-    ({"人员类别": "退役军人"}, "人员类别", "无法识别"),
+    ({"职业类别": "退役军人"}, "职业类别", "无法识别"),
+    ({"党员状况": "出国"}, "党员状况", "无法识别"),
     ({"党员状态": "积极分子"}, "党员状态", "无法识别"),
     ({"学历": "幼儿园"}, "学历", "无法识别"),
     ({"党组织编码": "NOPE"}, "党组织编码", "不存在"),
@@ -209,7 +211,7 @@ def test_same_id_number_twice_in_the_file_names_both_rows(tree, orgdept):
 
 
 def test_one_bad_row_writes_nothing_and_every_bad_row_is_reported(tree, orgdept):
-    rows = [person(), person(人员类别="神仙"), person(), person(公民身份号码="123"), person()]
+    rows = [person(), person(职业类别="神仙"), person(), person(公民身份号码="123"), person()]
     result = import_members(workbook_bytes(rows), user=orgdept)
     assert [e.row for e in result.errors] == [3, 5]
     assert not result.written
@@ -358,6 +360,37 @@ def test_missing_columns_are_named(tree, orgdept):
     assert result.errors[0].message == "缺少“民族”列"
 
 
+def _old_sheet_headers() -> list[str]:
+    """The columns of a sheet made before 人员类别 was split into 职业类别 and 党员状况."""
+    return [h for h in person() if h not in ("职业类别", "党员状况")] + ["人员类别"]
+
+
+@pytest.mark.parametrize(
+    "category, occupation, situation",
+    [("在职", "employed", "normal"), ("离退休", "retired", "normal"), ("流动", "other", "mobile"),
+     ("失联", "other", "lost_contact"), ("流动党员", "other", "mobile")],
+)  # fmt: skip
+def test_an_old_sheets_category_column_still_imports(tree, orgdept, category, occupation, situation):
+    row = person(人员类别=category)
+    result = import_members(workbook_bytes([row], headers=_old_sheet_headers()), user=orgdept)
+    assert result.ok, result.errors
+    member = member_of(row["公民身份号码"])
+    assert (member.occupation, member.situation) == (occupation, situation)
+
+
+def test_an_unreadable_old_category_is_named_under_its_own_header(tree, orgdept):
+    row = person(人员类别="神仙")
+    result = import_members(workbook_bytes([row], headers=_old_sheet_headers()), user=orgdept)
+    assert [(e.row, e.column) for e in result.errors] == [(2, "人员类别")]
+    assert "人员类别“神仙”无法识别" in result.errors[0].message
+
+
+def test_a_sheet_without_occupation_situation_or_category_names_the_new_columns(tree, orgdept):
+    headers = [h for h in person() if h not in ("职业类别", "党员状况")]
+    result = import_members(workbook_bytes([person()], headers=headers), user=orgdept)
+    assert [e.message for e in result.errors] == ["缺少“职业类别”列", "缺少“党员状况”列"]
+
+
 def test_headers_without_rows_are_refused(tree, orgdept):
     result = import_members(workbook_bytes([], below=2), user=orgdept)
     assert "没有党员数据" in result.errors[0].message
@@ -371,7 +404,7 @@ def test_reimport_of_a_full_export_changes_nothing(tree, orgdept, tmp_path):
 
     MemberFactory(branch=tree.branch_a, group=tree.group_a, education=Member.Education.POSTGRADUATE)
     MemberFactory(branch=tree.branch_b, status=Member.Status.PROBATIONARY, confirmed_on=None, phone="")
-    MemberFactory(branch=tree.village_b, ethnicity="回族", category=Member.Category.RETIRED)
+    MemberFactory(branch=tree.village_b, ethnicity="回族", occupation=Member.Occupation.RETIRED)
     path = tmp_path / "export.xlsx"
     assert export_members(path, user=orgdept) == 3
     before = list(Member.objects.values().order_by("pk"))
@@ -423,11 +456,11 @@ def test_import_command_prints_counts(tree, tmp_path, capsys):
 
 
 def test_import_command_prints_every_error_and_fails(tree, tmp_path, capsys):
-    path = _file(tmp_path, [person(人员类别="神仙"), person(公民身份号码="123")])
+    path = _file(tmp_path, [person(职业类别="神仙"), person(公民身份号码="123")])
     with pytest.raises(CommandError):
         call_command("import_members", path)
     err = capsys.readouterr().err
-    assert "第2行，人员类别：" in err and "第3行，公民身份号码：" in err
+    assert "第2行，职业类别：" in err and "第3行，公民身份号码：" in err
     assert not Member.objects.exists()
 
 

@@ -118,11 +118,11 @@ def test_confirm_writes_the_previewed_file_and_forgets_it(login_as, tree, upload
 
 
 def test_bad_rows_are_all_listed_and_nothing_can_be_confirmed(login_as, tree, upload_dir):
-    rows = [person(), person(人员类别="神仙"), person(公民身份号码="123")]
+    rows = [person(), person(职业类别="神仙"), person(公民身份号码="123")]
     response = upload(login_as("secretary_a"), rows)
     html = response.content.decode()
     assert "发现 2 处错误" in html
-    assert "人员类别“神仙”无法识别" in html and "公民身份号码应为18位" in html
+    assert "职业类别“神仙”无法识别" in html and "公民身份号码应为18位" in html
     assert CONFIRM not in html and response.context["pending"] is None
     assert kept_files(upload_dir) == []
     assert not Member.objects.exists()

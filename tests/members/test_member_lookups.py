@@ -137,7 +137,7 @@ def test_an_import_over_the_budget_says_nothing_about_its_rows(tree, secretary_a
 def test_the_budget_is_per_user(tree, secretary_a, secretary_b, budget):
     budget(1)
     import_dues(xlsx([_dues_row(new_id_number()), _dues_row(new_id_number())]), user=secretary_a)
-    farmer = MemberFactory(branch=tree.branch_b, name="王芳", category="farmer")
+    farmer = MemberFactory(branch=tree.branch_b, name="王芳", occupation="farmer")
     result = import_dues(xlsx([_dues_row(farmer.id_number, "王芳")]), user=secretary_b)
     assert result.ok and result.written
 

@@ -33,13 +33,14 @@ def test_roster_filters_by_subtree(tree, orgdept, member_a, member_b):
 
 
 @pytest.mark.django_db
-def test_roster_filters_by_status_category_and_group(tree, orgdept, member_a):
+def test_roster_filters_by_status_occupation_situation_and_group(tree, orgdept, member_a):
     MemberFactory(
         branch=tree.branch_a, name="赵预备", status=Member.Status.PROBATIONARY, confirmed_on=None,
-        joined_on=datetime.date(2024, 1, 1), category=Member.Category.FARMER,
+        joined_on=datetime.date(2024, 1, 1), occupation=Member.Occupation.FARMER, situation=Member.Situation.MOBILE,
     )  # fmt: skip
     assert names(selectors.roster(orgdept, status=Member.Status.PROBATIONARY)) == ["赵预备"]
-    assert names(selectors.roster(orgdept, category=Member.Category.FARMER)) == ["赵预备"]
+    assert names(selectors.roster(orgdept, occupation=Member.Occupation.FARMER)) == ["赵预备"]
+    assert names(selectors.roster(orgdept, situation=Member.Situation.MOBILE)) == ["赵预备"]
     assert names(selectors.roster(orgdept, group=tree.group_a)) == ["李明"]
 
 

@@ -23,7 +23,7 @@ def data_for(branch, **changes) -> MemberData:
         joined_on=datetime.date(2015, 7, 1),
         confirmed_on=datetime.date(2016, 7, 1),
         status=Member.Status.FULL,
-        category=Member.Category.EMPLOYED,
+        occupation=Member.Occupation.EMPLOYED,
         phone="+86 138-0013-8000",
     )
     fields.update(changes)
@@ -177,7 +177,7 @@ def test_leave_keeps_the_record_and_its_history(member_a, secretary_a):
     )
     member = Member.objects.get(pk=member_a.pk)
     assert (member.is_active, member.left_on, member.left_reason) == (False, datetime.date(2024, 3, 1), "expelled")
-    assert member.events.get(kind=MemberEvent.Kind.LEFT).detail == "出党：决定"
+    assert member.events.get(kind=MemberEvent.Kind.LEFT).detail == "开除党籍：决定"
 
 
 def test_leave_twice_or_without_reason_is_refused(member_a):

@@ -27,7 +27,7 @@ def history(member: Member) -> list[str]:
 
 def _by_form(tree, orgdept) -> Member:
     number = new_id_number(datetime.date(1990, 2, 3), "F")
-    fields = dict(name="孙新", id_number=number, branch=tree.branch_a, joined_on=JOINED, category="employed")
+    fields = dict(name="孙新", id_number=number, branch=tree.branch_a, joined_on=JOINED, occupation="employed")
     member = services.member_create(data=MemberData(**fields, status=Member.Status.PROBATIONARY), by=orgdept)
     full = MemberData(**fields, status=Member.Status.FULL, confirmed_on=CONFIRMED, phone="13900139000")
     services.member_update(member=member, data=full, by=orgdept)

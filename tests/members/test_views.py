@@ -43,7 +43,8 @@ def member_post(tree, **changes) -> dict:
         "branch": tree.branch_a.code,
         "group": tree.group_a.code,
         "household": "",
-        "category": Member.Category.EMPLOYED,
+        "occupation": Member.Occupation.EMPLOYED,
+        "situation": Member.Situation.NORMAL,
         "status": Member.Status.FULL,
         "joined_on": "2015-07-01",
         "confirmed_on": "2016-07-01",
@@ -160,7 +161,7 @@ def test_roster_filter_form_keeps_the_chosen_values_selected(login_as, member_a)
     assert '<option value="full">正式党员</option>' in html
     assert '<option value="all" selected>全部</option>' in html
     assert '<option value="active">在册</option>' in html
-    assert html.count('<option value="">全部</option>') == 2  # status and category: "any", never preselected
+    assert html.count('<option value="">全部</option>') == 3  # status, occupation, situation: "any", never preselected
 
 
 def test_roster_shows_left_members_only_when_asked(login_as, member_a, member_b):
@@ -562,7 +563,8 @@ def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, p
         "name": "新名字",
         "ethnicity": "汉族",
         "phone": mask_phone("13812345678"),
-        "category": member.category,
+        "occupation": member.occupation,
+        "situation": member.situation,
         "status": member.status,
         "joined_on": member.joined_on.isoformat(),
         "confirmed_on": member.confirmed_on.isoformat(),

@@ -40,18 +40,18 @@ class YearData:
 
 @pytest.fixture
 def year_data(tree) -> YearData:
-    C = Member.Category
+    C = Member.Occupation
     a1 = MemberFactory(branch=tree.branch_a, group=tree.group_a, name="甲一")
-    a2 = MemberFactory(branch=tree.branch_a, group=tree.group_a, name="甲二", category=C.FARMER)
+    a2 = MemberFactory(branch=tree.branch_a, group=tree.group_a, name="甲二", occupation=C.FARMER, situation="mobile")
     a3 = MemberFactory(
         branch=tree.branch_a,
         name="甲三",
-        category=C.STUDENT,
+        occupation=C.STUDENT,
         status=Member.Status.PROBATIONARY,
         joined_on=day(6, 1),
         confirmed_on=None,
     )
-    b1 = MemberFactory(branch=tree.branch_b, name="乙一", category=C.RETIRED)
+    b1 = MemberFactory(branch=tree.branch_b, name="乙一", occupation=C.RETIRED)
     b2 = MemberFactory(branch=tree.branch_b, name="乙二", is_active=False, left_on=day(3, 31))
     c1 = MemberFactory(branch=tree.branch_c, name="丙一")
     # branch_a: one 支部党员大会 (Q3), one 党课 (Q3), the group's meetings in two months.

@@ -43,18 +43,19 @@ def report(branch, period=str(Y)) -> Report:
     return Report.objects.get(branch=branch, period=period)
 
 
-def test_year_report_counts_members_by_status_and_category_at_the_period_end(tree, year_data):
+def test_year_report_counts_members_by_status_occupation_and_situation_at_the_period_end(tree, year_data):
     reports_compute(period=str(Y), branch=tree.town, today=AFTER)
     town = report(tree.town)
     # a1, a2, a3 and b1 on the roster on 31 December; b2 left in March.
     assert (town.members, town.members_full, town.members_probationary) == (4, 3, 1)
     members = town.data["members"]
-    assert {k: v for k, v in members["by_category"].items() if v} == {
+    assert {k: v for k, v in members["by_occupation"].items() if v} == {
         "employed": 1,
         "farmer": 1,
         "student": 1,
         "retired": 1,
     }
+    assert {k: v for k, v in members["by_situation"].items() if v} == {"normal": 3, "mobile": 1}
     assert (members["joined"], members["left"]) == (1, 1)
 
 
@@ -121,7 +122,7 @@ def test_a_town_report_is_the_sum_of_its_villages(tree, year_data):
     town, va, vb = report(tree.town), report(tree.village_a), report(tree.village_b)
     for name in SUMMED:
         assert getattr(town, name) == getattr(va, name) + getattr(vb, name), name
-    for key in ("by_status", "by_category"):
+    for key in ("by_status", "by_occupation", "by_situation"):
         for value, n in town.data["members"][key].items():
             assert n == va.data["members"][key][value] + vb.data["members"][key][value]
     # A village without members of its own is its one branch.
