@@ -517,9 +517,10 @@ def test_activate_is_open_to_anonymous(client):
 
 def test_activated_member_logs_in_with_phone_or_id_number(client, member_b):
     response = client.post(url("activate"), activation(member_b))
-    assert response.status_code == 302 and response["Location"] == reverse("login")
+    assert response.status_code == 302 and response["Location"] == reverse("home")  # logged in (login_views)
     member_b.refresh_from_db()
     assert member_b.user is not None
+    client.logout()
     assert client.login(username=member_b.phone, password=PASSWORD)
     client.logout()
     assert client.login(username=member_b.id_number, password=PASSWORD)
