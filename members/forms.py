@@ -11,7 +11,7 @@ from branches.models import Branch
 from core.masking import mask_phone
 
 from . import selectors
-from .models import Member
+from .models import Member, probation_end
 from .rules import MemberData
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
@@ -64,7 +64,12 @@ class MemberForm(ProblemsMixin, forms.Form):
     )
     status = forms.ChoiceField(label=_("党员状态"), choices=Member.Status.choices)
     joined_on = forms.DateField(label=_("入党日期"), widget=_DATE)
-    confirmed_on = forms.DateField(label=_("转正日期"), required=False, widget=_DATE)
+    confirmed_on = forms.DateField(
+        label=_("转正日期"),
+        required=False,
+        widget=_DATE,
+        help_text=_("正式党员留空则为预备期期满之日（入党日期满一年，含延长的预备期）"),
+    )
 
     def __init__(self, *args, user, member: Member | None = None, branch: Branch | None = None, **kwargs):
         self.member = member
@@ -117,8 +122,15 @@ class MemberForm(ProblemsMixin, forms.Form):
             phone=self._phone(d.get("phone") or ""),
             group=d.get("group"),
             household=d.get("household"),
-            confirmed_on=d.get("confirmed_on"),
+            confirmed_on=d.get("confirmed_on") or self._probation_end(d),
         )
+
+    def _probation_end(self, d: dict):
+        """A full member's 转正 date left blank: the day the probation ended (``probation_end``)."""
+        if d["status"] != Member.Status.FULL or d.get("joined_on") is None:
+            return None
+        extension = self.member.probation_extension_months if self.member is not None else 0
+        return probation_end(d["joined_on"], extension)
 
 
 def _initial_of(member: Member, *, masked: bool) -> dict:
@@ -150,14 +162,30 @@ class TransferForm(ProblemsMixin, forms.Form):
         self.fields["group"].queryset = selectors.groups_under(user, None)
 
 
+# 其他 stays readable on rows recorded before the reasons were listed; it is not offered.
+LEFT_REASON_CHOICES = [(value, label) for value, label in Member.LeftReason.choices if value != Member.LeftReason.OTHER]
+
+
 class LeaveForm(ProblemsMixin, forms.Form):
     on = forms.DateField(label=_("离册日期"), widget=_DATE, initial=timezone.localdate)
-    reason = forms.ChoiceField(label=_("离册原因"), choices=_blank(Member.LeftReason.choices))
+    reason = forms.ChoiceField(label=_("离册原因"), choices=_blank(LEFT_REASON_CHOICES))
     note = forms.CharField(label=_("说明"), required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
 
 
 class ConfirmForm(ProblemsMixin, forms.Form):
-    confirmed_on = forms.DateField(label=_("转正日期"), widget=_DATE, initial=timezone.localdate)
+    """转正 on the day the probation ends (the initial value); another date needs a reason."""
+
+    confirmed_on = forms.DateField(label=_("转正日期"), widget=_DATE)
+    reason = forms.CharField(
+        label=_("另定日期的原因"),
+        required=False,
+        max_length=200,
+        help_text=_("转正日期为预备期期满之日；只有另定日期时才填写"),
+    )
+
+    def __init__(self, *args, member: Member, **kwargs):
+        kwargs.setdefault("initial", {"confirmed_on": member.probation_ends_on})
+        super().__init__(*args, **kwargs)
 
 
 class ActivateForm(ProblemsMixin, forms.Form):

@@ -17,6 +17,14 @@ from . import crypto
 from .idnumbers import mask_id_number
 
 
+def probation_end(joined_on: datetime.date, extension_months: int = 0) -> datetime.date:
+    """Admission + 1 year + the extension (发展党员工作细则 art. 32); a day the target month lacks
+    (29 Feb, the 31st) falls back to that month's last day."""
+    months = joined_on.month - 1 + 12 + extension_months
+    year, month = joined_on.year + months // 12, months % 12 + 1
+    return datetime.date(year, month, min(joined_on.day, calendar.monthrange(year, month)[1]))
+
+
 class MemberQuerySet(models.QuerySet):
     def visible_to(self, user) -> MemberQuerySet:
         """Members ``user`` may read: those of their subtrees, and always themselves."""
@@ -137,12 +145,8 @@ class Member(models.Model):
 
     @property
     def probation_ends_on(self) -> datetime.date:
-        """The day the probation ends and 转正 takes effect: admission + 1 year + any extension
-        (发展党员工作细则 art. 32); a day missing in the target month (29 Feb, 31st) falls back to
-        the month's last day."""
-        months = self.joined_on.month - 1 + 12 + self.probation_extension_months
-        year, month = self.joined_on.year + months // 12, months % 12 + 1
-        return datetime.date(year, month, min(self.joined_on.day, calendar.monthrange(year, month)[1]))
+        """The day the probation ends and 转正 takes effect (``probation_end``)."""
+        return probation_end(self.joined_on, self.probation_extension_months)
 
     @property
     def party_standing_from(self) -> datetime.date | None:

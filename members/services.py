@@ -132,17 +132,69 @@ def _check_contact_change(*, member: Member, by) -> None:
         raise MemberError(phone_locked_message(member.name, locked), code="contact_beyond_scope", field="phone")
 
 
-def member_confirm(*, member: Member, on: datetime.date, by=None) -> Member:
-    """转正: a probationary member becomes a full member on ``on``."""
+def member_confirm(*, member: Member, on: datetime.date | None = None, reason: str = "", by=None) -> Member:
+    """转正: a probationary member becomes a full member.
+
+    The 转正 date is the day the probation ends (``Member.probation_ends_on``: admission + 1 year
+    + any extension; 发展党员工作细则 art. 32), and 党龄 counts from it (党章 art. 7). Another date
+    ``on`` is accepted only with a ``reason``, which the history keeps.
+    """
     if member.status != Member.Status.PROBATIONARY:
         raise MemberError(f"{member.name}不是预备党员", code="not_probationary")
+    if not member.is_active:
+        raise MemberError(f"{member.name}已离册", code="inactive")
+    ends, reason = member.probation_ends_on, reason.strip()
+    on = on or ends
     if on <= member.joined_on:
         raise MemberError("转正日期应晚于入党日期", code="confirmed_before_joined", field="confirmed_on")
+    if on > today():
+        raise MemberError(
+            f"转正日期不能晚于今天（预备期于{ends:%Y年%m月%d日}期满）", code="future_date", field="confirmed_on"
+        )
+    if on != ends and not reason:
+        raise MemberError(
+            f"转正日期应为预备期期满之日（{ends:%Y年%m月%d日}）；如另有日期，请填写原因",
+            code="reason_required",
+            field="reason",
+        )
     with transaction.atomic():
         member.status, member.confirmed_on = Member.Status.FULL, on
         member.save(update_fields=["status", "confirmed_on", "updated_at"])
+        detail = "预备党员 → 正式党员" + (f"（转正日期另定：{reason}）" if on != ends else "")
         MemberEvent.objects.create(
-            member=member, kind=MemberEvent.Kind.STATUS_CHANGED, occurred_on=on, detail="预备党员 → 正式党员", by=by
+            member=member, kind=MemberEvent.Kind.STATUS_CHANGED, occurred_on=on, detail=detail, by=by
+        )
+    return member
+
+
+PROBATION_EXTENSION_MONTHS = (6, 12)  # at least six months, at most a year, once (发展党员工作细则 art. 32)
+
+
+def member_extend_probation(*, member: Member, months: int, by=None, on: datetime.date | None = None) -> Member:
+    """延长预备期 by ``months`` (6 to 12, once): the probation, and so the 转正 date, end later.
+
+    ``on`` is the day of the decision, for the history (today when not given).
+    """
+    low, high = PROBATION_EXTENSION_MONTHS
+    if member.status != Member.Status.PROBATIONARY or not member.is_active:
+        raise MemberError(f"{member.name}不是在册的预备党员", code="not_probationary")
+    if member.probation_extension_months:
+        raise MemberError(
+            f"{member.name}的预备期已延长过{member.probation_extension_months}个月，只能延长一次",
+            code="already_extended",
+            field="months",
+        )
+    if not isinstance(months, int) or not low <= months <= high:
+        raise MemberError(f"延长预备期应为{low}至{high}个月", code="invalid_months", field="months")
+    with transaction.atomic():
+        member.probation_extension_months = months
+        member.save(update_fields=["probation_extension_months", "updated_at"])
+        MemberEvent.objects.create(
+            member=member,
+            kind=MemberEvent.Kind.STATUS_CHANGED,
+            occurred_on=on or today(),
+            detail=f"延长预备期{months}个月，预备期至{member.probation_ends_on:%Y年%m月%d日}",
+            by=by,
         )
     return member
 
@@ -191,11 +243,14 @@ def member_transfer(
 
 
 def member_leave(*, member: Member, on: datetime.date, reason: str, by=None, note: str = "") -> Member:
-    """离册 (death, expulsion, transfer out of the system…). Never a delete: the record stays."""
+    """离册 for one of ``Member.LeftReason`` (死亡, 转出, 开除党籍, 除名, 退党, 取消预备党员资格, 停止党籍;
+    其他 only on old rows). Never a delete: the record and its history stay."""
     if not member.is_active:
         raise MemberError(f"{member.name}已于{member.left_on:%Y年%m月%d日}离册", code="already_left")
-    if reason not in Member.LeftReason.values:
+    if reason not in Member.LeftReason.values or reason == Member.LeftReason.OTHER:
         raise MemberError("请选择离册原因", code="reason_required", field="reason")
+    if reason == Member.LeftReason.PROBATION_CANCELLED and member.status != Member.Status.PROBATIONARY:
+        raise MemberError(f"{member.name}不是预备党员，不能取消预备党员资格", code="not_probationary", field="reason")
     if on > today():
         raise MemberError("离册日期不能晚于今天", code="future_date", field="on")
     with transaction.atomic():

@@ -196,6 +196,7 @@ def _member_context(member: Member, user, *, revealed: bool = False) -> dict:
         "positions": selectors.member_positions(member),
         "events": selectors.member_history(member),
         "age": selectors.age_on(member.birth_date, timezone.localdate()),
+        "party_years": member.party_standing_years(timezone.localdate()),
     }
 
 
@@ -321,10 +322,11 @@ def leave(request, pk: int):
 def confirm(request, pk: int):
     """转正 of a probationary member."""
     member = _managed_member(request, pk)
-    form = ConfirmForm(request.POST or None)
+    form = ConfirmForm(request.POST or None, member=member)
     if request.method == "POST" and form.is_valid():
+        d = form.cleaned_data
         try:
-            services.member_confirm(member=member, on=form.cleaned_data["confirmed_on"], by=request.user)
+            services.member_confirm(member=member, on=d["confirmed_on"], reason=d["reason"], by=request.user)
         except MemberError as exc:
             form.add_problems(exc.problems or [(None, exc.message)])
         else:

@@ -101,11 +101,70 @@ def probationary(tree):
     )
 
 
-def test_confirm_makes_a_full_member_with_history(probationary, secretary_a):
-    services.member_confirm(member=probationary, on=datetime.date(2024, 6, 2), by=secretary_a)
+def test_confirm_dates_the_full_membership_from_the_end_of_the_probation(probationary, secretary_a):
+    services.member_confirm(member=probationary, by=secretary_a)
     probationary.refresh_from_db()
-    assert (probationary.status, probationary.confirmed_on) == (Member.Status.FULL, datetime.date(2024, 6, 2))
-    assert probationary.events.get(kind=MemberEvent.Kind.STATUS_CHANGED).by == secretary_a
+    assert (probationary.status, probationary.confirmed_on) == (Member.Status.FULL, datetime.date(2024, 6, 1))
+    event = probationary.events.get(kind=MemberEvent.Kind.STATUS_CHANGED)
+    assert (event.by, event.occurred_on, event.detail) == (
+        secretary_a,
+        datetime.date(2024, 6, 1),
+        "预备党员 → 正式党员",
+    )
+
+
+def test_confirm_on_another_date_needs_a_reason_which_the_history_keeps(probationary, secretary_a):
+    with pytest.raises(MemberError) as caught:
+        services.member_confirm(member=probationary, on=datetime.date(2024, 6, 2), by=secretary_a)
+    assert (caught.value.code, caught.value.field) == ("reason_required", "reason")
+    assert "2024年06月01日" in caught.value.message
+    services.member_confirm(
+        member=probationary, on=datetime.date(2024, 6, 2), reason="补录，以批复为准", by=secretary_a
+    )
+    probationary.refresh_from_db()
+    assert probationary.confirmed_on == datetime.date(2024, 6, 2)
+    assert "补录，以批复为准" in probationary.events.get(kind=MemberEvent.Kind.STATUS_CHANGED).detail
+
+
+def test_confirm_follows_an_extended_probation(probationary, secretary_a):
+    services.member_extend_probation(member=probationary, months=6, by=secretary_a)
+    services.member_confirm(member=probationary, by=secretary_a)
+    assert probationary.confirmed_on == datetime.date(2024, 12, 1)
+
+
+def test_confirm_refuses_a_probation_not_yet_ended(tree):
+    joined = timezone.localdate() - datetime.timedelta(days=200)
+    member = MemberFactory(branch=tree.branch_a, status=Member.Status.PROBATIONARY, confirmed_on=None, joined_on=joined)
+    with pytest.raises(MemberError) as caught:
+        services.member_confirm(member=member)
+    assert caught.value.code == "future_date"
+    assert Member.objects.get(pk=member.pk).status == Member.Status.PROBATIONARY
+
+
+@pytest.mark.parametrize("months", [6, 9, 12])
+def test_extend_probation_by_six_to_twelve_months(probationary, secretary_a, months):
+    services.member_extend_probation(member=probationary, months=months, by=secretary_a)
+    probationary.refresh_from_db()
+    assert probationary.probation_extension_months == months
+    assert probationary.events.get(kind=MemberEvent.Kind.STATUS_CHANGED).detail.startswith(f"延长预备期{months}个月")
+
+
+@pytest.mark.parametrize("months", [0, 5, 13])
+def test_extend_probation_outside_six_to_twelve_months_is_refused(probationary, months):
+    with pytest.raises(MemberError) as caught:
+        services.member_extend_probation(member=probationary, months=months)
+    assert caught.value.code == "invalid_months"
+    assert Member.objects.get(pk=probationary.pk).probation_extension_months == 0
+
+
+def test_extend_probation_only_once_and_only_for_a_probationary_member(probationary, member_a):
+    services.member_extend_probation(member=probationary, months=6)
+    with pytest.raises(MemberError) as caught:
+        services.member_extend_probation(member=probationary, months=6)
+    assert caught.value.code == "already_extended"
+    with pytest.raises(MemberError) as caught:
+        services.member_extend_probation(member=member_a, months=6)
+    assert caught.value.code == "not_probationary"
 
 
 def test_confirm_refuses_a_full_member(member_a):
@@ -116,8 +175,31 @@ def test_confirm_refuses_a_full_member(member_a):
 
 def test_confirm_refuses_a_date_not_after_joining(probationary):
     with pytest.raises(MemberError) as caught:
-        services.member_confirm(member=probationary, on=datetime.date(2023, 6, 1))
+        services.member_confirm(member=probationary, on=datetime.date(2023, 6, 1), reason="x")
     assert caught.value.code == "confirmed_before_joined"
+
+
+def test_leaving_as_probation_cancelled_is_only_for_a_probationary_member(probationary, member_a):
+    with pytest.raises(MemberError) as caught:
+        services.member_leave(
+            member=member_a, on=datetime.date(2024, 3, 1), reason=Member.LeftReason.PROBATION_CANCELLED
+        )
+    assert caught.value.code == "not_probationary"
+    services.member_leave(
+        member=probationary,
+        on=datetime.date(2024, 7, 1),
+        reason=Member.LeftReason.PROBATION_CANCELLED,
+        note="支部大会决议",
+    )
+    assert Member.objects.get(pk=probationary.pk).left_reason == "probation_cancelled"
+    assert probationary.events.get(kind=MemberEvent.Kind.LEFT).detail == "取消预备党员资格：支部大会决议"
+
+
+def test_other_is_no_longer_a_reason_for_leaving(member_a):
+    with pytest.raises(MemberError) as caught:
+        services.member_leave(member=member_a, on=datetime.date(2024, 3, 1), reason=Member.LeftReason.OTHER)
+    assert caught.value.code == "reason_required"
+    assert Member.objects.get(pk=member_a.pk).is_active
 
 
 # --- transfer ----------------------------------------------------------------

@@ -255,6 +255,23 @@ def test_detail_shows_fields_positions_and_history(login_as, tree, member_a, org
     assert "党小组长" in text and "组织关系转接" in text and "西村第一网格党支部" in text and "orgdept" in text
 
 
+def test_detail_shows_party_standing_from_confirmation(login_as, tree):
+    member = MemberFactory(
+        branch=tree.branch_a, joined_on=datetime.date(2010, 7, 1), confirmed_on=datetime.date(2011, 7, 1)
+    )
+    years = member.party_standing_years(timezone.localdate())
+    html = login_as("secretary_a").get(url("detail", member)).text
+    assert "党龄" in html and f"{years} 年" in html
+
+
+def test_detail_shows_when_the_probation_ends_and_no_party_standing(login_as, probationary_a):
+    probationary_a.probation_extension_months = 6
+    probationary_a.save()
+    html = login_as("secretary_a").get(url("detail", probationary_a)).text
+    assert "预备期至" in html and "2024年12月1日" in html and "延长6个月" in html
+    assert "党龄" not in html
+
+
 @pytest.mark.parametrize("persona", ["secretary_a", "orgdept"])
 def test_detail_masks_for_everyone_by_default(login_as, member_a, persona):
     response = login_as(persona).get(url("detail", member_a))
@@ -307,11 +324,11 @@ def test_create_adds_a_member_with_history(login_as, tree, secretary_a):
 
 
 def test_create_shows_service_problems_on_their_field_and_keeps_input(login_as, tree):
-    data = member_post(tree, joined_on="2000-01-01", confirmed_on="")
+    data = member_post(tree, joined_on="2000-01-01", confirmed_on="2000-01-01")
     response = login_as("secretary_a").post(url("create"), data)
     form = response.context["form"]
     assert "入党日期早于年满18周岁之日" in form.errors["joined_on"][0]
-    assert "正式党员须填写转正日期" in form.errors["confirmed_on"][0]
+    assert "转正日期应晚于入党日期" in form.errors["confirmed_on"][0]
     assert 'value="孙新"' in response.text
     assert not Member.objects.filter(name="孙新").exists()
 
@@ -456,15 +473,38 @@ def test_confirm_without_manage_is_403(login_as, probationary_a):
 
 
 def test_confirm_makes_a_full_member(login_as, probationary_a):
-    response = login_as("secretary_a").post(url("confirm", probationary_a), {"confirmed_on": "2024-06-02"})
+    response = login_as("secretary_a").post(url("confirm", probationary_a), {"confirmed_on": "2024-06-01"})
     assert response.status_code == 302
     probationary_a.refresh_from_db()
     assert probationary_a.status == Member.Status.FULL
-    assert probationary_a.confirmed_on == datetime.date(2024, 6, 2)
+    assert probationary_a.confirmed_on == datetime.date(2024, 6, 1)
+
+
+def test_confirm_offers_the_end_of_the_probation(login_as, probationary_a):
+    response = login_as("secretary_a").get(url("confirm", probationary_a))
+    assert 'value="2024-06-01"' in response.text
+
+
+def test_confirm_on_another_date_without_a_reason_asks_for_one(login_as, probationary_a):
+    response = login_as("secretary_a").post(url("confirm", probationary_a), {"confirmed_on": "2024-06-02"})
+    assert "请填写原因" in response.context["form"].errors["reason"][0]
+    assert Member.objects.get(pk=probationary_a.pk).status == Member.Status.PROBATIONARY
+
+
+def test_a_full_member_created_without_a_confirmation_date_is_confirmed_when_the_probation_ended(login_as, tree):
+    login_as("secretary_a").post(url("create"), member_post(tree, joined_on="2015-07-01", confirmed_on=""))
+    assert Member.objects.get(name="孙新").confirmed_on == datetime.date(2016, 7, 1)
+
+
+def test_the_leave_form_does_not_offer_other(login_as, member_a):
+    html = login_as("secretary_a").get(url("leave", member_a)).text
+    assert 'value="other"' not in html and 'value="probation_cancelled"' in html
 
 
 def test_confirm_before_joining_is_shown_on_the_date_field(login_as, probationary_a):
-    response = login_as("secretary_a").post(url("confirm", probationary_a), {"confirmed_on": "2023-01-01"})
+    response = login_as("secretary_a").post(
+        url("confirm", probationary_a), {"confirmed_on": "2023-01-01", "reason": "x"}
+    )
     assert "晚于入党日期" in response.context["form"].errors["confirmed_on"][0]
 
 
