@@ -14,7 +14,8 @@ from django.utils import timezone
 from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
 from branches.models import Branch
-from core.periods import Period, add_months, month_end, month_start
+from core.periods import Period, add_months, month_start
+from members.dues.rules import payment_deadline
 from members.models import Commendation, DuesPayment, Member, MemberEvent, Sanction
 from members.rules import add_years
 
@@ -140,13 +141,16 @@ def _add_attendance(result: dict[int, FactsRow], ids, period: Period) -> None:
 
 
 def _add_dues(result: dict[int, FactsRow], ids, period: Period) -> None:
-    """Months due, and months paid in full by the month's end."""
+    """Months due, and months paid in full within the allowed delay (members.dues.rules.payment_deadline:
+    the end of the month ``DUES_MAX_DELAY_MONTHS`` later; 关于中国共产党党费收缴、使用和管理的规定
+    art. 12). Cancelled rows count for nothing. One aggregate query."""
     on_time = Q(pk__in=[])
     for first in period.months:
-        on_time |= Q(month=first, paid_on__lte=month_end(first))
+        on_time |= Q(month=first, paid_on__lte=payment_deadline(first))
     due = Q(due__gt=0)
     rows = (
         DuesPayment.objects.filter(member_id__in=ids, month__gte=period.start, month__lte=period.last_day)
+        .filter(cancelled_at__isnull=True)
         .values("member_id")
         .annotate(
             months_due=Count("pk", filter=due),

@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from . import activation_views, login_views, password_views, position_views, records_views, views
 from .dues import views as dues_views
+from .dues import views_policy as dues_policy_views
 
 app_name = "members"
 urlpatterns = [
@@ -28,6 +29,8 @@ urlpatterns = [
     path("dues/<str:code>/arrears/", dues_views.arrears, name="dues_arrears"),
     path("<int:pk>/dues/<int:year>/<int:month>/", dues_views.record, name="dues_record"),
     path("<int:pk>/income/", dues_views.income, name="income"),
+    path("dues/<str:code>/farmer-rate/", dues_policy_views.farmer_rate, name="dues_farmer_rate"),
+    path("<int:pk>/dues-reductions/", dues_policy_views.reductions, name="dues_reductions"),
     path("dues-import/", dues_views.import_upload, name="dues_import"),
     path("dues-import/confirm/", dues_views.import_confirm, name="dues_import_confirm"),
     path("dues-import/template.xlsx", dues_views.import_template, name="dues_import_template"),

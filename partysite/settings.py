@@ -273,6 +273,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     },
     {"model": "members.Position"},
     {"model": "members.DuesPayment", "exclude_fields": ["updated_at"]},
+    {"model": "members.DuesReduction", "exclude_fields": ["recorded_at"]},
+    {"model": "members.IncomeChange", "exclude_fields": ["recorded_at"]},
+    {"model": "members.FarmerDuesRate", "exclude_fields": ["set_at"]},
     {"model": "members.Commendation", "exclude_fields": ["recorded_at"]},
     {"model": "members.Sanction", "exclude_fields": ["recorded_at"]},
     {"model": "activities.Activity", "exclude_fields": ["fixed_qr_secret", "created_at", "updated_at"]},
@@ -329,6 +332,13 @@ if REDIS_URL:
     SESSION_ENGINE = REDIS_SESSION_ENGINE
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "partysite"}}
+# 党费 (docs/rules/dues.md; 关于中国共产党党费收缴、使用和管理的规定, 2008): the monthly due of students,
+# the unemployed and members on relief, the farmers' due where no branch set one (within 0.20-1.00),
+# the voluntary payment flagged as going whole to the Centre, the months dues may be paid late.
+DUES_FLAT_AMOUNT = env.str("DUES_FLAT_AMOUNT", default="0.20")
+DUES_FARMER_DEFAULT = env.str("DUES_FARMER_DEFAULT", default="0.20")
+DUES_LARGE_VOLUNTARY = env.str("DUES_LARGE_VOLUNTARY", default="1000")
+DUES_MAX_DELAY_MONTHS = env.int("DUES_MAX_DELAY_MONTHS", default=6)
 # A member holding a managing position activates their account with a one-time code (members/services.py).
 ACTIVATION_CODE_HOURS = env.int("ACTIVATION_CODE_HOURS", default=72)
 # (requests, seconds) per user (anonymous: per IP). Activation counts every attempt, per IP, before it

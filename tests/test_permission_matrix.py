@@ -255,6 +255,9 @@ TABLE: dict[str, Row] = {
     "members:dues_arrears": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),
     "members:dues_record": Row(dues_month, MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:income": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
+    # The farmers' dues amount: read by those who manage or review the branch, set by those who manage it.
+    "members:dues_farmer_rate": Row(code, REVIEW_OR_MANAGE, MANAGE_POST),
+    "members:dues_reductions": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:dues_import": Row(
         none, const(staff(reviewer=DENY, viewer=DENY)), form(const(staff(reviewer=DENY, viewer=DENY))), sides=("A",)
     ),

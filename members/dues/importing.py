@@ -5,7 +5,9 @@ optionally, 姓名 (checked against the roster). The file is checked, streamed a
 row found by the roster import's reader (``members.roster_io.sheets``: the same limits; openpyxl
 read-only), members and existing months are looked up set-based, and only when no row is refused are the rows written with one bulk
 upsert on (member, month) inside one transaction. A month already on record keeps its due and
-gets the imported payment; a new month gets the due of the member's occupation and income.
+gets the imported payment; a new month gets the month's due by the rules (``members.dues.basis``:
+income in force, farmers' rate, reduction). What is paid beyond the due, and the optional 自愿多交
+column, is recorded as voluntary (``payments.split_payment``). A cancelled month is refused.
 """
 
 from __future__ import annotations
@@ -30,9 +32,18 @@ from ..models import DuesPayment, Member
 from ..roster_io.checks import NOT_IN_SCOPE, LookupBudget, RowError, chunked
 from ..roster_io.columns import CellError, HeaderSet, read_date, read_id_number, read_text
 from ..roster_io.sheets import ImportFileError, ParsedFile, open_sheet, source_name, source_sha256
-from .rules import FEN, dues_amount, month_start
+from .basis import DuesBasis, Payer
+from .payments import split_payment
+from .rules import FEN, month_start
 
-COLUMNS = {"id_number": "公民身份号码", "name": "姓名", "month": "月份", "paid": "实缴金额", "paid_on": "缴纳日期"}
+COLUMNS = {
+    "id_number": "公民身份号码",
+    "name": "姓名",
+    "month": "月份",
+    "paid": "实缴金额",
+    "paid_on": "缴纳日期",
+    "voluntary": "自愿多交",
+}
 REQUIRED = ("id_number", "month", "paid", "paid_on")
 _ALIASES = {
     "所属月份": "月份",
@@ -43,6 +54,8 @@ _ALIASES = {
     "实缴党费": "实缴金额",
     "缴费日期": "缴纳日期",
     "交纳日期": "缴纳日期",
+    "自愿多交党费": "自愿多交",
+    "多交金额": "自愿多交",
 }
 HEADERS = HeaderSet(COLUMNS, aliases=_ALIASES, required=REQUIRED)
 MAX_MONTHS_AHEAD = 12  # dues may be paid in advance, up to a year
@@ -57,6 +70,7 @@ class DuesRow:
     paid: Decimal
     paid_on: datetime.date | None
     due: Decimal | None
+    voluntary: Decimal = Decimal(0)
 
 
 @dataclass
@@ -175,6 +189,7 @@ class _Read:
     month: datetime.date
     paid: Decimal
     paid_on: datetime.date | None
+    voluntary: Decimal = Decimal(0)
 
 
 def _cells(number: int, values: dict, today: datetime.date) -> tuple[_Read | None, list[RowError]]:
@@ -199,6 +214,9 @@ def _cells(number: int, values: dict, today: datetime.date) -> tuple[_Read | Non
     month = cell("month", read_month)
     paid = cell("paid", read_amount)
     paid_on = cell("paid_on", read_date)
+    voluntary = cell("voluntary", read_amount)
+    if paid is not None and voluntary:
+        paid += voluntary  # split again against the due when written
     if paid is not None and paid > 0 and paid_on is None and not any(e.column == COLUMNS["paid_on"] for e in errors):
         errors.append(RowError(number, COLUMNS["paid_on"], "已缴纳的须填写缴纳日期"))
     if paid_on is not None and paid_on > today:
@@ -232,6 +250,12 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
         result.errors[:] = [refused]
         return []
     existing = _load_existing({m["pk"] for m in members.values()}, [row.month for row in parsed])
+    months = [row.month for row in parsed]
+    basis = DuesBasis(
+        [Payer.from_values(m) for m in members.values()],
+        first=min(months, default=None),
+        last=max(months, default=None),
+    )
     seen: dict[tuple[int, datetime.date], int] = {}
     rows = []
     for r in parsed:
@@ -241,15 +265,19 @@ def _check(read: list[tuple[int, dict]], *, user, result: DuesImportResult) -> l
             result.errors.append(error)
             continue
         seen[(member["pk"], r.month)] = r.number
-        due = existing.get((member["pk"], r.month))
+        due, cancelled = existing.get((member["pk"], r.month), (None, False))
+        if cancelled:
+            result.errors.append(RowError(r.number, COLUMNS["month"], "该月党费已作废，不能记录缴纳"))
+            continue
         is_new = due is None
         if is_new:
-            due = dues_amount(occupation=member["occupation"], monthly_income=member["monthly_income"])
+            due = basis.due(member["pk"], r.month)
             if due is None:
                 message = f"{member['name']}未申报月收入，无法计算应缴党费"
                 result.errors.append(RowError(r.number, COLUMNS["id_number"], message))
                 continue
-        rows.append(DuesRow(r.number, member["pk"], member["branch_id"], r.month, r.paid, r.paid_on, due))
+        paid, voluntary = split_payment(due, r.paid, Decimal(0))
+        rows.append(DuesRow(r.number, member["pk"], member["branch_id"], r.month, paid, r.paid_on, due, voluntary))
         result.created += is_new
         result.updated += not is_new
     return rows
@@ -287,14 +315,15 @@ def _load_members(digests) -> dict[str, dict]:
     return found
 
 
-def _load_existing(member_ids: set[int], months: list[datetime.date]) -> dict[tuple[int, datetime.date], Decimal]:
-    """Dues already on record for these members within the file's months: (member, month) -> due."""
+def _load_existing(member_ids: set[int], months: list[datetime.date]) -> dict[tuple[int, datetime.date], tuple]:
+    """Dues already on record for these members within the file's months: (member, month) -> (due, cancelled)."""
     if not member_ids or not months:
         return {}
     found = {}
     for chunk in chunked(sorted(member_ids)):
         rows = DuesPayment.objects.filter(member_id__in=chunk, month__gte=min(months), month__lte=max(months))
-        found.update(((m, month), due) for m, month, due in rows.order_by().values_list("member_id", "month", "due"))
+        values = rows.order_by().values_list("member_id", "month", "due", "cancelled_at")
+        found.update(((m, month), (due, cancelled is not None)) for m, month, due, cancelled in values)
     return found
 
 
@@ -309,6 +338,7 @@ def _write(rows: list[DuesRow], *, user) -> None:
             month=r.month,
             due=r.due,
             paid=r.paid,
+            voluntary=r.voluntary,
             paid_on=r.paid_on,
             recorded_by=user,
         )
@@ -319,6 +349,6 @@ def _write(rows: list[DuesRow], *, user) -> None:
             objs,
             update_conflicts=True,
             unique_fields=["member", "month"],
-            update_fields=["paid", "paid_on", "recorded_by", "updated_at"],
+            update_fields=["paid", "voluntary", "paid_on", "recorded_by", "updated_at"],
             batch_size=2000,
         )

@@ -43,6 +43,7 @@ from ..models import DuesPayment, Member
 from ..roster_io.checks import RowError
 from ..roster_io.sheets import ImportFileError, ParsedFile, parse_file, pending_discard, pending_keep, pending_load
 from . import selectors as dues_selectors
+from .basis import DuesBasis, Payer, basis_for
 from .forms import (
     ArrearsForm,
     DuesImportForm,
@@ -52,7 +53,9 @@ from .forms import (
 )
 from .importing import COLUMNS, DuesImportResult, import_dues
 from .income import member_income_declare
-from .rules import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
+from .payments import dues_generate_month, dues_record
+from .rules import DuesError, is_large_voluntary, max_delay_months, overdue_through, payment_deadline
+from .selectors import dues_arrears_by_branch
 
 logger = logging.getLogger(__name__)
 PAGE_SIZE = 50
@@ -96,20 +99,30 @@ def branch_dues(request, code: str):
     page = paginator.get_page(page_number(request))
     rows = list(page.object_list)
     user = request.user
+    today = timezone.localdate()
+    month_overdue = month <= overdue_through(today)
+    basis = DuesBasis([Payer.of(m) for m in rows if m.payment_id is None], first=month, last=month)
     for member in rows:
+        live = member.payment_id is not None and member.cancelled_at is None
         member.can_record = member.is_active and access.has_perm(user, access.MANAGE, member.branch)
+        member.can_record = member.can_record and (member.payment_id is None or live)
+        member.large = live and is_large_voluntary(member.voluntary)
+        member.paid_total = (member.paid or 0) + (member.voluntary or 0)  # the inline form re-splits it
+        member.overdue = month_overdue and live and member.paid < member.due
         if member.payment_id is None:
-            member.would_be_due = dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
+            member.would_be_due = basis.due(member.pk, month)
     context = {
         "branch": branch,
         "month": month,
+        "deadline": payment_deadline(month),
+        "delay_months": max_delay_months(),
         "previous_month": add_months(month, -1),
         "next_month": add_months(month, 1),
         "page": page,
         "rows": rows,
         "totals": dues_selectors.dues_month_totals(branch=branch, month=month),
         "can_manage": access.has_perm(user, access.MANAGE, branch),
-        "today": timezone.localdate(),
+        "today": today,
         "here": request.get_full_path(),
     }
     return render(request, "members/dues_branch.html", context)
@@ -150,23 +163,22 @@ def record(request, pk: int, year: int, month: int):
     member = _managed_member(request, pk)
     first = month_value(year, month)
     row = DuesPayment.objects.filter(member=member, month=first).first()
-    due = row.due if row else dues_amount(occupation=member.occupation, monthly_income=member.monthly_income)
+    due = row.due if row else basis_for([member], first=first).due(member.pk, first)
     back = _safe_next(request, _month_url(member.branch, first))
     if request.method == "POST":
         form = DuesRecordForm(request.POST)
         if form.is_valid():
             try:
-                dues_record(member=member, month=first, by=request.user, **form.cleaned_data)
+                saved = dues_record(member=member, month=first, by=request.user, **form.cleaned_data)
             except DuesError as exc:
                 add_domain_error(form, exc)
             else:
-                messages.success(
-                    request, _("已记录 %(name)s %(month)s 的党费") % {"name": member.name, "month": f"{first:%Y-%m}"}
-                )
+                _recorded_messages(request, member, saved)
                 return redirect(back)
     else:
         initial = {
             "paid": row.paid if row and row.paid else due,
+            "voluntary": row.voluntary if row and row.voluntary else None,
             "paid_on": (row and row.paid_on) or timezone.localdate(),
         }
         form = DuesRecordForm(initial=initial)
@@ -177,10 +189,22 @@ def record(request, pk: int, year: int, month: int):
         "due": due,
         "form": form,
         "income_form": IncomeForm(initial={"monthly_income": member.monthly_income}),
+        "large": row is not None and is_large_voluntary(row.voluntary),
+        "deadline": payment_deadline(first),
         "back": back,
         "here": request.get_full_path(),
     }
     return render(request, "members/dues_record.html", context)
+
+
+def _recorded_messages(request, member: Member, row: DuesPayment) -> None:
+    messages.success(
+        request, _("已记录 %(name)s %(month)s 的党费") % {"name": member.name, "month": f"{row.month:%Y-%m}"}
+    )
+    if row.voluntary:
+        messages.info(request, _("自愿多交 %(amount)s 元") % {"amount": row.voluntary})
+    if is_large_voluntary(row.voluntary):
+        messages.warning(request, _("单笔1000元以上，全额上缴中央"))
 
 
 @login_required
@@ -191,7 +215,7 @@ def income(request, pk: int):
     form = IncomeForm(request.POST or None, initial={"monthly_income": member.monthly_income})
     if request.method == "POST" and form.is_valid():
         try:
-            member_income_declare(member=member, monthly_income=form.cleaned_data["monthly_income"], by=request.user)
+            member_income_declare(member=member, by=request.user, **form.cleaned_data)
         except DuesError as exc:
             add_domain_error(form, exc)
         else:
@@ -212,7 +236,8 @@ def arrears(request, code: str):
     start = end = None
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
-    rows = dues_arrears_by_branch(branch=branch, start=start, end=end)
+    today = timezone.localdate()
+    rows = dues_arrears_by_branch(branch=branch, start=start, end=end, today=today)
     total_due = sum((r.due for r in rows), Decimal(0))
     total_paid = sum((r.paid for r in rows), Decimal(0))
     page = Paginator(rows, ARREARS_PAGE_SIZE).get_page(page_number(request))
@@ -222,11 +247,14 @@ def arrears(request, code: str):
         "page": page,
         "start": start,
         "end": end,
-        "month": end or month_start(timezone.localdate()),
+        "month": end or month_start(today),
         "total_due": total_due,
         "total_paid": total_paid,
         "total_owed": total_due - total_paid,
         "total_members": sum(r.members_in_arrears for r in rows),
+        "total_overdue": sum(r.months_overdue for r in rows),
+        "total_large": sum(r.large_payments for r in rows),
+        "delay_months": max_delay_months(),
     }
     return render(request, "members/dues_arrears.html", context)
 
@@ -300,7 +328,7 @@ def import_template(request):
     book = Workbook()
     sheet = book.active
     sheet.title = _("党费")
-    headers = [COLUMNS[key] for key in ("name", "id_number", "month", "paid", "paid_on")]
+    headers = [COLUMNS[key] for key in ("name", "id_number", "month", "paid", "paid_on", "voluntary")]
     sheet.append(safe_row(headers))
     for cell in sheet[1]:
         cell.font = Font(bold=True)
@@ -313,6 +341,7 @@ def import_template(request):
         _("公民身份号码：18位，请设为文本格式。姓名可不填，填写时须与花名册一致。"),
         _("月份：如 2026-03 或 2026年3月。实缴金额：单位元，最多两位小数，未交填0。"),
         _("缴纳日期：如 2026-03-15；已缴纳的必须填写，不能晚于今天。"),
+        _("自愿多交：可不填；实缴金额超出应缴金额的部分也记为自愿多交。"),
         _("任何一行有错误时整个文件都不会导入，请按提示修改后重新上传。"),
     ):
         notes.append(safe_row([line]))

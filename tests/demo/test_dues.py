@@ -9,10 +9,12 @@ import pytest
 from django.db import transaction
 from django.db.models import F
 
+from core.periods import month_end, month_start
 from demo.dues import seed_dues_year, seed_months
 from demo.plan import Scale
 from demo.seeding import seed_build
-from members.dues.rules import dues_amount, dues_arrears_by_branch, month_end, month_start
+from members.dues.rules import dues_amount
+from members.dues.selectors import dues_arrears_by_branch
 from members.models import DuesPayment, Member
 
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))

@@ -65,10 +65,12 @@ def test_compute_scores_each_item_from_the_records(tree, member_a):
     assert check.rubric is None and check.rubric_snapshot == rules.default_rubric()
 
 
-def test_dues_count_only_months_paid_in_full_by_the_month_end(tree, member_a):
+def test_dues_count_only_months_paid_in_full_within_the_allowed_delay(tree, member_a):
     for month in months(Y, 1, 8):
-        dues_month(member_a, month)
-    dues_month(member_a, datetime.date(Y, 9, 1), paid_on=datetime.date(Y, 10, 1))  # late
+        if month.month != 3:
+            dues_month(member_a, month)
+    dues_month(member_a, datetime.date(Y, 3, 1), paid_on=datetime.date(Y, 10, 1))  # a day after 30 September
+    dues_month(member_a, datetime.date(Y, 9, 1), paid_on=datetime.date(Y + 1, 3, 31))  # late, within 6 months
     dues_month(member_a, datetime.date(Y, 10, 1), paid="5")  # short
     dues_month(member_a, datetime.date(Y, 11, 1), paid="0")  # unpaid
     dues_month(member_a, datetime.date(Y, 12, 1), paid="12")  # more than due

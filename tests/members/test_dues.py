@@ -6,7 +6,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from members.dues.rules import DuesError, dues_amount, dues_arrears_by_branch, dues_generate_month, dues_record
+from members.dues.payments import dues_generate_month, dues_record
+from members.dues.rules import DuesError, dues_amount
+from members.dues.selectors import dues_arrears_by_branch
 from members.models import DuesPayment, Member
 from tests.factories import MemberFactory
 

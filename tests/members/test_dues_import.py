@@ -6,7 +6,7 @@ import openpyxl
 import pytest
 
 from members.dues.importing import import_dues, read_month
-from members.dues.rules import dues_generate_month
+from members.dues.payments import dues_generate_month
 from members.models import DuesPayment
 from members.roster_io.columns import CellError
 from tests.factories import MemberFactory, new_id_number
@@ -149,3 +149,39 @@ def test_months_are_read_in_the_usual_ways(value, month):
 def test_unreadable_months_are_refused(value):
     with pytest.raises(CellError):
         read_month(value)
+
+
+def test_an_imported_payment_above_the_due_is_voluntary(tree, two, orgdept):
+    a, _ = two
+    file = xlsx(
+        [
+            ["李明", a.id_number, "2026-03", 100, "2026-03-05", None],
+            ["李明", a.id_number, "2026-04", 40, "2026-04-05", 1000],
+        ],
+        headers=[*HEADERS, "自愿多交"],
+    )
+    result = import_dues(file, user=orgdept)
+    assert result.ok, errors_of(result)
+    rows = {r.month.month: r for r in DuesPayment.objects.filter(member=a)}
+    assert (rows[3].due, rows[3].paid, rows[3].voluntary) == (D("40.00"), D("40.00"), D("60.00"))
+    assert (rows[4].paid, rows[4].voluntary) == (D("40.00"), D("1000.00"))
+
+
+def test_an_imported_month_takes_the_farmers_rate_of_the_branch(tree, two, orgdept):
+    from members.dues.farmer_rates import farmer_rate_set
+
+    _, b = two
+    farmer_rate_set(branch=tree.branch_b, amount=D("0.50"), effective_from=datetime.date(2026, 1, 1))
+    result = import_dues(xlsx([["王芳", b.id_number, "2026-03", "0.50", "2026-03-05"]]), user=orgdept)
+    assert result.ok and DuesPayment.objects.get(member=b).due == D("0.50")
+
+
+def test_importing_a_payment_for_a_cancelled_month_is_refused(tree, two, orgdept):
+    from django.utils import timezone
+
+    a, _ = two
+    dues_generate_month(branch=tree.branch_a, month=datetime.date(2026, 3, 1))
+    DuesPayment.objects.filter(member=a).update(cancelled_at=timezone.now(), cancel_reason="死亡")
+    result = import_dues(xlsx([["李明", a.id_number, "2026-03", 40, "2026-03-05"]]), user=orgdept)
+    assert errors_of(result) == [(2, "月份", "该月党费已作废，不能记录缴纳")]
+    assert DuesPayment.objects.get(member=a).paid == 0

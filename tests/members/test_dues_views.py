@@ -13,7 +13,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from members.dues.rules import dues_generate_month
+from members.dues.payments import dues_generate_month
 from members.models import DuesPayment, Member, MemberEvent
 from tests.factories import MemberFactory
 
@@ -230,9 +230,10 @@ def test_declaring_income_needs_manage(login_as, earners, persona, expected):
 def test_declared_income_is_kept_in_the_history_and_applies_to_new_months(login_as, earners, secretary_a):
     a = earners[0]
     dues_generate_month(branch=a.branch, month=JAN)
-    login_as("secretary_a").post(reverse("members:income", args=[a.pk]), {"monthly_income": "8000"})
+    data = {"monthly_income": "8000", "effective_month": "2026-02"}
+    login_as("secretary_a").post(reverse("members:income", args=[a.pk]), data)
     event = MemberEvent.objects.get(member=a, kind=MemberEvent.Kind.UPDATED)
-    assert (event.detail, event.by) == ("申报月收入：4000.00元 → 8000.00元", secretary_a)
+    assert (event.detail, event.by) == ("申报月收入：4000.00元 → 8000.00元（自2026年2月起）", secretary_a)
     dues_generate_month(branch=a.branch, month=datetime.date(2026, 2, 1))
     dues = dict(DuesPayment.objects.filter(member=a).values_list("month", "due"))
     assert dues == {JAN: D("40.00"), datetime.date(2026, 2, 1): D("120.00")}
@@ -322,7 +323,7 @@ def test_import_template_has_the_import_headers(login_as, tree, persona, expecte
     assert_refused(response, expected)
     if expected == 200:
         book = openpyxl.load_workbook(io.BytesIO(response.content), read_only=True)
-        assert next(book.worksheets[0].iter_rows(values_only=True)) == tuple(HEADERS)
+        assert next(book.worksheets[0].iter_rows(values_only=True)) == (*HEADERS, "自愿多交")
 
 
 def test_upload_previews_then_confirm_writes(login_as, earners):
