@@ -1,7 +1,8 @@
 """``{% audit_trail obj %}`` and ``{% audit_bulk_events branch %}``: the audit trail on an object's page.
 
 Shown only to those who manage or review the object's branch (``audit.can_see_trail``); for
-everyone else the tag renders nothing and runs no query.
+everyone else the tag renders nothing and runs no query. Each entry is a card (time, who, what,
+each change on its own line) that wraps on a phone (static/css/audit.css).
 """
 
 from django import template
@@ -21,7 +22,7 @@ def audit_trail(context, obj, branch, related: str = "", bulk: bool = False):
     user = context["request"].user
     if not audit.can_see_trail(user, branch):
         return {"visible": False}
-    entries = audit.trail_for(obj, related={related: obj.pk} if related else None, bulk=bulk)
+    entries = audit.trail_for(obj, related={related: obj.pk} if related else None, bulk=bulk, viewer=user)
     return {"visible": True, "entries": entries, "limit": audit.TRAIL_LIMIT}
 
 
@@ -31,4 +32,5 @@ def audit_bulk_events(context, branch):
     user = context["request"].user
     if not audit.can_see_trail(user, branch):
         return {"visible": False}
-    return {"visible": True, "entries": audit.bulk_events_for(branch), "limit": audit.TRAIL_LIMIT, "bulk": True}
+    entries = audit.bulk_events_for(branch, viewer=user)
+    return {"visible": True, "entries": entries, "limit": audit.TRAIL_LIMIT, "bulk": True}

@@ -1191,4 +1191,17 @@ EN: dict[str, str | tuple[str, str]] = {
     "（未设定，按默认标准）": "(none set: the default)",
     "（沿用%(name)s的标准）": "(as set by %(name)s)",
     "表格列：%(columns)s（姓名、自愿多交可不填）。每行一名党员一个月。": "Columns: %(columns)s (name and voluntary may be left empty). One row per member and month.",
+    # issue 15, the audit trail as people read it (branches/audit.py, branches/trail_names.py)
+    "新建": "Created",
+    "显示完整信息": "Full details shown",
+    "记录": "Recorded",
+    "批量": "Bulk",
+    "作废旧码": "Earlier codes voided",
+    "已确认职务": "Positions confirmed",
+    "编号%(pk)s": "No. %(pk)s",
+    "已删除（编号%(pk)s）": "Deleted (no. %(pk)s)",
+    "是": "Yes",
+    "否": "No",
+    "已上传文件": "File uploaded",
+    "（略）": "(not shown)",
 }

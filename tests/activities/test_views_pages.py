@@ -263,8 +263,9 @@ def test_detail_runs_the_same_queries_for_any_roster(
     checkin.check_in(activity=assembly, member=members[0], method="manual", by=secretary_a)
     client = login_as("secretary_a")
     # session, user, grants, activity, files, sheet (3), counts (2), quorum (2), resolutions, extra kinds,
-    # leave requests, and the audit trail: its entries and its bulk events (branches/audit.py)
-    with django_assert_num_queries(17):
+    # leave requests, and the audit trail: its entries, its bulk events and the names they mention
+    # (branches/audit.py)
+    with django_assert_num_queries(18):
         response = client.get(reverse("activities:detail", args=[assembly.pk]))
     assert len(response.context["sheet"]) == size
 

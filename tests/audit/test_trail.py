@@ -149,7 +149,8 @@ def test_editing_an_activity_through_the_site_is_logged(login_as, tree, secretar
     )
     client = login_as("secretary_a")
     form = client.get(reverse("activities:edit", args=[activity.pk])).context["form"]
-    data = {name: form[name].value() or "" for name in form.fields}
+    values = {name: form[name].value() for name in form.fields}  # 同时计为 (extra kinds) is a list
+    data = {name: value if isinstance(value, list) else value or "" for name, value in values.items()}
     data["title"] = "专题党课"
     response = client.post(reverse("activities:edit", args=[activity.pk]), data, REMOTE_ADDR=IP)
     assert response.status_code == 302
@@ -251,8 +252,8 @@ def test_a_recomputation_is_one_bulk_event_and_no_entry_per_check(tree, member_a
     health_checks_compute(period="2025", branch=tree.town, by=orgdept)
     first, second = AuditBulkEvent.objects.order_by("pk")
     assert (first.kind, first.branch, first.actor, first.note) == ("compute_health", tree.town, orgdept, "2025")
-    assert first.counts == {"新增": 2, "更新": 0, "未变": 0, "已锁定": 0}
-    assert second.counts == {"新增": 0, "更新": 0, "未变": 2, "已锁定": 0}
+    assert first.counts == {"新增": 2, "更新": 0, "未变": 0, "已锁定": 0, "移除": 0}
+    assert second.counts == {"新增": 0, "更新": 0, "未变": 2, "已锁定": 0, "移除": 0}
     assert LogEntry.objects.count() == logged_before
 
 

@@ -165,8 +165,9 @@ def test_rubric_page_runs_a_constant_number_of_queries(login_as, tree, orgdept, 
     for year in range(2010, 2010 + size):
         rubric_save(branch=tree.town, year=year, config=default_rubric(), by=orgdept)
     client = login_as("orgdept")
-    # session, user, grants, branch, rubrics in force, the branch's own rubrics
-    with django_assert_num_queries(7):  # 6, and the rubric's audit trail (branches/audit.py)
+    # session, user, grants, branch, rubrics in force, the branch's own rubrics, and the rubric's
+    # audit trail: its entries and the names they mention (branches/audit.py)
+    with django_assert_num_queries(8):
         response = client.get(reverse("health:rubric", args=["TOWN"]) + "?year=2026")
     assert response.content.decode().count("?year=20") >= size
 
