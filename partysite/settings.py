@@ -314,7 +314,7 @@ REDIS_SESSION_ENGINE = "core.sessions"
 
 
 def redis_caches(url: str) -> dict:
-    """``CACHES`` with Redis at ``url`` (also the check-in benchmark's, bench/checkin.py)."""
+    """``CACHES`` with Redis at ``url`` (also the check-in benchmark's, bench/checkin_setup.py)."""
     return {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
