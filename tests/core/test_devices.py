@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import reverse
 
 from core import devices
@@ -151,3 +151,34 @@ def test_a_remembered_session_lasts_its_days_from_its_last_use(member_a):
     row = UserSession.objects.get(pk=store.session_key)
     assert row.remembered and row.last_used is not None
     assert abs(row.expire_date - row.last_used - datetime.timedelta(days=30)) < datetime.timedelta(minutes=1)
+
+
+LOCAL = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "devices-test"}}
+
+
+@pytest.mark.django_db
+@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
+def test_with_redis_the_row_has_its_columns_and_ending_it_ends_the_cached_copy(member_a, settings):
+    from core.sessions import SessionStore as CachedStore
+
+    client = _log_in(member_a.user)
+    key = client.session.session_key
+    assert _row(client).user_id == member_a.user.pk
+    CachedStore(session_key=key).load()  # the copy in the cache
+    assert devices.device_end(user=member_a.user, device_ref=devices.ref(key))
+    assert not _logged_in(client)
+
+
+@pytest.mark.django_db
+@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
+def test_with_redis_a_remembered_session_read_from_the_cache_is_refreshed_too(member_a, settings):
+    from core.sessions import SessionStore as CachedStore
+
+    settings.REMEMBER_PHONE_REFRESH_MINUTES = 0
+    store = CachedStore()
+    store[SESSION_KEY] = str(member_a.user.pk)
+    devices.remember(store, 30)
+    store.save()  # in the database and the cache
+    cached = CachedStore(session_key=store.session_key)
+    cached.load()
+    assert cached.modified
