@@ -71,9 +71,9 @@ def test_the_check_in_step_reads_sessions_from_redis_as_production_does(settings
     with production_sessions("redis://127.0.0.1:6379/13"):
         assert settings.SESSION_ENGINE == "core.sessions"
         assert isinstance(caches["default"], RedisCache) and caches["default"]._servers == ["redis://127.0.0.1:6379/13"]
-    assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # the test settings' again
+    assert settings.SESSION_ENGINE == "core.sessions_db"  # the test settings' again
     with production_sessions(""):
-        assert settings.SESSION_ENGINE == "django.contrib.sessions.backends.db"  # no Redis: as configured
+        assert settings.SESSION_ENGINE == "core.sessions_db"  # no Redis: as configured
 
 
 @pytest.mark.postgres
