@@ -21,6 +21,7 @@ from .errors import ActivityError
 from .expected import is_expected
 from .forms import LeaveForm
 from .models import Activity, Attendance, LeaveRequest
+from .study import member_study_hours
 from .views_common import own_member
 
 HISTORY_LIMIT = 100
@@ -28,7 +29,8 @@ HISTORY_LIMIT = 100
 
 @login_required
 def mine(request):
-    """Six queries whatever the member's history: session, user, member, upcoming, open, leave, history."""
+    """Seven queries whatever the member's history: session, user, member, upcoming, open, leave, history,
+    the year's 学时."""
     member = own_member(request.user)
     now = timezone.now()
     upcoming = list(selectors.member_upcoming(member, now=now))
@@ -53,6 +55,7 @@ def mine(request):
         "leaves": leaves,
         "history": list(selectors.member_history(member)[:HISTORY_LIMIT]),
         "leave_form": LeaveForm(),
+        "study": member_study_hours(member=member, year=timezone.localdate().year),
     }
     return render(request, "activities/mine.html", context)
 

@@ -23,6 +23,7 @@ from health.models import HealthCheck
 from members.models import Member
 
 from .models import Report
+from .selectors import ORGANIZATION_KINDS
 
 CHUNK = 500
 Progress = Callable[[int, int], None]
@@ -33,6 +34,11 @@ _KIND_NAMES = {**dict(source_choices(Activity.Kind)), SECRETARY_LECTURE: "书记
 def _held_of_required(report: Report, kind: str) -> str:
     m = report.data["meetings"].get(kind)  # a report computed before a kind of line existed lacks it
     return f"{m['held']}/{m['required']}" if m else ""
+
+
+def _structure(report: Report, read: Callable[[dict], object]) -> object:
+    structure = report.data.get("structure")
+    return read(structure) if structure else ""
 
 
 REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
@@ -56,6 +62,15 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ],
     ("本期入党", lambda r: r.data["members"]["joined"]),
     ("本期离册", lambda r: r.data["members"]["left"]),
+    # 党员中心户 are not organizations: counted apart (reports computed before these counts: empty).
+    ("党组织数", lambda r: _structure(r, lambda s: sum(s["organizations"].values()))),
+    *[
+        (f"其中{label}", lambda r, k=kind: _structure(r, lambda s: s["organizations"][k]))
+        for kind, label in source_choices(Branch.Kind)
+        if kind in ORGANIZATION_KINDS
+    ],
+    ("党小组数", lambda r: _structure(r, lambda s: s["groups"])),
+    ("党员中心户数", lambda r: _structure(r, lambda s: s["households"])),
     ("须开会组织", lambda r: r.units),
     ("无缺项组织", lambda r: r.units_compliant),
     ("应开会议", lambda r: r.meetings_required),
@@ -67,6 +82,7 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ("请假人次", lambda r: r.attendance_leave),
     ("出勤率（%）", lambda r: r.attendance_rate),
     ("志愿服务时长", lambda r: float(r.data["volunteer_hours"])),
+    ("学时不足人数（年报）", lambda r: (r.data.get("study") or {}).get("short", "")),
     ("党费应缴（元）", lambda r: r.dues_due),
     ("党费实缴（元）", lambda r: r.dues_paid),
     ("收缴率（%）", lambda r: r.dues_rate),

@@ -18,6 +18,7 @@ from django.db.models import Count, F, Q, Sum
 from activities.compliance import MET, MISSING, PENDING, compliance_report
 from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
+from activities.study import study_shortfalls
 from branches.models import Branch
 from core.periods import QUARTER, YEAR, Period
 from health.models import HealthCheck
@@ -27,6 +28,8 @@ from .models import Reminder, Report
 
 # Kinds of organization that get a report of their own; a 党小组's meetings count in its 党支部's.
 REPORTED_KINDS = (Branch.Kind.COMMITTEE, Branch.Kind.GENERAL_BRANCH, Branch.Kind.BRANCH)
+# Nodes a report counts as organizations (党组织); 党小组 and 党员中心户 are counted apart (issue 14).
+ORGANIZATION_KINDS = REPORTED_KINDS
 Facts = Counter  # tuple key -> int or Decimal
 
 
@@ -192,11 +195,19 @@ def compliance_facts(root: Branch, period: Period, facts: dict[int, Facts], toda
                     f[("meet", kind, column)] += value
 
 
+def study_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: bool = False) -> None:
+    """A year's 学时 (activities.study): members on the roster at the year's end, and those short of theirs."""
+    for branch_id, (members, short) in study_shortfalls(root, period.year, whole=whole).items():
+        f = facts[branch_id]
+        f[("study", "members")] += members
+        f[("study", "short")] += short
+
+
 def subtree_facts(
     root: Branch, period: Period, today: datetime.date, step=None, whole: bool = False
 ) -> dict[int, Facts]:
-    """Every fact of the subtree by branch id: ten queries (compliance takes five), eleven for a year
-    (compliance reads the secretaries' lectures too).
+    """Every fact of the subtree by branch id: ten queries (compliance takes five), twelve for a year
+    (compliance reads the secretaries' lectures too, and the year's 学时 are read).
 
     ``whole``: ``root``'s tree is the only one, so its subtree is every row of the site.
     """
@@ -208,6 +219,8 @@ def subtree_facts(
         ("读取政治体检", lambda: health_facts(root, period, facts)),
         ("核对会议落实", lambda: compliance_facts(root, period, facts, today)),
     ]
+    if period.kind == YEAR:
+        readers.append(("读取学时", lambda: study_facts(root, period, facts, whole)))
     for label, read in readers:
         read()
         if step:

@@ -27,7 +27,7 @@ from activities.compliance import LINE_KINDS, MISSING, PENDING, compliance_repor
 from activities.models import Activity, LeaveRequest
 from branches.models import Branch, minimal_paths, paths_q
 from core.errors import DomainError
-from core.periods import MONTH, Period
+from core.periods import MONTH, YEAR, Period
 from health.models import HealthCheck
 from members.models import Member, Position
 
@@ -117,8 +117,8 @@ def _money(value) -> Decimal:
     return Decimal(value or 0).quantize(CENT)
 
 
-def snapshot(f: Counter, health_period: str) -> dict:
-    """The report's columns and ``data`` from a node's rolled-up facts."""
+def snapshot(f: Counter, health_period: str, yearly: bool = False) -> dict:
+    """The report's columns and ``data`` from a node's rolled-up facts; a year's (``yearly``) with its 学时."""
     statuses, occupations, situations = Counter(), Counter(), Counter()
     for key, n in f.items():
         if key[0] == "members":
@@ -146,6 +146,13 @@ def snapshot(f: Counter, health_period: str) -> dict:
             "joined": f[("joined",)],
             "left": f[("left",)],
         },
+        # 党委, 党总支 and 党支部 are organizations; 党小组 and 党员中心户 are counted apart (a household
+        # is linked to about ten households, not an organization: issue 14).
+        "structure": {
+            "organizations": {k: f[("nodes", k)] for k in selectors.ORGANIZATION_KINDS},
+            "groups": f[("nodes", Branch.Kind.GROUP)],
+            "households": f[("nodes", Branch.Kind.HOUSEHOLD)],
+        },
         "units": {"total": f[("units",)], "compliant": f[("units_ok",)]},
         "meetings": meetings,
         "attendance": attendance,
@@ -157,6 +164,8 @@ def snapshot(f: Counter, health_period: str) -> dict:
             "months_short": f[("dues", "months_short")],
             "members_short": f[("dues", "members_short")],
         },
+        # 学时 are yearly (党员教育管理工作条例 art. 20): a month's or a quarter's report has none.
+        "study": {"members": f[("study", "members")], "short": f[("study", "short")]} if yearly else None,
         "health": {
             "period": health_period,
             "grades": grades,
@@ -206,7 +215,7 @@ def reports_compute(
 ) -> ComputeResult:
     """Compute the reports of ``period`` for every organization of ``branch``'s subtree (None: every tree).
 
-    Per subtree: ten aggregate queries (eleven for a year), a roll-up in Python and one bulk upsert (in batches of
+    Per subtree: ten aggregate queries (twelve for a year), a roll-up in Python and one bulk upsert (in batches of
     1,000 rows), whatever the subtree's size. Running it twice leaves the same rows.
     """
     p = period_parse(period)
@@ -225,7 +234,7 @@ def reports_compute(
 def _compute_subtree(
     root: Branch, p, today: datetime.date, progress: Progress | None, whole: bool = False
 ) -> tuple[int, int]:
-    steps = 7  # the five readers, the roll-up, the write
+    steps = 7 + (p.kind == YEAR)  # the five readers (and a year's 学时), the roll-up, the write
     done = 0
 
     def step(label: str) -> None:
@@ -236,13 +245,17 @@ def _compute_subtree(
 
     nodes = selectors.subtree_nodes(root, p)
     facts = selectors.subtree_facts(root, p, today, step=step, whole=whole)
+    for node in nodes:  # every node counts itself: a report counts the organizations of its subtree
+        facts[node.pk][("nodes", node.kind)] += 1
     totals = rollup(nodes, facts)
     step("逐级汇总")
     health_period = selectors.health_period_of(p)
     now = timezone.now()
     ids = {n.path: n.pk for n in nodes}
     rows = [
-        Report(branch_id=ids[path], period=p.label, computed_at=now, **snapshot(f, health_period))
+        Report(
+            branch_id=ids[path], period=p.label, computed_at=now, **snapshot(f, health_period, yearly=p.kind == YEAR)
+        )
         for path, f in sorted(totals.items())
     ]
     for row in rows:

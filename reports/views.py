@@ -17,6 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from activities.compliance import KIND_LABELS, LINE_KINDS, Period
+from activities.study import hours_required
 from branches import access
 from branches.models import Branch
 from branches.params import period_param
@@ -26,6 +27,9 @@ from members.models import Member
 from . import jobs, selectors
 from .charts import bar_chart
 from .models import Job
+from .structure import structure_warnings
+
+STRUCTURE_WARNINGS_SHOWN = 50
 
 
 def _reports_branch(request, code: str) -> Branch:
@@ -83,9 +87,28 @@ def dashboard(request, code):
         "can_recompute": access.has_perm(user, access.REVIEW, branch),
         "my_jobs": jobs.jobs_of(user, branch),
         "health_period": report.data["health"]["period"] if report else "",
+        # Reports computed before these figures existed have neither: the page leaves them out.
+        "organizations": _organizations(report),
+        "study": report.data.get("study") if report else None,
+        "study_required": (hours_required(committee=False), hours_required(committee=True)),
+        "warnings": structure_warnings(branch, limit=STRUCTURE_WARNINGS_SHOWN),
         "job_kinds": Job.Kind,
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def _organizations(report) -> dict | None:
+    """The report's count of organizations by kind; 党小组 and 党员中心户 apart (not organizations)."""
+    structure = report.data.get("structure") if report else None
+    if not structure:
+        return None
+    organizations = structure["organizations"]
+    return {
+        "total": sum(organizations.values()),
+        "kinds": [(Branch.Kind(kind).label, n) for kind, n in organizations.items()],
+        "groups": structure["groups"],
+        "households": structure["households"],
+    }
 
 
 def _meeting_rows(report) -> list[dict]:

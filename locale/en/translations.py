@@ -1204,4 +1204,23 @@ EN: dict[str, str | tuple[str, str]] = {
     "否": "No",
     "已上传文件": "File uploaded",
     "（略）": "(not shown)",
+    # issue 14, 学时 (activities/study.py, templates/activities/_study_hours.html)
+    "%(y)s年学时": "Study hours of %(y)s",
+    "已学 %(h)s 学时，全年应学 %(r)s 学时": "%(h)s study hours done; %(r)s needed in the year",
+    "还差 %(m)s 学时": "%(m)s hours short",
+    "已达标": "Reached",
+    "本年度担任党组织委员，按书记和班子成员的要求计算。": "You sat on a Party committee this year: the requirement of secretaries and committee members applies.",
+    "依据：党员教育管理工作条例第二十条。": "Source: Regulations on the Education and Management of Party Members, art. 20.",
+    # issue 14, structure warnings and organization counts (reports/structure.py, the dashboard)
+    "正式党员%(n)s人以上未设支部委员会": "%(n)s or more full members but no branch committee",
+    "正式党员不足%(n)s人": "Fewer than %(n)s full members",
+    "党员超过%(n)s人": "More than %(n)s members",
+    "另有党小组 %(g)s 个、党员中心户 %(h)s 户": "plus %(g)s Party groups and %(h)s member households",
+    "学时不足人数": "Members short of study hours",
+    "年末在册 %(n)s 人；党员 %(m)s、书记和委员 %(c)s 学时": "%(n)s on the roster at the year's end; %(m)s hours for members, %(c)s for secretaries and committee members",
+    "学时不足": "Short of study hours",
+    "组织设置提醒": "Organization structure warnings",
+    "按当前在册党员计算，依据《中国共产党支部工作条例（试行）》第二章（组织设置）和第六章（党支部委员会和党支部书记）。": "From today's rosters, under the Regulations on the Work of Party Branches (trial), chapter 2 (setting up) and chapter 6 (branch committee and secretary).",
+    "党员 %(n)s · 正式 %(full)s · 支委 %(c)s": "members %(n)s · full %(full)s · committee %(c)s",
+    "共 %(total)s 个党支部，仅列出前 %(n)s 个": "%(total)s Party branches in all; only the first %(n)s are listed",
 }

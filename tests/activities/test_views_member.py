@@ -141,7 +141,7 @@ def test_mine_runs_the_same_queries_for_any_size(
         past = make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=now - (i + 3) * HOUR)
         services.activity_hold(activity=past, by=secretary_a)
     client = login_as("member_a")
-    # session, user, member, upcoming, leave requests, open activities, history, the nav's grants
-    with django_assert_num_queries(8):
+    # session, user, member, upcoming, leave requests, open activities, history, the year's 学时, the nav's grants
+    with django_assert_num_queries(9):
         response = client.get(reverse("activities:mine"))
     assert len(response.context["rows"]) == size and len(response.context["history"]) == size

@@ -196,9 +196,9 @@ def _queries(root) -> int:
 
 def test_computation_runs_the_same_queries_for_3_or_30_branches(db, bulk_members):
     small, large = _wide_tree(3, bulk_members), _wide_tree(30, bulk_members)
-    # Eleven reads (a year's compliance reads the secretaries' lectures too), the existing keys,
-    # one upsert, and the savepoint around the write.
-    assert _queries(small) == _queries(large) == 15
+    # Twelve reads (a year's compliance reads the secretaries' lectures too, and its 学时 are read),
+    # the existing keys, one upsert, and the savepoint around the write.
+    assert _queries(small) == _queries(large) == 16
     assert Report.objects.filter(branch__path__startswith=large.path).count() == 30
     assert report(large).attendance_present == 2 * 29
 
@@ -227,7 +227,10 @@ def test_the_whole_site_of_one_tree_reads_without_the_subtree_filter_and_gets_th
 
     assert rows() == everything and everything[0]["attendance_expected"] == 12  # 3 theme days, 3 assemblies
     joins = ['JOIN "branches_branch"' in q["sql"] for q in whole_site if "activities_attendance" in q["sql"]]
-    assert joins == [False]  # the subtree computation joins the branches; the whole site need not
+    assert joins == [
+        False,
+        False,
+    ]  # attendance, 学时: the subtree computation joins the branches; the whole site need not
     assert any('JOIN "branches_branch"' in q["sql"] for q in subtree if "activities_attendance" in q["sql"])
 
 
