@@ -9,6 +9,10 @@ with ``bulk_create``, as the dues import does (so the rows' 记录时间 is the 
 - the twelve months ending with today's month, for every month a member was on the roster.
   Most pay within the month; some pay a quarter at once, some late, a few stop paying
   (arrears), 失联 members never pay. Nothing is paid after today.
+- each rule of docs/rules/dues.md once: the first branch with farmers sets their amount to 0.50
+  yuan from the first month (``FarmerDuesRate``); a retired member's last three months are waived
+  with the town committee's approval (``DuesReduction``); two employed members pay more than their
+  due, 50 yuan and 1,000 yuan (the large payment, flagged as going to the Centre).
 
 Deterministic for a given generator: same seed, same rows.
 """
@@ -24,13 +28,18 @@ from decimal import Decimal
 from django.db import transaction
 from django.utils import timezone
 
+from branches.models import Branch
 from members.dues.rules import dues_amount, month_end
-from members.models import DuesPayment, Member
+from members.models import DuesPayment, DuesReduction, FarmerDuesRate, Member
 
 from .seeding import bulk_create_all
 
 BATCH_SIZE = 2000
 OCC = Member.Occupation
+
+FARMER_RATE = Decimal("0.50")
+VOLUNTARY = (Decimal("50.00"), Decimal("1000.00"))  # the second is a large payment (DUES_LARGE_VOLUNTARY)
+WAIVED_MONTHS = 3
 
 # How a member pays (weights for ordinary members; 失联 members never pay).
 ON_TIME, QUARTERLY, LATE, STOPPED, PARTIAL = "on_time", "quarterly", "late", "stopped", "partial"
@@ -117,28 +126,85 @@ def _write_incomes(incomes: dict[int, Decimal]) -> None:
             Member.objects.filter(pk__in=ids[start : start + BATCH_SIZE]).update(monthly_income=value)
 
 
+class _Policies:
+    """The demo's one farmers' amount, one waiver and two voluntary payments, chosen in plan order."""
+
+    def __init__(self, members, months: list[datetime.date]):
+        active = [m for m in members if m.is_active]
+        farmer = next((m for m in active if m.occupation == OCC.FARMER), None)
+        self.farmer_branch = farmer.branch if farmer else None
+        self.waived = next((m for m in active if m.occupation == OCC.RETIRED and m.joined_on < months[0]), None)
+        self.waived_from = months[-WAIVED_MONTHS]
+        self.voluntary = list(VOLUNTARY)
+        self.given: list[Decimal] = []
+
+    def due(self, member, income: Decimal | None) -> Decimal:
+        if self.farmer_branch is not None and member.branch is self.farmer_branch:
+            return dues_amount(occupation=member.occupation, monthly_income=income, farmer_rate=FARMER_RATE)
+        return dues_amount(occupation=member.occupation, monthly_income=income)
+
+    def adjust(self, member, rows: list[DuesPayment]) -> None:
+        """Waive the chosen member's last months; give the next voluntary amount to an employed payer."""
+        if member is self.waived:
+            for row in rows:
+                if row.month >= self.waived_from:
+                    row.due, row.paid, row.paid_on = Decimal(0), Decimal(0), None
+            return
+        paid = [row for row in rows if row.paid_on is not None and row.paid >= row.due]
+        if self.voluntary and member.occupation == OCC.EMPLOYED and member.is_active and paid:
+            paid[-1].voluntary = self.voluntary.pop(0)
+            self.given.append(paid[-1].voluntary)
+
+    def write(self, months: list[datetime.date]) -> None:
+        if self.farmer_branch is not None:
+            FarmerDuesRate.objects.create(branch_id=self.farmer_branch.pk, amount=FARMER_RATE, effective_from=months[0])
+        if self.waived is not None:
+            approver = self.waived.branch.parent  # the nearest 党委 above approves (art. 7)
+            while approver is not None and approver.kind != Branch.Kind.COMMITTEE:
+                approver = approver.parent
+            DuesReduction.objects.create(
+                member_id=self.waived.pk,
+                starts_on=self.waived_from,
+                amount=Decimal(0),
+                reason="长期患病住院，生活困难",
+                approving_org=(approver or self.waived.branch).name,
+                approved_on=self.waived_from - datetime.timedelta(days=10),
+            )
+
+    def summary(self) -> str:
+        large = sum(1 for amount in self.given if amount >= VOLUNTARY[-1])
+        return (
+            f"；农民党员每月{FARMER_RATE}元 {int(self.farmer_branch is not None)} 处，"
+            f"减免 {int(self.waived is not None)} 人，自愿多交 {len(self.given)} 笔（其中单笔1000元以上 {large} 笔）"
+        )
+
+
 def seed_dues_year(*, result, rng: random.Random, now: datetime.datetime | None = None) -> str:
     """Declared incomes and twelve months of dues for every member of a fresh seed (``SeedResult``)."""
     now = timezone.localtime(now or timezone.now())
     months = seed_months(now.date())
     incomes: dict[int, Decimal] = {}
     counts: Counter = Counter()
+    policies = _Policies(result.plan.members, months)
 
     def rows():
         for member in result.plan.members:
             income = _income(member, rng)
             if income is not None:
                 incomes[member.pk] = income
-            due = dues_amount(occupation=member.occupation, monthly_income=income)
-            for row in _rows_for(member, due, months, now, rng):
-                counts["paid"] += row.paid >= due
+            due = policies.due(member, income)
+            member_rows = _rows_for(member, due, months, now, rng)
+            policies.adjust(member, member_rows)
+            for row in member_rows:
+                counts["paid"] += row.paid >= row.due
                 yield row
 
     with transaction.atomic():
         counts["rows"] = bulk_create_all(DuesPayment, rows())
         _write_incomes(incomes)
+        policies.write(months)
     share = counts["paid"] / counts["rows"] if counts["rows"] else 0
     return (
         f"党费 {months[0]:%Y-%m} 至 {months[-1]:%Y-%m}：{counts['rows']:,} 条月度记录，"
-        f"{share:.0%} 已足额缴纳；{len(incomes):,} 名党员申报了月收入"
+        f"{share:.0%} 已足额缴纳；{len(incomes):,} 名党员申报了月收入" + policies.summary()
     )

@@ -13,9 +13,10 @@ from core.periods import month_end, month_start
 from demo.dues import seed_dues_year, seed_months
 from demo.plan import Scale
 from demo.seeding import seed_build
-from members.dues.rules import dues_amount
+from members.dues.basis import basis_for
+from members.dues.rules import is_large_voluntary
 from members.dues.selectors import dues_arrears_by_branch
-from members.models import DuesPayment, Member
+from members.models import DuesPayment, DuesReduction, FarmerDuesRate, Member
 
 NOW = datetime.datetime(2026, 11, 21, 10, 0, tzinfo=zoneinfo.ZoneInfo("Asia/Shanghai"))
 TODAY = NOW.date()
@@ -59,13 +60,29 @@ def test_same_seed_writes_the_same_dues_and_another_seed_others():
     assert first[2] != _fingerprint(3)[2]
 
 
-def test_every_due_follows_the_brackets_of_the_declared_income(dues):
-    rows = DuesPayment.objects.values_list("due", "member__occupation", "member__monthly_income")
+def test_every_due_follows_the_rules_of_the_declared_income(dues):
+    members = list(Member.objects.select_related("branch"))
+    months = seed_months(TODAY)
+    basis = basis_for(members, first=months[0], last=months[-1])
+    rows = DuesPayment.objects.values_list("member_id", "month", "due")
 
     assert rows
-    for due, occupation, income in rows:
-        assert due == dues_amount(occupation=occupation, monthly_income=income)
+    for member_id, month, due in rows:
+        assert due == basis.due(member_id, month)
     assert Member.objects.filter(occupation=Member.Occupation.EMPLOYED, monthly_income__isnull=True).count() == 0
+
+
+def test_the_demo_shows_a_farmers_amount_a_waiver_and_voluntary_payments(dues):
+    rate = FarmerDuesRate.objects.get()
+    farmers = DuesPayment.objects.filter(member__occupation=Member.Occupation.FARMER)
+    assert rate.amount == Decimal("0.50") and farmers.filter(branch_id=rate.branch_id, due=rate.amount).exists()
+    assert farmers.exclude(branch_id=rate.branch_id).exclude(due=Decimal("0.20")).count() == 0
+    waiver = DuesReduction.objects.get()
+    assert waiver.amount == 0 and waiver.approving_org.endswith("党委") and waiver.approved_on <= TODAY
+    waived = DuesPayment.objects.filter(member_id=waiver.member_id, month__gte=waiver.starts_on)
+    assert waived.count() == 3 and not waived.exclude(due=0).exists()
+    voluntary = sorted(DuesPayment.objects.filter(voluntary__gt=0).values_list("voluntary", flat=True))
+    assert voluntary == [Decimal("50.00"), Decimal("1000.00")] and is_large_voluntary(voluntary[-1])
 
 
 def test_rows_only_for_months_on_the_roster(dues):
