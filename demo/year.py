@@ -9,10 +9,12 @@ from django.utils import timezone
 
 from .activities import seed_activity_year
 from .dues import seed_dues_year
+from .history import seed_late_death
 from .seeding import SeedResult
 
-# In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed.
-GENERATORS = {"dues": seed_dues_year, "activities": seed_activity_year}
+# In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed;
+# the death recorded late reads both (it corrects the meetings and the dues since).
+GENERATORS = {"dues": seed_dues_year, "activities": seed_activity_year, "late_death": seed_late_death}
 
 
 def seed_year(*, result: SeedResult, seed: int = 1, now: datetime.datetime | None = None) -> list[str]:
