@@ -125,8 +125,8 @@ def _attendance_sql(join: str, kinds: list[str], *, extra: str = "", distinct: b
     placeholders = ", ".join(["%s"] * len(kinds))
     return (
         f"INSERT INTO {att} (activity_id, member_id, status, expected, full_member, method, nonce, note, "
-        f"created_at, updated_at) "
-        f"SELECT {'DISTINCT' if distinct else ''} a.id, m.id, {_STATUS}, %s, {_FULL}, '', '', '', %s, %s "
+        f"home_delivered, created_at, updated_at) "
+        f"SELECT {'DISTINCT' if distinct else ''} a.id, m.id, {_STATUS}, %s, {_FULL}, '', '', '', FALSE, %s, %s "
         f"FROM {act} a {join.format(mem=mem)} "
         f"WHERE a.kind IN ({placeholders}) AND a.starts_at >= %s AND a.starts_at < %s "
         f"AND m.is_active = %s AND m.joined_on < %s {extra}"
@@ -166,8 +166,8 @@ def _write_volunteers(start, end, year_start, now) -> None:
     att, act, mem = Attendance._meta.db_table, Activity._meta.db_table, Member._meta.db_table
     sql = (
         f"INSERT INTO {att} (activity_id, member_id, status, expected, full_member, method, nonce, note, hours, "
-        f"created_at, updated_at) "
-        f"SELECT a.id, m.id, 'present', %s, {_FULL}, '', '', '', 2.0 + ((a.id + m.id) %% 5) * 0.5, %s, %s "
+        f"home_delivered, created_at, updated_at) "
+        f"SELECT a.id, m.id, 'present', %s, {_FULL}, '', '', '', 2.0 + ((a.id + m.id) %% 5) * 0.5, FALSE, %s, %s "
         f"FROM {act} a JOIN {mem} m ON m.branch_id = a.branch_id "
         f"WHERE a.kind = %s AND a.starts_at >= %s AND a.starts_at < %s AND m.is_active = %s AND m.joined_on < %s "
         f"AND (a.id + m.id) %% 8 = 0"
@@ -198,10 +198,10 @@ def _write_dues(year: int, now: datetime.datetime) -> None:
             first = datetime.date(year, month, 1)
             last = (first + datetime.timedelta(days=32)).replace(day=1) - datetime.timedelta(days=1)
             sql = (
-                f"INSERT INTO {dues} (member_id, branch_id, month, due, paid, paid_on, updated_at) "
+                f"INSERT INTO {dues} (member_id, branch_id, month, due, paid, voluntary, cancel_reason, paid_on, updated_at) "
                 "SELECT d.id, d.branch_id, %s, d.due, "
                 "CASE WHEN (d.id * 7 + %s) %% 100 < 90 THEN d.due WHEN (d.id * 7 + %s) %% 100 < 95 "
-                "THEN ROUND(d.due / 2, 2) ELSE 0 END, "
+                "THEN ROUND(d.due / 2, 2) ELSE 0 END, 0, '', "
                 "CASE WHEN (d.id * 7 + %s) %% 100 < 95 THEN %s ELSE NULL END, %s "
                 f"FROM (SELECT id, branch_id, {_DUE} AS due FROM {mem} "
                 "WHERE joined_on <= %s AND (is_active = %s OR left_on >= %s)) d"
