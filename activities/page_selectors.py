@@ -21,6 +21,7 @@ from members.models import Member, Position
 
 from .compliance import MET, MONTH, QUARTER, Line, Period, compliance_report
 from .expected import node_members_q
+from .lapse import lapse_warnings
 from .models import Activity, LeaveRequest
 
 PAGE_SIZE = 30
@@ -63,6 +64,8 @@ class Workbench:
     leave_requests: list[LeaveRequest]
     missing: list[MissingLine] = field(default_factory=list)
     period: Period | None = None
+    lapsed: list[Member] = field(default_factory=list)  # the 党章 art. 9 warning (activities.lapse)
+    lapsed_more: bool = False
 
 
 def _managed(user) -> QuerySet[Activity]:
@@ -72,8 +75,8 @@ def _managed(user) -> QuerySet[Activity]:
 def workbench(user, *, now: datetime.datetime | None = None, today: datetime.date | None = None) -> Workbench:
     """What a secretary should do next, over every subtree they manage.
 
-    Four queries, plus the compliance report's five for each managed root (a secretary
-    usually manages one branch; an organization department one town).
+    Four queries, plus for each managed root the compliance report's five and the art. 9
+    warning's one (a secretary usually manages one branch; an organization department one town).
     """
     now = now or timezone.now()
     today = today or timezone.localdate()
@@ -87,8 +90,9 @@ def workbench(user, *, now: datetime.datetime | None = None, today: datetime.dat
         .order_by("activity__starts_at", "requested_at", "pk")[:WORKBENCH_LIMIT]
     )
     period = Period.containing(MONTH, today)
-    missing = []
+    missing, lapsed = [], []
     for root in roots:
+        lapsed += lapse_warnings(branch=root, today=today)[: WORKBENCH_LIMIT + 1]
         report = compliance_report(branch=root, period=period, today=today)
         for unit in report.branches:
             missing += [
@@ -96,7 +100,8 @@ def workbench(user, *, now: datetime.datetime | None = None, today: datetime.dat
                 for line in unit.lines
                 if line.status != MET and line.window.kind in (MONTH, QUARTER)
             ]
-    return Workbench(roots, upcoming, to_log, leaves, missing, period)
+    more = len(lapsed) > WORKBENCH_LIMIT
+    return Workbench(roots, upcoming, to_log, leaves, missing, period, lapsed[:WORKBENCH_LIMIT], more)
 
 
 # --- the subtree's list -------------------------------------------------------------------

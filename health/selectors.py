@@ -8,13 +8,13 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, Exists, F, Max, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
 from branches.models import Branch
-from core.periods import Period, add_months, month_start
+from core.periods import Period
 from members.dues.rules import payment_deadline
 from members.models import Commendation, DuesPayment, Member, MemberEvent, Sanction
 from members.rules import add_years
@@ -300,59 +300,25 @@ def published_checks_of(member: Member):
 # ---------------------------------------------------------------------------- warnings
 
 
-def inactive_members(*, branch: Branch, today: datetime.date | None = None, months: int = 6):
-    """Active members with neither attendance (present) nor dues paid in the last ``months`` months
-    (党章 art. 9), counted from the first day of the month ``months`` months back; only members
-    who were already on the roster then. One query.
-    """
-    today = today or timezone.localdate()
-    since = add_months(month_start(today), 1 - months)  # the current month and the five before it
-    tz = timezone.get_current_timezone()
-    since_at = datetime.datetime.combine(since, datetime.time.min, tzinfo=tz)
-    attended = Attendance.objects.filter(
-        member_id=OuterRef("pk"), status=Attendance.Status.PRESENT, activity__starts_at__gte=since_at
-    )
-    paid = DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0, paid_on__gte=since)
-    return (
-        Member.objects.in_subtree(branch)
-        .active()
-        .filter(joined_on__lt=since)
-        .exclude(Exists(attended))
-        .exclude(Exists(paid))
-        .annotate(
-            last_attended=Subquery(
-                Attendance.objects.filter(member_id=OuterRef("pk"), status=Attendance.Status.PRESENT)
-                .values("member_id")
-                .annotate(at=Max("activity__starts_at"))
-                .values("at")[:1]
-            ),
-            last_paid=Subquery(
-                DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0)
-                .values("member_id")
-                .annotate(on=Max("paid_on"))
-                .values("on")[:1]
-            ),
-        )
-        .select_related("branch")
-        .order_by("branch__path", "name")
-    )
-
-
 def probation_ending(*, branch: Branch, today: datetime.date | None = None, within_days: int = 30):
-    """预备党员 whose one-year probation ends within ``within_days`` days (or has ended unconfirmed).
+    """预备党员 whose probation ends within ``within_days`` days (or has ended unconfirmed).
 
-    The ``probation_ends`` of each is ``joined_on`` plus one year. One query.
+    The ``probation_ends`` of each is ``Member.probation_ends_on`` (admission + 1 year + any
+    extension). One query: the admission dates that could end by then, the extension applied after.
     """
     today = today or timezone.localdate()
-    latest_joined = add_years(today + datetime.timedelta(days=within_days), -1)
-    members = list(
+    horizon = today + datetime.timedelta(days=within_days)
+    latest_joined = add_years(horizon, -1)
+    candidates = (
         Member.objects.in_subtree(branch)
         .active()
         .filter(status=Member.Status.PROBATIONARY, joined_on__lte=latest_joined)
         .select_related("branch")
         .order_by("joined_on", "name")
     )
+    members = [m for m in candidates if m.probation_ends_on <= horizon]
     for member in members:
-        member.probation_ends = add_years(member.joined_on, 1)
+        member.probation_ends = member.probation_ends_on
         member.days_left = (member.probation_ends - today).days
+    members.sort(key=lambda m: (m.probation_ends, m.name))
     return members

@@ -19,6 +19,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from activities.lapse import lapse_warnings
 from branches import access
 from branches.models import Branch
 from branches.params import period_param
@@ -47,7 +48,7 @@ def _back(request, branch: Branch, period: Period) -> str:
 
 
 def _warnings(branch: Branch) -> dict:
-    inactive = list(selectors.inactive_members(branch=branch)[: WARNING_LIMIT + 1])
+    inactive = list(lapse_warnings(branch=branch)[: WARNING_LIMIT + 1])  # 党章 art. 9 (activities.lapse)
     return {
         "inactive": inactive[:WARNING_LIMIT],
         "inactive_more": len(inactive) > WARNING_LIMIT,

@@ -37,4 +37,5 @@ urlpatterns = [
     # 表彰与处分
     path("<int:pk>/commendations/new/", records_views.commendation_create, name="commendation_create"),
     path("<int:pk>/sanctions/new/", records_views.sanction_create, name="sanction_create"),
+    path("<int:pk>/lapse-notes/new/", records_views.lapse_note_create, name="lapse_note_create"),
 ]

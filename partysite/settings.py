@@ -278,6 +278,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "members.FarmerDuesRate", "exclude_fields": ["set_at"]},
     {"model": "members.Commendation", "exclude_fields": ["recorded_at"]},
     {"model": "members.Sanction", "exclude_fields": ["recorded_at"]},
+    {"model": "members.LapseNote", "exclude_fields": ["recorded_at"]},
     {"model": "activities.Activity", "exclude_fields": ["fixed_qr_secret", "created_at", "updated_at"]},
     {"model": "activities.Attendance", "exclude_fields": ["created_at", "updated_at"]},
     {"model": "activities.LeaveRequest"},

@@ -268,6 +268,7 @@ TABLE: dict[str, Row] = {
         none, const(staff(reviewer=DENY, viewer=DENY)), form(const(staff(reviewer=DENY, viewer=DENY))), sides=("A",)
     ),
     "members:commendation_create": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
+    "members:lapse_note_create": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:sanction_create": Row(
         by_pk("member"),
         lambda s: {**REVIEW_OR_MANAGE(s), **_self_deny(s)},

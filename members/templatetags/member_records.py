@@ -1,7 +1,8 @@
-"""``{% member_records member %}``: the member page's sections of dues, commendations and sanctions.
+"""``{% member_records member %}``: the member page's sections of dues, commendations, sanctions and
+the notes on the 党章 art. 9 warning.
 
 A tag rather than context from the member view, so the sections can be included in the page
-with one line; they run three queries whatever the number of records.
+with one line; they run four queries whatever the number of records.
 """
 
 from django import template
@@ -10,7 +11,7 @@ from django.utils import timezone
 from branches import access
 
 from ..dues.rules import dues_amount, month_start
-from ..records_views import COMMENDATION_PERMS, SANCTION_PERMS
+from ..records_views import COMMENDATION_PERMS, LAPSE_NOTE_PERMS, SANCTION_PERMS
 
 register = template.Library()
 DUES_MONTHS_SHOWN = 12
@@ -29,4 +30,6 @@ def member_records(context, member):
         "sanctions": list(member.sanctions.select_related("recorded_by").order_by("-imposed_on", "-pk")),
         "can_commend": access.has_any(user, COMMENDATION_PERMS, member.branch),
         "can_sanction": access.has_any(user, SANCTION_PERMS, member.branch),
+        "lapse_notes": list(member.lapse_notes.select_related("recorded_by").order_by("-recorded_at", "-pk")),
+        "can_note_lapse": member.is_active and access.has_any(user, LAPSE_NOTE_PERMS, member.branch),
     }

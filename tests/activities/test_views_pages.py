@@ -89,7 +89,8 @@ def test_workbench_drops_a_requirement_once_held(login_as, make_activity, tree, 
     assert (Activity.Kind.THEME_DAY, "month") not in {(m.line.kind, m.line.window.kind) for m in missing}
 
 
-WORKBENCH_QUERIES = 12  # session, user, grants, roots, upcoming, to log, leave requests, the compliance report (5)
+# session, user, grants, roots, upcoming, to log, leave requests, the compliance report (5), the art. 9 warning
+WORKBENCH_QUERIES = 13
 
 
 @pytest.mark.parametrize("size", [1, 12])

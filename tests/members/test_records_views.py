@@ -8,8 +8,8 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
-from members.models import Commendation, Sanction
-from members.records import commendation_record, sanction_record
+from members.models import Commendation, LapseNote, Sanction
+from members.records import commendation_record, lapse_note_record, sanction_record
 
 DAY = "2026-05-04"
 
@@ -122,6 +122,7 @@ def _detail_queries(client, member, n: int) -> int:
     for i in range(n):
         commendation_record(member=member, level="branch", title=f"表彰{i}", awarded_on=datetime.date(2026, 1, 1))
         sanction_record(member=member, kind="criticism", imposed_on=datetime.date(2026, 1, 1))
+        lapse_note_record(member=member, kind="followup", text=f"谈话{i}")
     with CaptureQueriesContext(connection) as ctx:
         assert client.get(reverse("members:detail", args=[member.pk])).status_code == 200
     return len(ctx.captured_queries)
@@ -132,3 +133,51 @@ def test_member_page_queries_do_not_grow_with_the_records(login_as, member_a):
     few = _detail_queries(client, member_a, 1)
     many = _detail_queries(client, member_a, 20)
     assert few == many
+
+
+# --- notes on the art. 9 warning ------------------------------------------------------------
+
+LAPSE_NOTE = {"kind": "reason", "text": "在外地务工，已书面报告", "months_from": "2026-01", "months_to": "2026-06"}
+
+
+@pytest.mark.parametrize(
+    "persona, expected",
+    [
+        ("anonymous", "login"),
+        ("secretary_b", 404),
+        ("other_orgdept", 404),
+        ("viewer", 403),
+        ("reviewer", 403),
+        ("secretary_a", 302),
+        ("orgdept", 302),
+    ],
+)
+def test_recording_a_lapse_note_needs_manage(login_as, member_a, persona, expected):
+    response = login_as(persona).post(reverse("members:lapse_note_create", args=[member_a.pk]), LAPSE_NOTE)
+    assert_refused(response, expected)
+    found = list(LapseNote.objects.filter(member=member_a).values_list("kind", "months_from", "months_to"))
+    months = (datetime.date(2026, 1, 1), datetime.date(2026, 6, 1))
+    assert found == ([("reason", *months)] if expected == 302 else [])
+
+
+def test_a_reason_without_months_is_refused_under_the_first_month_keeping_the_text(login_as, member_a):
+    data = {**LAPSE_NOTE, "months_from": "", "months_to": ""}
+    response = login_as("secretary_a").post(reverse("members:lapse_note_create", args=[member_a.pk]), data)
+    assert response.context["form"].errors == {"months_from": ["正当理由须填写起始月份"]}
+    assert "在外地务工，已书面报告" in response.content.decode() and not LapseNote.objects.exists()
+
+
+def test_the_member_page_lists_lapse_notes_and_offers_the_form_to_the_manager(login_as, member_a):
+    lapse_note_record(member=member_a, kind="followup", text="书记上门谈话，表示将按时交纳党费")
+    detail = reverse("members:detail", args=[member_a.pk])
+    body = login_as("secretary_a").get(detail).content.decode()
+    assert "书记上门谈话" in body and "跟进处理" in body
+    assert reverse("members:lapse_note_create", args=[member_a.pk]) in body
+    body = login_as("reviewer").get(detail).content.decode()
+    assert "书记上门谈话" in body and reverse("members:lapse_note_create", args=[member_a.pk]) not in body
+
+
+def test_a_sanction_is_recorded_with_its_end(login_as, member_a):
+    data = {**SANCTION, "kind": "rights_suspended", "document_number": "", "ends_on": "2026-11-04"}
+    login_as("orgdept").post(reverse("members:sanction_create", args=[member_a.pk]), data)
+    assert Sanction.objects.get(member=member_a).ends_on == datetime.date(2026, 11, 4)
