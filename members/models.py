@@ -15,6 +15,7 @@ from core.masking import mask_phone
 
 from . import crypto
 from .idnumbers import mask_id_number
+from .pinyin import name_sort_key
 
 
 def probation_end(joined_on: datetime.date, extension_months: int = 0) -> datetime.date:
@@ -40,6 +41,26 @@ class MemberQuerySet(models.QuerySet):
 
     def with_id_number(self, number: str) -> MemberQuerySet:
         return self.filter(id_number_digest=crypto.digest(number))
+
+    # Writes that bypass ``Member.save`` fill the pinyin sort key too (demo and scale data, imports).
+    def bulk_create(self, objs, *args, **kwargs):
+        objs = list(objs)
+        for member in objs:
+            member.name_pinyin = name_sort_key(member.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields and "name" in update_fields and "name_pinyin" not in update_fields:
+            kwargs["update_fields"] = [*update_fields, "name_pinyin"]
+        return super().bulk_create(objs, *args, **kwargs)
+
+    def bulk_update(self, objs, fields, *args, **kwargs):
+        fields = list(fields)
+        if "name" in fields:
+            objs = list(objs)
+            for member in objs:
+                member.name_pinyin = name_sort_key(member.name)
+            if "name_pinyin" not in fields:
+                fields.append("name_pinyin")
+        return super().bulk_update(objs, fields, *args, **kwargs)
 
     def voting(self, on: datetime.date) -> MemberQuerySet:
         """Members with a vote on ``on``: active full members under no vote-removing sanction that day.
@@ -93,6 +114,8 @@ class Member(models.Model):
         OTHER = "other", _("其他")  # kept for rows recorded before the reasons above; not offered
 
     name = models.CharField(_("姓名"), max_length=50)
+    # The name's pinyin (members/pinyin.py), filled on every write: lists of members sort by it.
+    name_pinyin = models.CharField(_("姓名拼音"), max_length=255, blank=True, default="", editable=False)
     sex = models.CharField(_("性别"), max_length=1, choices=Sex.choices)
     ethnicity = models.CharField(_("民族"), max_length=20, default="汉族")
     birth_date = models.DateField(_("出生日期"))
@@ -134,14 +157,22 @@ class Member(models.Model):
     class Meta:
         verbose_name = _("党员")
         verbose_name_plural = _("党员")
-        ordering = ["branch__path", "name", "pk"]
+        ordering = ["branch__path", "name_pinyin", "name", "pk"]
         indexes = [
             models.Index(fields=["branch", "is_active", "name"]),
+            models.Index(fields=["branch", "name_pinyin"]),
             models.Index(fields=["name"]),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_pinyin = name_sort_key(self.name)
+        update_fields = kwargs.get("update_fields")
+        if update_fields is not None and "name" in update_fields:
+            kwargs["update_fields"] = {*update_fields, "name_pinyin"}
+        super().save(*args, **kwargs)
 
     @property
     def probation_ends_on(self) -> datetime.date:

@@ -29,6 +29,7 @@ from core.labels import source_label
 
 from . import crypto
 from .models import Member, MemberEvent
+from .pinyin import name_sort_key
 from .roster_io.checks import CheckedRow
 from .roster_io.columns import HEADER_OF
 from .services import member_transfer
@@ -38,6 +39,7 @@ UPDATE_BATCH_SIZE = 500
 # What an import may change on an existing member (the branch only by transfer).
 UPDATED_FIELDS = [
     "name",
+    "name_pinyin",
     "sex",
     "ethnicity",
     "birth_date",
@@ -97,6 +99,7 @@ def member_values(row: CheckedRow) -> dict:
     data, old = row.data, row.existing
     values = dict(
         name=data.name,
+        name_pinyin=name_sort_key(data.name),  # COPY bypasses Member.save
         sex=data.sex,
         ethnicity=data.ethnicity,
         birth_date=data.birth_date,

@@ -268,7 +268,14 @@ CELERY_BEAT_SCHEDULE: dict = {
 AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {
         "model": "members.Member",
-        "exclude_fields": ["id_number_encrypted", "id_number_digest", "birth_date", "created_at", "updated_at"],
+        "exclude_fields": [
+            "id_number_encrypted",
+            "id_number_digest",
+            "name_pinyin",
+            "birth_date",
+            "created_at",
+            "updated_at",
+        ],
         "mask_fields": ["phone"],
     },
     {"model": "members.Position"},
