@@ -10,11 +10,18 @@ from django.utils import timezone
 from .activities import seed_activity_year
 from .dues import seed_dues_year
 from .history import seed_late_death
+from .lapse import seed_lapse_notes
 from .seeding import SeedResult
 
 # In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed;
-# the death recorded late reads both (it corrects the meetings and the dues since).
-GENERATORS = {"dues": seed_dues_year, "activities": seed_activity_year, "late_death": seed_late_death}
+# the death recorded late reads both (it corrects the meetings and the dues since); the art. 9 warning's
+# notes read all three.
+GENERATORS = {
+    "dues": seed_dues_year,
+    "activities": seed_activity_year,
+    "late_death": seed_late_death,
+    "lapse": seed_lapse_notes,
+}
 
 
 def seed_year(*, result: SeedResult, seed: int = 1, now: datetime.datetime | None = None) -> list[str]:

@@ -25,4 +25,4 @@ def test_the_demo_records_one_death_late_with_its_corrections(db):
     ).exclude(status=Attendance.Status.PRESENT)
     assert not DuesPayment.objects.filter(member=dead, month__gt=died_on, paid=0, cancelled_at=None)
     line = MemberEvent.objects.get(member=dead, kind=MemberEvent.Kind.UPDATED)
-    assert "移出" in line.detail and summaries[-1].startswith(f"补录死亡：{dead.branch.name} {dead.name}（2026-10-02）")
+    assert "移出" in line.detail and summaries[2].startswith(f"补录死亡：{dead.branch.name} {dead.name}（2026-10-02）")

@@ -614,3 +614,13 @@ def test_edit_form_masks_the_phone_and_keeps_it_when_sent_back_unchanged(tree, p
     assert response.status_code == 302
     member.refresh_from_db()
     assert (member.name, member.phone) == ("新名字", "13812345678")
+
+
+def test_roster_and_branch_page_show_occupation_and_a_situation_other_than_normal(login_as, tree):
+    MemberFactory(branch=tree.branch_a, name="流动甲", occupation="farmer", situation="mobile")
+    MemberFactory(branch=tree.branch_a, name="正常乙", occupation="retired")
+    client = login_as("secretary_a")
+    roster = client.get(url("list"), {"situation": "mobile"}).text
+    assert "流动甲" in roster and "农民 · 流动" in roster and "正常乙" not in roster
+    page = client.get(reverse("branches:detail", args=["BA"])).text
+    assert "农民 · 流动" in page and "离退休 · " not in page
