@@ -172,22 +172,31 @@ def desktop(browser, site):
     context.close()
 
 
+PHONE = {"viewport": {"width": 390, "height": 844}, "device_scale_factor": 2, "is_mobile": True, "has_touch": True}
+
+
+def phone_context(browser, site, **options):
+    """A browser context with a phone-sized screen (390x844, touch); ``storage_state`` to reopen one."""
+    return _context(browser, site, **PHONE, **options)
+
+
 @pytest.fixture
 def phone(browser, site):
     """A page on a phone-sized screen (390x844, touch)."""
-    context = _context(
-        browser, site, viewport={"width": 390, "height": 844}, device_scale_factor=2, is_mobile=True, has_touch=True
-    )
+    context = phone_context(browser, site)
     yield context.new_page()
     context.close()
 
 
-def log_in(page, username: str, *, password: str = PASSWORD) -> None:
-    """Fill the login form the page shows (or go to it) and send it."""
+def log_in(page, username: str, *, password: str = PASSWORD, remember: bool = False) -> None:
+    """Fill the login form the page shows (or go to it) and send it; ``remember``: tick
+    "在这台手机上保持登录"."""
     if "/accounts/login/" not in page.url:
         page.goto("/accounts/login/")
     page.get_by_label("手机号码、身份证号或用户名").fill(username)
     page.get_by_label("密码").fill(password)
+    if remember:
+        page.get_by_label("在这台手机上保持登录").check()
     page.get_by_role("button", name="登录").click()
     page.wait_for_load_state()
     assert "/accounts/login/" not in page.url, f"login of {username} refused"

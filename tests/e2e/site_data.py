@@ -4,8 +4,9 @@ Run by ``conftest.py`` through ``manage.py shell -c`` with the site's environmen
 seed_demo; ``prepare()`` prints one JSON line that the tests read (names, codes, ids). Everything is
 done through the services, as the people of the demo would do it:
 
-- the member's branch has a 主题党日 that started a few minutes ago (check-in open) and a
-  支部党员大会 next week (to ask leave for);
+- the member's branch has a 主题党日 that started a few minutes ago (check-in open), a 党课 that
+  started two minutes ago (the second scan of a member who stayed logged in) and a 支部党员大会
+  next week (to ask leave for);
 - this year's health checks are computed for two branches and submitted by their secretaries;
 - the reports of last quarter are computed for the whole tree (the dashboard's figures).
 """
@@ -65,6 +66,15 @@ def prepare() -> None:
         place="村委会二楼会议室",
         by=secretary,
     )
+    lecture = activity_services.activity_create(
+        branch=branch,
+        kind=Activity.Kind.PARTY_LECTURE,
+        title="党课：新时代农村基层党建",
+        starts_at=now - datetime.timedelta(minutes=2),
+        ends_at=now + datetime.timedelta(hours=2),
+        place="村委会二楼会议室",
+        by=secretary,
+    )
     next_meeting = activity_services.activity_create(
         branch=branch,
         kind=Activity.Kind.BRANCH_ASSEMBLY,
@@ -94,6 +104,8 @@ def prepare() -> None:
         "elderly_birth": elderly.birth_date.isoformat(),
         "member_name": member.name,
         "theme_day_id": theme_day.pk,
+        "lecture_id": lecture.pk,
+        "lecture_title": lecture.title,
         "next_meeting_id": next_meeting.pk,
         "next_meeting_title": next_meeting.title,
         "period": period,
