@@ -87,15 +87,19 @@ def is_expected(activity: Activity, member: Member) -> bool:
         return False
     if activity.is_held:
         return Attendance.objects.filter(activity=activity, member=member, expected=True).exists()
+    return belongs(activity, member) and not exemptions_on(activity_day(activity)).filter(member=member).exists()
+
+
+def belongs(activity: Activity, member: Member) -> bool:
+    """Whether the kind's rules put ``member`` on ``activity``'s list, exemptions and freezing aside
+    (an exempted member may still be marked 送学上门, ``activities.presence``)."""
     if not member.is_active:
         return False
     if activity.kind == Activity.Kind.COMMITTEE_MEETING:
-        listed = _committee(activity.branch_id).filter(member=member).exists()
-    elif activity.kind == Activity.Kind.GROUP_MEETING:
-        listed = member.group_id == activity.branch_id
-    else:
-        listed = _belongs_to_node(member, activity.branch)
-    return listed and not exemptions_on(activity_day(activity)).filter(member=member).exists()
+        return _committee(activity.branch_id).filter(member=member).exists()
+    if activity.kind == Activity.Kind.GROUP_MEETING:
+        return member.group_id == activity.branch_id
+    return _belongs_to_node(member, activity.branch)
 
 
 def _belongs_to_node(member: Member, branch: Branch) -> bool:

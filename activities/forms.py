@@ -10,7 +10,7 @@ from branches.models import Branch
 from members.forms import BranchChoiceField
 
 from .compliance import Period
-from .models import Activity, MeetingRule
+from .models import Activity, ExpectedExemption, MeetingRule, ProbationDecision
 from .page_selectors import host_candidates
 from .services import EDITABLE_WHEN_HELD
 
@@ -70,7 +70,9 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
 
     def __init__(self, *args, branches=None, branch: Branch | None = None, activity: Activity | None = None, **kw):
         if activity is not None:
-            initial = {name: getattr(activity, name) for name in self.base_fields if name not in ("branch", "extra_kinds")}
+            initial = {
+                name: getattr(activity, name) for name in self.base_fields if name not in ("branch", "extra_kinds")
+            }
             initial["extra_kinds"] = [row.kind for row in activity.extra_kinds.all()]
             kw.setdefault("initial", initial)
         super().__init__(*args, **kw)
@@ -130,6 +132,9 @@ class ResolutionForm(ServiceErrorMixin, forms.Form):
     votes_for = forms.IntegerField(label=_("赞成"), min_value=0, required=False)
     votes_against = forms.IntegerField(label=_("反对"), min_value=0, required=False)
     votes_abstain = forms.IntegerField(label=_("弃权"), min_value=0, required=False)
+    written_for = forms.IntegerField(label=_("书面赞成"), min_value=0, required=False)
+    written_against = forms.IntegerField(label=_("书面反对"), min_value=0, required=False)
+    written_abstain = forms.IntegerField(label=_("书面弃权"), min_value=0, required=False)
 
 
 class FileForm(forms.Form):
@@ -203,3 +208,76 @@ class PeriodForm(forms.Form):
         if kind == MeetingRule.Period.QUARTER and index > 4:
             return default
         return Period(kind, year, index)
+
+
+_DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
+
+class ExemptionForm(ServiceErrorMixin, forms.Form):
+    """不列入应到: a member of the branch, the reason, the period and the higher organization's consent."""
+
+    member = MemberChoiceField(label=_("党员"), queryset=None)
+    reason = forms.ChoiceField(label=_("原因"), choices=_blank(ExpectedExemption.Reason.choices))
+    starts_on = forms.DateField(label=_("开始日期"), widget=_DATE)
+    ends_on = forms.DateField(
+        label=_("结束日期"), widget=_DATE, required=False, help_text=_("不填则长期有效，可随时结束")
+    )
+    consenting_org = forms.CharField(label=_("同意的上级组织"), max_length=200)
+    consent_on = forms.DateField(label=_("同意日期"), widget=_DATE)
+    document_number = forms.CharField(label=_("文号"), max_length=100, required=False)
+    note = forms.CharField(label=_("备注"), max_length=200, required=False)
+
+    def __init__(self, *args, members, **kw):
+        super().__init__(*args, **kw)
+        self.fields["member"].queryset = members
+
+
+class EndExemptionForm(forms.Form):
+    ends_on = forms.DateField(label=_("结束日期"), widget=_DATE, error_messages={"required": _("请填写结束日期")})
+
+
+class ResolutionChoiceField(forms.ModelChoiceField):
+    def label_from_instance(self, obj) -> str:
+        return obj.text[:40]
+
+
+class ProbationDecisionForm(ServiceErrorMixin, forms.Form):
+    """A held 支部党员大会's decision about one of its probationary members, from a resolution that passed."""
+
+    resolution = ResolutionChoiceField(label=_("依据的决议"), queryset=None)
+    member = MemberChoiceField(label=_("预备党员"), queryset=None)
+    kind = forms.ChoiceField(label=_("决定"), choices=_blank(ProbationDecision.Kind.choices))
+    extension_months = forms.IntegerField(
+        label=_("延长月数"), min_value=1, max_value=99, required=False, help_text=_("延长预备期的，填写 6 至 12 个月")
+    )
+
+    def __init__(self, *args, resolutions, members, **kw):
+        super().__init__(*args, **kw)
+        self.fields["resolution"].queryset = resolutions
+        self.fields["member"].queryset = members
+
+
+class ApprovalForm(ServiceErrorMixin, forms.Form):
+    approved_on = forms.DateField(label=_("上级党委审批日期"), widget=_DATE)
+    approving_org = forms.CharField(label=_("审批组织"), max_length=200)
+
+
+class HomeDeliveryForm(forms.Form):
+    """送学上门: the member (from the sheet, by id, or typed: name or phone) and a note."""
+
+    member = forms.IntegerField(required=False, min_value=1)
+    who = forms.CharField(label=_("姓名或手机号码"), max_length=50, required=False)
+    note = forms.CharField(label=_("备注"), max_length=150, required=False)
+
+    def clean(self):
+        data = super().clean()
+        if not data.get("member") and not (data.get("who") or "").strip():
+            raise forms.ValidationError(_("请选择或输入送学上门的党员"))
+        return data
+
+
+class GuestForm(forms.Form):
+    """流动党员: found by name and full ID number, nothing less (no look-up of other branches' rosters)."""
+
+    name = forms.CharField(label=_("姓名"), max_length=50)
+    id_number = forms.CharField(label=_("公民身份号码"), max_length=18, min_length=18)

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from . import paper, views, views_checkin, views_manage, views_member
+from . import paper, views, views_checkin, views_manage, views_member, views_rules
 
 app_name = "activities"
 urlpatterns = [
@@ -33,4 +33,10 @@ urlpatterns = [
     path("<int:pk>/fixed-qr/", views_manage.fixed_qr, name="fixed_qr"),
     path("<int:pk>/sign-in-sheet/", paper.signin_sheet, name="signin_sheet"),
     path("<int:pk>/record.docx", paper.record_docx, name="record_docx"),
+    path("branch/<str:code>/exemptions/", views_rules.exemptions, name="exemptions"),
+    path("exemptions/<int:pk>/end/", views_rules.exemption_end, name="exemption_end"),
+    path("<int:pk>/probation/", views_rules.probation_record, name="probation_record"),
+    path("probation/<int:pk>/approve/", views_rules.probation_approve, name="probation_approve"),
+    path("<int:pk>/home-delivery/", views_rules.home_delivery, name="home_delivery"),
+    path("<int:pk>/guest/", views_rules.guest_record, name="guest_record"),
 ]

@@ -23,9 +23,9 @@ from branches.params import month_param, page_number
 from . import page_selectors, selectors
 from .compliance import KIND_LABELS, LINE_KINDS, MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
-from .models import Activity, ActivityFile, Attendance, LeaveRequest
-from .records import activity_quorum
+from .models import ActivityFile, Attendance, LeaveRequest
 from .views_common import require_manager, visible_activity
+from .views_rules import record_context
 
 COMPLIANCE_UNITS_PER_PAGE = 100
 
@@ -176,8 +176,7 @@ def detail(request, pk: int):
         "editable": can_manage and not activity.is_cancelled,
         "sheet": selectors.attendance_sheet(activity),
         "summary": selectors.attendance_summary(activity),
-        "quorum": activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
-        "resolutions": list(activity.resolutions.all()),
+        **record_context(user, activity, editable=can_manage and not activity.is_cancelled),
         "extra_kinds": [row.get_kind_display() for row in activity.extra_kinds.all()],
         "photos": [f for f in files if f.kind == ActivityFile.Kind.PHOTO],
         "documents": [f for f in files if f.kind == ActivityFile.Kind.DOCUMENT],

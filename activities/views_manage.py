@@ -116,7 +116,7 @@ def hold(request, pk: int):
     context = {
         "activity": activity,
         "summary": selectors.attendance_summary(activity),
-        "quorum": record_services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
+        "quorum": record_services.activity_quorum(activity),
     }
     return render(request, "activities/hold.html", context)
 
@@ -129,8 +129,8 @@ def _minutes_page(request, activity, *, minutes_form=None, resolution_form=None,
         "activity": activity,
         "minutes_form": minutes_form or MinutesForm(initial={"minutes": activity.minutes}),
         "resolution_form": resolution_form or ResolutionForm(),
-        "resolutions": list(activity.resolutions.all()),
-        "quorum": record_services.activity_quorum(activity) if activity.kind == Activity.Kind.BRANCH_ASSEMBLY else None,
+        "resolutions": record_services.with_outcomes(activity.resolutions.all()),
+        "quorum": record_services.activity_quorum(activity),
     }
     return render(request, "activities/minutes.html", context, status=status)
 

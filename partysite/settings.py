@@ -221,6 +221,11 @@ IMPORT_MAX_UNPACKED_BYTES = env.int("IMPORT_MAX_UNPACKED_BYTES", default=256 * 1
 IMPORT_MAX_SHARED_STRINGS_BYTES = env.int("IMPORT_MAX_SHARED_STRINGS_BYTES", default=64 * 1024 * 1024)
 # Activities: the largest photo or document a secretary may attach.
 ACTIVITY_FILE_MAX_BYTES = env.int("ACTIVITY_FILE_MAX_BYTES", default=10 * 1024 * 1024)
+# Meetings (docs/rules/meetings.md): the quorum of a 支部党员大会, "more_than_half" (超过半数) or
+# "at_least_half" (半数以上), counted on the voting members expected (支部工作条例 arts. 11-12); how long
+# a probation decision may wait for the higher committee's approval before it is flagged.
+QUORUM_RULE = env.str("QUORUM_RULE", default="more_than_half")
+PROBATION_APPROVAL_WARN_MONTHS = env.int("PROBATION_APPROVAL_WARN_MONTHS", default=3)
 # Key of the check-in QR tokens' HMAC; empty: derived from SECRET_KEY with a salt of its own.
 CHECKIN_TOKEN_KEY = env.str("CHECKIN_TOKEN_KEY", default="")
 IMPORT_EXPORT_USE_TRANSACTIONS = True

@@ -47,7 +47,7 @@ from activities import leave as leave_services
 from activities import records as record_services
 from activities import services as activity_services
 from activities import tokens
-from activities.models import Activity
+from activities.models import Activity, ExpectedExemption, ProbationDecision
 from branches import access
 from health.models import HealthCheck
 from health.services import health_checks_compute
@@ -320,6 +320,18 @@ TABLE: dict[str, Row] = {
     "activities:checkin_screen_live": Row(by_pk("activity"), MANAGE_GET, MANAGE_POST),
     "activities:poster": Row(by_pk("activity"), MANAGE_GET, MANAGE_POST),
     "activities:fixed_qr": Row(by_pk("activity"), POST_ONLY_LOGIN, MANAGE_DONE),  # no data: disables the poster
+    # issue 14's meeting rules (activities/views_rules.py): posted without data, nothing is written
+    "activities:exemptions": Row(code, MANAGE_GET, MANAGE_POST),
+    "activities:exemption_end": Row(lambda w, s: {"pk": _exemption(w, s).pk}, POST_ONLY_LOGIN, MANAGE_POST),
+    "activities:probation_record": Row(by_pk("activity"), POST_ONLY_LOGIN, MANAGE_POST),
+    # Approving is for the nearest 党委 above (the town): a branch's own secretary may not.
+    "activities:probation_approve": Row(
+        lambda w, s: {"pk": _decision(w, s).pk},
+        lambda s: scoped("manage", s, **_own(s, DENY)),
+        form(lambda s: scoped("manage", s, **_own(s, DENY))),
+    ),
+    "activities:home_delivery": Row(by_pk("activity"), POST_ONLY_LOGIN, MANAGE_POST),
+    "activities:guest_record": Row(by_pk("activity"), POST_ONLY_LOGIN, MANAGE_POST),
     "activities:signin_sheet": Row(by_pk("activity"), VIEW_GET, form(VIEW_GET)),
     "activities:record_docx": Row(by_pk("activity"), VIEW_GET, form(VIEW_GET)),
     "api:check_ins": Row(none, const(everyone(NOT_ALLOWED)), form(const(logged_in())), sides=("A",)),
@@ -379,6 +391,25 @@ def activity_create_data(world) -> dict:
         "starts_at": start.strftime("%Y-%m-%d %H:%M"),
         "ends_at": (start + datetime.timedelta(hours=2)).strftime("%Y-%m-%d %H:%M"),
     }
+
+
+def _exemption(world, side) -> ExpectedExemption:
+    """The side's member's 不列入应到 exemption, made on first use."""
+    today = timezone.localdate()
+    row, _ = ExpectedExemption.objects.get_or_create(
+        member=world.member[side],
+        defaults={"reason": "abroad", "starts_on": today, "consenting_org": "城关镇党委", "consent_on": today},
+    )
+    return row
+
+
+def _decision(world, side) -> ProbationDecision:
+    """A probation decision (awaiting approval) from the side's resolution, made on first use."""
+    row, _ = ProbationDecision.objects.get_or_create(
+        resolution=world.resolution[side],
+        defaults={"member": world.member[side], "kind": "confirm", "decided_on": timezone.localdate()},
+    )
+    return row
 
 
 def _own(side, answer):
@@ -457,7 +488,9 @@ def world(tree, member_a, member_b, secretary_a, secretary_b, orgdept, other_org
         leave[s] = leave_services.leave_request_create(
             activity=activity[s], member=extra[s], reason="外出", by=secretaries[s]
         )
-        resolution[s] = record_services.resolution_add(activity=activity[s], text="通过决议", by=secretaries[s])
+        resolution[s] = record_services.resolution_add(
+            activity=activity[s], text="通过决议", by=secretaries[s], now=start
+        )  # as the meeting starts: no resolution before
         files[s] = record_services.activity_attach_file(
             activity=activity[s], upload=SimpleUploadedFile("p.png", PNG, "image/png"), by=secretaries[s]
         )

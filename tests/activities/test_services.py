@@ -31,10 +31,6 @@ def _code(excinfo) -> str:
     return excinfo.value.code
 
 
-def _probationary(branch, **kw) -> Member:
-    return MemberFactory(branch=branch, status=Member.Status.PROBATIONARY, confirmed_on=None, **kw)
-
-
 # --- planning ---------------------------------------------------------------------------
 
 
@@ -316,71 +312,7 @@ def test_present_member_needs_no_leave(upcoming, member_a):
     assert _code(excinfo) == "already_present"
 
 
-# --- quorum and resolutions -------------------------------------------------------------
-
-
-@pytest.fixture
-def assembly_with_roster(make_activity, tree):
-    """Four full members and one probationary member expected."""
-    full = [MemberFactory(branch=tree.branch_a) for _ in range(4)]
-    probationary = _probationary(tree.branch_a)
-    return make_activity(tree.branch_a, Activity.Kind.BRANCH_ASSEMBLY), full, probationary
-
-
-def test_quorum_needs_more_than_half_of_full_members(assembly_with_roster):
-    activity, full, probationary = assembly_with_roster
-    checkin.check_in(activity=activity, member=probationary)
-    for member in full[:2]:
-        checkin.check_in(activity=activity, member=member)
-    assert record_services.activity_quorum(activity) == (2, 4, False)  # half is not enough; probationary not counted
-    checkin.check_in(activity=activity, member=full[2])
-    present, expected, ok = record_services.activity_quorum(activity)
-    assert (present, expected, ok) == (3, 4, True)
-    assert record_services.activity_quorum(activity).needed == 3
-
-
-def test_quorum_of_a_held_assembly_uses_the_frozen_list(assembly_with_roster, secretary_a):
-    activity, full, probationary = assembly_with_roster
-    for member in full[:3]:
-        checkin.check_in(activity=activity, member=member)
-    services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
-    Member.objects.filter(pk=probationary.pk).update(status=Member.Status.FULL)  # confirmed later
-    assert record_services.activity_quorum(activity) == (3, 4, True)
-
-
-def test_resolution_records_votes(assembly_with_roster, secretary_a):
-    activity, full, _ = assembly_with_roster
-    for member in full[:3]:
-        checkin.check_in(activity=activity, member=member)
-    services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
-    resolution = record_services.resolution_add(
-        activity=activity, text="同意接收张三为预备党员", votes_for=3, votes_against=0, votes_abstain=0, by=secretary_a
-    )
-    assert resolution.has_votes and resolution.votes_for == 3 and resolution.created_by == secretary_a
-
-
-def test_resolution_votes_cannot_exceed_present_full_members(assembly_with_roster, secretary_a):
-    activity, full, _ = assembly_with_roster
-    checkin.check_in(activity=activity, member=full[0])
-    services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)
-    with pytest.raises(ActivityError) as excinfo:
-        record_services.resolution_add(
-            activity=activity, text="决议", votes_for=2, votes_against=0, votes_abstain=0, by=secretary_a
-        )
-    assert _code(excinfo) == "too_many_votes"
-
-
-def test_resolution_votes_all_or_none(make_activity, tree, secretary_a):
-    activity = make_activity(tree.branch_a, Activity.Kind.COMMITTEE_MEETING)
-    assert not record_services.resolution_add(activity=activity, text="无表决事项", by=secretary_a).has_votes
-    with pytest.raises(ActivityError) as excinfo:
-        record_services.resolution_add(activity=activity, text="决议", votes_for=3, by=secretary_a)
-    assert _code(excinfo) == "incomplete_votes"
-    with pytest.raises(ActivityError) as excinfo:
-        record_services.resolution_add(
-            activity=activity, text="决议", votes_for=-1, votes_against=0, votes_abstain=0, by=None
-        )
-    assert _code(excinfo) == "invalid_votes"
+# --- quorum and resolutions: tests/activities/test_votes.py --------------------------------
 
 
 # --- files ------------------------------------------------------------------------------

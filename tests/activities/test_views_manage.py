@@ -218,11 +218,15 @@ def test_secretary_records_minutes(login_as, started):
     assert "传达学习文件" in client.get(reverse("activities:minutes", args=[started.pk])).text
 
 
-def test_secretary_adds_a_resolution_with_votes(login_as, started):
-    data = {"text": "同意发展张三为预备党员", "votes_for": 9, "votes_against": 1, "votes_abstain": 0}
+def test_secretary_adds_a_resolution_with_votes(login_as, started, member_a, tree):
+    present = [member_a, MemberFactory(branch=tree.branch_a)]
+    for member in present:
+        checkin.check_in(activity=started, member=member, method="manual")
+    data = {"text": "同意发展张三为预备党员", "votes_for": 1, "votes_against": 1, "votes_abstain": 0}
     login_as("secretary_a").post(reverse("activities:resolution_add", args=[started.pk]), data)
     resolution = Resolution.objects.get(activity=started)
-    assert (resolution.votes_for, resolution.votes_against, resolution.votes_abstain) == (9, 1, 0)
+    assert (resolution.votes_for, resolution.votes_against, resolution.votes_abstain) == (1, 1, 0)
+    assert resolution.voting_members == 2
 
 
 def test_incomplete_votes_show_the_services_error(login_as, started):

@@ -15,7 +15,9 @@ from tests.factories import MemberFactory, UserFactory, make_branch
 pytestmark = pytest.mark.django_db
 
 TREE_QUERIES = 6  # session, user, grants, top branches, branches, member counts
-DETAIL_QUERIES = 10  # session, user, grants, branch, ancestors, branches, counts, positions, members, trail
+# session, user, grants, branch, ancestors, branches, counts, positions, members, probation decisions
+# awaiting approval (activities/branch_panels.py), trail
+DETAIL_QUERIES = 11
 
 
 def _url(name: str, code: str) -> str:
