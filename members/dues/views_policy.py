@@ -62,12 +62,12 @@ def farmer_rate(request, code: str):
 def reductions(request, pk: int):
     """A member's hardship reductions and waivers; record one, or end one early."""
     member = selectors.managed_member_or_404(request.user, pk, message=_("您没有管理该党员的权限"))
-    form = ReductionForm(request.POST if request.POST.get("action") != "end" else None)
-    end_form = ReductionEndForm(request.POST if request.POST.get("action") == "end" else None)
+    ending = request.method == "POST" and request.POST.get("action") == "end"
+    creating = request.method == "POST" and not ending
+    form = ReductionForm(request.POST if creating else None)
+    end_form = ReductionEndForm(request.POST if ending else None)
     if request.method == "POST":
-        done = (
-            _end(request, member, end_form) if request.POST.get("action") == "end" else _create(request, member, form)
-        )
+        done = _end(request, member, end_form) if ending else _create(request, member, form)
         if done:
             return redirect("members:dues_reductions", pk=member.pk)
     context = {

@@ -126,6 +126,11 @@ def test_recording_a_reduction_needs_manage_of_the_member(login_as, member_a, pe
     assert DuesReduction.objects.filter(member=member_a).exists() is (expected == 302)
 
 
+def test_the_reductions_page_opens_with_an_empty_form(login_as, member_a):
+    body = login_as("secretary_a").get(reverse("members:dues_reductions", args=[member_a.pk])).content.decode()
+    assert "errorlist" not in body and 'name="approving_org"' in body
+
+
 def test_a_reduction_without_approval_is_shown_and_not_recorded(login_as, member_a):
     data = _reduction_data(approving_org="")
     response = login_as("secretary_a").post(reverse("members:dues_reductions", args=[member_a.pk]), data)
