@@ -91,5 +91,5 @@ def lapse_warnings(*, branch: Branch, today: datetime.date | None = None) -> Que
             ),
         )
         .select_related("branch")
-        .order_by("branch__path", "name", "pk")
+        .order_by("branch__path", "name_pinyin", "name", "pk")
     )

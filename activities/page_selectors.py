@@ -167,7 +167,7 @@ def host_candidates(branch: Branch) -> QuerySet[Member]:
     At a 党委 the committee's office holders (its subtree may hold thousands of members);
     elsewhere the node's members (and at a group, its home branch's).
     """
-    members = Member.objects.active().order_by("name", "pk")
+    members = Member.objects.active().order_by("name_pinyin", "name", "pk")
     if branch.kind == Branch.Kind.COMMITTEE:
         holders = Position.objects.filter(branch=branch, ended_on__isnull=True).values("member_id")
         return members.filter(pk__in=holders)

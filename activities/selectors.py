@@ -69,7 +69,7 @@ def attendance_sheet(activity: Activity) -> list[SheetRow]:
         SheetRow(member, rows.get(pk), leaves.get(pk), pk in expected or bool(rows.get(pk) and rows[pk].expected))
         for pk, member in members.items()
     ]
-    result.sort(key=lambda r: (r.member.branch_id, r.member.name, r.member.pk))
+    result.sort(key=lambda r: (r.member.branch_id, r.member.name_pinyin, r.member.name, r.member.pk))
     return result
 
 

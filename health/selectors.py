@@ -242,7 +242,9 @@ def check_ids(*, period: str, member_ids: list[int]) -> dict[int, int]:
 def checks_of_branch(*, branch: Branch, period: str):
     """A branch's checks for a period, with the member, for the secretary's page."""
     return (
-        HealthCheck.objects.filter(branch=branch, period=period).select_related("member").order_by("member__name", "pk")
+        HealthCheck.objects.filter(branch=branch, period=period)
+        .select_related("member")
+        .order_by("member__name_pinyin", "member__name", "pk")
     )
 
 
@@ -314,11 +316,11 @@ def probation_ending(*, branch: Branch, today: datetime.date | None = None, with
         .active()
         .filter(status=Member.Status.PROBATIONARY, joined_on__lte=latest_joined)
         .select_related("branch")
-        .order_by("joined_on", "name")
+        .order_by("joined_on", "name_pinyin", "name")
     )
     members = [m for m in candidates if m.probation_ends_on <= horizon]
     for member in members:
         member.probation_ends = member.probation_ends_on
         member.days_left = (member.probation_ends - today).days
-    members.sort(key=lambda m: (m.probation_ends, m.name))
+    members.sort(key=lambda m: (m.probation_ends, m.name_pinyin, m.name))
     return members

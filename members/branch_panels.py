@@ -100,7 +100,7 @@ def members_panel(request, branch: Branch) -> panels.Panel:
         .active()
         .filter(unit_members_q(branch))
         .select_related("branch")
-        .order_by("name", "pk")[: MEMBER_PANEL_SIZE + 1]
+        .order_by("name_pinyin", "name", "pk")[: MEMBER_PANEL_SIZE + 1]
     )
     context = {
         "members": found[:MEMBER_PANEL_SIZE],

@@ -162,6 +162,7 @@ class Member(models.Model):
             models.Index(fields=["branch", "is_active", "name"]),
             models.Index(fields=["branch", "name_pinyin"]),
             models.Index(fields=["name"]),
+            models.Index(fields=["name_pinyin"]),
         ]
 
     def __str__(self) -> str:

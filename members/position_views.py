@@ -56,7 +56,7 @@ class PositionEndForm(forms.Form):
 def _shown_candidates(candidates, query: str, chosen) -> list[Member]:
     """At most ``CANDIDATES_SHOWN`` members for the select, the posted one always among them."""
     shown = candidates.filter(name__icontains=query) if query else candidates
-    shown = list(shown.order_by("name", "pk")[:CANDIDATES_SHOWN])
+    shown = list(shown.order_by("name_pinyin", "name", "pk")[:CANDIDATES_SHOWN])
     if chosen and str(chosen).isdigit() and all(str(m.pk) != str(chosen) for m in shown):
         shown += list(candidates.filter(pk=chosen))
     return shown

@@ -42,12 +42,13 @@ class State(models.TextChoices):
     ALL = "all", "全部"
 
 
-# Sort keys offered on the roster; each ends with ``pk`` so pages are stable. "name" rides the
-# index on Member.name, so the default first page needs no sort of the whole roster.
+# Sort keys offered on the roster; each ends with ``pk`` so pages are stable. "name" is the pinyin
+# order (Member.name_pinyin, members/pinyin.py) and rides its index, so the default first page needs
+# no sort of the whole roster.
 SORTS: dict[str, tuple[str, ...]] = {
-    "name": ("name", "pk"),
+    "name": ("name_pinyin", "name", "pk"),
     "joined_on": ("joined_on", "pk"),
-    "branch": ("branch__path", "name", "pk"),
+    "branch": ("branch__path", "name_pinyin", "name", "pk"),
 }
 DEFAULT_SORT = "name"
 SORT_KEYS = frozenset(SORTS) | {f"-{key}" for key in SORTS}

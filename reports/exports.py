@@ -161,7 +161,7 @@ def health_workbook(*, branch: Branch, period: str, user, path: Path, progress: 
     checks = (
         HealthCheck.objects.filter(branch__path__startswith=branch.path, period=period)
         .select_related("branch", "member", "member__branch")
-        .order_by("branch__path", "member__name", "pk")
+        .order_by("branch__path", "member__name_pinyin", "member__name", "pk")
     )
     total = checks.count()
     columns = health_columns(user)

@@ -56,7 +56,7 @@ def dues_month_rows(*, branch: Branch, month: datetime.date) -> QuerySet[Member]
             cancel_reason=F("payment__cancel_reason"),
         )
         .select_related("branch")
-        .order_by("branch__path", "name", "pk")
+        .order_by("branch__path", "name_pinyin", "name", "pk")
     )
 
 

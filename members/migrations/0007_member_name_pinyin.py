@@ -47,5 +47,9 @@ class Migration(migrations.Migration):
             model_name="member",
             index=models.Index(fields=["branch", "name_pinyin"], name="members_mem_branch__8d0c09_idx"),
         ),
+        migrations.AddIndex(
+            model_name="member",
+            index=models.Index(fields=["name_pinyin"], name="members_mem_name_pi_75cc44_idx"),
+        ),
         migrations.RunPython(fill_name_pinyin, migrations.RunPython.noop),
     ]

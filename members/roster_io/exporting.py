@@ -50,7 +50,7 @@ def members_for_export(*, user, branch: Branch | None = None):
         members = members.filter(access.branch_scope_q(user, "branch__path"))
     if branch is not None:
         members = members.in_subtree(branch)
-    return members.order_by("branch__path", "name", "pk")
+    return members.order_by("branch__path", "name_pinyin", "name", "pk")
 
 
 def _sheet(workbook: Workbook, title: str):
