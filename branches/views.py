@@ -10,13 +10,14 @@ Outside the user's subtree every page answers 404, inside without the permission
 from __future__ import annotations
 
 from django.contrib import messages
+from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_http_methods
+from django.views.decorators.http import require_GET, require_http_methods
 
-from . import access, params, selectors, services
+from . import access, params, picker, selectors, services
 from .errors import BranchError
 from .forms import BranchCreateForm, BranchDissolveForm, BranchMoveForm, BranchRenameForm, add_domain_error
 from .models import Branch
@@ -63,6 +64,34 @@ def tree(request):
         "found": selectors.search_visible(user, query) if query else None,
     }
     return render(request, "branches/tree.html", context)
+
+
+@access.staff_required
+@require_GET
+def search(request):
+    """The picker's matches (``?q=``), or the branches of a kind below one (``?under=CODE``, for the
+    group and household selects), within the user's scope: JSON, never a 404 (branches/picker.py)."""
+    user = request.user
+    scope = picker.Scope.from_query(request.GET)
+    under = request.GET.get("under")
+    if under is not None:
+        found, labels = picker.children(user, scope, under), {}
+    else:
+        found = picker.search(user, scope, request.GET.get("q", ""))
+        labels = picker.path_labels(user, found)
+    results = [
+        {
+            "code": b.code,
+            "name": b.name,
+            "label": labels.get(b.code, b.name),
+            "kind": b.get_kind_display(),
+            "dissolved": b.is_dissolved,
+        }
+        for b in found
+    ]
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @access.login_required

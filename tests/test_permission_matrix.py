@@ -201,6 +201,8 @@ TABLE: dict[str, Row] = {
     "set_language": Row(none, const(everyone(OK)), form(const(everyone(OK))), sides=("A",)),
     # branches
     "branches:tree": Row(none, const(staff()), form(const(staff())), sides=("A",)),
+    # The picker's search: JSON within the user's scope (an empty list for a code outside it), GET only.
+    "branches:search": Row(none, const(staff()), const(staff(NOT_ALLOWED)), sides=("A",)),
     "branches:detail": Row(code, VIEW_GET, form(VIEW_GET)),
     "branches:create_child": Row(code, MANAGE_GET, MANAGE_POST),
     "branches:rename": Row(code, MANAGE_GET, MANAGE_POST),

@@ -1327,4 +1327,10 @@ EN: dict[str, str | tuple[str, str]] = {
     "支部党员大会%(day)s决定": "Decided by the branch general meeting on %(day)s",
     "没有记录。": "No records.",
     "登记或结束不列入应到": "Record or end an exemption",
+    # the branch picker (branches/picker.py)
+    "输入名称或编码搜索": "Type a name or code to search",
+    "没有找到匹配的党组织": "No matching Party organization",
+    "找不到该党组织，或不在您的管理范围内": "No such Party organization, or it is outside your scope",
+    "有多个党组织名为“%(name)s”，请从搜索结果中选择，或输入组织编码": "Several Party organizations are named “%(name)s”: choose one from the search results, or type its code",
+    "输入名称或组织编码": "Type a name or an organization code",
 }
