@@ -3,9 +3,10 @@
 Compliance asks, for each window (a month, quarter or year), who was on a branch's roster in
 that window. "The roster of a window" is the roster on the window's last day:
 
-- a member is on the roster on day ``d`` from their admission (``joined_on <= d``) until they
-  leave: one who left on ``d`` (death, transfer out of the system, expulsion…) is no longer on
-  it that day (``left_on > d``, or still on the roster with no ``left_on``);
+- a member is on the roster on day ``d`` from their admission (``joined_on <= d``) to the day
+  they leave (death, transfer out of the system, expulsion…), which is their last day on it
+  (``left_on >= d``, or still on the roster with no ``left_on``): the definition of
+  docs/rules/history.md, which the health checks and dues use too;
 - they are on the roster of the branch they belonged to on ``d``: a transfer (``MemberEvent``
   组织关系转接) takes effect on its ``occurred_on``, so on ``d`` the member belongs to the
   ``from_branch`` of their earliest transfer after ``d``, or to today's branch when there is none;
@@ -81,6 +82,13 @@ def _month_of(day: datetime.date | None, year: int, none: int) -> int:
     return day.month
 
 
+def _last_month(until: datetime.date | None, year: int) -> int:
+    """The last month of ``year`` at whose end a member leaving on ``until`` is still on the roster."""
+    if until is None:
+        return 12
+    return until.month - (until != month_end(until))
+
+
 def month_rosters(root: Branch, year: int) -> MonthRosters:
     """The roster of every branch and group of ``root``'s subtree at the end of each month of ``year``."""
     ends = [None] + [month_end(datetime.date(year, m, 1)) for m in range(1, 13)]
@@ -101,11 +109,11 @@ def _add_settled(result: MonthRosters, root: Branch, first_end, last_end, moved)
     before = Q(joined_on__lte=first_end)
     rows = (
         Member.objects.filter(branch__path__startswith=root.path, joined_on__lte=last_end)
-        .filter(Q(is_active=True, left_on__isnull=True) | Q(left_on__gt=first_end))
+        .filter(Q(is_active=True, left_on__isnull=True) | Q(left_on__gte=first_end))
         .exclude(pk__in=moved.values("member_id"))
         .annotate(
             since=Case(When(before, then=Value(None)), default=F("joined_on"), output_field=DateField()),
-            until=Case(When(left_on__gt=last_end, then=Value(None)), default=F("left_on"), output_field=DateField()),
+            until=Case(When(left_on__gte=last_end, then=Value(None)), default=F("left_on"), output_field=DateField()),
             full_from=Case(
                 When(Q(confirmed_on__isnull=True) | Q(confirmed_on__lte=first_end), then=Value(None)),
                 default=F("confirmed_on"),
@@ -119,7 +127,7 @@ def _add_settled(result: MonthRosters, root: Branch, first_end, last_end, moved)
     year = result.year
     for branch_id, group_id, status, since, until, full_from, n in rows:
         first = _month_of(since, year, 1)
-        last = _month_of(until, year, 13) - 1  # off the roster on the day they leave
+        last = _last_month(until, year)
         _span(result.members, branch_id, first, last, n)
         _span(result.groups, group_id, first, last, n)
         if status == Member.Status.FULL:
@@ -147,7 +155,7 @@ def _add_moved(result: MonthRosters, moved, ends: list) -> None:
         _, _, _, branch_id, group_id, status, joined_on, left_on, is_active, confirmed_on = transfers[0]
         for m in range(1, 13):
             day = ends[m]
-            if joined_on > day or (left_on is None and not is_active) or (left_on is not None and left_on <= day):
+            if joined_on > day or (left_on is None and not is_active) or (left_on is not None and left_on < day):
                 continue
             home = next((t[2] for t in transfers if t[1] > day), branch_id)
             _span(result.members, home, m, m, 1)

@@ -8,12 +8,13 @@
   needs ``STUDY_HOURS_COMMITTEE`` (56). The need is not pro-rated for part of a year.
 - The reports count, per branch, the members on its roster at the year's end who are short.
 
-Each read is one query: a member's year, or a whole subtree's shortfalls.
+A member's year is one query; a whole subtree's shortfalls two.
 """
 
 from __future__ import annotations
 
 import datetime
+from collections import defaultdict
 from dataclasses import dataclass
 from decimal import Decimal
 
@@ -76,11 +77,11 @@ def _hours_of_year(year: int):
     return Coalesce(Subquery(rows), Value(ZERO), output_field=DecimalField(max_digits=8, decimal_places=1))
 
 
-def _committee_in_year(year: int):
-    """Whether the member ``OuterRef("pk")`` held a committee position on some day of ``year``."""
+def _committee_in_year(year: int, member: str = "pk"):
+    """Whether the member ``OuterRef(member)`` held a committee position on some day of ``year``."""
     return Exists(
         Position.objects.filter(
-            member_id=OuterRef("pk"),
+            member_id=OuterRef(member),
             title__in=Position.COMMITTEE_TITLES,
             started_on__lte=datetime.date(year, 12, 31),
         ).filter(Q(ended_on__isnull=True) | Q(ended_on__gte=datetime.date(year, 1, 1)))
@@ -102,21 +103,27 @@ def member_study_hours(*, member: Member, year: int) -> StudyHours:
 def study_shortfalls(root: Branch, year: int, *, whole: bool = False) -> dict[int, tuple[int, int]]:
     """Branch id -> (members on its roster at the end of ``year``, those of them short of their 学时).
 
-    One GROUP BY query over the subtree's members with two correlated subqueries; ``whole``: the
-    subtree is the whole site, read without the path filter (and its join).
+    Two GROUP BY queries, whatever the subtree's size: the roster by branch, and the 学时 of the
+    members who earned any (a few study activities' attendance, not every member's). A member
+    with none is short (the requirements are positive). ``whole``: the subtree is the whole
+    site, read without the path filter (and its join).
     """
     last_day = datetime.date(year, 12, 31)
-    hours = _hours_of_year(year)
-    committee = _committee_in_year(year)
-    short = Q(committee=True, hours__lt=hours_required(committee=True)) | Q(
-        committee=False, hours__lt=hours_required(committee=False)
-    )
-    rows = (
-        Member.objects.filter(Q() if whole else Q(branch__path__startswith=root.path), joined_on__lte=last_day)
-        .filter(Q(is_active=True, left_on__isnull=True) | Q(left_on__gt=last_day))
-        .annotate(hours=hours, committee=committee)
-        .values("branch_id")
-        .annotate(n=Count("pk"), short=Count("pk", filter=short))
+    within = Q() if whole else Q(branch__path__startswith=root.path)
+    on_roster = Q(joined_on__lte=last_day) & (Q(is_active=True, left_on__isnull=True) | Q(left_on__gte=last_day))
+    roster = Member.objects.filter(within & on_roster)
+    counts = dict(roster.values_list("branch_id").annotate(n=Count("pk")).order_by())
+    start, end = Period.parse(str(year)).bounds()
+    earned = (
+        Attendance.objects.filter(member__in=roster.values("pk"), status=Attendance.Status.PRESENT)
+        .filter(activity__status=Activity.Status.HELD, activity__starts_at__gte=start, activity__starts_at__lt=end)
+        .filter(activity__study_hours__isnull=False)
+        .values("member_id", "member__branch_id")
+        .annotate(hours=Sum("activity__study_hours"), committee=_committee_in_year(year, "member_id"))
+        .values_list("member__branch_id", "hours", "committee")
         .order_by()
     )
-    return {r["branch_id"]: (r["n"], r["short"]) for r in rows}
+    enough: dict[int, int] = defaultdict(int)
+    for branch_id, hours, committee in earned:
+        enough[branch_id] += hours >= hours_required(committee=committee)
+    return {branch_id: (n, n - enough[branch_id]) for branch_id, n in counts.items()}

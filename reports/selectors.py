@@ -70,7 +70,7 @@ def existing_report_branches(root: Branch, period: Period) -> set[int]:
 
 def member_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
     """On the roster at the period's end by status, occupation and situation; joined and left during it."""
-    end_roster = Q(is_active=True) | Q(left_on__gt=period.last_day)
+    end_roster = Q(is_active=True) | Q(left_on__gte=period.last_day)  # left_on: their last day on it
     rows = (
         Member.objects.filter(branch__path__startswith=root.path, joined_on__lte=period.last_day)
         .filter(Q(is_active=True) | Q(left_on__gte=period.start))
@@ -206,8 +206,8 @@ def study_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: bo
 def subtree_facts(
     root: Branch, period: Period, today: datetime.date, step=None, whole: bool = False
 ) -> dict[int, Facts]:
-    """Every fact of the subtree by branch id: ten queries (compliance takes five), twelve for a year
-    (compliance reads the secretaries' lectures too, and the year's 学时 are read).
+    """Every fact of the subtree by branch id: ten queries (compliance takes five), thirteen for a
+    year (compliance reads the secretaries' lectures too, and the year's 学时 take two).
 
     ``whole``: ``root``'s tree is the only one, so its subtree is every row of the site.
     """

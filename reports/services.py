@@ -215,7 +215,7 @@ def reports_compute(
 ) -> ComputeResult:
     """Compute the reports of ``period`` for every organization of ``branch``'s subtree (None: every tree).
 
-    Per subtree: ten aggregate queries (twelve for a year), a roll-up in Python and one bulk upsert (in batches of
+    Per subtree: ten aggregate queries (thirteen for a year), a roll-up in Python and one bulk upsert (in batches of
     1,000 rows), whatever the subtree's size. Running it twice leaves the same rows.
     """
     p = period_parse(period)
