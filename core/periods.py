@@ -1,8 +1,9 @@
 """Periods: a calendar month, quarter or year, as health checks, compliance, reports and dues name them.
 
 ``Period.parse("2026-10" | "2026Q3" | "2026")`` is the one parser of a period's text; its
-``label`` is the canonical text again ("2026-10", "2026Q3", "2026"), ``display`` the Chinese
-one. Days are dates; ``bounds()`` gives the period as aware datetimes [start, end) in the
+``label`` is the canonical text again ("2026-10", "2026Q3", "2026"), ``display`` the one pages
+show in the reader's language (2026年10月 / October 2026), ``display_zh`` the Chinese one whatever the
+language (domain errors, files, stored history). Days are dates; ``bounds()`` gives the period as aware datetimes [start, end) in the
 site's time zone (Asia/Shanghai), for filtering timestamps. The month helpers below are the
 only copies of month arithmetic in the project.
 """
@@ -17,6 +18,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext, override
 
 MONTH, QUARTER, YEAR = "month", "quarter", "year"  # the values of activities' MeetingRule.Period
 KINDS = (MONTH, QUARTER, YEAR)
@@ -137,11 +140,19 @@ class Period:
 
     @property
     def display(self) -> str:
-        return {
-            MONTH: f"{self.year}年{self.index}月",
-            QUARTER: f"{self.year}年第{self.index}季度",
-            YEAR: f"{self.year}年度",
-        }[self.kind]
+        """The period in the reader's language, whole (a page never glues a Chinese 年度 to English):
+        2026年10月 / October 2026, 2026年第3季度 / Q3 2026, 2026年度 / 2026."""
+        if self.kind == MONTH:
+            return date_format(self.start, "YEAR_MONTH_FORMAT")
+        if self.kind == QUARTER:
+            return gettext("%(year)s年第%(quarter)s季度") % {"year": self.year, "quarter": self.index}
+        return gettext("%(year)s年度") % {"year": self.year}
+
+    @property
+    def display_zh(self) -> str:
+        """The Chinese ``display`` whatever the reader's language: 2026年10月, 2026年第3季度, 2026年度."""
+        with override("zh-hans"):
+            return self.display
 
     def windows(self, kind: str) -> tuple[Period, ...]:
         """The periods of ``kind`` that this one asks about: each finer one inside it, or the coarser one containing it."""

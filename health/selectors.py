@@ -8,11 +8,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
+from branches import access
 from branches.models import Branch
 from core.periods import Period
 from members.dues.rules import payment_deadline
@@ -232,8 +233,16 @@ def existing_checks(*, period: Period, scored: Roster) -> dict[int, dict]:
     return {row["member_id"]: row for row in rows}
 
 
-def check_ids(*, period: str, member_ids: list[int]) -> dict[int, int]:
-    return dict(HealthCheck.objects.filter(period=period, member_id__in=member_ids).values_list("member_id", "pk"))
+def check_ids(*, period: str, member_ids: list[int], computed_at, chunk: int = 2000) -> dict[int, int]:
+    """Member id → check id of those of ``member_ids``' checks for ``period`` stamped ``computed_at``
+    (by the unique (member, period) index, ``chunk`` members a query)."""
+    ids = {}
+    for start in range(0, len(member_ids), chunk):
+        checks = HealthCheck.objects.filter(
+            period=period, member_id__in=member_ids[start : start + chunk], computed_at=computed_at
+        )
+        ids.update(checks.order_by().values_list("member_id", "pk"))
+    return ids
 
 
 # ---------------------------------------------------------------------------- review pages
@@ -285,13 +294,51 @@ def branches_for_review(*, root: Branch, period: str) -> list[BranchReview]:
     return [BranchReview(b, counts[b.pk]) for b in branches]
 
 
-def events_of_branch(*, branch: Branch, period: str, limit: int = 50):
-    """The latest steps on a branch's checks (who, when, why), for the review pages."""
-    return (
-        HealthCheckEvent.objects.filter(health_check__branch=branch, health_check__period=period)
-        .select_related("by", "health_check__member")
-        .order_by("-at", "-pk")[:limit]
+@dataclass(frozen=True)
+class ReturnedChecks:
+    """A branch's checks of one period that the department returned and the branch has not resubmitted."""
+
+    branch_id: int
+    branch_name: str
+    branch_code: str
+    period: str
+    count: int
+    comment: str  # the latest return's comment (a return always has one: health_checks_return)
+    returned_at: datetime.datetime | None
+
+
+def returned_checks(user, *, limit: int = 10) -> list[ReturnedChecks]:
+    """Checks returned to the branches ``user`` manages (``manage_branch``), per branch and period, with
+    the latest return's comment and time; at most ``limit`` + 1 rows (the caller shows ``limit`` and
+    knows there are more). One grouped query (the comment a correlated subquery)."""
+    latest = HealthCheckEvent.objects.filter(
+        kind=HealthCheckEvent.Kind.RETURNED,
+        health_check__branch_id=OuterRef("branch_id"),
+        health_check__period=OuterRef("period"),
+    ).order_by("-at", "-pk")
+    rows = (
+        HealthCheck.objects.filter(status=HealthCheck.Status.RETURNED, withdrawn_at=None)
+        .filter(access.perm_scope_q(user, access.MANAGE, "branch__path"))
+        .values("branch_id", "branch__name", "branch__code", "branch__path", "period")
+        .annotate(
+            n=Count("pk"),
+            comment=Subquery(latest.values("comment")[:1]),
+            returned_at=Subquery(latest.values("at")[:1]),
+        )
+        .order_by("-returned_at", "branch__path", "-period")[: limit + 1]
     )
+    return [
+        ReturnedChecks(
+            r["branch_id"],
+            r["branch__name"],
+            r["branch__code"],
+            r["period"],
+            r["n"],
+            r["comment"] or "",
+            r["returned_at"],
+        )
+        for r in rows
+    ]
 
 
 def published_checks_of(member: Member):

@@ -198,10 +198,11 @@ def _compute(p: Period, branch: Branch | None, by) -> ComputeResult:
             continue
         row.period, row.computed_at = p.label, now
         changes.append((row, old))
-    _upsert([row for row, _ in changes])
-    _log_computed(changes, by)
-    result.created = sum(1 for _, old in changes if old is None)
-    result.updated = len(changes) - result.created
+    written = _write(changes, p.label, now)
+    _log_computed(written, by)
+    result.created = sum(1 for _, old in written if old is None)
+    result.updated = len(written) - result.created
+    result.unchanged += len(changes) - len(written)  # created meanwhile by a concurrent computation
     result.removed = _remove_unscored(p, branch, scored)
     return result
 
@@ -253,26 +254,31 @@ def _scored(member_id: int, f: selectors.FactsRow, rubric, config: dict, snapsho
     return row
 
 
-def _upsert(rows: list[HealthCheck]) -> None:
-    if not rows:
-        return
-    HealthCheck.objects.bulk_create(
-        rows,
-        update_conflicts=True,
-        unique_fields=["member", "period"],
-        update_fields=COMPUTED_FIELDS,
-        batch_size=2000,
-    )
+def _write(changes: list, period: str, now) -> list:
+    """Insert the new checks and update the changed ones; returns the changes actually written.
+
+    A changed check was read locked (``selectors.existing_checks``), so its status cannot have
+    moved since. A new one is inserted only if it is still absent (``ignore_conflicts``): a
+    concurrent computation may have created it meanwhile, and the branch may already have
+    submitted it, so an upsert could rewrite a submitted check's score. Such a row is left to
+    the computation that wrote it, not counted and not logged here.
+    """
+    new = [row for row, old in changes if old is None]
+    HealthCheck.objects.bulk_create(new, ignore_conflicts=True, batch_size=2000)
+    if new:
+        mine = selectors.check_ids(period=period, member_ids=[r.member_id for r in new], computed_at=now)
+        for row in new:
+            row.pk = mine.get(row.member_id)
+    for row, old in changes:
+        if old is not None:
+            row.pk = old["pk"]
+    HealthCheck.objects.bulk_update([row for row, old in changes if old is not None], COMPUTED_FIELDS, batch_size=1000)
+    return [(row, old) for row, old in changes if row.pk is not None]
 
 
 def _log_computed(changes, by) -> None:
     if not changes:
         return
-    missing = [row for row, _ in changes if row.pk is None]
-    if missing:  # databases that do not return ids from an upsert
-        ids = selectors.check_ids(period=missing[0].period, member_ids=[r.member_id for r in missing])
-        for row in missing:
-            row.pk = ids[row.member_id]
     events = []
     for row, old in changes:
         if old is None:
@@ -329,7 +335,7 @@ def _transition(*, branch, period: str, by, perm: str, from_statuses, to: str, k
             .values_list("pk", "status")
         )
         if not rows:
-            raise HealthError(f"“{branch.name}”{p.display}尚无体检结果", code="nothing_to_do")
+            raise HealthError(f"“{branch.name}”{p.display_zh}尚无体检结果", code="nothing_to_do")
         ids = [pk for pk, status in rows if status in from_statuses]
         if not ids:
             raise _refusal(kind, Counter(status for _, status in rows))

@@ -26,7 +26,7 @@ from branches.params import period_param
 from core.periods import YEAR, Period
 from members.models import Member
 
-from . import selectors, services
+from . import branch_page, selectors, services
 from .forms import AdjustForm, CommentForm
 from .models import HealthCheck
 from .services import HealthError
@@ -64,17 +64,24 @@ def branch(request, branch: Branch):
     """The secretary's page: every member's breakdown, adjustments, submission; the review steps."""
     period = _period(request)
     checks = list(selectors.checks_of_branch(branch=branch, period=period.label))
-    counts: dict[str, int] = {}
-    for check in checks:
-        counts[check.status] = counts.get(check.status, 0) + 1
+    counts = branch_page.check_counts(checks)
+    actions = branch_page.BranchActions(
+        counts,
+        can_manage=access.has_perm(request.user, access.MANAGE, branch),
+        can_review=access.has_perm(request.user, access.REVIEW, branch),
+    )
+    returned = counts.get(HealthCheck.Status.RETURNED, 0)
     context = {
         "branch": branch,
         "period": period,
         "checks": checks,
         "summary": selectors.BranchReview(branch, counts),
-        "can_manage": access.has_perm(request.user, access.MANAGE, branch),
-        "can_review": access.has_perm(request.user, access.REVIEW, branch),
-        "events": list(selectors.events_of_branch(branch=branch, period=period.label)),
+        "actions": actions,
+        "can_manage": actions.can_manage,
+        "can_review": actions.can_review,
+        "returned": returned,
+        "latest_return": branch_page.latest_return(branch=branch, period=period.label) if returned else None,
+        "history": branch_page.history_of_branch(branch=branch, period=period.label),
         "adjust_form": AdjustForm(),
         "comment_form": CommentForm(),
         **_warnings(branch),

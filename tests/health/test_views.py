@@ -62,7 +62,8 @@ def test_branch_page_shows_the_breakdown_and_the_adjust_form_to_the_secretary(lo
     assert reverse("health:approve", args=["BA"]) not in body
 
 
-def test_branch_page_shows_review_buttons_to_the_department_only(login_as, computed):
+def test_branch_page_shows_review_buttons_to_the_department_only(login_as, computed, secretary_a):
+    health_checks_submit(branch=computed.branch, period=P, by=secretary_a)
     body = get(login_as, "reviewer", reverse("health:branch", args=["BA"]) + f"?period={P}").content.decode()
     assert reverse("health:approve", args=["BA"]) in body
     assert reverse("health:adjust", args=[computed.pk]) not in body

@@ -44,7 +44,7 @@ class Command(BaseCommand):
 
     def _print(self, report, missing_only: bool) -> None:
         out = self.stdout
-        out.write(f"{report.root.name}（{report.root.code}） {report.period.display} 组织生活落实情况")
+        out.write(f"{report.root.name}（{report.root.code}） {report.period.display_zh} 组织生活落实情况")
         headers = [str(KIND_LABELS[k]) for k in LINE_KINDS]
         widths = [max(_width(h), 7) for h in headers]
         out.write(
