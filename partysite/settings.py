@@ -78,6 +78,7 @@ INSTALLED_APPS = [
     "branches",
     "members",
     "activities",
+    "service",  # 在职党员报到 and the 点单—派单—接单 loop (docs/rules/service.md)
     "health",
     "reports",
     "demo",  # demo and scale data (seed_demo), on top of every other app
@@ -265,6 +266,7 @@ CELERY_BEAT_SCHEDULE: dict = {
     "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
     "fail-stale-jobs": {"task": "reports.fail_stale_jobs", "schedule": _crontab(minute="*/5")},
     "sweep-private-files": {"task": "reports.sweep_private_files", "schedule": _crontab(hour=3, minute=15)},
+    "service-return-overdue": {"task": "service.return_overdue", "schedule": _crontab(minute="*/15")},
 }
 
 # Audit trail (docs/AUDIT.md): django-auditlog logs every save of these models with its
@@ -298,6 +300,20 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "activities.ActivityExtraKind"},
     {"model": "activities.ProbationDecision", "exclude_fields": ["recorded_at"]},
     {"model": "activities.ExpectedExemption", "exclude_fields": ["recorded_at"]},
+    {"model": "service.Grid", "exclude_fields": ["poster_key"]},
+    {"model": "service.ServicePost"},
+    {"model": "service.Registration"},
+    {"model": "service.UnitRegistration", "mask_fields": ["contact_phone"]},
+    {
+        "model": "service.ServiceRequest",
+        "exclude_fields": [
+            "secret_digest",
+            "rating_digest",
+            "resident_name_encrypted",
+            "resident_phone_encrypted",
+            "created_at",
+        ],
+    },
     {"model": "health.Rubric", "exclude_fields": ["updated_at"]},
     {"model": "health.HealthCheck", "exclude_fields": ["rubric_snapshot", "computed_at", "updated_at"]},
 )
@@ -361,7 +377,21 @@ RATE_LIMITS = {
     "activate": (env.int("RATE_LIMIT_ACTIVATE", default=10), 600),
     # ID numbers not found or outside the user's scope (imports, member creation), per user and hour.
     "member_lookup": (env.int("RATE_LIMIT_MEMBER_LOOKUP", default=200), 3600),
+    # The residents' request form (service/views_public.py), per client IP and per phone number, per day;
+    # looking a request up by receipt number and secret, per client IP and hour.
+    "service_ask": (env.int("RATE_LIMIT_SERVICE_ASK", default=20), 86400),
+    "service_ask_phone": (env.int("RATE_LIMIT_SERVICE_ASK_PHONE", default=3), 86400),
+    "service_track": (env.int("RATE_LIMIT_SERVICE_TRACK", default=30), 3600),
 }
+
+# 在职党员报到 and the residents' requests (docs/rules/service.md; local practice, configurable):
+# a registration is current while confirmed within this many months; a dispatched request not accepted
+# within this many hours returns to the pool; a rating at or below this reopens the request; the most
+# hours one completion may record.
+SERVICE_RENEWAL_MONTHS = env.int("SERVICE_RENEWAL_MONTHS", default=6)
+SERVICE_DISPATCH_HOURS = env.int("SERVICE_DISPATCH_HOURS", default=48)
+SERVICE_REOPEN_RATING = env.int("SERVICE_REOPEN_RATING", default=2)
+SERVICE_MAX_HOURS = env.int("SERVICE_MAX_HOURS", default=24)
 
 LOGGING = {
     "version": 1,

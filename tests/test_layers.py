@@ -6,7 +6,7 @@ from pathlib import Path
 
 from django.conf import settings
 
-LAYERS = ["core", "branches", "members", "activities", "health", "reports", "demo"]
+LAYERS = ["core", "branches", "members", "activities", "service", "health", "reports", "demo"]
 ROOT = Path(settings.BASE_DIR)
 
 

@@ -1,0 +1,218 @@
+"""在职党员双报到 and the 群众点单—支部派单—党员接单 loop (docs/rules/service.md).
+
+A community is any 党委/党总支/党支部 that accepts registrations: it defines its grids (网格) and
+service posts (服务岗位). A member reports (Registration) while staying in their own branch; a unit's
+Party organization reports too (UnitRegistration). Residents' requests (ServiceRequest) go round
+new → dispatched → in progress → done → rated (or reopened), every step a ServiceRequestEvent.
+Nothing here is ever deleted: a registration ends, a request is closed with a reason.
+"""
+
+from __future__ import annotations
+
+import secrets
+
+from django.conf import settings
+from django.db import models
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from branches.models import Branch
+from members.models import Member
+
+COMMUNITY_KINDS = (Branch.Kind.COMMITTEE, Branch.Kind.GENERAL_BRANCH, Branch.Kind.BRANCH)
+
+
+class NeverDeleted(models.Model):
+    """Rows kept for the record: ``delete`` refuses (end or close them through the services)."""
+
+    class Meta:
+        abstract = True
+
+    def delete(self, *args, **kwargs):
+        raise TypeError(f"{type(self).__name__} rows are never deleted")
+
+
+class Grid(NeverDeleted):
+    """A grid of a community, with the secret of its printed QR poster (the residents' form)."""
+
+    community = models.ForeignKey(Branch, verbose_name=_("社区党组织"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("网格名称"), max_length=100)
+    poster_key = models.CharField(_("二维码标识"), max_length=32, unique=True, editable=False)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("网格")
+        verbose_name_plural = _("网格")
+        ordering = ["community_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="service_grid_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def save(self, *args, **kwargs):
+        if not self.poster_key:
+            self.poster_key = secrets.token_urlsafe(16)
+        super().save(*args, **kwargs)
+
+
+class ServicePost(NeverDeleted):
+    """A service post the community defines (便民利民, 就业指导, 卫生保健, 法律援助, 矛盾调解, 楼栋长…)."""
+
+    community = models.ForeignKey(Branch, verbose_name=_("社区党组织"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("岗位名称"), max_length=50)
+    description = models.CharField(_("岗位说明"), max_length=200, blank=True)
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("服务岗位")
+        verbose_name_plural = _("服务岗位")
+        ordering = ["community_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="service_post_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Registration(NeverDeleted):
+    """A member's 报到 at a community: the member stays in their own branch. One open registration
+    per member; it is current while confirmed within ``SERVICE_RENEWAL_MONTHS`` (service.rules)."""
+
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Branch, verbose_name=_("报到社区"), on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, null=True, blank=True)
+    post = models.ForeignKey(ServicePost, verbose_name=_("服务岗位"), on_delete=models.PROTECT, null=True, blank=True)
+    skills = models.CharField(_("特长"), max_length=200, blank=True)
+    registered_on = models.DateField(_("报到日期"))
+    confirmed_on = models.DateField(_("最近确认日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("党员报到")
+        verbose_name_plural = _("党员报到")
+        ordering = ["community_id", "grid_id", "member_id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["member"], condition=Q(ended_on__isnull=True), name="service_one_open_registration"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.member_id}@{self.community_id}"
+
+
+class UnitRegistration(NeverDeleted):
+    """A unit's Party organization reporting to a community (双报到), with its contact."""
+
+    unit = models.ForeignKey(Branch, verbose_name=_("单位党组织"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Branch, verbose_name=_("报到社区"), on_delete=models.PROTECT, related_name="+")
+    contact_name = models.CharField(_("联系人"), max_length=50)
+    contact_phone = models.CharField(_("联系电话"), max_length=20)
+    registered_on = models.DateField(_("报到日期"))
+    ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("单位党组织报到")
+        verbose_name_plural = _("单位党组织报到")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["unit", "community"], condition=Q(ended_on__isnull=True), name="service_one_open_unit"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.unit_id}@{self.community_id}"
+
+
+class ServiceRequest(NeverDeleted):
+    """A resident's request (群众点单) and where it stands in the loop."""
+
+    class Status(models.TextChoices):
+        NEW = "new", _("待派单")
+        DISPATCHED = "dispatched", _("已派单")
+        IN_PROGRESS = "in_progress", _("办理中")
+        DONE = "done", _("已办结")
+        RATED = "rated", _("已评议")
+        REOPENED = "reopened", _("重新办理")
+        CLOSED = "closed", _("已关闭")
+
+    class Category(models.TextChoices):
+        DAILY = "daily", _("便民利民")
+        JOBS = "jobs", _("就业指导")
+        HEALTH = "health", _("卫生保健")
+        LEGAL = "legal", _("法律援助")
+        DISPUTE = "dispute", _("矛盾调解")
+        ELDERLY = "elderly", _("助老助残")
+        OTHER = "other", _("其他")
+
+    OPEN = (Status.NEW, Status.REOPENED)  # in the pool: may be dispatched or claimed
+    COMPLETED = (Status.DONE, Status.RATED)
+
+    community = models.ForeignKey(Branch, verbose_name=_("社区党组织"), on_delete=models.PROTECT, related_name="+")
+    grid = models.ForeignKey(Grid, verbose_name=_("网格"), on_delete=models.PROTECT, related_name="requests")
+    receipt = models.CharField(_("受理编号"), max_length=16, unique=True)
+    secret_digest = models.CharField(max_length=64, editable=False)
+    category = models.CharField(_("类别"), max_length=20, choices=Category.choices)
+    text = models.TextField(_("诉求内容"))
+    resident_name_encrypted = models.TextField(editable=False)
+    resident_phone_encrypted = models.TextField(editable=False)
+    status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
+    assignee = models.ForeignKey(
+        Member, verbose_name=_("承办党员"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    dispatch_deadline = models.DateTimeField(_("接单期限"), null=True, blank=True)
+    created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    completed_at = models.DateTimeField(_("办结时间"), null=True, blank=True)
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, null=True, blank=True)
+    rating = models.PositiveSmallIntegerField(_("评分"), null=True, blank=True)
+    rating_comment = models.CharField(_("评价"), max_length=300, blank=True)
+    rating_digest = models.CharField(max_length=64, blank=True, editable=False)  # the one-time link's; "" once used
+    closed_at = models.DateTimeField(_("关闭时间"), null=True, blank=True)
+    close_reason = models.CharField(_("关闭原因"), max_length=200, blank=True)
+
+    class Meta:
+        verbose_name = _("群众诉求")
+        verbose_name_plural = _("群众诉求")
+        ordering = ["-created_at", "-pk"]
+        indexes = [models.Index(fields=["community", "status"]), models.Index(fields=["assignee", "completed_at"])]
+
+    def __str__(self) -> str:
+        return self.receipt
+
+
+class ServiceRequestEvent(NeverDeleted):
+    """One step of a request: who, when, what."""
+
+    class Kind(models.TextChoices):
+        CREATED = "created", _("群众点单")
+        DISPATCHED = "dispatched", _("支部派单")
+        RETURNED = "returned", _("超时退回")
+        ACCEPTED = "accepted", _("党员接单")
+        CLAIMED = "claimed", _("党员领单")
+        NOTE = "note", _("办理进展")
+        COMPLETED = "completed", _("办结")
+        RATED = "rated", _("群众评议")
+        REOPENED = "reopened", _("评议不满意，重新办理")
+        CLOSED = "closed", _("关闭")
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="events")
+    kind = models.CharField(_("类型"), max_length=20, choices=Kind.choices)
+    at = models.DateTimeField(_("时间"), auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    member = models.ForeignKey(Member, on_delete=models.PROTECT, null=True, blank=True, related_name="+")
+    note = models.CharField(_("说明"), max_length=300, blank=True)
+    # A completion's hours, credited to ``member`` as 志愿服务 hours (health.selectors.member_facts).
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1, null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("诉求办理记录")
+        verbose_name_plural = _("诉求办理记录")
+        ordering = ["at", "pk"]
+        indexes = [models.Index(fields=["member", "kind", "at"])]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.kind}"
