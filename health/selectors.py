@@ -19,6 +19,7 @@ from core.periods import Period
 from members.dues.rules import payment_deadline
 from members.models import Commendation, DuesPayment, Member, MemberEvent, Sanction
 from members.rules import add_years
+from service.selectors import completed_hours
 
 from . import rubric as rules
 from .models import HealthCheck, HealthCheckEvent, Rubric
@@ -113,6 +114,8 @@ def member_facts(*, period: Period, branch: Branch | None, scored: Roster | None
     _add_attendance(result, ids, period)
     _add_dues(result, ids, period)
     _add_records(result, ids, period)
+    for member_id, hours in completed_hours(member_ids=ids, period=period).items():  # 为民服务 hours (issue 16)
+        result[member_id].facts.volunteer_hours += hours
     return result
 
 
