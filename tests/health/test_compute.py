@@ -292,4 +292,26 @@ def _queries(tree, n: int) -> tuple[int, int]:
 def test_computation_runs_the_same_queries_for_3_or_30_members(tree):
     small = _queries(tree, 3)
     assert small == _queries(tree, 30)
-    assert small[0] <= 17  # 14, the transfers of the roster's movers, the stale drafts' look-up, the service hours (issue 16)
+    assert small[0] <= 18  # 14, the transfers of the roster's movers, the stale drafts' look-up, the new checks' ids, the service hours (issue 16)
+
+
+def test_a_check_created_and_submitted_by_a_concurrent_computation_is_not_overwritten(tree, member_a, monkeypatch):
+    """The computation read no check for the member (another one created it after that read, and the
+    branch submitted it): inserting must not rewrite it, as an upsert would."""
+    health_checks_compute(period=str(Y), branch=tree.branch_a)
+    check = check_of(member_a)
+    HealthCheck.objects.filter(pk=check.pk).update(status="submitted", total=D("12.34"))
+    from health import selectors
+
+    real = selectors.existing_checks
+    monkeypatch.setattr(
+        selectors, "existing_checks", lambda **kw: {k: v for k, v in real(**kw).items() if k != member_a.pk}
+    )
+    events = HealthCheckEvent.objects.filter(health_check=check).count()
+
+    result = health_checks_compute(period=str(Y), branch=tree.branch_a)
+
+    check.refresh_from_db()
+    assert (check.status, check.total) == ("submitted", D("12.34"))
+    assert HealthCheckEvent.objects.filter(health_check=check).count() == events  # nothing logged for it
+    assert result.created == 0 and result.unchanged >= 1
