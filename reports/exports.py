@@ -24,6 +24,7 @@ from members.models import Member
 
 from .models import Report
 from .selectors import ORGANIZATION_KINDS
+from .structure import NO_COMMITTEE, TOO_FEW, TOO_MANY
 
 CHUNK = 500
 Progress = Callable[[int, int], None]
@@ -71,6 +72,12 @@ REPORT_COLUMNS: list[tuple[str, Callable[[Report], object]]] = [
     ],
     ("党小组数", lambda r: _structure(r, lambda s: s["groups"])),
     ("党员中心户数", lambda r: _structure(r, lambda s: s["households"])),
+    # Structure warnings (reports.structure): 党支部 flagged in the subtree, in all and by warning.
+    ("组织设置提醒（党支部数）", lambda r: r.structure_warnings),
+    *[
+        (f"其中{name}", lambda r, w=warning: _structure(r, lambda s: s.get("warnings", {}).get(w, "")))
+        for warning, name in ((NO_COMMITTEE, "未设支部委员会"), (TOO_FEW, "正式党员过少"), (TOO_MANY, "党员过多"))
+    ],
     ("须开会组织", lambda r: r.units),
     ("无缺项组织", lambda r: r.units_compliant),
     ("应开会议", lambda r: r.meetings_required),

@@ -42,6 +42,8 @@ class Report(models.Model):
     dues_paid = models.DecimalField(_("党费实缴"), max_digits=14, decimal_places=2, default=0)
     dues_rate = models.DecimalField(_("党费收缴率（%）"), max_digits=6, decimal_places=2, null=True, blank=True)
     health_checks = models.PositiveIntegerField(_("体检人数"), default=0)
+    # 党支部 of the subtree with a structure warning (reports.structure): the dashboard lists them.
+    structure_warnings = models.PositiveIntegerField(_("组织设置提醒"), default=0)
     data = models.JSONField(_("明细"), default=dict)
     computed_at = models.DateTimeField(_("计算时间"))
 

@@ -22,7 +22,7 @@ from activities.study import study_shortfalls
 from branches.models import Branch
 from core.periods import QUARTER, YEAR, Period
 from health.models import HealthCheck
-from members.models import DuesPayment, Member
+from members.models import DuesPayment, Member, Position
 
 from .models import Reminder, Report
 
@@ -38,6 +38,7 @@ class Node:
     pk: int
     path: str
     kind: str
+    open_at_end: bool = True  # not dissolved by the period's last day
 
 
 def health_period_of(period: Period) -> str:
@@ -51,10 +52,10 @@ def subtree_nodes(root: Branch, period: Period) -> list[Node]:
         Branch.objects.filter(path__startswith=root.path)
         .filter(Q(dissolved_on__isnull=True) | Q(dissolved_on__gte=period.start))
         .filter(Q(established_on__isnull=True) | Q(established_on__lte=period.last_day))
-        .values_list("pk", "path", "kind")
+        .values_list("pk", "path", "kind", "dissolved_on")
         .order_by("path")
     )
-    return [Node(pk, path, kind) for pk, path, kind in rows]
+    return [Node(pk, path, kind, gone is None or gone > period.last_day) for pk, path, kind, gone in rows]
 
 
 def existing_report_branches(root: Branch, period: Period) -> set[int]:
@@ -87,6 +88,21 @@ def member_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
         f[("members", r["status"], r["occupation"], r["situation"])] += r["n"]
         f[("joined",)] += r["joined"]
         f[("left",)] += r["left"]
+
+
+def committee_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
+    """Members holding a committee position (``Position.COMMITTEE_TITLES``) on the period's last day,
+    by branch: what the structure warnings ask of a 党支部 (reports.structure)."""
+    last_day = period.last_day
+    rows = (
+        Position.objects.filter(branch__path__startswith=root.path, title__in=Position.COMMITTEE_TITLES)
+        .filter(Q(started_on__lte=last_day), Q(ended_on__isnull=True) | Q(ended_on__gte=last_day))
+        .values_list("branch_id")
+        .annotate(n=Count("member_id", distinct=True))
+        .order_by()
+    )
+    for branch_id, n in rows:
+        facts[branch_id][("committee",)] += n
 
 
 def _within(root: Branch, lookup: str, whole: bool) -> Q:
@@ -206,14 +222,14 @@ def study_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: bo
 def subtree_facts(
     root: Branch, period: Period, today: datetime.date, step=None, whole: bool = False
 ) -> dict[int, Facts]:
-    """Every fact of the subtree by branch id: ten queries (compliance takes five), thirteen for a
+    """Every fact of the subtree by branch id: eleven queries (compliance takes five), fourteen for a
     year (compliance reads the secretaries' lectures too, and the year's 学时 take two).
 
     ``whole``: ``root``'s tree is the only one, so its subtree is every row of the site.
     """
     facts: dict[int, Facts] = defaultdict(Counter)
     readers = [
-        ("读取党员", lambda: member_facts(root, period, facts)),
+        ("读取党员", lambda: (member_facts(root, period, facts), committee_facts(root, period, facts))),
         ("读取出勤", lambda: attendance_facts(root, period, facts, whole)),
         ("读取党费", lambda: dues_facts(root, period, facts, whole)),
         ("读取政治体检", lambda: health_facts(root, period, facts)),
@@ -241,6 +257,16 @@ def child_reports(branch: Branch, period: str) -> list[Report]:
         Report.objects.filter(branch__path__startswith=branch.path, branch__depth=branch.depth + 1, period=period)
         .select_related("branch")
         .order_by("branch__path")
+    )
+
+
+def flagged_branches(branch: Branch, period: str, *, limit: int) -> list[Report]:
+    """The reports of the 党支部 of ``branch``'s subtree with a structure warning in ``period``, in tree order."""
+    return list(
+        Report.objects.filter(branch__path__startswith=branch.path, period=period, structure_warnings__gt=0)
+        .filter(branch__kind=Branch.Kind.BRANCH)
+        .select_related("branch")
+        .order_by("branch__path")[:limit]
     )
 
 

@@ -31,7 +31,7 @@ from core.periods import MONTH, YEAR, Period
 from health.models import HealthCheck
 from members.models import Member, Position
 
-from . import selectors
+from . import selectors, structure
 from .models import Reminder, Report
 
 logger = logging.getLogger(__name__)
@@ -58,6 +58,7 @@ REPORT_FIELDS = [
     "dues_paid",
     "dues_rate",
     "health_checks",
+    "structure_warnings",
     "data",
     "computed_at",
 ]
@@ -107,6 +108,18 @@ def rollup(nodes: list[selectors.Node], facts: dict[int, Counter]) -> dict[str, 
     return totals
 
 
+def _flag_structure(f: Counter) -> None:
+    """A 党支部's structure warnings (reports.structure) from its own facts, before the roll-up:
+    the roster at the period's end and the committee on its last day. Rolled up, they count the
+    flagged 党支部 of each subtree."""
+    members = sum(n for key, n in f.items() if key[0] == "members")
+    full = sum(n for key, n in f.items() if key[0] == "members" and key[1] == Member.Status.FULL)
+    found = structure.warnings_of(members=members, full=full, committee=f[("committee",)])
+    for warning in found:
+        f[("warn", warning)] += 1
+    f[("flagged",)] += bool(found)
+
+
 def _rate(part, whole) -> Decimal | None:
     if not whole:
         return None
@@ -152,6 +165,9 @@ def snapshot(f: Counter, health_period: str, yearly: bool = False) -> dict:
             "organizations": {k: f[("nodes", k)] for k in selectors.ORGANIZATION_KINDS},
             "groups": f[("nodes", Branch.Kind.GROUP)],
             "households": f[("nodes", Branch.Kind.HOUSEHOLD)],
+            # 党支部 flagged by each structure warning (reports.structure); for a 党支部, 0 or 1 each.
+            "warnings": {w: f[("warn", w)] for w in structure.WARNINGS},
+            "committee": f[("committee",)],
         },
         "units": {"total": f[("units",)], "compliant": f[("units_ok",)]},
         "meetings": meetings,
@@ -189,6 +205,7 @@ def snapshot(f: Counter, health_period: str, yearly: bool = False) -> dict:
         "dues_paid": paid,
         "dues_rate": _rate(paid, due),
         "health_checks": sum(grades.values()),
+        "structure_warnings": f[("flagged",)],
         "data": data,
     }
 
@@ -215,7 +232,7 @@ def reports_compute(
 ) -> ComputeResult:
     """Compute the reports of ``period`` for every organization of ``branch``'s subtree (None: every tree).
 
-    Per subtree: ten aggregate queries (thirteen for a year), a roll-up in Python and one bulk upsert (in batches of
+    Per subtree: eleven aggregate queries (fourteen for a year), a roll-up in Python and one bulk upsert (in batches of
     1,000 rows), whatever the subtree's size. Running it twice leaves the same rows.
     """
     p = period_parse(period)
@@ -247,6 +264,8 @@ def _compute_subtree(
     facts = selectors.subtree_facts(root, p, today, step=step, whole=whole)
     for node in nodes:  # every node counts itself: a report counts the organizations of its subtree
         facts[node.pk][("nodes", node.kind)] += 1
+        if node.kind == Branch.Kind.BRANCH and node.open_at_end:
+            _flag_structure(facts[node.pk])
     totals = rollup(nodes, facts)
     step("逐级汇总")
     health_period = selectors.health_period_of(p)

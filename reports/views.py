@@ -27,7 +27,7 @@ from members.models import Member
 from . import jobs, selectors
 from .charts import bar_chart
 from .models import Job
-from .structure import structure_warnings
+from .structure import label
 
 STRUCTURE_WARNINGS_SHOWN = 50
 
@@ -91,10 +91,30 @@ def dashboard(request, code):
         "organizations": _organizations(report),
         "study": report.data.get("study") if report else None,
         "study_required": (hours_required(committee=False), hours_required(committee=True)),
-        "warnings": structure_warnings(branch, limit=STRUCTURE_WARNINGS_SHOWN),
+        "warnings": _structure_warnings(report, branch, period),
         "job_kinds": Job.Kind,
     }
     return render(request, "reports/dashboard.html", context)
+
+
+def _structure_warnings(report, branch: Branch, period: str) -> dict | None:
+    """The report's structure warnings: counts per warning, and the first flagged 党支部 (one query,
+    only when there are some). None for a report computed before they existed."""
+    structure = report.data.get("structure") if report else None
+    if not structure or "warnings" not in structure:
+        return None
+    flagged = (
+        selectors.flagged_branches(branch, period, limit=STRUCTURE_WARNINGS_SHOWN) if report.structure_warnings else []
+    )
+    return {
+        "total": report.structure_warnings,
+        "rows": [(label(w), n) for w, n in structure["warnings"].items() if n],
+        "branches": [
+            (r, [label(w) for w, n in r.data["structure"]["warnings"].items() if n], r.data["structure"]["committee"])
+            for r in flagged
+        ],
+        "more": report.structure_warnings > len(flagged),
+    }
 
 
 def _organizations(report) -> dict | None:

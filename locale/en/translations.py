@@ -1220,7 +1220,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "年末在册 %(n)s 人；党员 %(m)s、书记和委员 %(c)s 学时": "%(n)s on the roster at the year's end; %(m)s hours for members, %(c)s for secretaries and committee members",
     "学时不足": "Short of study hours",
     "组织设置提醒": "Organization structure warnings",
-    "按当前在册党员计算，依据《中国共产党支部工作条例（试行）》第二章（组织设置）和第六章（党支部委员会和党支部书记）。": "From today's rosters, under the Regulations on the Work of Party Branches (trial), chapter 2 (setting up) and chapter 6 (branch committee and secretary).",
+    "按期末在册党员和期末任职计算，依据《中国共产党支部工作条例（试行）》第二章（组织设置）和第六章（党支部委员会和党支部书记）。": "From the rosters and positions at the period's end, under the Regulations on the Work of Party Branches (trial), chapter 2 (setting up) and chapter 6 (branch committee and secretary).",
     "党员 %(n)s · 正式 %(full)s · 支委 %(c)s": "members %(n)s · full %(full)s · committee %(c)s",
     "共 %(total)s 个党支部，仅列出前 %(n)s 个": "%(total)s Party branches in all; only the first %(n)s are listed",
     # issue 14, members (docs/rules/members.md): occupation and situation, probation, leaving, sanctions, art. 9

@@ -15,7 +15,7 @@ from members.models import Member, Position
 from reports import exports
 from reports.models import Report
 from reports.services import reports_compute
-from reports.structure import NO_COMMITTEE, TOO_FEW, TOO_MANY, structure_warnings
+from reports.structure import NO_COMMITTEE, TOO_FEW, TOO_MANY, label, warnings_of
 from tests.factories import make_branch
 from tests.health.builders import attend, held
 from tests.reports.conftest import AFTER, Y
@@ -23,6 +23,26 @@ from tests.reports.conftest import AFTER, Y
 K = Activity.Kind
 
 pytestmark = pytest.mark.django_db
+
+
+def test_the_rules_at_their_boundaries():
+    assert warnings_of(members=9, full=7, committee=2) == [NO_COMMITTEE]
+    assert warnings_of(members=9, full=7, committee=3) == []
+    assert warnings_of(members=9, full=6, committee=0) == []  # no committee needed
+    assert warnings_of(members=6, full=2, committee=1) == [TOO_FEW]
+    assert warnings_of(members=3, full=3, committee=1) == []
+    assert warnings_of(members=0, full=0, committee=0) == [TOO_FEW]
+    assert warnings_of(members=51, full=48, committee=3) == [TOO_MANY]
+    assert warnings_of(members=50, full=50, committee=3) == []
+    assert warnings_of(members=51, full=51, committee=0) == [NO_COMMITTEE, TOO_MANY]
+
+
+def test_the_limits_are_settings(settings):
+    settings.STRUCTURE_MAX_MEMBERS, settings.STRUCTURE_MIN_FULL_MEMBERS = 5, 2
+    settings.STRUCTURE_COMMITTEE_MIN_POSITIONS = 1
+    assert warnings_of(members=6, full=2, committee=0) == [TOO_MANY]
+    assert warnings_of(members=7, full=7, committee=0) == [NO_COMMITTEE, TOO_MANY]
+    assert label(TOO_MANY) == "党员超过5人"
 
 
 @pytest.fixture
@@ -45,61 +65,43 @@ def branch_with(root, bulk_members, *, full=0, probationary=0, committee=0, code
     return branch
 
 
-def _warnings(root) -> dict[str, tuple[str, ...]]:
-    return {f.branch.code: f.warnings for f in structure_warnings(root).branches}
+def _flags(root, period=str(Y)) -> dict[str, list[str]]:
+    reports_compute(period=period, branch=root, today=AFTER)
+    reports = Report.objects.filter(branch__path__startswith=root.path, branch__kind=Branch.Kind.BRANCH, period=period)
+    return {
+        r.branch.code: [w for w, n in r.data["structure"]["warnings"].items() if n]
+        for r in reports
+        if r.structure_warnings
+    }
 
 
-def test_seven_full_members_need_a_committee_of_three(root, bulk_members):
+def test_a_report_flags_its_branches_and_counts_them_up_the_tree(root, bulk_members):
     branch_with(root, bulk_members, full=7, committee=2, code="C2")
     branch_with(root, bulk_members, full=7, committee=3, code="C3")
-    branch_with(root, bulk_members, full=6, probationary=3, committee=1, code="SIX")  # no committee needed
-    assert _warnings(root) == {"C2": (NO_COMMITTEE,)}
-
-
-def test_an_ended_position_is_no_committee_member(root, bulk_members):
-    branch = branch_with(root, bulk_members, full=8, committee=3)
-    Position.objects.filter(branch=branch, title=Position.Title.PROPAGANDA).update(ended_on=datetime.date(2025, 1, 1))
-    assert list(_warnings(root).values()) == [(NO_COMMITTEE,)]
-
-
-def test_fewer_than_three_full_members_is_flagged_however_many_probationary(root, bulk_members):
     branch_with(root, bulk_members, full=2, probationary=4, code="TWO")
-    branch_with(root, bulk_members, full=3, code="THREE")
-    branch_with(root, bulk_members, code="EMPTY")
-    assert _warnings(root) == {"EMPTY": (TOO_FEW,), "TWO": (TOO_FEW,)}
+    branch_with(root, bulk_members, full=48, probationary=3, committee=3, code="BIG")
+    assert _flags(root) == {"C2": [NO_COMMITTEE], "TWO": [TOO_FEW], "BIG": [TOO_MANY]}
+    town = Report.objects.get(branch=root, period=str(Y))
+    assert town.structure_warnings == 3
+    assert town.data["structure"]["warnings"] == {NO_COMMITTEE: 1, TOO_FEW: 1, TOO_MANY: 1}
 
 
-def test_more_than_fifty_members_is_flagged(root, bulk_members):
-    branch_with(root, bulk_members, full=48, probationary=3, committee=3, code="FIFTY1")
-    branch_with(root, bulk_members, full=50, committee=3, code="FIFTY")
-    assert _warnings(root) == {"FIFTY1": (TOO_MANY,)}
+def test_positions_and_members_count_as_they_were_at_the_periods_end(root, bulk_members):
+    branch = branch_with(root, bulk_members, full=8, committee=3, code="B")
+    Position.objects.filter(branch=branch, title=Position.Title.PROPAGANDA).update(ended_on=datetime.date(Y, 12, 30))
+    assert _flags(root) == {"B": [NO_COMMITTEE]}  # two committee members on 31 December
+    assert _flags(root, f"{Y}-06") == {}  # three in June
+    Member.objects.filter(pk__in=list(branch.members.values_list("pk", flat=True)[:6])).update(
+        is_active=False, left_on=datetime.date(Y, 12, 30)
+    )
+    assert _flags(root) == {"B": [TOO_FEW]}  # two full members left on 31 December: no committee needed
 
 
-def test_only_active_members_of_current_branches_in_the_subtree_count(root, bulk_members):
-    branch = branch_with(root, bulk_members, full=3, code="LEFT")
-    Member.objects.filter(pk=branch.members.first().pk).update(is_active=False, left_on=datetime.date(2025, 1, 1))
+def test_dissolved_branches_and_general_branches_are_not_flagged(root, bulk_members):
     dissolved = branch_with(root, bulk_members, full=1)
-    Branch.objects.filter(pk=dissolved.pk).update(dissolved_on=datetime.date(2025, 1, 1))
-    make_branch(root, Branch.Kind.GENERAL_BRANCH)  # no members of its own: not a 党支部
-    branch_with(make_branch(None, Branch.Kind.COMMITTEE), bulk_members, full=1)  # outside the subtree
-    assert _warnings(root) == {"LEFT": (TOO_FEW,)}
-
-
-def test_counts_cover_the_whole_subtree_and_the_list_is_limited(root, bulk_members, django_assert_num_queries):
-    for i in range(4):
-        branch_with(root, bulk_members, full=i % 2, code=f"F{i}")
-    branch_with(root, bulk_members, full=7, code="NOC")
-    with django_assert_num_queries(2):
-        warnings = structure_warnings(root, limit=3)
-    assert warnings.counts == {NO_COMMITTEE: 1, TOO_FEW: 4, TOO_MANY: 0} and warnings.total == 5
-    assert [f.branch.code for f in warnings.branches] == ["F0", "F1", "F2"] and warnings.more
-    assert [w for w, _, _ in warnings.rows()] == [NO_COMMITTEE, TOO_FEW]
-
-
-def test_the_limits_are_settings(root, bulk_members, settings):
-    settings.STRUCTURE_MAX_MEMBERS = 5
-    branch_with(root, bulk_members, full=6, code="SIX")
-    assert _warnings(root) == {"SIX": (TOO_MANY,)}
+    Branch.objects.filter(pk=dissolved.pk).update(dissolved_on=datetime.date(Y, 6, 30))
+    make_branch(root, Branch.Kind.GENERAL_BRANCH)
+    assert _flags(root) == {}
 
 
 # --- in the reports: organization counts, 学时, the dashboard ------------------------------
@@ -112,6 +114,8 @@ def test_a_report_counts_organizations_without_households(tree, year_data):
         "organizations": {"committee": 1, "general_branch": 2, "branch": 2},
         "groups": 1,
         "households": 1,  # 张家中心户: counted apart, not as an organization
+        "warnings": {NO_COMMITTEE: 0, TOO_FEW: 2, TOO_MANY: 0},  # BA and BB have 2 and 1 full members
+        "committee": 0,
     }
 
 
@@ -124,6 +128,7 @@ def test_the_export_counts_organizations_without_households(tree, year_data, tmp
     assert (town["党组织数"], town["其中党支部"], town["党小组数"], town["党员中心户数"]) == (5, 2, 1, 1)
     assert town["书记讲党课（已开/应开）"] == "0/2"
     assert town["学时不足人数（年报）"] == 4  # nobody earned any
+    assert (town["组织设置提醒（党支部数）"], town["其中正式党员过少"], town["其中未设支部委员会"]) == (2, 2, 0)
     assert len(rows) == 5  # one row per 党委, 党总支 and 党支部: none for the group or the household
 
 
@@ -146,5 +151,6 @@ def test_the_dashboard_shows_organizations_study_hours_and_structure_warnings(tr
     assert response.context["organizations"]["total"] == 5
     assert "另有党小组 1 个、党员中心户 1 户" in page and "学时不足人数" in page
     warnings = response.context["warnings"]
-    assert [f.branch.code for f in warnings.branches] == ["BA", "BB"]  # 2 and 1 full members
+    assert [r.branch.code for r, _, _ in warnings["branches"]] == ["BA", "BB"]  # 2 and 1 full members
+    assert warnings["total"] == 2 and warnings["rows"] == [("正式党员不足3人", 2)]
     assert "正式党员不足3人" in page and "东村第一网格党支部" in page
