@@ -10,7 +10,7 @@ import zoneinfo
 from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet
+from django.db.models import Count, DateTimeField, Exists, ExpressionWrapper, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import TruncDate
 from django.utils import timezone
 
@@ -152,14 +152,67 @@ def member_activities_q(member: Member) -> Q:
 
 
 def member_upcoming(member: Member, *, now: datetime.datetime | None = None) -> QuerySet[Activity]:
-    """Planned activities not yet over that ``member`` is expected at or signed up for (one query)."""
+    """Planned activities not yet over that ``member`` is expected at or signed up for (one query).
+
+    Each carries the member's own state for its card (``member_card``): ``my_status`` and
+    ``my_checked_in_at`` (their attendance row, if any) and ``my_leave`` (the status of their
+    latest open leave request, if any).
+    """
     now = now or timezone.now()
+    mine = Attendance.objects.filter(activity_id=OuterRef("pk"), member=member)
+    leave = LeaveRequest.objects.filter(
+        activity_id=OuterRef("pk"), member=member, status__in=LeaveRequest.OPEN_STATUSES
+    ).order_by("-requested_at", "-pk")
     return (
         Activity.objects.planned()
         .filter(member_activities_q(member), ends_at__gte=now)
+        .annotate(
+            my_status=Subquery(mine.values("status")[:1]),
+            my_checked_in_at=Subquery(mine.values("checked_in_at")[:1]),
+            my_leave=Subquery(leave.values("status")[:1]),
+        )
         .select_related("branch")
         .distinct()
         .order_by("starts_at", "pk")
+    )
+
+
+@dataclass(frozen=True)
+class MemberCard:
+    """What the member's card of an upcoming activity shows (templates/activities/_member_card.html).
+
+    Checked in (实到): 已签到 and its time, nothing else to do (no 请假). Otherwise an open leave
+    request's status; else, before the start, the 请假 button; in the check-in window, the prompt
+    to scan the QR on site (the QR is the check-in: ``activities.checkin``).
+    """
+
+    activity: Activity
+    checked_in_at: datetime.datetime | None
+    checked_in: bool
+    leave_status: str
+    may_ask_leave: bool
+    checkin_open: bool
+    checkin_later: bool  # the window opens later (at ``activity.checkin_opens``)
+    signed_up: bool
+
+    @property
+    def leave_label(self) -> str:
+        return LeaveRequest.Status(self.leave_status).label if self.leave_status else ""
+
+
+def member_card(activity: Activity, *, now: datetime.datetime) -> MemberCard:
+    """The card of an activity of ``member_upcoming`` (its ``my_*`` annotations): no query."""
+    checked_in = getattr(activity, "my_status", None) == Attendance.Status.PRESENT
+    leave = "" if checked_in else (getattr(activity, "my_leave", None) or "")
+    return MemberCard(
+        activity=activity,
+        checked_in_at=getattr(activity, "my_checked_in_at", None) if checked_in else None,
+        checked_in=checked_in,
+        leave_status=leave,
+        may_ask_leave=activity.has_expected_list and activity.starts_at > now and not checked_in and not leave,
+        checkin_open=not checked_in and activity.checkin_opens <= now <= activity.checkin_closes,
+        checkin_later=not checked_in and now < activity.checkin_opens,
+        signed_up=not activity.has_expected_list,
     )
 
 

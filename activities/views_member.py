@@ -34,25 +34,12 @@ def mine(request):
     member = own_member(request.user)
     now = timezone.now()
     upcoming = list(selectors.member_upcoming(member, now=now))
-    leaves = list(selectors.member_leave_requests(member))
-    open_leave = {}
-    for leave in leaves:
-        if leave.status in LeaveRequest.OPEN_STATUSES:
-            open_leave.setdefault(leave.activity_id, leave)
     signed_up = {a.pk for a in upcoming if not a.has_expected_list}
-    rows = [
-        {
-            "activity": a,
-            "leave": open_leave.get(a.pk),
-            "may_ask_leave": a.has_expected_list and a.starts_at > now and a.pk not in open_leave,
-        }
-        for a in upcoming
-    ]
     context = {
         "member": member,
-        "rows": rows,
+        "rows": [selectors.member_card(a, now=now) for a in upcoming],
         "open_activities": [a for a in page_selectors.open_activities_for(member, now=now) if a.pk not in signed_up],
-        "leaves": leaves,
+        "leaves": list(selectors.member_leave_requests(member)),
         "history": list(selectors.member_history(member)[:HISTORY_LIMIT]),
         "leave_form": LeaveForm(),
         "study": member_study_hours(member=member, year=timezone.localdate().year),

@@ -10,6 +10,7 @@ from django.utils import timezone
 
 from activities import leave as leave_services
 from activities import services
+from activities.checkin import check_in
 from activities.models import Activity, Attendance, LeaveRequest
 from tests.factories import UserFactory
 
@@ -54,9 +55,10 @@ def test_mine_of_an_account_without_a_member_is_404(login_as, tree):
 
 def test_mine_lists_my_upcoming_activities_only(login_as, lecture, lecture_b, member_a):
     response = login_as("member_a").get(reverse("activities:mine"))
-    assert [row["activity"].pk for row in response.context["rows"]] == [lecture.pk]
+    assert [card.activity.pk for card in response.context["rows"]] == [lecture.pk]
     assert "十月党课" in response.text and "西村党课" not in response.text
-    assert response.context["rows"][0]["may_ask_leave"]
+    assert response.context["rows"][0].may_ask_leave
+    assert '<summary class="button">请假</summary>' in response.text  # 请假 looks like a button
 
 
 def test_member_asks_for_leave_and_sees_its_state(login_as, lecture, member_a):
@@ -64,9 +66,32 @@ def test_member_asks_for_leave_and_sees_its_state(login_as, lecture, member_a):
     response = client.post(reverse("activities:leave_ask", args=[lecture.pk]), {"reason": "外出务工"}, follow=True)
     leave = LeaveRequest.objects.get(activity=lecture, member=member_a)
     assert (leave.reason, leave.status, leave.requested_by) == ("外出务工", "pending", member_a.user)
-    row = response.context["rows"][0]
-    assert row["leave"] == leave and not row["may_ask_leave"]
+    card = response.context["rows"][0]
+    assert card.leave_status == leave.status and not card.may_ask_leave
     assert "待审批" in response.text
+
+
+def test_card_says_checked_in_and_offers_no_leave_once_the_member_checked_in(login_as, make_activity, tree, member_a):
+    soon = make_activity(
+        tree.branch_a, Activity.Kind.PARTY_LECTURE, title="签到中的党课", start=timezone.now() + HOUR / 6
+    )
+    client = login_as("member_a")
+    before = client.get(reverse("activities:mine"))
+    card = before.context["rows"][0]
+    assert card.checkin_open and card.may_ask_leave and not card.checked_in
+    assert "签到进行中" in before.text and "已签到" not in before.text
+    check_in(activity=soon, member=member_a, nonce="n-1", by=member_a.user)
+    after = client.get(reverse("activities:mine"))
+    card = after.context["rows"][0]
+    assert card.checked_in and card.checked_in_at is not None
+    assert not card.may_ask_leave and not card.checkin_open and card.leave_status == ""
+    html = after.text.split('id="h-upcoming"', 1)[1].split("</section>", 1)[0]
+    assert "已签到" in html and "请假" not in html and "签到进行中" not in html
+
+
+def test_card_before_the_window_says_when_check_in_opens(login_as, lecture, member_a):
+    card = login_as("member_a").get(reverse("activities:mine")).context["rows"][0]
+    assert card.checkin_later and not card.checkin_open
 
 
 def test_leave_asked_twice_shows_the_services_error(login_as, lecture, member_a):
