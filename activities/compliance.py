@@ -86,7 +86,7 @@ _RANK = {MET: 0, PENDING: 1, MISSING: 2}
 
 def secretary_lectures_required() -> int:
     """党课 a year the branch secretary must give (0: no such line); settings ``SECRETARY_LECTURES_PER_YEAR``."""
-    return getattr(settings, "SECRETARY_LECTURES_PER_YEAR", 1)
+    return settings.SECRETARY_LECTURES_PER_YEAR
 
 
 # --- results ----------------------------------------------------------------------------

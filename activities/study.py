@@ -34,8 +34,8 @@ ZERO = Decimal("0.0")
 def hours_required(*, committee: bool) -> int:
     """学时 a year: ``STUDY_HOURS_COMMITTEE`` for a committee member, ``STUDY_HOURS_MEMBER`` otherwise."""
     if committee:
-        return getattr(settings, "STUDY_HOURS_COMMITTEE", 56)
-    return getattr(settings, "STUDY_HOURS_MEMBER", 32)
+        return settings.STUDY_HOURS_COMMITTEE
+    return settings.STUDY_HOURS_MEMBER
 
 
 @dataclass(frozen=True)

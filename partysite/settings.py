@@ -227,6 +227,16 @@ ACTIVITY_FILE_MAX_BYTES = env.int("ACTIVITY_FILE_MAX_BYTES", default=10 * 1024 *
 # a probation decision may wait for the higher committee's approval before it is flagged.
 QUORUM_RULE = env.str("QUORUM_RULE", default="more_than_half")
 PROBATION_APPROVAL_WARN_MONTHS = env.int("PROBATION_APPROVAL_WARN_MONTHS", default=3)
+# Compliance, 学时 and structure warnings (docs/rules/compliance.md): the 党课 a branch secretary must give
+# each year (0: no such line); the 学时 a year of a member and of a secretary or committee member
+# (党员教育管理工作条例 art. 20); a 党支部 is flagged below this many full members, above this many
+# members, or with 7+ full members and fewer committee members than this (支部工作条例 chapters 2 and 6).
+SECRETARY_LECTURES_PER_YEAR = env.int("SECRETARY_LECTURES_PER_YEAR", default=1)
+STUDY_HOURS_MEMBER = env.int("STUDY_HOURS_MEMBER", default=32)
+STUDY_HOURS_COMMITTEE = env.int("STUDY_HOURS_COMMITTEE", default=56)
+STRUCTURE_MIN_FULL_MEMBERS = env.int("STRUCTURE_MIN_FULL_MEMBERS", default=3)
+STRUCTURE_MAX_MEMBERS = env.int("STRUCTURE_MAX_MEMBERS", default=50)
+STRUCTURE_COMMITTEE_MIN_POSITIONS = env.int("STRUCTURE_COMMITTEE_MIN_POSITIONS", default=3)
 # Key of the check-in QR tokens' HMAC; empty: derived from SECRET_KEY with a salt of its own.
 CHECKIN_TOKEN_KEY = env.str("CHECKIN_TOKEN_KEY", default="")
 IMPORT_EXPORT_USE_TRANSACTIONS = True

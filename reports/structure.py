@@ -30,9 +30,9 @@ WARNINGS = [NO_COMMITTEE, TOO_FEW, TOO_MANY]
 def limits() -> tuple[int, int, int]:
     """(fewest full members, most members, fewest committee members); settings ``STRUCTURE_*``."""
     return (
-        getattr(settings, "STRUCTURE_MIN_FULL_MEMBERS", 3),
-        getattr(settings, "STRUCTURE_MAX_MEMBERS", 50),
-        getattr(settings, "STRUCTURE_COMMITTEE_MIN_POSITIONS", 3),
+        settings.STRUCTURE_MIN_FULL_MEMBERS,
+        settings.STRUCTURE_MAX_MEMBERS,
+        settings.STRUCTURE_COMMITTEE_MIN_POSITIONS,
     )
 
 
