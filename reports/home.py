@@ -31,7 +31,9 @@ from health import selectors as health_selectors
 from health.models import HealthCheck
 from members.models import DuesPayment, Member
 
-from .structure import structure_warnings
+from . import selectors as report_selectors
+from .models import Report
+from .structure import label as structure_label
 
 SECTION_ROWS = 10
 CENT = Decimal("0.01")
@@ -273,7 +275,9 @@ class OrgdeptHome:
     progress: Section
     progress_counts: dict[str, int] = field(default_factory=dict)  # state -> 党支部
     structure: Section | None = None
-    structure_rows: list = field(default_factory=list)  # (warning, label, 党支部)
+    structure_rows: list = field(default_factory=list)  # (label, 党支部 with it)
+    structure_period: str = ""  # the monthly report they come from ("" before any)
+    structure_period_display: str = ""
     imports: Section | None = None
     can_review_health: bool = False
 
@@ -324,6 +328,29 @@ def recent_imports(user) -> Section:
     return Section(rows[:SECTION_ROWS], min(len(rows), SECTION_ROWS), url, capped=len(rows) > SECTION_ROWS)
 
 
+@dataclass
+class Flagged:
+    branch: Branch
+    labels: list[str]
+
+
+def structure_of(root: Branch) -> tuple[str, int, list[tuple[str, int]], list[Flagged]]:
+    """The structure warnings of ``root``'s latest monthly report (``reports.structure``: the
+    reports compute them with each snapshot): its period, the 党支部 flagged, the count per
+    warning and the first flagged 党支部. Two queries; nothing before a report exists."""
+    report = Report.objects.filter(branch=root, period_kind=Report.PeriodKind.MONTH).order_by("-period").first()
+    warnings = (report.data.get("structure") or {}).get("warnings") if report else None
+    if warnings is None:  # no report yet, or one computed before the warnings existed
+        return "", 0, [], []
+    flagged = report_selectors.flagged_branches(root, report.period, limit=SECTION_ROWS)
+    rows = [
+        Flagged(r.branch, [structure_label(w) for w, n in r.data["structure"]["warnings"].items() if n])
+        for r in flagged
+    ]
+    counts = [(structure_label(w), n) for w, n in warnings.items() if n]
+    return report.period, report.structure_warnings, counts, rows
+
+
 def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     """Over the user's highest branches: last month's missing meetings (the compliance report),
     the health checks' progress of every 党支部, the structure warnings, recent imports. Per root
@@ -331,10 +358,10 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     today = today or timezone.localdate()
     roots = list(access.top_branches(user))
     month = Period.containing(MONTH, add_months(month_start(today), -1))  # the last complete month
-    missing, lines, progress, warnings, flagged = [], 0, [], [], 0
+    missing, lines, progress, warnings, flagged, warning_counts = [], 0, [], [], 0, {}
     counts: dict[str, int] = {"none": 0, "open": 0, "done": 0}
     health_period = _health_period(roots[0], today) if roots else str(today.year)
-    structure_counts: dict[str, tuple[str, int]] = {}
+    structure_period = ""
     for root in roots:
         report = compliance_report(branch=root, period=month, today=today)
         for unit in report.missing_units():
@@ -344,11 +371,12 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
             counts[row.state] += 1
             if row.state != "done":
                 progress.append(row)
-        found = structure_warnings(root, limit=SECTION_ROWS)
-        warnings += found.branches
-        flagged += found.total
-        for warning, label, n in found.rows():
-            structure_counts[warning] = (label, structure_counts.get(warning, ("", 0))[1] + n)
+        period, total, counts_of_root, rows = structure_of(root)
+        structure_period = structure_period or period
+        warnings += rows
+        flagged += total
+        for label, n in counts_of_root:
+            warning_counts[label] = warning_counts.get(label, 0) + n
     first = roots[0] if roots else None
     code = first.code if first else ""
     can_review = first is not None and access.has_any(user, (access.REVIEW, access.MANAGE), first)
@@ -362,8 +390,12 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
         health_period=health_period,
         progress=Section.of(progress, health_url),
         progress_counts=counts,
-        structure=Section(warnings[:SECTION_ROWS], flagged, _url("reports:dashboard", code) if first else ""),
-        structure_rows=[(w, label, n) for w, (label, n) in structure_counts.items()],
+        structure=Section(
+            warnings[:SECTION_ROWS], flagged, _url("reports:dashboard", code, period=structure_period) if first else ""
+        ),
+        structure_rows=list(warning_counts.items()),
+        structure_period=structure_period,
+        structure_period_display=Period.parse(structure_period).display if structure_period else "",
         imports=recent_imports(user),
         can_review_health=can_review,
     )
