@@ -2,6 +2,7 @@ from django.urls import include, path
 
 from . import activation_views, login_views, password_views, position_views, records_views, views
 from .dues import views as dues_views
+from .dues import views_month as dues_month_views
 from .dues import views_policy as dues_policy_views
 
 app_name = "members"
@@ -26,6 +27,7 @@ urlpatterns = [
     # 党费
     path("dues/<str:code>/", dues_views.branch_dues, name="dues_branch"),
     path("dues/<str:code>/generate/", dues_views.generate, name="dues_generate"),
+    path("dues/<str:code>/month/", dues_month_views.record_month, name="dues_record_month"),
     path("dues/<str:code>/arrears/", dues_views.arrears, name="dues_arrears"),
     path("<int:pk>/dues/<int:year>/<int:month>/", dues_views.record, name="dues_record"),
     path("<int:pk>/income/", dues_views.income, name="income"),

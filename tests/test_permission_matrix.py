@@ -254,6 +254,8 @@ TABLE: dict[str, Row] = {
     "members:position_end": Row(by_pk("position"), MANAGE_GET, MANAGE_POST),
     "members:dues_branch": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),
     "members:dues_generate": Row(code, POST_ONLY_LOGIN, MANAGE_POST),
+    # 本月全部已缴: the month's form for those who manage the branch; posted without a date, nothing written.
+    "members:dues_record_month": Row(code, MANAGE_GET, MANAGE_POST),
     "members:dues_arrears": Row(code, REVIEW_OR_MANAGE, form(REVIEW_OR_MANAGE)),
     "members:dues_record": Row(dues_month, MEMBER_MANAGE, form(MEMBER_MANAGE)),
     "members:income": Row(by_pk("member"), MEMBER_MANAGE, form(MEMBER_MANAGE)),

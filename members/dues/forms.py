@@ -85,3 +85,16 @@ class ArrearsForm(forms.Form):
 
 class DuesImportForm(forms.Form):
     file = forms.FileField(label=_("党费表（.xlsx）"))
+
+
+class MonthRecordForm(forms.Form):
+    """本月全部已缴: the day paid, and the members ticked as not paid (``members.dues.month_record``)."""
+
+    paid_on = forms.DateField(label=_("缴纳日期"), widget=_DATE)
+    unpaid = forms.TypedMultipleChoiceField(
+        label=_("未缴的党员"), coerce=int, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    def __init__(self, *args, members, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unpaid"].choices = [(m.pk, m.name) for m in members]
