@@ -1421,4 +1421,34 @@ EN: dict[str, str | tuple[str, str]] = {
     "导入花名册或党费": "Import a roster or dues",
     "据%(period)s报表": "From the report of %(period)s",
     "报表计算后显示。": "Shown once the reports are computed.",
+    # issue 15, the branch page's links, 本月全部已缴 and 我的党费 (templates/branches/detail.html, members/dues/)
+    "本组织的党员和活动": "Members and activities of this organization",
+    "本组织党员": "Its members",
+    "本组织活动": "Its activities",
+    "%(month)s党费整月登记": "Dues of %(month)s: the whole month",
+    "未勾选的党员记为已按应缴金额足额交纳；只需勾选本月未缴的党员。已足额交纳的不变。": (
+        "Members not ticked are recorded as having paid their due in full: tick only those who did not pay "
+        "this month. Payments already made in full stay as they are."
+    ),
+    "勾选本月未缴的党员（待登记 %(n)s 人）": (
+        "Tick the members who did not pay this month (%(n)s to record)",
+        "Tick the members who did not pay this month (%(n)s to record)",
+    ),
+    "应缴 %(due)s 元": "%(due)s yuan due",
+    "已缴 %(paid)s 元": "%(paid)s yuan paid",
+    "未缴": "Not paid",
+    "未申报月收入": "No income declared",
+    "未缴的党员": "Members who did not pay",
+    "本月全部已缴（勾选者除外）": "All paid this month (except those ticked)",
+    "整月登记（本月全部已缴，勾选未缴者）": "Record the whole month (all paid; tick who did not)",
+    "%(month)s党费已登记：%(paid)d 人足额交纳，%(unpaid)d 人未缴": (
+        "Dues of %(month)s recorded: %(paid)d paid in full, %(unpaid)d not paid"
+    ),
+    "我的党费": "My dues",
+    "，": ", ",
+    "本月尚未生成应缴记录": "This month's due is not recorded yet",
+    "欠缴": "Owed",
+    "%(n)s 个月，共 %(owed)s 元": ("%(n)s month, %(owed)s yuan in all", "%(n)s months, %(owed)s yuan in all"),
+    "%(n)s 个月": ("%(n)s month", "%(n)s months"),
+    "党费按月交纳；如有疑问，请与所在党支部联系。": "Dues are paid every month; if anything is unclear, ask your branch.",
 }
