@@ -7,7 +7,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
-from members.forms import BranchChoiceField
+from branches.picker import MANAGE_SCOPE, BranchChoiceField
 
 from .compliance import Period
 from .models import Activity, ExpectedExemption, MeetingRule, ProbationDecision
@@ -38,7 +38,7 @@ class ServiceErrorMixin:
 class ActivityForm(ServiceErrorMixin, forms.Form):
     """Plan an activity (``activity`` None) or edit one; a held activity keeps its times."""
 
-    branch = BranchChoiceField(label=_("党组织"), queryset=Branch.objects.none())
+    branch = BranchChoiceField(label=_("党组织"), scope=MANAGE_SCOPE)
     kind = forms.ChoiceField(label=_("类型"), choices=_blank(Activity.Kind.choices))
     title = forms.CharField(label=_("主题"), max_length=200)
     starts_at = forms.DateTimeField(label=_("开始时间"), widget=_DATETIME)
@@ -68,7 +68,7 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
         label=_("签到截止时间"), widget=_DATETIME, required=False, help_text=_("不填则为结束时间")
     )
 
-    def __init__(self, *args, branches=None, branch: Branch | None = None, activity: Activity | None = None, **kw):
+    def __init__(self, *args, user=None, branch: Branch | None = None, activity: Activity | None = None, **kw):
         if activity is not None:
             initial = {
                 name: getattr(activity, name) for name in self.base_fields if name not in ("branch", "extra_kinds")
@@ -86,9 +86,11 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
                     if name not in EDITABLE_WHEN_HELD:
                         del self.fields[name]
         else:
-            self.fields["branch"].queryset = branches if branches is not None else Branch.objects.none()
+            self.fields["branch"].for_user(user)
             if branch is not None:
-                self.initial.setdefault("branch", branch.code)
+                self.initial.setdefault("branch", branch)
+                if self.is_bound:  # the hosts are checked against the branch posted, if another
+                    branch = self._posted_branch() or branch
         if branch is None:
             # Who may host depends on the branch: chosen on the edit page once it is known.
             del self.fields["host"], self.fields["recorder"], self.fields["speaker"]
@@ -96,6 +98,12 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
             for name in ("host", "recorder", "speaker"):
                 if name in self.fields:
                     self.fields[name].queryset = host_candidates(branch)
+
+    def _posted_branch(self) -> Branch | None:
+        try:
+            return self.fields["branch"].clean(self.data.get("branch"))
+        except forms.ValidationError:
+            return None
 
     def clean(self):
         data = super().clean()
@@ -178,7 +186,11 @@ class ListFilterForm(forms.Form):
     )
     kind = forms.ChoiceField(label=_("类型"), required=False, choices=_blank(Activity.Kind.choices))
     status = forms.ChoiceField(label=_("状态"), required=False, choices=_blank(Activity.Status.choices))
-    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
+    branch = BranchChoiceField(label=_("党组织"), required=False, help_text="")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].for_user(user)
 
     def value(self, name: str, default=""):
         if not hasattr(self, "cleaned_data"):
@@ -187,16 +199,21 @@ class ListFilterForm(forms.Form):
 
 
 class PeriodForm(forms.Form):
-    """The compliance page's period: a month, a quarter or a year, and the branch."""
+    """The compliance page's period: a month, a quarter or a year, and the branch (the user's highest
+    when none is chosen; one not found is an error on its field, the period still applies)."""
 
     kind = forms.ChoiceField(label=_("周期"), choices=MeetingRule.Period.choices, required=False)
     year = forms.IntegerField(label=_("年份"), min_value=2000, max_value=2100, required=False)
     index = forms.IntegerField(label=_("月份或季度"), min_value=1, max_value=12, required=False)
-    branch = forms.CharField(label=_("党组织编码"), required=False, max_length=32)
+    branch = BranchChoiceField(label=_("党组织"), required=False, help_text="")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].for_user(user)
 
     def period(self, default: Period) -> Period:
         """The chosen period, or ``default`` when the choice is incomplete or impossible."""
-        if not self.is_valid():
+        if not self.is_valid() and set(self.errors) - {"branch"}:
             return default
         kind = self.cleaned_data.get("kind") or default.kind
         year = self.cleaned_data.get("year") or default.year

@@ -63,10 +63,8 @@ def workbench(request):
 def activity_list(request):
     """The subtree's activities, newest first, filtered by month, kind, status and branch; 30 a page."""
     user = request.user
-    filters = ListFilterForm(request.GET)
-    branch = None
-    if code := filters.value("branch"):
-        branch = access.get_branch_or_404(user, code=code)
+    filters = ListFilterForm(request.GET, user=user)
+    branch = filters.value("branch") or None  # one not found: an error on the filter, which is not applied
     chosen = month_param(request)
     month = (chosen.year, chosen.month) if chosen else None
     activities = page_selectors.activity_list(
@@ -127,12 +125,12 @@ def compliance(request):
     """Held against required meetings per unit, and rolled up per child of the chosen branch."""
     user = request.user
     today = timezone.localdate()
-    form = PeriodForm(request.GET)
+    form = PeriodForm(request.GET, user=user)
     period = form.period(Period.containing(MONTH, today))
-    code = form.cleaned_data.get("branch") if form.is_valid() else ""
-    root = access.get_branch_or_404(user, code=code) if code else access.top_branches(user).first()
+    root = form.cleaned_data.get("branch") or access.top_branches(user).first()
     if root is None:
         raise Http404
+    form.initial.setdefault("branch", root)  # the picker shows the branch the page is about
     report = compliance_report(branch=root, period=period, today=today)
     kinds = LINE_KINDS if period.kind == YEAR else REQUIRED_KINDS  # the secretary's 党课 is a yearly line
     units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(page_number(request))

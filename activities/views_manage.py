@@ -19,7 +19,6 @@ from django.views.decorators.http import require_POST
 
 from branches import access
 from branches.files import save_failed_message
-from branches.models import Branch
 from branches.params import id_value
 
 from . import checkin, page_selectors, selectors, services
@@ -37,21 +36,18 @@ def _to_detail(activity: Activity, anchor: str = ""):
     return redirect(reverse("activities:detail", args=[activity.pk]) + (f"#{anchor}" if anchor else ""))
 
 
-def _manageable_branches(user):
-    return Branch.objects.filter(access.perm_scope_q(user, access.MANAGE, "path")).current().order_by("path")
-
-
 @login_required
 def create(request):
-    """Plan an activity at a branch the user manages (``?branch=CODE`` preselects it)."""
+    """Plan an activity at a branch the user manages (``?branch=CODE``, a link's, preselects it: 404
+    outside the user's subtree, 403 inside without manage); the posted branch is the picker's to check."""
     user = request.user
     require_manager(user)
     branch = None
-    if code := (request.POST.get("branch") or request.GET.get("branch")):
+    if code := request.GET.get("branch"):
         branch = access.get_branch_or_404(user, code=code)
         access.require(user, access.MANAGE, branch)
     initial = {"kind": request.GET.get("kind", "")}
-    form = ActivityForm(request.POST or None, branches=_manageable_branches(user), branch=branch, initial=initial)
+    form = ActivityForm(request.POST or None, user=user, branch=branch, initial=initial)
     if request.method == "POST" and form.is_valid():
         try:
             activity = services.activity_create(by=user, **form.create_kwargs())

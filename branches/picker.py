@@ -145,11 +145,13 @@ class BranchPicker(forms.TextInput):
         }
         chosen_id = f"{attrs.get('id') or name}-chosen"
         attrs["aria-describedby"] = chosen_id
-        chosen = self.chosen.name if self.chosen is not None and self.chosen.code == code else ""
+        chosen = ""
+        if self.chosen is not None and code in (self.chosen.code, self.chosen.name):  # a name typed shows its code
+            code, chosen = self.chosen.code, self.chosen.name
         return format_html(
             '<span class="branch-picker">{}<span class="picker-chosen" id="{}" aria-live="polite">{}</span>'
             '<script src="{}" defer></script></span>',
-            super().render(name, value, attrs, renderer),
+            super().render(name, code, attrs, renderer),
             chosen_id,
             chosen,
             static("js/branch_picker.js"),
@@ -179,6 +181,10 @@ class BranchChoiceField(forms.Field):
     def for_user(self, user) -> BranchChoiceField:
         self.queryset = self.scope.queryset(user)
         return self
+
+    def bound_data(self, data, initial):
+        """A filter's query string without the field shows the form's initial branch (the page's default)."""
+        return initial if data is None else data
 
     def prepare_value(self, value):
         return value  # a Branch stays one, so that the widget shows its name

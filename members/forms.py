@@ -8,6 +8,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from branches.models import Branch
+from branches.picker import BranchChildField, BranchChoiceField, Scope
 from core.masking import mask_phone
 
 from . import selectors
@@ -21,15 +22,42 @@ def _blank(choices) -> list[tuple[str, str]]:
     return [("", "---------"), *choices]
 
 
-class BranchChoiceField(forms.ModelChoiceField):
-    """A branch chosen by its code, shown with its name."""
+def _child_field(label, *, parent: str, kind: str) -> BranchChildField:
+    return BranchChildField(
+        label=label,
+        parent=parent,
+        kind=kind,
+        required=False,
+        help_text=_("先选择党组织，再从其下级中选择"),
+        error_messages={"invalid_choice": _("“%(value)s”不是所选党组织的下级组织")},
+    )
 
-    def __init__(self, *args, **kwargs):
-        kwargs.setdefault("to_field_name", "code")
+
+def _posted_branch(form: forms.Form, name: str) -> Branch | None:
+    """The branch a bound form names in its picker ``name``, if valid: whose groups the form offers."""
+    if not form.is_bound:
+        return None
+    try:
+        return form.fields[name].clean(form.data.get(name))
+    except forms.ValidationError:
+        return None
+
+
+class RosterPlaceForm(forms.Form):
+    """The roster's 党组织 and 党小组 filters: pickers of what the user may read. One not found is an
+    error on its filter, which is then not applied."""
+
+    branch = BranchChoiceField(label=_("党组织"), required=False, help_text="")
+    group = BranchChoiceField(label=_("党小组"), required=False, help_text="", scope=Scope(kinds=(Branch.Kind.GROUP,)))
+
+    def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
+        for field in self.fields.values():
+            field.for_user(user)
 
-    def label_from_instance(self, obj: Branch) -> str:
-        return f"{obj.name}（{obj.code}）"
+    def chosen(self, name: str) -> Branch | None:
+        self.is_valid()  # cleans once; a field in error is left out of cleaned_data
+        return self.cleaned_data.get(name)
 
 
 class ProblemsMixin:
@@ -53,9 +81,9 @@ class MemberForm(ProblemsMixin, forms.Form):
     ethnicity = forms.CharField(label=_("民族"), max_length=20, initial="汉族")
     education = forms.ChoiceField(label=_("学历"), required=False, choices=_blank(Member.Education.choices))
     phone = forms.CharField(label=_("手机号码"), required=False, max_length=30)
-    branch = BranchChoiceField(label=_("党组织"), queryset=Branch.objects.none())
-    group = BranchChoiceField(label=_("党小组"), queryset=Branch.objects.none(), required=False)
-    household = BranchChoiceField(label=_("党员中心户"), queryset=Branch.objects.none(), required=False)
+    branch = BranchChoiceField(label=_("党组织"), scope=selectors.HOME_SCOPE)
+    group = _child_field(_("党小组"), parent="branch", kind=Branch.Kind.GROUP)
+    household = _child_field(_("党员中心户"), parent="branch", kind=Branch.Kind.HOUSEHOLD)
     occupation = forms.ChoiceField(label=_("职业类别"), choices=Member.Occupation.choices)
     situation = forms.ChoiceField(
         label=_("党员状况"),
@@ -79,7 +107,7 @@ class MemberForm(ProblemsMixin, forms.Form):
         if member is not None:
             kwargs.setdefault("initial", _initial_of(member, masked=self.phone_masked))
         elif branch is not None:
-            kwargs.setdefault("initial", {}).setdefault("branch", branch.code)
+            kwargs.setdefault("initial", {}).setdefault("branch", branch)
         super().__init__(*args, **kwargs)
         if member is not None:
             # Neither may change here: the number never, the branch only by a transfer. Nor the
@@ -87,10 +115,11 @@ class MemberForm(ProblemsMixin, forms.Form):
             del self.fields["id_number"], self.fields["branch"], self.fields["birth_date"]
             home = member.branch
         else:
-            self.fields["branch"].queryset = selectors.manageable_home_branches(user)
-            home = branch
+            self.fields["branch"].for_user(user)
+            home = _posted_branch(self, "branch") if self.is_bound else branch
         if self.phone_masked:
             self.fields["phone"].help_text = _("中间四位已隐藏；不修改则保留原号码")
+        # Only the chosen branch's groups and households: a few, never every one of a city.
         self.fields["group"].queryset = selectors.groups_under(user, home)
         self.fields["household"].queryset = selectors.groups_under(user, home, kind=Branch.Kind.HOUSEHOLD)
 
@@ -151,15 +180,15 @@ def _initial_of(member: Member, *, masked: bool) -> dict:
 
 
 class TransferForm(ProblemsMixin, forms.Form):
-    to_branch = BranchChoiceField(label=_("转入党组织"), queryset=Branch.objects.none())
-    group = BranchChoiceField(label=_("转入党小组"), queryset=Branch.objects.none(), required=False)
+    to_branch = BranchChoiceField(label=_("转入党组织"), scope=selectors.HOME_SCOPE)
+    group = _child_field(_("转入党小组"), parent="to_branch", kind=Branch.Kind.GROUP)
     on = forms.DateField(label=_("转接日期"), widget=_DATE, initial=timezone.localdate)
     note = forms.CharField(label=_("说明"), required=False, max_length=200, widget=forms.Textarea(attrs={"rows": 3}))
 
     def __init__(self, *args, user, member: Member, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["to_branch"].queryset = selectors.manageable_home_branches(user).exclude(pk=member.branch_id)
-        self.fields["group"].queryset = selectors.groups_under(user, None)
+        self.fields["to_branch"].for_user(user)  # the member's own branch: the service says so (same_branch)
+        self.fields["group"].queryset = selectors.groups_under(user, _posted_branch(self, "to_branch"))
 
 
 # 其他 stays readable on rows recorded before the reasons were listed; it is not offered.

@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 
 from branches import access
 from branches.models import Branch
+from branches.picker import Scope
 
 from . import crypto
 from .idnumbers import normalize_id_number, normalize_phone, normalize_text
@@ -278,19 +279,18 @@ def member_history(member: Member) -> QuerySet[MemberEvent]:
     return member.events.select_related("from_branch", "to_branch", "by").order_by("-occurred_on", "-at", "-pk")
 
 
+# Where a member may be kept: the picker of the member forms (create, transfer) and its search.
+HOME_SCOPE = Scope(perm=access.MANAGE, kinds=tuple(sorted(Branch.MEMBER_HOME_KINDS)), current=True)
+
+
 def manageable_home_branches(user) -> QuerySet[Branch]:
     """Current branches (党支部/党总支) where ``user`` may keep members: targets for create and transfer."""
-    return (
-        Branch.objects.filter(access.perm_scope_q(user, access.MANAGE, "path"))
-        .filter(kind__in=Branch.MEMBER_HOME_KINDS)
-        .current()
-        .order_by("path")
-    )
+    return HOME_SCOPE.queryset(user).order_by("path")
 
 
 def groups_under(user, branch: Branch | None, *, kind: str = Branch.Kind.GROUP) -> QuerySet[Branch]:
-    """Current groups (or households) below ``branch``, or below every branch ``user`` manages."""
-    branches = Branch.objects.filter(kind=kind).current().order_by("path")
-    if branch is not None:
-        return branches.in_subtree(branch)
-    return branches.filter(access.perm_scope_q(user, access.MANAGE, "path"))
+    """Current groups (or households) below ``branch``, which the caller took from ``user``'s scope;
+    none without a branch (a form offers a branch's few groups, never a city's)."""
+    if branch is None:
+        return Branch.objects.none()
+    return Branch.objects.filter(kind=kind).current().in_subtree(branch).order_by("path")

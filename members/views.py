@@ -26,12 +26,11 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_http_methods, require_POST
 
 from branches import access
-from branches.models import Branch
 from branches.params import page_number
 from core.masking import mask_phone
 
 from . import accounts, crypto, selectors, services
-from .forms import ConfirmForm, LeaveForm, MemberForm, TransferForm
+from .forms import ConfirmForm, LeaveForm, MemberForm, RosterPlaceForm, TransferForm
 from .idnumbers import mask_id_number
 from .models import Member
 from .services import MemberError
@@ -104,8 +103,8 @@ def _roster_params(query, *, q: str) -> dict[str, str]:
 
     return {
         "q": q.strip()[:50],
-        "branch": query.get("branch", "").strip()[:32],
-        "group": query.get("group", "").strip()[:32],
+        "branch": query.get("branch", "").strip()[:100],  # a code or a name (the picker's)
+        "group": query.get("group", "").strip()[:100],
         "status": choice("status", Member.Status.values),
         "occupation": choice("occupation", Member.Occupation.values),
         "situation": choice("situation", Member.Situation.values),
@@ -151,11 +150,8 @@ def roster(request):
         return roster_search(request)
     user = request.user
     params = _roster_params(request.GET, q=_search_text(request))
-    branch = group = None
-    if params["branch"]:
-        branch = access.get_branch_or_404(user, code=params["branch"])
-    if params["group"]:
-        group = access.get_branch_or_404(user, code=params["group"], kind=Branch.Kind.GROUP)
+    place = RosterPlaceForm({"branch": params["branch"], "group": params["group"]}, user=user)
+    branch, group = place.chosen("branch"), place.chosen("group")
     members = selectors.roster(
         user,
         branch=branch,
@@ -170,6 +166,7 @@ def roster(request):
     page = selectors.roster_page(members, page_number(request), fields=selectors.roster_row_fields(user))
     context = {
         "params": params,
+        "place": place,
         "branch": branch,
         "group": group,
         "page": page,
@@ -243,12 +240,12 @@ def _form_page(request, form, *, title: str, submit: str, member: Member | None 
 
 @login_required
 def create(request):
-    """Add a member to a branch the user manages (``?branch=CODE`` preselects it)."""
+    """Add a member to a branch the user manages (``?branch=CODE``, a link's, preselects it: 404 outside
+    the user's subtree, 403 inside without manage); the posted branch is the form's picker's to check."""
     user = request.user
     access.require_manager(user)
     branch = None
-    code = request.POST.get("branch") or request.GET.get("branch")
-    if code:
+    if code := request.GET.get("branch"):
         branch = access.get_branch_or_404(user, code=code)
         access.require(user, access.MANAGE, branch)
     form = MemberForm(request.POST or None, user=user, branch=branch)

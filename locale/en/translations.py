@@ -1333,6 +1333,9 @@ EN: dict[str, str | tuple[str, str]] = {
     "找不到该党组织，或不在您的管理范围内": "No such Party organization, or it is outside your scope",
     "有多个党组织名为“%(name)s”，请从搜索结果中选择，或输入组织编码": "Several Party organizations are named “%(name)s”: choose one from the search results, or type its code",
     "输入名称或组织编码": "Type a name or an organization code",
+    "先选择党组织，再从其下级中选择": "Choose the Party organization first, then one of its units",
+    "“%(value)s”不是所选党组织的下级组织": "“%(value)s” is not a unit of the chosen Party organization",
+    "留空导出全部可查看的党员": "Leave empty to export every member you may see",
     # issue 15, health pages (health/branch_page.py, templates/health/, health/templatetags/health_display.py)
     "%(year)s年第%(quarter)s季度": "Q%(quarter)s %(year)s",
     "%(year)s年度": "%(year)s",

@@ -28,6 +28,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from branches import access
 from branches.files import save_failed_message
+from branches.picker import BranchChoiceField
 
 from .checks import RowError
 from .columns import HEADERS
@@ -54,13 +55,24 @@ class UploadForm(forms.Form):
         return upload
 
 
+class ExportForm(forms.Form):
+    branch = BranchChoiceField(
+        label=gettext_lazy("党组织"), required=False, help_text=gettext_lazy("留空导出全部可查看的党员")
+    )
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["branch"].for_user(user)
+
+
 def _require_manager(request) -> None:
     access.require_manager(request.user, _("您没有导入党员的权限"))
 
 
-def _page(request, *, form, result: ImportResult | None = None, pending: dict | None = None):
+def _page(request, *, form, result: ImportResult | None = None, pending: dict | None = None, export_form=None):
     context = {
         "form": form,
+        "export_form": export_form or ExportForm(user=request.user),
         "result": result,
         "pending": pending,
         "headers": HEADERS,
@@ -134,9 +146,17 @@ def import_template(request):
 @access.staff_required
 @require_GET
 def roster_export(request):
-    """The roster the user may read (optionally one subtree); masked without ``view_sensitive``."""
-    code = request.GET.get("branch", "").strip()
-    branch = access.get_branch_or_404(request.user, code=code) if code else None
+    """The roster the user may read (optionally one subtree); masked without ``view_sensitive``.
+
+    A branch not found is an error on the export form of the import page (a manager's), or a message on
+    the roster for staff who do not import."""
+    form = ExportForm(request.GET, user=request.user)
+    if not form.is_valid():
+        if access.manages_any(request.user):
+            return _page(request, form=UploadForm(), export_form=form)
+        messages.error(request, form.errors["branch"][0])
+        return redirect("members:list")
+    branch = form.cleaned_data["branch"]
     out = io.BytesIO()
     export_members(out, user=request.user, branch=branch)
     out.seek(0)

@@ -15,7 +15,8 @@ from activities import leave as leave_services
 from activities import records as record_services
 from activities.models import Activity, ActivityFile, Attendance, LeaveRequest, Resolution
 from branches import access
-from tests.factories import MemberFactory
+from branches.models import Branch
+from tests.factories import MemberFactory, make_branch
 
 pytestmark = pytest.mark.django_db
 
@@ -112,8 +113,9 @@ def test_create_at_a_visible_branch_without_manage_is_403(login_as, tree, secret
     access.grant(secretary_a, access.VIEW, tree.town)  # reads the town, manages only branch A
     client = login_as("secretary_a")
     assert client.get(reverse("activities:create"), {"branch": "VA"}).status_code == 403
-    assert client.post(reverse("activities:create"), _plan_data(branch="BB")).status_code == 403
-    assert not Activity.objects.exists()
+    response = client.post(reverse("activities:create"), _plan_data(branch="VA"))  # typed into the picker
+    assert response.status_code == 200 and not Activity.objects.exists()
+    assert response.context["form"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
 
 
 def _plan_data(branch: str = "BA", **changes) -> dict:
@@ -149,9 +151,28 @@ def test_planning_shows_the_services_error_on_its_field(login_as, tree):
     assert response.context["form"].errors["ends_at"] == ["结束时间应晚于开始时间"]
 
 
-def test_planning_at_a_branch_the_secretary_does_not_manage_is_refused(login_as, tree):
-    response = login_as("secretary_a").post(reverse("activities:create"), _plan_data(branch="BB"))
-    assert response.status_code == 404 and not Activity.objects.exists()
+@pytest.mark.parametrize("code", ["BB", "NOPE", ""])
+def test_planning_at_a_branch_the_secretary_does_not_manage_is_a_form_error(login_as, tree, code):
+    response = login_as("secretary_a").post(reverse("activities:create"), _plan_data(branch=code))
+    assert response.status_code == 200 and not Activity.objects.exists()
+    message = "这个字段是必填项。" if not code else "找不到该党组织，或不在您的管理范围内"
+    assert response.context["form"].errors["branch"] == [message]
+    assert "西村" not in response.text  # nothing of the other subtree is shown
+
+
+def test_the_activity_form_offers_no_list_of_every_organization(login_as, tree, orgdept):
+    for i in range(30):
+        make_branch(tree.village_b, Branch.Kind.BRANCH, name=f"西村第{i + 2}网格党支部")
+    page = login_as("orgdept").get(reverse("activities:create")).text
+    # the kinds and the footer's languages: no option per organization
+    assert page.count("<option") <= len(Activity.Kind.choices) + 1 + 3
+    assert "西村第31网格党支部" not in page
+    assert 'class="branch-picker"' in page and 'src="/static/js/branch_picker.js"' in page
+
+
+def test_the_activity_form_takes_the_branchs_name(login_as, tree):
+    response = login_as("secretary_a").post(reverse("activities:create"), _plan_data(branch="东村第一网格党支部"))
+    assert response.status_code == 302 and Activity.objects.get().branch == tree.branch_a
 
 
 def test_create_form_offers_hosts_of_the_preselected_branch(login_as, tree, member_a, member_b):

@@ -139,8 +139,22 @@ def test_list_filters_by_kind_branch_and_month(login_as, make_activity, tree, as
     assert client.get(reverse("activities:list"), {"month": "not-a-month"}).status_code == 400
 
 
-def test_list_filter_by_a_branch_outside_the_subtree_is_404(login_as, tree):
-    assert login_as("secretary_a").get(reverse("activities:list"), {"branch": "BB"}).status_code == 404
+@pytest.mark.parametrize("code", ["BB", "NOPE"])
+def test_list_filter_by_a_branch_outside_the_subtree_is_an_error_on_the_filter(login_as, make_activity, tree, code):
+    make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=timezone.now() + HOUR)
+    response = login_as("secretary_a").get(reverse("activities:list"), {"branch": code})
+    assert response.status_code == 200 and response.context["branch"] is None  # the filter is not applied
+    assert response.context["filters"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
+    assert "找不到该党组织，或不在您的管理范围内" in response.text and f'value="{code}"' in response.text
+    assert len(response.context["rows"]) == 1  # the user's own subtree, never the other one
+
+
+def test_list_filter_takes_a_branchs_name(login_as, make_activity, tree):
+    make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=timezone.now() + HOUR)
+    make_activity(tree.branch_b, Activity.Kind.THEME_DAY, start=timezone.now() + HOUR)
+    response = login_as("orgdept").get(reverse("activities:list"), {"branch": "西村党总支"})
+    assert response.context["branch"] == tree.village_b and len(response.context["rows"]) == 1
+    assert ">西村党总支</span>" in response.text  # the picker names the chosen branch
 
 
 def test_list_is_paginated(login_as, make_activity, tree):
@@ -173,9 +187,18 @@ def test_compliance_refuses_a_member_without_grants(login_as, member_a):
     assert login_as("member_a").get(reverse("activities:compliance")).status_code == 403
 
 
-def test_compliance_of_a_branch_outside_the_subtree_is_404(login_as, tree):
-    response = login_as("secretary_b").get(reverse("activities:compliance"), {"branch": "BA"})
-    assert response.status_code == 404
+def test_compliance_of_a_branch_outside_the_subtree_is_an_error_on_the_field(login_as, tree):
+    response = login_as("secretary_b").get(reverse("activities:compliance"), {"branch": "BA", "kind": "year"})
+    assert response.status_code == 200 and response.context["root"] == tree.branch_b  # the user's own
+    assert response.context["form"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
+    assert response.context["period"].kind == "year"  # the period chosen still applies
+
+
+def test_compliance_shows_its_branch_in_the_picker(login_as, tree):
+    page = login_as("orgdept").get(reverse("activities:compliance")).text
+    assert 'name="branch" value="TOWN"' in page and ">城关镇党委</span>" in page
+    page = login_as("orgdept").get(reverse("activities:compliance"), {"branch": "VB"}).text
+    assert 'name="branch" value="VB"' in page and ">西村党总支</span>" in page
 
 
 def test_compliance_shows_held_against_required_per_branch(login_as, make_activity, tree, member_a, member_b):

@@ -63,8 +63,18 @@ def test_viewer_without_manage_may_not_import(login_as):
     assert client.post(CONFIRM, {"token": "0" * 32}).status_code == 403
 
 
-def test_export_of_a_branch_outside_the_users_scope_is_not_found(login_as, tree):
-    assert login_as("secretary_a").get(EXPORT, {"branch": "BB"}).status_code == 404
+def test_export_of_a_branch_outside_the_users_scope_is_an_error_on_the_export_form(login_as, tree):
+    response = login_as("secretary_a").get(EXPORT, {"branch": "BB"})
+    assert response.status_code == 200 and response["Content-Type"].startswith("text/html")
+    assert response.context["export_form"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
+    viewer = login_as("viewer").get(EXPORT, {"branch": "OTHER"}, follow=True)  # no import page for a viewer
+    assert viewer.redirect_chain[-1][0] == reverse("members:list")
+    assert "找不到该党组织，或不在您的管理范围内" in viewer.text
+
+
+def test_export_takes_the_picker_s_name(login_as, tree):
+    response = login_as("orgdept").get(EXPORT, {"branch": "东村党总支"})
+    assert response.status_code == 200 and "VA" in response["Content-Disposition"]
 
 
 def test_confirm_only_by_post(login_as):

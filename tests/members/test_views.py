@@ -5,9 +5,10 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from branches.models import Branch
 from members import selectors
 from members.models import Member, MemberEvent
-from tests.factories import MemberFactory, new_id_number
+from tests.factories import MemberFactory, make_branch, new_id_number
 
 pytestmark = pytest.mark.django_db
 
@@ -71,9 +72,22 @@ def test_roster_of_secretary_lists_own_branch_only(login_as, member_a, member_b)
     assert "李明" in response.text and "王芳" not in response.text
 
 
-def test_roster_subtree_filter_outside_scope_is_404(login_as, member_a):
-    assert login_as("secretary_b").get(url("list"), {"branch": "BA"}).status_code == 404
-    assert login_as("other_orgdept").get(url("list"), {"branch": "TOWN"}).status_code == 404
+@pytest.mark.parametrize(
+    "persona, params",
+    [("secretary_b", {"branch": "BA"}), ("other_orgdept", {"branch": "TOWN"}), ("orgdept", {"group": "BA"})],
+)
+def test_roster_filter_outside_scope_is_an_error_on_the_filter(login_as, member_a, persona, params):
+    response = login_as(persona).get(url("list"), params)
+    assert response.status_code == 200 and response.context["branch"] is response.context["group"] is None
+    assert "找不到该党组织，或不在您的管理范围内" in response.text
+    if persona != "orgdept":
+        assert "李明" not in response.text and "城关镇党委" not in response.text
+
+
+def test_roster_filters_by_a_branchs_name_and_shows_it_in_the_picker(login_as, member_a, member_b):
+    response = login_as("orgdept").get(url("list"), {"branch": "西村党总支"})
+    assert "王芳" in response.text and "李明" not in response.text
+    assert 'name="branch" value="VB"' in response.text and ">西村党总支</span>" in response.text
 
 
 def test_roster_subtree_filter_inside_scope_narrows(login_as, member_a, member_b):
@@ -310,9 +324,27 @@ def test_create_refuses_a_viewer(login_as, tree):
     assert login_as("viewer").post(url("create"), member_post(tree)).status_code == 403
 
 
-def test_create_for_a_branch_outside_scope_is_404(login_as, tree):
+def test_create_for_a_branch_outside_scope_is_404_from_a_link_and_a_form_error_when_typed(login_as, tree):
     assert login_as("secretary_b").get(url("create"), {"branch": "BA"}).status_code == 404
-    assert login_as("secretary_b").post(url("create"), member_post(tree)).status_code == 404
+    response = login_as("secretary_b").post(url("create"), member_post(tree))
+    assert response.status_code == 200 and not Member.objects.filter(name="孙新").exists()
+    assert response.context["form"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
+
+
+def test_the_member_form_offers_the_chosen_branchs_groups_only(login_as, tree):
+    for i in range(30):
+        make_branch(tree.village_b, Branch.Kind.BRANCH, name=f"西村第{i + 2}网格党支部")
+    client = login_as("orgdept")
+    blank = client.get(url("create")).text
+    assert "西村第31网格党支部" not in blank and 'class="branch-picker"' in blank
+    assert blank.count("<option") < 40  # sex, education, occupation, situation, status, languages: no branch
+    assert 'data-parent="id_branch"' in blank and "东一第一党小组" not in blank  # no branch, no group yet
+    chosen = client.get(url("create"), {"branch": "BA"}).context["form"]
+    assert list(chosen.fields["group"].queryset) == [tree.group_a]
+    assert list(chosen.fields["household"].queryset) == [tree.household_a]
+    posted = client.post(url("create"), member_post(tree, branch="BB", group="GA")).context["form"]
+    assert list(posted.fields["group"].queryset) == []
+    assert posted.errors["group"] == ["“GA”不是所选党组织的下级组织"]
 
 
 def test_create_adds_a_member_with_history(login_as, tree, secretary_a):
@@ -426,6 +458,28 @@ def test_transfer_shows_a_group_outside_the_target_on_the_group_field(login_as, 
     today = timezone.localdate().isoformat()
     response = login_as("orgdept").post(url("transfer", member_b), {"to_branch": "VB", "group": "GA", "on": today})
     assert "不是" in response.context["form"].errors["group"][0]
+
+
+def test_transfer_offers_the_target_branchs_groups_and_a_picker_for_the_branch(login_as, tree, member_b):
+    client = login_as("orgdept")
+    page = client.get(url("transfer", member_b))
+    assert 'class="branch-picker"' in page.text and list(page.context["form"].fields["group"].queryset) == []
+    today = timezone.localdate().isoformat()
+    posted = client.post(url("transfer", member_b), {"to_branch": "BA", "group": "", "on": "x"}).context["form"]
+    assert list(posted.fields["group"].queryset) == [tree.group_a]
+    response = client.post(url("transfer", member_b), {"to_branch": "东村第一网格党支部", "group": "GA", "on": today})
+    assert response.status_code == 302
+    member_b.refresh_from_db()
+    assert (member_b.branch, member_b.group) == (tree.branch_a, tree.group_a)
+
+
+@pytest.mark.parametrize(
+    "code, message", [("BC", "找不到该党组织，或不在您的管理范围内"), ("BA", "转入组织与当前组织相同")]
+)
+def test_transfer_to_a_branch_out_of_scope_or_the_members_own_is_a_form_error(login_as, member_a, code, message):
+    today = timezone.localdate().isoformat()
+    response = login_as("orgdept").post(url("transfer", member_a), {"to_branch": code, "on": today})
+    assert response.context["form"].errors["to_branch"] == [message]
 
 
 # --- leave -------------------------------------------------------------------
