@@ -19,6 +19,7 @@ urlpatterns = [
     path("members/", include("members.urls")),
     path("activities/", include("activities.urls")),
     path("api/v1/", include("activities.api_urls")),
+    path("service/", include("service.urls")),
     path("health/", include("health.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),

@@ -187,6 +187,46 @@ MEMBER_MANAGE = lambda side: scoped("manage", side, **_self_deny(side))  # noqa:
 CREATOR_ONLY = lambda side: {**logged_in(HIDE), **_own(side, OK)}  # noqa: E731
 REVIEW_OR_MANAGE = lambda side: scoped("review", side, **_own(side, OK))  # noqa: E731
 
+
+def _member_a_only():
+    return logged_in(HIDE, member_a=OK)
+
+
+def _a_only(side, answer):
+    return {"member_a": answer} if side == "A" else {}
+
+
+def _service(world, side) -> dict:
+    """The side's community (its branch) with a grid, the side's member reported there, an open request,
+    one the member took and one they completed (with its rating link's token): made on first use."""
+    from service import services as svc
+    from service.models import Grid, Registration, ServiceRequest
+
+    branch, member = world.branch(side), world.member[side]
+    grid = Grid.objects.filter(community=branch).first()
+    if grid is None:
+        grid = svc.grid_create(community=branch, name="第一网格", by=None)
+        svc.registration_create(member=member, community=branch, grid=grid, post=None, by=None)
+        for _ in range(3):
+            svc.request_create(grid=grid, category="daily", text="楼道灯坏了请修理", name="赵", phone="13800138000")
+        open_, taken, done_ = ServiceRequest.objects.filter(grid=grid).order_by("pk")
+        svc.request_claim(request=taken, member=member, by=None)
+        svc.request_claim(request=done_, member=member, by=None)
+        svc.request_complete(request=done_, member=member, hours="1", note="", by=None)
+    assert Registration.objects.filter(member=member, ended_on=None).exists()
+    open_, taken, done_ = ServiceRequest.objects.filter(grid=grid).order_by("pk")
+    return {"grid": grid, "open": open_, "taken": taken, "done": done_, "token": svc.rating_token(done_)}
+
+
+def _service_pk(key):
+    return lambda world, side: {"pk": _service(world, side)[key].pk}
+
+
+def _service_none(world, side):
+    _service(world, side)
+    return {}
+
+
 TABLE: dict[str, Row] = {
     # site
     "home": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
@@ -363,6 +403,40 @@ TABLE: dict[str, Row] = {
     # Retry: the starter only, if they may still start it (the secretaries' jobs are recomputations: 403).
     "reports:job_retry": Row(by_pk("job"), POST_ONLY, lambda s: {**logged_in(HIDE), **_own(s, DENY)}),
     "reports:reminders": Row(none, const(logged_in()), form(const(logged_in())), sides=("A",)),
+    # service (issue 16): the member's pages (other users have no member record: 404); side A's member reported to
+    # branch A (the community of side A), side B's to branch B; ``_service`` makes each side's grid and requests.
+    "service:mine": Row(none, const(_member_a_only()), form(const(_member_a_only())), sides=("A",)),
+    "service:register": Row(none, const(_member_a_only()), form(const(_member_a_only())), sides=("A",)),
+    "service:renew": Row(_service_none, POST_ONLY_LOGIN, const(logged_in(HIDE, member_a=DONE)), sides=("A",)),
+    "service:claim": Row(_service_pk("open"), POST_ONLY_LOGIN, lambda s: logged_in(HIDE, **_a_only(s, DONE))),
+    "service:accept": Row(_service_pk("taken"), POST_ONLY_LOGIN, lambda s: logged_in(HIDE, **_a_only(s, FORM))),
+    "service:complete": Row(
+        _service_pk("taken"), lambda s: logged_in(HIDE, **_a_only(s, OK)), lambda s: logged_in(HIDE, **_a_only(s, FORM))
+    ),
+    # the community's secretary: manage on the community (the side's branch); posted without data, nothing written
+    "service:request": Row(_service_pk("open"), MANAGE_GET, MANAGE_POST),
+    "service:dispatch": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
+    "service:note": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
+    "service:close": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
+    "service:poster": Row(_service_pk("grid"), MANAGE_GET, MANAGE_POST),
+    "service:board": Row(code, MANAGE_GET, MANAGE_POST),
+    "service:setup": Row(code, MANAGE_GET, MANAGE_POST),
+    "service:enter": Row(code, MANAGE_GET, MANAGE_POST),
+    # Registrations (phones masked without view_sensitive) and figures: whoever may read the branch; units are
+    # registered by those who manage it.
+    "service:registrations": Row(code, VIEW_GET, MANAGE_POST),
+    "service:figures": Row(code, VIEW_GET, form(VIEW_GET)),
+    # Residents, without an account: the grid's form, following by receipt number and secret (posted without
+    # them: nothing shown), the one-time rating link of a completed request (posted without stars: the form again).
+    "service:ask": Row(
+        lambda w, s: {"key": _service(w, s)["grid"].poster_key}, const(everyone(OK)), form(const(everyone(OK)))
+    ),
+    "service:track": Row(none, const(everyone(OK)), form(const(everyone(OK))), sides=("A",)),
+    "service:rate": Row(
+        lambda w, s: {"pk": _service(w, s)["done"].pk, "token": _service(w, s)["token"]},
+        const(everyone(OK)),
+        form(const(everyone(OK))),
+    ),
 }
 
 

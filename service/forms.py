@@ -1,0 +1,72 @@
+"""Forms of the service pages: they read input; the rules are the services' (service.services)."""
+
+from __future__ import annotations
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from .models import ServiceRequest
+
+
+class AskForm(forms.Form):
+    """The resident's request (also entered by a grid worker on their behalf)."""
+
+    category = forms.ChoiceField(label=_("诉求类别"), choices=ServiceRequest.Category.choices)
+    text = forms.CharField(label=_("需要什么帮助"), widget=forms.Textarea(attrs={"rows": 4}), max_length=1000)
+    name = forms.CharField(label=_("称呼"), max_length=50)
+    phone = forms.CharField(
+        label=_("手机号码"),
+        max_length=11,
+        widget=forms.TextInput(attrs={"inputmode": "numeric", "autocomplete": "tel"}),
+    )
+
+
+class TrackForm(forms.Form):
+    receipt = forms.CharField(label=_("受理编号"), max_length=16)
+    secret = forms.CharField(label=_("查询码"), max_length=16)
+
+
+class RateForm(forms.Form):
+    stars = forms.TypedChoiceField(
+        label=_("满意程度"),
+        coerce=int,
+        choices=[
+            (5, _("5星 非常满意")),
+            (4, _("4星 满意")),
+            (3, _("3星 基本满意")),
+            (2, _("2星 不满意")),
+            (1, _("1星 很不满意")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    comment = forms.CharField(label=_("评价"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
+
+
+class RegisterForm(forms.Form):
+    """A member's 报到: the community by its code, then its grid and post (chosen from the community's)."""
+
+    community = forms.CharField(label=_("报到社区（组织编码）"), max_length=32)
+    grid = forms.IntegerField(label=_("网格"), required=False)
+    post = forms.IntegerField(label=_("服务岗位"), required=False)
+    skills = forms.CharField(label=_("特长"), max_length=200, required=False)
+
+
+class CompleteForm(forms.Form):
+    hours = forms.CharField(
+        label=_("服务时长（小时）"), max_length=8, widget=forms.TextInput(attrs={"inputmode": "decimal"})
+    )
+    note = forms.CharField(
+        label=_("办结说明"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2})
+    )
+
+
+class NameForm(forms.Form):
+    kind = forms.ChoiceField(choices=[("grid", "grid"), ("post", "post")], widget=forms.HiddenInput)
+    name = forms.CharField(label=_("名称"), max_length=100)
+    description = forms.CharField(label=_("说明"), max_length=200, required=False)
+
+
+class UnitForm(forms.Form):
+    unit = forms.CharField(label=_("单位党组织（组织编码）"), max_length=32)
+    contact_name = forms.CharField(label=_("联系人"), max_length=50)
+    contact_phone = forms.CharField(label=_("联系电话"), max_length=11)

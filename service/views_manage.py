@@ -1,0 +1,230 @@
+"""The community secretary's pages: the board of requests, one request (dispatch, note, close), grids and
+posts with each grid's QR poster, registrations (members' and units'), a request entered for a resident.
+Every page checks ``manage_branch`` on the community (404 outside the user's subtrees, 403 inside without),
+except the registrations, which those who may read the branch see (phones masked without view_sensitive)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from activities.views_checkin import qr_svg
+from branches import access
+from branches.models import Branch
+from core.masking import mask_phone
+from core.periods import Period
+from members.models import Member
+
+from . import selectors, services
+from .errors import ServiceError
+from .forms import AskForm, NameForm, UnitForm
+from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest, UnitRegistration
+
+MANAGE = access.MANAGE
+
+
+def _community_or_404(user, code: str, perms=(MANAGE,)) -> Branch:
+    branch = access.get_branch_or_404(user, code=code)
+    access.require_any(user, perms, branch)
+    return branch
+
+
+def _managed_request(user, pk: int) -> ServiceRequest:
+    """A request of a community in the user's subtrees (404 outside), managed there (403 without)."""
+    queryset = ServiceRequest.objects.filter(access.branch_scope_q(user, "community__path")).select_related(
+        "community", "grid", "assignee"
+    )
+    request = get_object_or_404(queryset, pk=pk)
+    access.deny_unless(user, (MANAGE,), request.community)
+    return request
+
+
+@login_required
+def board(request, code: str):
+    """Requests by status and grid, overdue dispatches flagged; filtered by ?grid= and ?status=."""
+    community = _community_or_404(request.user, code)
+    grid_id = request.GET.get("grid", "")
+    status = request.GET.get("status", "")
+    grid_id = int(grid_id) if grid_id.isdigit() else None
+    status = status if status in ServiceRequest.Status.values else None
+    data = selectors.board(community=community, grid_id=grid_id, status=status, now=timezone.now())
+    statuses = [(s, ServiceRequest.Status(s).label, data.totals.get(s, 0)) for s in selectors.BOARD_STATUSES]
+    grid_rows = [(g, [(label, data.counts.get((g.pk, s), 0)) for s, label, _n in statuses]) for g in data.grids]
+    context = {
+        "community": community,
+        "board": data,
+        "statuses": statuses,
+        "grid_rows": grid_rows,
+        "grid_id": grid_id,
+        "status": status,
+    }
+    return render(request, "service/board.html", context)
+
+
+@login_required
+def request_detail(request, pk: int):
+    """One request: the resident (phone masked without view_sensitive), its steps, dispatch, note, close."""
+    item = _managed_request(request.user, pk)
+    name, phone = services.resident_of(item)
+    sensitive = access.can_view_sensitive(request.user, item.community)
+    candidates = [
+        r for r in selectors.registered_members(community=item.community, today=timezone.localdate()) if r.current
+    ]
+    context = {
+        "item": item,
+        "resident_name": name,
+        "resident_phone": phone if sensitive else mask_phone(phone),
+        "events": list(item.events.select_related("by", "member")),
+        "candidates": candidates,
+        "may_dispatch": item.status in ServiceRequest.OPEN,
+        "may_close": item.status != ServiceRequest.Status.CLOSED,
+        "now": timezone.now(),
+    }
+    return render(request, "service/request.html", context)
+
+
+def _act(request, item, action, done: str, **kwargs):
+    try:
+        action(request=item, by=request.user, **kwargs)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done)
+    return redirect("service:request", pk=item.pk)
+
+
+@login_required
+@require_POST
+def dispatch(request, pk: int):
+    item = _managed_request(request.user, pk)
+    member_id = request.POST.get("member", "")
+    member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+    if member is None:
+        messages.error(request, _("请选择派单对象（已报到的党员）"))
+        return redirect("service:request", pk=item.pk)
+    return _act(request, item, services.request_dispatch, _("已派单"), member=member)
+
+
+@login_required
+@require_POST
+def note(request, pk: int):
+    item = _managed_request(request.user, pk)
+    return _act(request, item, services.request_note, _("已记录办理进展"), text=request.POST.get("note", ""))
+
+
+@login_required
+@require_POST
+def close(request, pk: int):
+    item = _managed_request(request.user, pk)
+    return _act(request, item, services.request_close, _("已关闭该诉求"), reason=request.POST.get("reason", ""))
+
+
+@login_required
+def setup(request, code: str):
+    """The community's grids (each with its QR poster) and service posts; adding one."""
+    community = _community_or_404(request.user, code)
+    form = NameForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        data = form.cleaned_data
+        try:
+            if data["kind"] == "grid":
+                services.grid_create(community=community, name=data["name"], by=request.user)
+            else:
+                services.post_create(
+                    community=community, name=data["name"], description=data["description"], by=request.user
+                )
+        except ServiceError as exc:
+            messages.error(request, exc.message)
+        else:
+            messages.success(request, _("已添加“%(name)s”") % {"name": data["name"]})
+            return redirect("service:setup", code=community.code)
+    elif request.method == "POST":
+        messages.error(request, _("请填写名称"))
+    context = {
+        "community": community,
+        "grids": list(Grid.objects.filter(community=community)),
+        "posts": list(ServicePost.objects.filter(community=community)),
+    }
+    return render(request, "service/setup.html", context)
+
+
+@login_required
+def poster(request, pk: int):
+    """A grid's printable QR poster: residents scan it to ask (the activities' QR code)."""
+    grids = Grid.objects.select_related("community").filter(access.branch_scope_q(request.user, "community__path"))
+    grid = get_object_or_404(grids, pk=pk)
+    access.deny_unless(request.user, (MANAGE,), grid.community)
+    url = request.build_absolute_uri(reverse("service:ask", args=[grid.poster_key]))
+    return render(request, "service/poster.html", {"grid": grid, "qr": qr_svg(url), "url": url})
+
+
+@login_required
+def registrations(request, code: str):
+    """Who reported to this community (by grid and post) and where this branch's members reported."""
+    branch = _community_or_404(request.user, code, perms=access.ALL_PERMS)
+    today = timezone.localdate()
+    sensitive = access.can_view_sensitive(request.user, branch)
+    manages = access.has_perm(request.user, MANAGE, branch)
+    form = UnitForm(request.POST or None)
+    if request.method == "POST":
+        access.require(request.user, MANAGE, branch)
+        unit = Branch.objects.filter(code=request.POST.get("unit", "").strip(), kind__in=COMMUNITY_KINDS).first()
+        if not form.is_valid():
+            messages.error(request, _("请填写单位党组织编码、联系人和联系电话"))
+        elif unit is None:
+            messages.error(request, _("没有这个组织编码的单位党组织"))
+        else:
+            try:
+                services.unit_registration_create(
+                    unit=unit,
+                    community=branch,
+                    contact_name=form.cleaned_data["contact_name"],
+                    contact_phone=form.cleaned_data["contact_phone"],
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                messages.error(request, exc.message)
+            else:
+                messages.success(request, _("已登记%(name)s报到") % {"name": unit.name})
+                return redirect("service:registrations", code=branch.code)
+    members = selectors.registered_members(community=branch, today=today)
+    for row in members:
+        row.phone_shown = row.member.phone if sensitive else mask_phone(row.member.phone) if row.member.phone else ""
+    units = list(UnitRegistration.objects.filter(community=branch, ended_on=None).select_related("unit"))
+    for row in units:
+        row.phone_shown = row.contact_phone if sensitive else mask_phone(row.contact_phone)
+    context = {
+        "branch": branch,
+        "members": members,
+        "units": units,
+        "elsewhere": selectors.registrations_of_members(branch=branch, period=Period.containing("year", today)),
+        "manages": manages,
+        "form": form,
+    }
+    return render(request, "service/registrations.html", context)
+
+
+@login_required
+def enter(request, code: str):
+    """A request entered for a resident by the secretary or a grid worker (who manage the community)."""
+    community = _community_or_404(request.user, code)
+    grids = list(Grid.objects.filter(community=community, is_active=True))
+    form = AskForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        grid = next((g for g in grids if str(g.pk) == request.POST.get("grid", "")), None)
+        if grid is None:
+            form.add_error(None, _("请选择网格"))
+        else:
+            try:
+                item, _secret = services.request_create(grid=grid, by=request.user, **form.cleaned_data)
+            except ServiceError as exc:
+                form.add_error(exc.field if exc.field in form.fields else None, exc.message)
+            else:
+                messages.success(request, _("已登记，受理编号 %(receipt)s") % {"receipt": item.receipt})
+                return redirect("service:request", pk=item.pk)
+    return render(request, "service/enter.html", {"community": community, "grids": grids, "form": form})

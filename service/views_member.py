@@ -1,0 +1,154 @@
+"""The member's pages (a phone): 我的报到, the requests they may take in their grid, their own requests and
+hours this year; reporting, renewing, claiming, accepting and completing (each through service.services)."""
+
+from __future__ import annotations
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from activities.views_common import own_member
+from branches.models import Branch
+from core.periods import Period
+
+from . import rules, selectors, services
+from .errors import ServiceError
+from .forms import CompleteForm, RegisterForm
+from .models import COMMUNITY_KINDS, Grid, Registration, ServicePost, ServiceRequest
+
+
+@login_required
+def mine(request):
+    """我的报到 and my requests: a constant number of queries whatever the member's history."""
+    member = own_member(request.user)
+    today = timezone.localdate()
+    registration = (
+        Registration.objects.filter(member=member, ended_on=None).select_related("community", "grid", "post").first()
+    )
+    current = registration is not None and rules.registration_current(registration.confirmed_on, today)
+    year = Period.containing("year", today)
+    context = {
+        "member": member,
+        "registration": registration,
+        "current": current,
+        "renewal_due": rules.renewal_due_on(registration.confirmed_on) if registration else None,
+        "pool": selectors.pool_for(registration) if current else [],
+        "my_requests": selectors.requests_of(member),
+        "hours": selectors.completed_hours(member_ids=[member.pk], period=year).get(member.pk, 0),
+        "year": year.label,
+    }
+    return render(request, "service/mine.html", context)
+
+
+@login_required
+def register(request):
+    """报到: the member names the community by its code, then picks its grid and post."""
+    member = own_member(request.user)
+    form = RegisterForm(request.POST or None, initial={"community": request.GET.get("community", "")})
+    community = None
+    code = (request.POST.get("community") or request.GET.get("community") or "").strip()
+    if code:
+        community = Branch.objects.filter(code=code, kind__in=COMMUNITY_KINDS, dissolved_on=None).first()
+    if request.method == "POST" and form.is_valid():
+        if community is None:
+            form.add_error("community", _("没有这个组织编码的社区党组织"))
+        else:
+            grid = Grid.objects.filter(community=community, pk=form.cleaned_data["grid"], is_active=True).first()
+            post = ServicePost.objects.filter(community=community, pk=form.cleaned_data["post"], is_active=True).first()
+            try:
+                services.registration_create(
+                    member=member,
+                    community=community,
+                    grid=grid,
+                    post=post,
+                    skills=form.cleaned_data["skills"],
+                    by=request.user,
+                )
+            except ServiceError as exc:
+                form.add_error(None, exc.message)
+            else:
+                messages.success(request, _("已向%(name)s报到") % {"name": community.name})
+                return redirect("service:mine")
+    grids = list(Grid.objects.filter(community=community, is_active=True)) if community else []
+    posts = list(ServicePost.objects.filter(community=community, is_active=True)) if community else []
+    return render(
+        request, "service/register.html", {"form": form, "community": community, "grids": grids, "posts": posts}
+    )
+
+
+@login_required
+@require_POST
+def renew(request):
+    """Confirm the registration for another half year (``SERVICE_RENEWAL_MONTHS``)."""
+    member = own_member(request.user)
+    registration = get_object_or_404(Registration, member=member, ended_on=None)
+    services.registration_renew(registration=registration, by=request.user)
+    messages.success(
+        request, _("已确认报到，下次请在%(day)s前确认") % {"day": rules.renewal_due_on(registration.confirmed_on)}
+    )
+    return redirect("service:mine")
+
+
+def _request_of_my_community(user, pk: int) -> tuple:
+    """A request of the community where the user's member has an open registration (else 404)."""
+    member = own_member(user)
+    registration = Registration.objects.filter(member=member, ended_on=None).first()
+    if registration is None:
+        raise Http404(_("您尚未报到"))
+    request = get_object_or_404(ServiceRequest, pk=pk, community_id=registration.community_id)
+    return member, request
+
+
+def _act(http_request, action, done_message: str, *, item, member):
+    request = http_request
+    try:
+        action(request=item, member=member, by=request.user)
+    except ServiceError as exc:
+        messages.error(request, exc.message)
+    else:
+        messages.success(request, done_message)
+    return redirect("service:mine")
+
+
+@login_required
+@require_POST
+def claim(request, pk: int):
+    member, service_request = _request_of_my_community(request.user, pk)
+    return _act(request, services.request_claim, _("已领单，请尽快办理"), item=service_request, member=member)
+
+
+@login_required
+@require_POST
+def accept(request, pk: int):
+    member, service_request = _request_of_my_community(request.user, pk)
+    return _act(request, services.request_accept, _("已接单，请尽快办理"), item=service_request, member=member)
+
+
+@login_required
+def complete(request, pk: int):
+    """办结 with the hours spent (and a progress note on the way, posted without hours)."""
+    member, service_request = _request_of_my_community(request.user, pk)
+    if service_request.assignee_id != member.pk:
+        raise Http404(_("该诉求不由您承办"))
+    form = CompleteForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            services.request_complete(
+                request=service_request,
+                member=member,
+                hours=form.cleaned_data["hours"],
+                note=form.cleaned_data["note"],
+                by=request.user,
+            )
+        except ServiceError as exc:
+            form.add_error("hours" if exc.field == "hours" else None, exc.message)
+        else:
+            messages.success(request, _("已办结，感谢您的服务"))
+            return redirect("service:mine")
+    return render(
+        request, "service/complete.html", {"form": form, "item": service_request, "max_hours": rules.max_hours()}
+    )
