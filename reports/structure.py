@@ -14,14 +14,21 @@ Only 党支部 are checked (a 党总支's own members are few by design; 党小�
 organizations of their own). The reports compute the warnings with every snapshot, on the roster
 at the period's end (``reports.selectors.member_facts``) and the committee positions held on its
 last day (``reports.selectors.committee_facts``): the dashboard reads them, it does not count.
+``structure_warnings`` applies the same rules to today's roster (the organization department's
+first page, reports/home.py): two queries.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from django.conf import settings
+from django.db.models import Count, Q
 from django.utils.translation import gettext as _
 
 from activities.compliance import COMMITTEE_MIN_FULL_MEMBERS
+from branches.models import Branch
+from members.models import Member, Position
 
 NO_COMMITTEE, TOO_FEW, TOO_MANY = "no_committee", "too_few", "too_many"
 WARNINGS = [NO_COMMITTEE, TOO_FEW, TOO_MANY]
@@ -58,3 +65,62 @@ def label(warning: str) -> str:
     if warning == TOO_FEW:
         return _("正式党员不足%(n)s人") % {"n": fewest_full}
     return _("党员超过%(n)s人") % {"n": most}
+
+
+# --- today's warnings of a subtree --------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Flagged:
+    branch: Branch
+    members: int
+    full: int
+    committee: int
+    warnings: tuple[str, ...]
+
+    @property
+    def labels(self) -> list[str]:
+        return [label(w) for w in self.warnings]
+
+
+@dataclass(frozen=True)
+class StructureWarnings:
+    counts: dict[str, int]  # warning -> 党支部 with it
+    total: int  # 党支部 with any warning
+    branches: list[Flagged]  # the first ones in tree order
+
+    @property
+    def more(self) -> bool:
+        return self.total > len(self.branches)
+
+    def rows(self) -> list[tuple[str, str, int]]:
+        """(warning, label, 党支部 with it) of every warning some branch has."""
+        return [(w, label(w), self.counts[w]) for w in WARNINGS if self.counts[w]]
+
+
+def structure_warnings(root: Branch, *, limit: int = 50) -> StructureWarnings:
+    """The current 党支部 of ``root``'s subtree that the rules flag on today's roster and positions,
+    and the counts per warning. Two queries: the branches with their members counted (one GROUP BY),
+    the committee members by branch."""
+    active, full = Q(members__is_active=True), Q(members__is_active=True, members__status=Member.Status.FULL)
+    branches = (
+        Branch.objects.filter(path__startswith=root.path, kind=Branch.Kind.BRANCH, dissolved_on__isnull=True)
+        .annotate(n_members=Count("members", filter=active), n_full=Count("members", filter=full))
+        .order_by("path")
+    )
+    committee = dict(
+        Position.objects.filter(branch__path__startswith=root.path, branch__kind=Branch.Kind.BRANCH)
+        .filter(ended_on__isnull=True, title__in=Position.COMMITTEE_TITLES)
+        .values_list("branch_id")
+        .annotate(n=Count("member_id", distinct=True))
+        .order_by()
+    )
+    counts = dict.fromkeys(WARNINGS, 0)
+    flagged = []
+    for b in branches:
+        found = warnings_of(members=b.n_members, full=b.n_full, committee=committee.get(b.pk, 0))
+        for warning in found:
+            counts[warning] += 1
+        if found:
+            flagged.append(Flagged(b, b.n_members, b.n_full, committee.get(b.pk, 0), tuple(found)))
+    return StructureWarnings(counts, len(flagged), flagged[:limit])

@@ -15,7 +15,7 @@ from members.models import Member, Position
 from reports import exports
 from reports.models import Report
 from reports.services import reports_compute
-from reports.structure import NO_COMMITTEE, TOO_FEW, TOO_MANY, label, warnings_of
+from reports.structure import NO_COMMITTEE, TOO_FEW, TOO_MANY, label, structure_warnings, warnings_of
 from tests.factories import make_branch
 from tests.health.builders import attend, held
 from tests.reports.conftest import AFTER, Y
@@ -154,3 +154,15 @@ def test_the_dashboard_shows_organizations_study_hours_and_structure_warnings(tr
     assert [r.branch.code for r, _, _ in warnings["branches"]] == ["BA", "BB"]  # 2 and 1 full members
     assert warnings["total"] == 2 and warnings["rows"] == [("正式党员不足3人", 2)]
     assert "正式党员不足3人" in page and "东村第一网格党支部" in page
+
+
+def test_todays_warnings_of_a_subtree_use_the_same_rules_in_two_queries(root, bulk_members, django_assert_num_queries):
+    branch_with(root, bulk_members, full=7, committee=2, code="C2")
+    branch_with(root, bulk_members, full=7, committee=3, code="C3")
+    branch_with(root, bulk_members, code="EMPTY")
+    ended = branch_with(root, bulk_members, full=8, committee=3, code="ENDED")
+    Position.objects.filter(branch=ended, title=Position.Title.PROPAGANDA).update(ended_on=datetime.date(Y, 1, 1))
+    with django_assert_num_queries(2):
+        found = structure_warnings(root, limit=2)
+    assert found.counts == {NO_COMMITTEE: 2, TOO_FEW: 1, TOO_MANY: 0} and found.total == 3 and found.more
+    assert [(f.branch.code, f.warnings) for f in found.branches] == [("C2", (NO_COMMITTEE,)), ("EMPTY", (TOO_FEW,))]
