@@ -12,6 +12,7 @@ from .dues import seed_dues_year
 from .history import seed_late_death
 from .lapse import seed_lapse_notes
 from .seeding import SeedResult
+from .service import seed_service_year
 
 # In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed;
 # the death recorded late reads both (it corrects the meetings and the dues since); the art. 9 warning's
@@ -21,6 +22,8 @@ GENERATORS = {
     "activities": seed_activity_year,
     "late_death": seed_late_death,
     "lapse": seed_lapse_notes,
+    # 报到 and a year of residents' requests (issue 16): before the health checks, which count their hours.
+    "service": seed_service_year,
 }
 
 

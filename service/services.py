@@ -327,7 +327,8 @@ def request_complete(*, request: ServiceRequest, member: Member, hours, note: st
 def rating_token(request: ServiceRequest) -> str:
     """The one-time rating link's token of this completion (a keyed digest: unguessable, shown on the
     resident's own tracking page); spent by ``request_rate``."""
-    return crypto.digest(f"service-rating:{request.pk}:{request.completed_at.isoformat()}")[:32]
+    stamp = f"{request.completed_at.timestamp():.6f}"  # the same whatever time zone the value was read in
+    return crypto.digest(f"service-rating:{request.pk}:{stamp}")[:32]
 
 
 def request_rate(*, request: ServiceRequest, token: str, stars, comment: str = "", now=None) -> ServiceRequest:

@@ -251,3 +251,15 @@ def test_closing_needs_a_reason_and_nothing_is_deleted(new_request, secretary_a)
         new_request.delete()
     with pytest.raises(ServiceError):
         services.request_close(request=new_request, reason="再关一次", by=secretary_a)
+
+
+def test_the_rating_token_does_not_depend_on_the_time_zone_read_in(registered_a, member_a, new_request):
+    import zoneinfo
+
+    services.request_claim(request=new_request, member=member_a, by=None)
+    at = timezone.now().astimezone(zoneinfo.ZoneInfo("Asia/Shanghai"))
+    done = services.request_complete(request=new_request, member=member_a, hours="1", note="", by=None, now=at)
+    token = services.rating_token(done)
+    stored = ServiceRequest.objects.get(pk=done.pk)
+    assert services.rating_token(stored) == token
+    services.request_rate(request=stored, token=token, stars=4)
