@@ -31,9 +31,7 @@ from health import selectors as health_selectors
 from health.models import HealthCheck
 from members.models import DuesPayment, Member
 
-from . import selectors as report_selectors
-from .models import Report
-from .structure import label as structure_label
+from .structure import structure_warnings
 
 SECTION_ROWS = 10
 CENT = Decimal("0.01")
@@ -276,8 +274,6 @@ class OrgdeptHome:
     progress_counts: dict[str, int] = field(default_factory=dict)  # state -> 党支部
     structure: Section | None = None
     structure_rows: list = field(default_factory=list)  # (label, 党支部 with it)
-    structure_period: str = ""  # the monthly report they come from ("" before any)
-    structure_period_display: str = ""
     imports: Section | None = None
     can_review_health: bool = False
 
@@ -328,29 +324,6 @@ def recent_imports(user) -> Section:
     return Section(rows[:SECTION_ROWS], min(len(rows), SECTION_ROWS), url, capped=len(rows) > SECTION_ROWS)
 
 
-@dataclass
-class Flagged:
-    branch: Branch
-    labels: list[str]
-
-
-def structure_of(root: Branch) -> tuple[str, int, list[tuple[str, int]], list[Flagged]]:
-    """The structure warnings of ``root``'s latest monthly report (``reports.structure``: the
-    reports compute them with each snapshot): its period, the 党支部 flagged, the count per
-    warning and the first flagged 党支部. Two queries; nothing before a report exists."""
-    report = Report.objects.filter(branch=root, period_kind=Report.PeriodKind.MONTH).order_by("-period").first()
-    warnings = (report.data.get("structure") or {}).get("warnings") if report else None
-    if warnings is None:  # no report yet, or one computed before the warnings existed
-        return "", 0, [], []
-    flagged = report_selectors.flagged_branches(root, report.period, limit=SECTION_ROWS)
-    rows = [
-        Flagged(r.branch, [structure_label(w) for w, n in r.data["structure"]["warnings"].items() if n])
-        for r in flagged
-    ]
-    counts = [(structure_label(w), n) for w, n in warnings.items() if n]
-    return report.period, report.structure_warnings, counts, rows
-
-
 def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     """Over the user's highest branches: last month's missing meetings (the compliance report),
     the health checks' progress of every 党支部, the structure warnings, recent imports. Per root
@@ -361,7 +334,6 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     missing, lines, progress, warnings, flagged, warning_counts = [], 0, [], [], 0, {}
     counts: dict[str, int] = {"none": 0, "open": 0, "done": 0}
     health_period = _health_period(roots[0], today) if roots else str(today.year)
-    structure_period = ""
     for root in roots:
         report = compliance_report(branch=root, period=month, today=today)
         for unit in report.missing_units():
@@ -371,11 +343,10 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
             counts[row.state] += 1
             if row.state != "done":
                 progress.append(row)
-        period, total, counts_of_root, rows = structure_of(root)
-        structure_period = structure_period or period
-        warnings += rows
-        flagged += total
-        for label, n in counts_of_root:
+        found = structure_warnings(root, limit=SECTION_ROWS)
+        warnings += found.branches
+        flagged += found.total
+        for _warning, label, n in found.rows():
             warning_counts[label] = warning_counts.get(label, 0) + n
     first = roots[0] if roots else None
     code = first.code if first else ""
@@ -390,12 +361,8 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
         health_period=health_period,
         progress=Section.of(progress, health_url),
         progress_counts=counts,
-        structure=Section(
-            warnings[:SECTION_ROWS], flagged, _url("reports:dashboard", code, period=structure_period) if first else ""
-        ),
+        structure=Section(warnings[:SECTION_ROWS], flagged, _url("reports:dashboard", code) if first else ""),
         structure_rows=list(warning_counts.items()),
-        structure_period=structure_period,
-        structure_period_display=Period.parse(structure_period).display if structure_period else "",
         imports=recent_imports(user),
         can_review_health=can_review,
     )

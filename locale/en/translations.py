@@ -1422,8 +1422,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "最近 %(n)s 天的导入": "Imports of the last %(n)s days",
     "没有导入记录。": "No import.",
     "导入花名册或党费": "Import a roster or dues",
-    "据%(period)s报表": "From the report of %(period)s",
-    "报表计算后显示。": "Shown once the reports are computed.",
     # issue 15, the branch page's links, 本月全部已缴 and 我的党费 (templates/branches/detail.html, members/dues/)
     "本组织的党员和活动": "Members and activities of this organization",
     "本组织党员": "Its members",
