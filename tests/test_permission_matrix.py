@@ -332,7 +332,8 @@ TABLE: dict[str, Row] = {
     "activities:create": Row(
         none,
         const(staff(reviewer=DENY, viewer=DENY)),
-        const(staff(DONE, reviewer=DENY, viewer=DENY, secretary_b=HIDE, other_orgdept=HIDE)),
+        # Branch A typed into the picker by those who do not manage it: an error on the field (branches/picker.py).
+        const(staff(DONE, reviewer=DENY, viewer=DENY, secretary_b=FORM, other_orgdept=FORM)),
         sides=("A",),
         data=lambda w, s: activity_create_data(w),
     ),
