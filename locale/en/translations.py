@@ -1643,4 +1643,13 @@ EN: dict[str, str | tuple[str, str]] = {
     "接单期限 %(t)s": "Accept by %(t)s",
     "服务时长 %(h)s 小时": "%(h)s hours of service",
     "评议 %(n)s 星": "Rated %(n)s stars",
+    "纸质记录": "Paper records",
+    "打印签到表": "Print the sign-in sheet",
+    "下载会议记录（Word）": "Download the record (Word)",
+    "签到表": "Sign-in sheet",
+    "用浏览器的“打印”打印本页；打印时不显示菜单和按钮。": "Print this page with the browser's Print; menus and buttons are left out on paper.",
+    "应到 %(n)s 人": "Expected: %(n)s",
+    "人": "people",
+    "序号": "No.",
+    "签名": "Signature",
 }
