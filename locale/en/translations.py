@@ -1643,6 +1643,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "接单期限 %(t)s": "Accept by %(t)s",
     "服务时长 %(h)s 小时": "%(h)s hours of service",
     "评议 %(n)s 星": "Rated %(n)s stars",
+    "报到与服务统计（报到率、诉求办结率、满意度）": "Registration and service figures (registration, completion, satisfaction)",
     "纸质记录": "Paper records",
     "打印签到表": "Print the sign-in sheet",
     "下载会议记录（Word）": "Download the record (Word)",

@@ -169,3 +169,8 @@ def test_the_figures_export_to_excel(login_as, tree, grid):
 def test_a_bad_period_is_told_and_the_year_shown(login_as, tree):
     page = login_as("orgdept").get(reverse("service:figures", args=[tree.town.code]) + "?period=abc").content.decode()
     assert "abc" in page and "统计期" in page
+
+
+def test_the_reports_dashboard_links_the_figures(login_as, tree):
+    page = login_as("orgdept").get(reverse("reports:dashboard", args=[tree.town.code])).content.decode()
+    assert reverse("service:figures", args=[tree.town.code]) in page
