@@ -6,6 +6,7 @@ No JavaScript and no external library; the page's CSS colours the bars.
 
 from __future__ import annotations
 
+import unicodedata
 from dataclasses import dataclass, field
 from decimal import Decimal
 
@@ -13,6 +14,27 @@ ROW = 24
 LABEL_WIDTH = 150
 BAR_WIDTH = 300
 TEXT_WIDTH = 90
+# What fits left of a bar, in half-widths: a Chinese character counts two, a Latin letter one, so that
+# a label keeps about twelve characters in Chinese and twenty-odd letters in English.
+LABEL_UNITS = 24
+
+
+def _units(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def fit_label(text) -> str:
+    """``text`` cut with an ellipsis to what fits in ``LABEL_UNITS`` half-widths (in the reader's language)."""
+    text = str(text)
+    if sum(_units(c) for c in text) <= LABEL_UNITS:
+        return text
+    kept, used = [], 1  # the ellipsis
+    for char in text:
+        used += _units(char)
+        if used > LABEL_UNITS:
+            break
+        kept.append(char)
+    return "".join(kept) + "…"
 
 
 @dataclass
@@ -24,6 +46,10 @@ class Bar:
     value_x: str
     href: str = ""
     css: str = ""
+
+    @property
+    def short_label(self) -> str:
+        return fit_label(self.label)
 
 
 @dataclass
