@@ -1653,4 +1653,12 @@ EN: dict[str, str | tuple[str, str]] = {
     "人": "people",
     "序号": "No.",
     "签名": "Signature",
+    # issue 15, English whole: a step's change, the rubric page (health/templatetags/health_display.py)
+    "总分 %(total)s": "Total %(total)s",
+    "总分 %(old)s → %(new)s": "Total %(old)s → %(new)s",
+    "调整 %(by)s 分，总分 %(old)s → %(new)s": "Adjusted by %(by)s points, total %(old)s → %(new)s",
+    "默认评分细则": "Default rubric",
+    "；": "; ",
+    "、": ", ",
+    "（上限 %(cap)s）": " (at most %(cap)s)",
 }
