@@ -174,6 +174,9 @@ def test_seed_demo_command_prints_demo_only_logins(capsys):
     for username in ("orgdept", "secretary", "secretary2", "member"):
         assert f"  {username} " in out
     assert Branch.objects.count() == SCALES["demo"].organizations
+    groups, households = (Branch.objects.filter(kind=k).count() for k in (Branch.Kind.GROUP, Branch.Kind.HOUSEHOLD))
+    organizations = Branch.objects.count() - groups - households
+    assert households and f"{organizations:,} 个党组织（另有 {groups:,} 个党小组、{households:,} 个党员中心户）" in out
 
 
 @pytest.mark.django_db

@@ -1,6 +1,7 @@
 """``python manage.py seed_demo [--scale demo|city] [--seed N] [--if-empty]``: load demo or scale data."""
 
 import time
+from collections import Counter
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -11,7 +12,7 @@ from demo.year import seed_year
 
 
 class Command(BaseCommand):
-    help = "载入演示数据（demo：一个镇约600名党员；city：2,149个党组织、48,909名党员）。仅供演示。"
+    help = "载入演示数据（demo：一个镇约600名党员；city：2,149个组织节点（含党员中心户）、48,909名党员）。仅供演示。"
 
     def add_arguments(self, parser):
         parser.add_argument("--scale", choices=sorted(SCALES), default="demo")
@@ -28,9 +29,13 @@ class Command(BaseCommand):
         except SeedError as exc:
             raise CommandError(f"{exc}（可加 --if-empty 跳过）") from None
         plan = result.plan
+        # 党小组 and 党员中心户 are counted apart from the organizations, as in the reports (issue 14).
+        kinds = Counter(b.kind for b in plan.branches)
+        groups, households = kinds[Branch.Kind.GROUP], kinds[Branch.Kind.HOUSEHOLD]
         self.stdout.write(
             self.style.SUCCESS(
-                f"已载入“{result.root.name}”：{len(plan.branches):,} 个党组织，{len(plan.members):,} 名党员，"
+                f"已载入“{result.root.name}”：{len(plan.branches) - groups - households:,} 个党组织"
+                f"（另有 {groups:,} 个党小组、{households:,} 个党员中心户），{len(plan.members):,} 名党员，"
                 f"{len(plan.positions):,} 个职务，用时 {time.perf_counter() - started:.1f} 秒。"
             )
         )
