@@ -56,6 +56,8 @@ OVERFLOW = """() => {
   for (const cell of document.querySelectorAll('table td, table th')) {
     const style = getComputedStyle(cell);
     if (style.display !== 'table-cell' || !cell.offsetParent) continue;
+    const head = cell.closest('thead');  // a stacked table's headers: hidden, each cell says its own
+    if (head && head.getBoundingClientRect().width <= 1) continue;
     const text = cell.innerText.trim();
     const inner = cell.clientWidth - parseFloat(style.paddingLeft) - parseFloat(style.paddingRight);
     if (text.length >= 3 && inner < 2.2 * parseFloat(style.fontSize)) {
