@@ -16,6 +16,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from branches.files import private_storage, random_name
 from branches.models import Branch
 from members.models import Member
 
@@ -216,3 +217,32 @@ class ServiceRequestEvent(NeverDeleted):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind}"
+
+
+def photo_path(instance: ServiceRequestPhoto, filename: str) -> str:
+    """A random name in the private storage (never the uploader's file name): photos are records, never swept."""
+    ext = filename.rsplit(".", 1)[-1].lower() if "." in filename else "bin"
+    return random_name("service", ext)
+
+
+class ServiceRequestPhoto(NeverDeleted):
+    """A photo of a request: up to ``SERVICE_MAX_PHOTOS`` from the resident, as many with the completion."""
+
+    class Stage(models.TextChoices):
+        ASKED = "asked", _("点单照片")
+        COMPLETED = "completed", _("办结照片")
+
+    request = models.ForeignKey(ServiceRequest, on_delete=models.PROTECT, related_name="photos")
+    stage = models.CharField(_("环节"), max_length=10, choices=Stage.choices)
+    file = models.FileField(_("照片"), upload_to=photo_path, storage=private_storage, max_length=200)
+    size = models.PositiveIntegerField(_("大小（字节）"))
+    uploaded_at = models.DateTimeField(_("上传时间"), auto_now_add=True)
+    by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+
+    class Meta:
+        verbose_name = _("诉求照片")
+        verbose_name_plural = _("诉求照片")
+        ordering = ["pk"]
+
+    def __str__(self) -> str:
+        return f"{self.request_id} {self.stage}"

@@ -48,3 +48,12 @@ def rating_reopens(stars: int) -> bool:
 
 def max_hours() -> Decimal:
     return Decimal(settings.SERVICE_MAX_HOURS)
+
+
+def max_photos() -> int:
+    """Photos with a request, and with its completion: ``SERVICE_MAX_PHOTOS`` each."""
+    return settings.SERVICE_MAX_PHOTOS
+
+
+def photo_max_bytes() -> int:
+    return settings.SERVICE_PHOTO_MAX_BYTES

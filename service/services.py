@@ -25,6 +25,7 @@ from .models import (
     ServicePost,
     ServiceRequest,
     ServiceRequestEvent,
+    ServiceRequestPhoto,
     UnitRegistration,
 )
 
@@ -165,8 +166,38 @@ def _new_receipt() -> str:
     return timezone.localdate().strftime("%y%m%d") + "".join(secrets.choice("0123456789") for _ in range(6))
 
 
+PHOTO_MAGIC = {"jpg": b"\xff\xd8\xff", "jpeg": b"\xff\xd8\xff", "png": b"\x89PNG\r\n\x1a\n"}
+
+
+def check_photos(uploads) -> list:
+    """At most ``SERVICE_MAX_PHOTOS`` jpg or png photos, each at most ``SERVICE_PHOTO_MAX_BYTES``, their content
+    matching their extension; the first one refused names itself."""
+    uploads = [u for u in (uploads or []) if u]
+    if len(uploads) > rules.max_photos():
+        raise ServiceError(f"最多上传{rules.max_photos()}张照片", code="too_many_photos", field="photos")
+    for upload in uploads:
+        name = (getattr(upload, "name", "") or "").rsplit("/", 1)[-1]
+        ext = name.rsplit(".", 1)[-1].lower() if "." in name else ""
+        if ext not in PHOTO_MAGIC:
+            raise ServiceError(f"照片“{name}”不是 jpg 或 png 图片", code="photo_type", field="photos")
+        if upload.size > rules.photo_max_bytes():
+            limit = rules.photo_max_bytes() // (1024 * 1024)
+            raise ServiceError(f"照片“{name}”超过 {limit} MB", code="photo_too_large", field="photos")
+        upload.seek(0)
+        head = upload.read(8)
+        upload.seek(0)
+        if not head.startswith(PHOTO_MAGIC[ext]):
+            raise ServiceError(f"照片“{name}”的内容与扩展名不符", code="photo_content", field="photos")
+    return uploads
+
+
+def _save_photos(request: ServiceRequest, uploads: list, stage: str, by) -> None:
+    for upload in uploads:
+        ServiceRequestPhoto.objects.create(request=request, stage=stage, file=upload, size=upload.size, by=by)
+
+
 def request_create(
-    *, grid: Grid, category: str, text: str, name: str, phone: str, by=None
+    *, grid: Grid, category: str, text: str, name: str, phone: str, by=None, photos=()
 ) -> tuple[ServiceRequest, str]:
     """A resident's request (or one entered on their behalf by ``by``): the request and its secret, shown
     once to the resident (only its digest is kept). Name and phone are encrypted at rest."""
@@ -181,6 +212,7 @@ def request_create(
         raise ServiceError("请填写称呼（不超过50字）", code="bad_name", field="name")
     if not rules.PHONE_RE.match(phone):
         raise ServiceError("手机号码应为11位，以1开头", code="bad_phone", field="phone")
+    photos = check_photos(photos)
     secret = "".join(secrets.choice(SECRET_ALPHABET) for _ in range(8))
     with transaction.atomic():
         for _attempt in range(5):
@@ -199,6 +231,7 @@ def request_create(
             created_by=by,
         )
         _event(request, Kind.CREATED, by=by, note="代群众登记" if by else "")
+        _save_photos(request, photos, ServiceRequestPhoto.Stage.ASKED, by)
     return request, secret
 
 
@@ -308,9 +341,12 @@ def parse_hours(value) -> Decimal:
     return hours
 
 
-def request_complete(*, request: ServiceRequest, member: Member, hours, note: str, by, now=None) -> ServiceRequest:
-    """办结 by the member who holds it, with the hours spent (志愿服务 hours in the health check)."""
+def request_complete(
+    *, request: ServiceRequest, member: Member, hours, note: str, by, now=None, photos=()
+) -> ServiceRequest:
+    """办结 by the member who holds it, with the hours spent (志愿服务 hours in the health check) and photos."""
     hours = parse_hours(hours)
+    photos = check_photos(photos)
     now = now or timezone.now()
     with transaction.atomic():
         request = _locked(request)
@@ -321,6 +357,7 @@ def request_complete(*, request: ServiceRequest, member: Member, hours, note: st
         request.rating_digest = crypto.digest("service-rate:" + rating_token(request))
         request.save(update_fields=["status", "completed_at", "hours", "rating_digest"])
         _event(request, Kind.COMPLETED, by=by, member=member, note=(note or "").strip(), hours=hours)
+        _save_photos(request, photos, ServiceRequestPhoto.Stage.COMPLETED, by)
     return request
 
 

@@ -18,6 +18,7 @@ urlpatterns = [
     path("requests/<int:pk>/note/", views_manage.note, name="note"),
     path("requests/<int:pk>/close/", views_manage.close, name="close"),
     path("grids/<int:pk>/poster/", views_manage.poster, name="poster"),
+    path("photos/<int:pk>/", views_manage.photo, name="photo"),
     path("<str:code>/board/", views_manage.board, name="board"),
     path("<str:code>/setup/", views_manage.setup, name="setup"),
     path("<str:code>/registrations/", views_manage.registrations, name="registrations"),

@@ -7,11 +7,13 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from activities.views_checkin import qr_svg
 from branches import access
@@ -23,7 +25,7 @@ from members.models import Member
 from . import selectors, services
 from .errors import ServiceError
 from .forms import AskForm, NameForm, UnitForm
-from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest, UnitRegistration
+from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest, ServiceRequestPhoto, UnitRegistration
 
 MANAGE = access.MANAGE
 
@@ -80,6 +82,7 @@ def request_detail(request, pk: int):
         "resident_name": name,
         "resident_phone": phone if sensitive else mask_phone(phone),
         "events": list(item.events.select_related("by", "member")),
+        "photos": list(item.photos.all()),
         "candidates": candidates,
         "may_dispatch": item.status in ServiceRequest.OPEN,
         "may_close": item.status != ServiceRequest.Status.CLOSED,
@@ -221,10 +224,33 @@ def enter(request, code: str):
             form.add_error(None, _("请选择网格"))
         else:
             try:
-                item, _secret = services.request_create(grid=grid, by=request.user, **form.cleaned_data)
+                item, _secret = services.request_create(
+                    grid=grid, by=request.user, photos=request.FILES.getlist("photos"), **form.cleaned_data
+                )
             except ServiceError as exc:
                 form.add_error(exc.field if exc.field in form.fields else None, exc.message)
             else:
                 messages.success(request, _("已登记，受理编号 %(receipt)s") % {"receipt": item.receipt})
                 return redirect("service:request", pk=item.pk)
     return render(request, "service/enter.html", {"community": community, "grids": grids, "form": form})
+
+
+@login_required
+@require_GET
+def photo(request, pk: int):
+    """A request's photo, from the private storage: for those who manage its community and its member in charge
+    (404 for anyone else outside the community's subtree, 403 inside without manage_branch)."""
+    mine = Q(request__assignee__user_id=request.user.pk)
+    photos = ServiceRequestPhoto.objects.select_related("request__community", "request__assignee")
+    item = get_object_or_404(
+        photos.filter(access.branch_scope_q(request.user, "request__community__path") | mine), pk=pk
+    )
+    if item.request.assignee is None or item.request.assignee.user_id != request.user.pk:
+        access.deny_unless(request.user, (MANAGE,), item.request.community)
+    try:
+        handle = item.file.open("rb")  # the private storage: no URL reaches it but this view
+    except FileNotFoundError:
+        raise Http404(_("照片已不存在")) from None
+    response = FileResponse(handle, filename=f"{item.request.receipt}-{item.pk}.{item.file.name.rsplit('.', 1)[-1]}")
+    response["Cache-Control"] = "private, max-age=3600"
+    return response

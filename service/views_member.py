@@ -134,7 +134,7 @@ def complete(request, pk: int):
     member, service_request = _request_of_my_community(request.user, pk)
     if service_request.assignee_id != member.pk:
         raise Http404(_("该诉求不由您承办"))
-    form = CompleteForm(request.POST or None)
+    form = CompleteForm(request.POST or None)  # photos: request.FILES, checked by the service
     if request.method == "POST" and form.is_valid():
         try:
             services.request_complete(
@@ -143,12 +143,13 @@ def complete(request, pk: int):
                 hours=form.cleaned_data["hours"],
                 note=form.cleaned_data["note"],
                 by=request.user,
+                photos=request.FILES.getlist("photos"),
             )
         except ServiceError as exc:
-            form.add_error("hours" if exc.field == "hours" else None, exc.message)
+            form.add_error(exc.field if exc.field in ("hours", "note") else None, exc.message)
         else:
             messages.success(request, _("已办结，感谢您的服务"))
             return redirect("service:mine")
-    return render(
-        request, "service/complete.html", {"form": form, "item": service_request, "max_hours": rules.max_hours()}
-    )
+    photos = list(service_request.photos.all())
+    context = {"form": form, "item": service_request, "max_hours": rules.max_hours(), "photos": photos}
+    return render(request, "service/complete.html", context)

@@ -39,7 +39,9 @@ def ask(request, key: str):
         if not allowed:
             return limited_response(request, retry_after=retry_after, json=False)
         try:
-            item, secret = services.request_create(grid=grid, **form.cleaned_data)
+            item, secret = services.request_create(
+                grid=grid, photos=request.FILES.getlist("photos"), **form.cleaned_data
+            )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in form.fields else None, exc.message)
         else:

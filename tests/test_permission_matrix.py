@@ -207,15 +207,26 @@ def _service(world, side) -> dict:
     if grid is None:
         grid = svc.grid_create(community=branch, name="第一网格", by=None)
         svc.registration_create(member=member, community=branch, grid=grid, post=None, by=None)
-        for _ in range(3):
-            svc.request_create(grid=grid, category="daily", text="楼道灯坏了请修理", name="赵", phone="13800138000")
+        for i in range(3):
+            photos = [SimpleUploadedFile("p.png", PNG, "image/png")] if i == 0 else []
+            svc.request_create(
+                grid=grid, category="daily", text="楼道灯坏了请修理", name="赵", phone="13800138000", photos=photos
+            )
         open_, taken, done_ = ServiceRequest.objects.filter(grid=grid).order_by("pk")
         svc.request_claim(request=taken, member=member, by=None)
         svc.request_claim(request=done_, member=member, by=None)
         svc.request_complete(request=done_, member=member, hours="1", note="", by=None)
     assert Registration.objects.filter(member=member, ended_on=None).exists()
     open_, taken, done_ = ServiceRequest.objects.filter(grid=grid).order_by("pk")
-    return {"grid": grid, "open": open_, "taken": taken, "done": done_, "token": svc.rating_token(done_)}
+    photo = open_.photos.get()
+    return {
+        "grid": grid,
+        "open": open_,
+        "taken": taken,
+        "done": done_,
+        "token": svc.rating_token(done_),
+        "photo": photo,
+    }
 
 
 def _service_pk(key):
@@ -420,6 +431,8 @@ TABLE: dict[str, Row] = {
     "service:note": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
     "service:close": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
     "service:poster": Row(_service_pk("grid"), MANAGE_GET, MANAGE_POST),
+    # A request's photo (the private storage): for those who manage the community (and its member in charge).
+    "service:photo": Row(_service_pk("photo"), MANAGE_GET, POST_ONLY_LOGIN),
     "service:board": Row(code, MANAGE_GET, MANAGE_POST),
     "service:setup": Row(code, MANAGE_GET, MANAGE_POST),
     "service:enter": Row(code, MANAGE_GET, MANAGE_POST),

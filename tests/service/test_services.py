@@ -263,3 +263,63 @@ def test_the_rating_token_does_not_depend_on_the_time_zone_read_in(registered_a,
     stored = ServiceRequest.objects.get(pk=done.pk)
     assert services.rating_token(stored) == token
     services.request_rate(request=stored, token=token, stars=4)
+
+
+# --- photos ---------------------------------------------------------------------------------------
+
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+JPG = b"\xff\xd8\xff\xe0" + b"\x00" * 32
+
+
+def _upload(name, content):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile(name, content)
+
+
+def test_up_to_three_photos_go_with_a_request(grid):
+    photos = [_upload("a.png", PNG), _upload("b.jpg", JPG), _upload("c.jpeg", JPG)]
+    item, _ = services.request_create(
+        grid=grid, category="daily", text="楼道灯坏了请修理", name="赵", phone="13800138000", photos=photos
+    )
+    assert [p.stage for p in item.photos.all()] == ["asked"] * 3
+    assert not any("a.png" in p.file.name for p in item.photos.all())  # random names in the private storage
+
+
+@pytest.mark.parametrize(
+    ("photos", "code"),
+    [
+        ([("a.png", PNG)] * 4, "too_many_photos"),
+        ([("a.gif", PNG)], "photo_type"),
+        ([("a.png", JPG)], "photo_content"),
+    ],
+)
+def test_refused_photos_write_nothing(grid, photos, code):
+    with pytest.raises(ServiceError) as error:
+        services.request_create(
+            grid=grid,
+            category="daily",
+            text="楼道灯坏了请修理",
+            name="赵",
+            phone="13800138000",
+            photos=[_upload(n, c) for n, c in photos],
+        )
+    assert error.value.code == code
+    assert not ServiceRequest.objects.exists()
+
+
+def test_a_photo_over_the_size_limit_is_refused(grid, settings):
+    settings.SERVICE_PHOTO_MAX_BYTES = len(PNG) - 1
+    with pytest.raises(ServiceError) as error:
+        services.check_photos([_upload("a.png", PNG)])
+    assert error.value.code == "photo_too_large"
+    settings.SERVICE_PHOTO_MAX_BYTES = len(PNG)
+    assert len(services.check_photos([_upload("a.png", PNG)])) == 1
+
+
+def test_the_completion_keeps_its_photos(registered_a, member_a, new_request):
+    services.request_claim(request=new_request, member=member_a, by=None)
+    services.request_complete(
+        request=new_request, member=member_a, hours="1", note="", by=None, photos=[_upload("done.png", PNG)]
+    )
+    assert [p.stage for p in new_request.photos.all()] == ["completed"]

@@ -174,3 +174,51 @@ def test_a_bad_period_is_told_and_the_year_shown(login_as, tree):
 def test_the_reports_dashboard_links_the_figures(login_as, tree):
     page = login_as("orgdept").get(reverse("reports:dashboard", args=[tree.town.code])).content.decode()
     assert reverse("service:figures", args=[tree.town.code]) in page
+
+
+@pytest.fixture
+def photo(grid):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    item, _ = services.request_create(
+        grid=grid,
+        category="daily",
+        text="楼道灯坏了请修理",
+        name="赵",
+        phone="13800138000",
+        photos=[SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)],
+    )
+    return item.photos.get()
+
+
+@pytest.mark.parametrize(
+    ("persona", "status"), [("secretary_a", 200), ("secretary_b", 404), ("viewer", 403), ("member_a", 404)]
+)
+def test_a_photo_is_for_those_who_manage_the_community(login_as, photo, persona, status):
+    assert login_as(persona).get(reverse("service:photo", args=[photo.pk])).status_code == status
+
+
+def test_the_member_in_charge_sees_the_photos(login_as, photo, registered_a, member_a):
+    services.request_claim(request=photo.request, member=member_a, by=None)
+    client = login_as("member_a")
+    assert client.get(reverse("service:photo", args=[photo.pk])).status_code == 200
+    assert (
+        reverse("service:photo", args=[photo.pk])
+        in client.get(reverse("service:complete", args=[photo.request.pk])).content.decode()
+    )
+
+
+def test_the_resident_form_takes_photos(client, grid):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    client.post(
+        reverse("service:ask", args=[grid.poster_key]),
+        {
+            "category": "daily",
+            "text": "楼道灯坏了，请帮忙修理",
+            "name": "赵",
+            "phone": "13800138000",
+            "photos": [SimpleUploadedFile("a.png", b"\x89PNG\r\n\x1a\n" + b"\x00" * 32)],
+        },
+    )
+    assert ServiceRequest.objects.get().photos.count() == 1
