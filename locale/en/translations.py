@@ -1651,6 +1651,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "诉求照片": "Request photo",
     "照片（可选，jpg 或 png）": "Photos (optional, jpg or png)",
     "照片%(n)s": "Photo %(n)s",
+    "提交诉求": "Send request",
     "纸质记录": "Paper records",
     "打印签到表": "Print the sign-in sheet",
     "下载会议记录（Word）": "Download the record (Word)",
