@@ -81,14 +81,14 @@ def voting_counts(activity: Activity) -> tuple[int, int]:
 
 
 def activity_quorum(activity: Activity) -> Quorum | None:
-    """The quorum of a 支部党员大会 (voting members, ``QUORUM_RULE``) or a 支委会 (more than half of
-    the committee); None for other kinds."""
+    """The quorum of a 支部党员大会 (voting members) or a 支委会 (its committee members), both read
+    by ``QUORUM_RULE``; None for other kinds."""
     if activity.kind == Activity.Kind.BRANCH_ASSEMBLY:
         rule = quorum_rule()
         expected, present = voting_counts(activity)
         committee = False
     elif activity.kind == Activity.Kind.COMMITTEE_MEETING:
-        rule, committee = MORE_THAN_HALF, True
+        rule, committee = quorum_rule(), True  # art. 12 words it as art. 11 does: "半数以上"
         counts = _committee_counts(activity)
         expected, present = counts["expected"], counts["present"]
     else:

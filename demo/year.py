@@ -11,17 +11,19 @@ from .activities import seed_activity_year
 from .dues import seed_dues_year
 from .history import seed_late_death
 from .lapse import seed_lapse_notes
+from .rules import seed_meeting_rules
 from .seeding import SeedResult
 from .service import seed_service_year
 
 # In this order: the activities' year reads nothing of the dues, but a fixed order keeps a seed's data fixed;
 # the death recorded late reads both (it corrects the meetings and the dues since); the art. 9 warning's
-# notes read all three.
+# notes read all three; the meeting rules' demo (outcomes, an extension, an exemption) reads the activities.
 GENERATORS = {
     "dues": seed_dues_year,
     "activities": seed_activity_year,
     "late_death": seed_late_death,
     "lapse": seed_lapse_notes,
+    "meetings": seed_meeting_rules,
     # 报到 and a year of residents' requests (issue 16): before the health checks, which count their hours.
     "service": seed_service_year,
 }

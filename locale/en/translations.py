@@ -1669,4 +1669,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "；": "; ",
     "、": ", ",
     "（上限 %(cap)s）": " (at most %(cap)s)",
+    "在外参加的组织生活（流动党员）": "Organizational life attended elsewhere (mobile member)",
+    "不列入应到、转正决定与在外参加": "Exemptions, probation decisions and meetings elsewhere",
+    "法定人数：支委会委员 %(expected)s 人，到会 %(present)s 人，须达到半数以上（至少 %(needed)s 人）。": "Quorum: %(expected)s committee members, %(present)s present; half or more needed (at least %(needed)s).",
 }

@@ -109,3 +109,11 @@ def test_the_host_finds_a_guest_by_name_and_full_id_number_only(login_as, starte
     assert login_as("viewer").post(url, {"name": member_b.name, "id_number": member_b.id_number}).status_code == 403
     response = login_as("secretary_a").post(url, {"name": member_b.name, "id_number": member_b.id_number})
     assert response.status_code == 302 and Attendance.objects.get(member=member_b).status == Attendance.Status.PRESENT
+
+
+def test_the_guests_own_branch_sees_the_meeting_on_the_member_page(login_as, started, member_b, secretary_a):
+    Member.objects.filter(pk=member_b.pk).update(situation=Member.Situation.MOBILE)
+    member_b.refresh_from_db()
+    presence.guest_attendance_record(activity=started, member=member_b, by=secretary_a)
+    page = login_as("secretary_b").get(reverse("members:detail", args=[member_b.pk])).content.decode()
+    assert "在外参加的组织生活" in page and started.title in page and "东村第一网格党支部" in page

@@ -1,8 +1,8 @@
 """Votes, quorum and resolutions (中国共产党支部工作条例（试行）arts. 11-12; 基层组织选举工作条例 art. 5).
 
 A vote belongs to a full member under no 留党察看 or 停止党员权利 on the meeting's day. A 支部党员大会
-needs more than half of the voting members expected (QUORUM_RULE "at_least_half": half or more);
-a 支委会 more than half of its committee. A resolution passes when 赞成, at the meeting and in
+needs more than half of the voting members expected, a 支委会 more than half of its committee
+(QUORUM_RULE "at_least_half": half or more, for both). A resolution passes when 赞成, at the meeting and in
 writing, exceeds half of the voting members expected, not of those present.
 """
 
@@ -99,7 +99,7 @@ def test_a_held_assembly_keeps_the_counts_of_its_day(make_activity, tree, roster
     assert (quorum.present, quorum.expected, quorum.ok) == (3, 4, True)
 
 
-def test_a_committee_meeting_needs_more_than_half_of_its_committee(make_activity, tree, secretary_a):
+def test_a_committee_meeting_needs_more_than_half_of_its_committee_by_default(make_activity, tree, secretary_a):
     committee = [MemberFactory(branch=tree.branch_a) for _ in range(4)]
     for member, title in zip(committee, ["secretary", "deputy", "organization", "propaganda"], strict=True):
         Position.objects.create(member=member, branch=tree.branch_a, title=title, started_on="2024-01-01")
@@ -109,6 +109,16 @@ def test_a_committee_meeting_needs_more_than_half_of_its_committee(make_activity
     assert quorum.committee and (quorum.present, quorum.expected, quorum.ok) == (2, 4, False)
     _present(activity, committee[2])
     assert record_services.activity_quorum(activity).ok
+
+
+def test_a_committee_meeting_follows_the_same_reading_of_half(make_activity, tree, settings):
+    settings.QUORUM_RULE = "at_least_half"
+    committee = [MemberFactory(branch=tree.branch_a) for _ in range(4)]
+    for member, title in zip(committee, ["secretary", "deputy", "organization", "propaganda"], strict=True):
+        Position.objects.create(member=member, branch=tree.branch_a, title=title, started_on="2024-01-01")
+    activity = _started(make_activity, tree, Activity.Kind.COMMITTEE_MEETING)
+    _present(activity, *committee[:2])
+    assert record_services.activity_quorum(activity).ok  # two of four: 半数以上
 
 
 def test_other_kinds_have_no_quorum(make_activity, tree):
