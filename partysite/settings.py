@@ -262,18 +262,17 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 JOB_QUEUED_TIMEOUT_MINUTES = env.int("JOB_QUEUED_TIMEOUT_MINUTES", default=60)
 JOB_RUNNING_TIMEOUT_MINUTES = env.int("JOB_RUNNING_TIMEOUT_MINUTES", default=45)
 CELERY_TIMEZONE = TIME_ZONE
+# Reports and health checks computed by the beat (reports/schedule.py): every night at this time
+# ("HH:MM", Asia/Shanghai), each month, quarter and year that ended within the last
+# REPORTS_CATCH_UP_MONTHS months and is not computed yet: the night after it ends, or the next night
+# after a missed one. The health checks of a quarter or year run first, so its report counts them.
+REPORTS_COMPUTE_AT = env.str("REPORTS_COMPUTE_AT", default="02:30")
+REPORTS_CATCH_UP_MONTHS = env.int("REPORTS_CATCH_UP_MONTHS", default=12)
+_compute_hour, _compute_minute = REPORTS_COMPUTE_AT.split(":")
 CELERY_BEAT_SCHEDULE: dict = {
-    # Times in Asia/Shanghai. Health checks run before the reports that show their grades.
+    # Times in Asia/Shanghai.
     "daily-reminders": {"task": "reports.daily_reminders", "schedule": _crontab(hour=7, minute=30)},
-    "quarterly-health-checks": {
-        "task": "reports.quarterly_health_checks",
-        "schedule": _crontab(month_of_year="1,4,7,10", day_of_month=1, hour=1, minute=0),
-    },
-    "yearly-health-checks": {
-        "task": "reports.yearly_health_checks",
-        "schedule": _crontab(month_of_year=1, day_of_month=1, hour=1, minute=30),
-    },
-    "monthly-reports": {"task": "reports.monthly_reports", "schedule": _crontab(day_of_month=1, hour=2, minute=30)},
+    "compute-due": {"task": "reports.compute_due", "schedule": _crontab(hour=_compute_hour, minute=_compute_minute)},
     "fail-stale-jobs": {"task": "reports.fail_stale_jobs", "schedule": _crontab(minute="*/5")},
     "sweep-private-files": {"task": "reports.sweep_private_files", "schedule": _crontab(hour=3, minute=15)},
     "service-return-overdue": {"task": "service.return_overdue", "schedule": _crontab(minute="*/15")},

@@ -20,7 +20,7 @@ from activities.models import Activity, Attendance
 from activities.selectors import on_approved_leave
 from activities.study import study_shortfalls
 from branches.models import Branch
-from core.periods import QUARTER, YEAR, Period
+from core.periods import MONTH, YEAR, Period
 from health.models import HealthCheck
 from members.models import DuesPayment, Member, Position
 
@@ -42,8 +42,13 @@ class Node:
 
 
 def health_period_of(period: Period) -> str:
-    """The health-check period a report shows: the year or quarter itself, a month's quarter."""
-    return period.label if period.kind == YEAR else Period.containing(QUARTER, period.start).label
+    """The health-check period a report shows: a year's or a quarter's own checks; for a month, the
+    yearly checks in force at its end, those of the last year ended by then (December: its own year,
+    computed the same night just before: reports/schedule.py), never the quarter under way, which has
+    none yet."""
+    if period.kind != MONTH:
+        return period.label
+    return str(period.year if period.index == 12 else period.year - 1)
 
 
 def subtree_nodes(root: Branch, period: Period) -> list[Node]:

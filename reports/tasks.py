@@ -1,8 +1,10 @@
 """Celery tasks of the reports app: thin and idempotent, taking ids and plain values.
 
-The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the periodic ones: daily reminders,
-monthly reports, quarterly and yearly health checks. Every result is a database fact with
-a unique key, so a task run twice changes nothing the second time.
+The beat schedule (settings.CELERY_BEAT_SCHEDULE) runs the periodic ones: daily reminders, and every
+night the computation of whatever period has ended and is not computed yet (``compute_due``, the rule
+in reports/schedule.py): health checks of each quarter and year, then reports of each month, quarter
+and year. Every result is a database fact with a unique key, so a task run twice changes nothing the
+second time.
 """
 
 from __future__ import annotations
@@ -17,22 +19,7 @@ from branches.files import private_files_sweep
 from branches.models import Branch
 from health.services import health_checks_compute
 
-from . import jobs, services
-
-
-def _previous_month(today: datetime.date) -> tuple[int, int]:
-    return (today.year, today.month - 1) if today.month > 1 else (today.year - 1, 12)
-
-
-def _ended_periods(today: datetime.date) -> list[str]:
-    """The month that ended before ``today``'s, and the quarter and year if they ended with it."""
-    year, month = _previous_month(today)
-    periods = [f"{year}-{month:02d}"]
-    if month % 3 == 0:
-        periods.append(f"{year}Q{month // 3}")
-    if month == 12:
-        periods.append(str(year))
-    return periods
+from . import jobs, schedule, services
 
 
 @shared_task(name="reports.compute_reports")
@@ -43,11 +30,14 @@ def compute_reports(period: str, branch_id: int | None = None) -> dict:
     return {"created": result.created, "updated": result.updated, "roots": result.roots}
 
 
-@shared_task(name="reports.monthly_reports")
-def monthly_reports(today: str | None = None) -> dict:
-    """The reports of last month (and of the quarter and the year that ended with it), every tree."""
+@shared_task(name="reports.compute_due")
+def compute_due(today: str | None = None) -> dict:
+    """The nightly computation: the health checks, then the reports, of every period that has ended and
+    is due (reports/schedule.py), for every tree. Nothing due: two queries and nothing written."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    return {period: compute_reports(period) for period in _ended_periods(day)}
+    health = {period: asdict(health_checks_compute(period=period)) for period in schedule.due_health_periods(day)}
+    reports = {period: compute_reports(period) for period in schedule.due_report_periods(day)}
+    return {"health": health, "reports": reports}
 
 
 @shared_task(name="reports.daily_reminders")
@@ -55,23 +45,6 @@ def daily_reminders(today: str | None = None) -> dict:
     """Store and e-mail today's reminders to secretaries."""
     day = datetime.date.fromisoformat(today) if today else None
     return asdict(services.reminders_create(today=day))
-
-
-@shared_task(name="reports.quarterly_health_checks")
-def quarterly_health_checks(today: str | None = None) -> dict:
-    """The interim health checks of the quarter that has just ended, every member."""
-    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    last = day.replace(day=1) - datetime.timedelta(days=1)
-    period = f"{last.year}Q{(last.month - 1) // 3 + 1}"
-    return {period: asdict(health_checks_compute(period=period))}
-
-
-@shared_task(name="reports.yearly_health_checks")
-def yearly_health_checks(today: str | None = None) -> dict:
-    """The yearly health checks of the year that has just ended, every member."""
-    day = datetime.date.fromisoformat(today) if today else timezone.localdate()
-    period = str(day.year - 1)
-    return {period: asdict(health_checks_compute(period=period))}
 
 
 @shared_task(name="reports.sweep_private_files")

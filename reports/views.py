@@ -7,13 +7,16 @@ without the permission 403. Each page runs a constant number of queries.
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.http import urlencode
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 from django.views.decorators.http import require_POST
 
 from activities.compliance import KIND_LABELS, LINE_KINDS, Period
@@ -24,8 +27,9 @@ from branches.params import period_param
 from health.models import HealthCheck
 from members.models import Member
 
-from . import jobs, selectors
+from . import jobs, schedule, selectors
 from .charts import bar_chart
+from .forms import DashboardForm
 from .models import Job
 from .structure import label
 
@@ -39,16 +43,21 @@ def _reports_branch(request, code: str) -> Branch:
     return branch
 
 
-def _period_sort_key(label: str) -> tuple:
-    p = Period.parse(label)
-    return (p.year, {"year": 3, "quarter": 2, "month": 1}[p.kind], p.first_month)
+_GROUPS = (("month", _lazy("月度")), ("quarter", _lazy("季度")), ("year", _lazy("年度")))
 
 
-def _chosen_period(request, periods: list[str]) -> str:
-    wanted = period_param(request, Period.parse)
-    if wanted is not None:
-        return wanted.label
-    return periods[0] if periods else ""
+def _period_choices(today, computed: set[str], chosen: Period) -> list[tuple[str, list[tuple[str, str]]]]:
+    """The dashboard's periods, by kind, latest first: every one the beat computes (reports/schedule.py),
+    those with a report, and the one shown; one without a report for this branch says so."""
+    periods = {p.label: p for p in schedule.ended_periods(today)}
+    periods.update((label, Period.parse(label)) for label in computed)
+    periods[chosen.label] = chosen
+    ordered = sorted(periods.values(), key=lambda p: (p.year, p.first_month), reverse=True)
+    missing = _("（未计算）")
+    return [
+        (label, [(p.label, p.display + ("" if p.label in computed else missing)) for p in ordered if p.kind == kind])
+        for kind, label in _GROUPS
+    ]
 
 
 def _dashboard_url(branch: Branch, period: str) -> str:
@@ -69,24 +78,39 @@ def dashboard_home(request):
 def dashboard(request, code):
     user = request.user
     branch = _reports_branch(request, code)
-    periods = sorted(selectors.periods_of(branch), key=_period_sort_key, reverse=True)
-    period = _chosen_period(request, periods)
-    report = selectors.report_of(branch, period) if period else None
+    today = timezone.localdate()
+    chosen = period_param(request, Period.parse) or schedule.last_complete_month(today)
+    period = chosen.label
+    place = DashboardForm(request.GET, user=user, initial={"branch": branch})
+    other = place.chosen()
+    if other is not None and other != branch:  # the picker named another organization
+        return redirect(_dashboard_url(other, period))
+    computed = set(selectors.periods_of(branch, limit=60))
+    report = selectors.report_of(branch, period)
+    if report is not None:
+        computed.add(period)
     children = selectors.child_reports(branch, period) if report else []
     trail = [b for b in Branch.objects.filter(path__in=branch.ancestor_paths()[:-1]) if access.can_view(user, b)]
     context = {
         "branch": branch,
         "trail": trail,
         "period": period,
-        "period_display": Period.parse(period).display if period else "",
-        "periods": periods,
+        "period_display": chosen.display,
+        "period_choices": _period_choices(today, computed, chosen),
+        "place": place,
         "report": report,
+        # No report yet: when the beat computes it (None: only on request; no beat without Redis).
+        "beat": bool(settings.REDIS_URL),
+        "next_computation": None if report else schedule.next_computation(chosen),
+        "catch_up_months": settings.REPORTS_CATCH_UP_MONTHS,
         "children": [(child, _dashboard_url(child.branch, period)) for child in children],
         "charts": _charts(report, children, period) if report else [],
         "meetings": _meeting_rows(report) if report else [],
         "can_recompute": access.has_perm(user, access.REVIEW, branch),
         "my_jobs": jobs.jobs_of(user, branch),
         "health_period": report.data["health"]["period"] if report else "",
+        # The checks the report counts, on the health pages (those who manage or review them).
+        "health_link": bool(report) and access.has_any(user, (access.MANAGE, access.REVIEW), branch),
         # Reports computed before these figures existed have neither: the page leaves them out.
         "organizations": _organizations(report),
         "study": report.data.get("study") if report else None,

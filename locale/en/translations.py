@@ -1336,6 +1336,17 @@ EN: dict[str, str | tuple[str, str]] = {
     "先选择党组织，再从其下级中选择": "Choose the Party organization first, then one of its units",
     "“%(value)s”不是所选党组织的下级组织": "“%(value)s” is not a unit of the chosen Party organization",
     "留空导出全部可查看的党员": "Leave empty to export every member you may see",
+    # the dashboard's periods and the nightly computation (reports/views.py, reports/schedule.py)
+    "月度": "Months",
+    "季度": "Quarters",
+    "（未计算）": " (not computed)",
+    "%(p)s的报表尚未计算。": "The report for %(p)s has not been computed yet.",
+    "本站未启用定时计算（未配置 Redis）。": "This site does not compute reports on a schedule (no Redis configured).",
+    "将于 %(at)s 自动计算，无需操作。": "It will be computed automatically on %(at)s; nothing to do.",
+    "早于自动计算的范围（近 %(n)s 个月）。": "It is older than what is computed automatically (the last %(n)s months).",
+    "可点击下方“重新计算本期报表”。": "You may press “Recompute this period's report” below.",
+    "可请组织部计算。": "The organization department can compute it.",
+    "查看本报表所计的政治体检": "The health checks this report counts",
     # issue 15, health pages (health/branch_page.py, templates/health/, health/templatetags/health_display.py)
     "%(year)s年第%(quarter)s季度": "Q%(quarter)s %(year)s",
     "%(year)s年度": "%(year)s",

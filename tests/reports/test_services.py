@@ -157,13 +157,24 @@ def test_recomputing_picks_up_new_records(tree, year_data):
     assert report(tree.branch_b).data["meetings"]["theme_day"]["held"] == 2
 
 
-def test_month_report_shows_the_quarter_health_checks_and_month_activities(tree, year_data):
+def test_month_report_shows_the_yearly_health_checks_in_force_and_month_activities(tree, year_data):
     reports_compute(period=f"{Y}-07", branch=tree.town, today=AFTER)
     july = report(tree.branch_a, f"{Y}-07")
-    assert july.period_kind == "month" and july.data["health"]["period"] == f"{Y}Q3"
+    # the last year's checks, not the quarter under way (issue 15): none in this data
+    assert july.period_kind == "month" and july.data["health"]["period"] == str(Y - 1) and july.health_checks == 0
     # The assembly (2 present, 1 on leave) and the group's July meeting (2 present).
     assert (july.attendance_expected, july.attendance_present, july.attendance_leave) == (5, 4, 1)
     assert july.members == 3 and july.data["members"]["joined"] == 0  # a3 joined in June
+
+
+@pytest.mark.parametrize(
+    "period, health", [(f"{Y}-01", str(Y - 1)), (f"{Y}-11", str(Y - 1)), (f"{Y}-12", str(Y)), (f"{Y}Q4", f"{Y}Q4")]
+)
+def test_a_month_shows_the_last_years_checks_until_december_a_quarter_its_own(tree, year_data, period, health):
+    reports_compute(period=period, branch=tree.town, today=AFTER)
+    town = report(tree.town, period)
+    assert town.data["health"]["period"] == health
+    assert town.health_checks == (5 if health == str(Y) else 0)  # year_data computed the year's checks
 
 
 def test_whole_site_computation_covers_every_tree(tree, year_data):

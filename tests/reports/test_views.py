@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import pytest
 from django.urls import reverse
+from django.utils import formats, timezone
 
 from partysite.celery import app as celery_app
+from reports import schedule
 from reports.models import Job, Reminder, Report
 from reports.services import reports_compute
 from tests.factories import make_branch
@@ -75,15 +77,63 @@ def test_dashboard_shows_key_figures_charts_and_drills_down_to_children(computed
 
 def test_dashboard_without_a_report_offers_to_compute_it(computed, login_as):
     page = login_as("orgdept").get(dashboard_url("TOWN", f"{Y}Q2")).content.decode()
-    assert f"{Y}Q2 的报表尚未生成" in page and "重新计算本期报表" in page
+    assert f"{Y}年第2季度的报表尚未计算" in page and "重新计算本期报表" in page
     viewer_page = login_as("viewer").get(dashboard_url("TOWN", f"{Y}Q2")).content.decode()
     assert "重新计算本期报表" not in viewer_page
 
 
-def test_dashboard_defaults_to_the_latest_period(computed, login_as):
-    reports_compute(period=f"{Y}-11", branch=computed.town, today=AFTER)
-    page = login_as("orgdept").get(reverse("reports:dashboard", kwargs={"code": "TOWN"})).content.decode()
-    assert f"{Y}年" in page and 'value="2025"' in page
+def test_dashboard_defaults_to_the_last_complete_month(computed, login_as):
+    reports_compute(period=f"{Y}-11", branch=computed.town, today=AFTER)  # the latest computed: not the default
+    response = login_as("orgdept").get(reverse("reports:dashboard", kwargs={"code": "TOWN"}))
+    last_month = schedule.last_complete_month(timezone.localdate())
+    assert response.context["period"] == last_month.label and response.context["report"] is None
+    assert f'<option value="{last_month.label}" selected>' in response.text
+
+
+def test_dashboard_offers_months_quarters_and_years_as_choices(computed, login_as):
+    response = login_as("orgdept").get(dashboard_url("TOWN"))
+    groups = dict(response.context["period_choices"])
+    assert set(groups) == {"月度", "季度", "年度"}
+    months = [value for value, _ in groups["月度"]]
+    assert len(months) == 12 and months[0] == schedule.last_complete_month(timezone.localdate()).label
+    assert (str(Y), f"{Y}年度") in groups["年度"]  # computed: no mark
+    assert all(label.endswith("（未计算）") for value, label in groups["月度"])
+    assert '<optgroup label="季度">' in response.text and f'<option value="{Y}" selected>' in response.text
+    old = login_as("orgdept").get(dashboard_url("TOWN", "2019-03"))  # an old link: offered while shown
+    assert ("2019-03", "2019年3月（未计算）") in dict(old.context["period_choices"])["月度"]
+
+
+def test_dashboard_says_when_the_beat_computes_a_missing_report(computed, login_as, settings):
+    client = login_as("orgdept")
+    last_month = schedule.last_complete_month(timezone.localdate())
+    page = client.get(dashboard_url("TOWN", last_month.label)).text
+    assert "本站未启用定时计算" in page  # no Redis, no beat
+    settings.REDIS_URL = "redis://127.0.0.1:6379/8"
+    page = client.get(dashboard_url("TOWN", last_month.label)).text
+    at = schedule.next_computation(last_month)
+    assert f"将于 {formats.date_format(timezone.localtime(at), 'DATETIME_FORMAT')} 自动计算，无需操作" in page
+    assert "早于自动计算的范围" in client.get(dashboard_url("TOWN", "2019-03")).text
+
+
+def test_dashboard_picker_opens_another_branch_or_says_it_is_not_found(computed, login_as):
+    client = login_as("orgdept")
+    town = reverse("reports:dashboard", kwargs={"code": "TOWN"})
+    response = client.get(town, {"branch": "东村党总支", "period": str(Y)})
+    assert response.status_code == 302 and response.url == dashboard_url("VA")
+    response = client.get(town, {"branch": "OTHER", "period": str(Y)})
+    assert response.status_code == 200 and response.context["branch"] == computed.town
+    assert response.context["place"].errors["branch"] == ["找不到该党组织，或不在您的管理范围内"]
+    assert client.get(town, {"branch": "TOWN"}).status_code == 200  # the same: no redirect
+    assert 'name="branch" value="TOWN"' in client.get(dashboard_url("TOWN")).text
+
+
+def test_dashboard_links_the_health_checks_its_report_counts(computed, login_as):
+    reports_compute(period=f"{Y}-07", branch=computed.town, today=AFTER)
+    health = reverse("health:review", args=["TOWN"])
+    assert f'href="{health}?period={Y}"' in login_as("orgdept").get(dashboard_url("TOWN")).text
+    month = login_as("orgdept").get(dashboard_url("TOWN", f"{Y}-07")).text
+    assert f'href="{health}?period={Y - 1}"' in month and f"?period={Y}Q3" not in month  # not the quarter under way
+    assert health not in login_as("viewer").get(dashboard_url("TOWN")).text  # the review page would refuse them
 
 
 def test_dashboard_runs_the_same_queries_whatever_the_number_of_children(computed, login_as, django_assert_num_queries):
