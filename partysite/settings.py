@@ -276,6 +276,11 @@ CELERY_BEAT_SCHEDULE: dict = {
     "fail-stale-jobs": {"task": "reports.fail_stale_jobs", "schedule": _crontab(minute="*/5")},
     "sweep-private-files": {"task": "reports.sweep_private_files", "schedule": _crontab(hour=3, minute=15)},
     "service-return-overdue": {"task": "service.return_overdue", "schedule": _crontab(minute="*/15")},
+    # The quarterly feedback cards of registered members' service, on the first day of each quarter (issue 16).
+    "service-feedback-cards": {
+        "task": "service.feedback_cards",
+        "schedule": _crontab(month_of_year="1,4,7,10", day_of_month=1, hour=3, minute=45),
+    },
 }
 
 # Audit trail (docs/AUDIT.md): django-auditlog logs every save of these models with its

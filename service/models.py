@@ -246,3 +246,28 @@ class ServiceRequestPhoto(NeverDeleted):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.stage}"
+
+
+class FeedbackCard(NeverDeleted):
+    """The quarterly card of a registered member's service, from the community to the home branch's secretary
+    (hours, requests completed, mean rating), made once per registration and quarter by the beat."""
+
+    registration = models.ForeignKey(Registration, on_delete=models.PROTECT, related_name="cards")
+    period = models.CharField(_("季度"), max_length=7)
+    member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="+")
+    community = models.ForeignKey(Branch, verbose_name=_("报到社区"), on_delete=models.PROTECT, related_name="+")
+    home_branch = models.ForeignKey(Branch, verbose_name=_("所在党支部"), on_delete=models.PROTECT, related_name="+")
+    requests_done = models.PositiveIntegerField(_("办结诉求"))
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=7, decimal_places=1)
+    rating = models.DecimalField(_("平均评分"), max_digits=3, decimal_places=2, null=True, blank=True)
+    created_at = models.DateTimeField(_("生成时间"), auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("季度服务反馈卡")
+        verbose_name_plural = _("季度服务反馈卡")
+        ordering = ["-period", "member_id"]
+        constraints = [models.UniqueConstraint(fields=["registration", "period"], name="service_one_card_a_quarter")]
+        indexes = [models.Index(fields=["home_branch", "period"])]
+
+    def __str__(self) -> str:
+        return f"{self.member_id} {self.period}"

@@ -10,3 +10,11 @@ from .services import requests_return_overdue
 @shared_task(name="service.return_overdue")
 def return_overdue() -> int:
     return requests_return_overdue()
+
+
+@shared_task(name="service.feedback_cards")
+def feedback_cards() -> int:
+    """On the first day of a quarter: the cards of the quarter that ended."""
+    from .feedback import feedback_cards_due
+
+    return feedback_cards_due()

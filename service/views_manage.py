@@ -24,6 +24,7 @@ from members.models import Member
 
 from . import selectors, services
 from .errors import ServiceError
+from .feedback import cards_of_branch, previous_quarter
 from .forms import AskForm, NameForm, UnitForm
 from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest, ServiceRequestPhoto, UnitRegistration
 
@@ -199,6 +200,7 @@ def registrations(request, code: str):
     for row in members:
         row.phone_shown = row.member.phone if sensitive else mask_phone(row.member.phone) if row.member.phone else ""
     units = list(UnitRegistration.objects.filter(community=branch, ended_on=None).select_related("unit"))
+    quarter = previous_quarter(today)
     for row in units:
         row.phone_shown = row.contact_phone if sensitive else mask_phone(row.contact_phone)
     context = {
@@ -206,6 +208,8 @@ def registrations(request, code: str):
         "members": members,
         "units": units,
         "elsewhere": selectors.registrations_of_members(branch=branch, period=Period.containing("year", today)),
+        "cards": list(cards_of_branch(branch=branch, period=quarter)),
+        "quarter": quarter,
         "manages": manages,
         "form": form,
     }
