@@ -108,7 +108,7 @@ def figures(*, root: Branch, period: Period, today=None) -> Figures:
         by_month.setdefault(month_index(timezone.localtime(created_at).date()), Loop()).add(loop)
         total.add(loop)
     since = rules.current_since(today)
-    current = Q(ended_on=None, confirmed_on__gte=since)
+    current = Q(ended_on=None, confirmed_on__gte=since, member__is_active=True)
     regs = dict(
         Registration.objects.filter(current, community__path__startswith=root.path)
         .values_list("community_id")

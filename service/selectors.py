@@ -98,10 +98,10 @@ def board(*, community: Branch, grid_id: int | None, status: str | None, now, li
 
 
 def registered_members(*, community: Branch, today) -> list[Registration]:
-    """Open registrations at ``community`` with member, branch, grid and post (one query), each with
-    ``current`` (renewed in time)."""
+    """Open registrations at ``community`` of members on the roster, with member, branch, grid and post (one
+    query), each with ``current`` (renewed in time). A member who left is no longer listed."""
     rows = list(
-        Registration.objects.filter(community=community, ended_on=None)
+        Registration.objects.filter(community=community, ended_on=None, member__is_active=True)
         .select_related("member__branch", "grid", "post")
         .order_by("grid__name", "post__name", "member__name_pinyin")
     )

@@ -113,10 +113,10 @@ def registration_end(*, registration: Registration, by, today=None) -> Registrat
 
 
 def current_registration(member: Member, *, today=None) -> Registration | None:
-    """The member's open registration if it is current (renewed in time), else None."""
+    """The member's open registration if it is current (renewed in time, the member still on the roster), else None."""
     today = today or timezone.localdate()
     reg = Registration.objects.filter(member=member, ended_on=None).select_related("community", "grid").first()
-    if reg is None or not rules.registration_current(reg.confirmed_on, today):
+    if reg is None or not member.is_active or not rules.registration_current(reg.confirmed_on, today):
         return None
     return reg
 
