@@ -28,7 +28,7 @@ from django.urls import Resolver404, resolve
 from .conftest import log_in, phone_context
 
 PERSONAS = ["orgdept", "secretary", "secretary2", "member"]
-VISITS_PER_NAME = 1  # pages opened in the browser per URL name
+VISITS_PER_NAME = 2  # pages opened in the browser per URL name (a planned and a held meeting...)
 CHECKS_PER_NAME = 4  # links asked for their status per URL name
 MAX_PAGES = 250  # a guard against a crawl that never ends
 SKIPPED_PREFIXES = ("/admin/", "/static/", "/media/", "/i18n/", "/accounts/logout/")
