@@ -222,3 +222,39 @@ def test_the_resident_form_takes_photos(client, grid):
         },
     )
     assert ServiceRequest.objects.get().photos.count() == 1
+
+
+def test_dispatch_to_someone_not_registered_is_told_and_changes_nothing(login_as, new_request, member_c):
+    client = login_as("orgdept")
+    response = client.post(reverse("service:dispatch", args=[new_request.pk]), {"member": member_c.pk}, follow=True)
+    assert "未在本社区报到" in response.content.decode()
+    assert ServiceRequest.objects.get(pk=new_request.pk).status == Status.NEW
+    response = client.post(reverse("service:dispatch", args=[new_request.pk]), {"member": "x"}, follow=True)
+    assert "请选择派单对象" in response.content.decode()
+
+
+def test_an_unknown_community_code_is_told_on_the_register_page(login_as, member_a):
+    page = login_as("member_a").post(reverse("service:register"), {"community": "NOPE"}).content.decode()
+    assert "没有这个组织编码的社区党组织" in page and not Registration.objects.exists()
+
+
+def test_closing_without_a_reason_is_told(login_as, new_request):
+    response = login_as("secretary_a").post(
+        reverse("service:close", args=[new_request.pk]), {"reason": ""}, follow=True
+    )
+    assert "关闭诉求须填写原因" in response.content.decode()
+    assert ServiceRequest.objects.get(pk=new_request.pk).status == Status.NEW
+
+
+def test_the_board_ignores_a_bad_filter(login_as, tree, new_request):
+    page = login_as("secretary_a").get(reverse("service:board", args=[tree.branch_a.code]) + "?grid=x&status=nope")
+    assert page.status_code == 200 and new_request.receipt in page.content.decode()
+
+
+def test_completing_with_bad_hours_says_where(login_as, registered_a, member_a, new_request):
+    services.request_claim(request=new_request, member=member_a, by=None)
+    page = (
+        login_as("member_a").post(reverse("service:complete", args=[new_request.pk]), {"hours": "30"}).content.decode()
+    )
+    assert "服务时长应大于0" in page
+    assert ServiceRequest.objects.get(pk=new_request.pk).status == Status.IN_PROGRESS
