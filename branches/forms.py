@@ -10,6 +10,7 @@ from core.errors import DomainError
 
 from . import access
 from .models import Branch
+from .picker import MANAGE_SCOPE, BranchChoiceField, Scope
 
 _DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 
@@ -38,24 +39,16 @@ class BranchRenameForm(forms.Form):
 
 
 class BranchMoveForm(forms.Form):
-    new_parent = forms.CharField(
-        label=_("新的上级组织编码"),
-        max_length=32,
-        widget=forms.TextInput(attrs={"list": "move-targets", "autocomplete": "off"}),
-    )
+    """The new parent, with the picker: any current branch the user manages (the service says why a kind
+    cannot hold this one); the search lists only those of a kind that can (``ALLOWED_CHILDREN``)."""
 
-    def __init__(self, *args, user, **kwargs):
+    new_parent = BranchChoiceField(label=_("新的上级组织"), scope=MANAGE_SCOPE)
+
+    def __init__(self, *args, user, branch: Branch, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
-
-    def clean_new_parent(self) -> Branch:
-        code = self.cleaned_data["new_parent"].strip()
-        parent = access.visible_branches(self.user).filter(code=code).first()
-        if parent is None:
-            raise forms.ValidationError(_("找不到编码为“%(code)s”的组织"), params={"code": code})
-        if not access.has_perm(self.user, access.MANAGE, parent):
-            raise forms.ValidationError(_("您不管理“%(name)s”，不能把组织移到其下"), params={"name": parent.name})
-        return parent
+        field = self.fields["new_parent"].for_user(user)
+        parents = tuple(kind for kind, children in Branch.ALLOWED_CHILDREN.items() if branch.kind in children)
+        field.widget.scope = Scope(perm=access.MANAGE, kinds=parents, current=True)
 
 
 class BranchDissolveForm(forms.Form):

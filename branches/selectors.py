@@ -161,16 +161,3 @@ def search_visible(user, text: str, *, limit: int = 50) -> list[Branch]:
         return []
     found = access.visible_branches(user).filter(Q(name__icontains=text) | Q(code__icontains=text))
     return list(found[:limit])
-
-
-def move_targets(user, branch: Branch, *, limit: int = 300) -> list[Branch]:
-    """Current branches ``user`` manages that may hold ``branch``: not its parent, not in its subtree."""
-    kinds = [parent for parent, children in Branch.ALLOWED_CHILDREN.items() if branch.kind in children]
-    targets = (
-        Branch.objects.filter(access.perm_scope_q(user, access.MANAGE, "path"))
-        .current()
-        .filter(kind__in=kinds)
-        .exclude(path__startswith=branch.path)
-        .exclude(path=branch.path[: -Branch.steplen])
-    )
-    return list(targets[:limit])

@@ -160,7 +160,7 @@ def move(request, code):
     user = request.user
     branch = access.get_branch_or_404(user, code=code)
     access.deny_unless(user, (access.MANAGE,), _decider(branch, selectors.ancestors(branch)))
-    form = BranchMoveForm(request.POST or None, user=user)
+    form = BranchMoveForm(request.POST or None, user=user, branch=branch)
     if request.method == "POST" and form.is_valid():
         try:
             services.branch_move(branch=branch, new_parent=form.cleaned_data["new_parent"], by=request.user)
@@ -176,7 +176,6 @@ def move(request, code):
         title=_("移动组织"),
         intro=_("组织连同其全部下级组织一起移动。"),
         submit=_("移动"),
-        targets=selectors.move_targets(user, branch),
     )
 
 

@@ -1347,6 +1347,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "可点击下方“重新计算本期报表”。": "You may press “Recompute this period's report” below.",
     "可请组织部计算。": "The organization department can compute it.",
     "查看本报表所计的政治体检": "The health checks this report counts",
+    "新的上级组织": "New parent organization",
     # issue 15, health pages (health/branch_page.py, templates/health/, health/templatetags/health_display.py)
     "%(year)s年第%(quarter)s季度": "Q%(quarter)s %(year)s",
     "%(year)s年度": "%(year)s",

@@ -118,19 +118,6 @@ def test_search_finds_only_visible_branches(tree, secretary_a, orgdept):
     assert selectors.search_visible(orgdept, "南村") == []
 
 
-def test_move_targets_are_other_managed_parents_of_allowed_kind(tree, orgdept, other_orgdept):
-    assert [b.code for b in selectors.move_targets(orgdept, tree.branch_a)] == ["TOWN", "VB"]
-    assert [b.code for b in selectors.move_targets(orgdept, tree.group_a)] == ["BB"]
-    assert [b.code for b in selectors.move_targets(other_orgdept, tree.branch_a)] == ["OTHER", "VC"]
-
-
-def test_move_targets_leave_out_own_subtree(tree, orgdept):
-    nested = make_branch(tree.town, Branch.Kind.COMMITTEE, code="SUB")
-    inner = make_branch(nested, Branch.Kind.COMMITTEE, code="SUBSUB")
-    codes = [b.code for b in selectors.move_targets(orgdept, nested)]
-    assert "SUB" not in codes and inner.code not in codes
-
-
 def test_ancestors_root_first(tree):
     assert [b.code for b in selectors.ancestors(tree.household_a)] == ["TOWN", "VA", "BA", "GA"]
 

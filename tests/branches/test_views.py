@@ -288,6 +288,21 @@ def test_move_into_own_subtree_shows_refusal(login_as, tree):
     assert 'value="BA"' in response.content.decode()
 
 
+def test_move_offers_a_picker_searching_the_kinds_that_may_hold_the_branch(login_as, tree):
+    page = login_as("orgdept").get(_url("move", "BA")).content.decode()
+    search = reverse("branches:search")
+    assert f'data-search="{search}?perm=manage&amp;kind=committee%2Cgeneral_branch&amp;current=1"' in page
+    assert "<datalist" not in page and "<option" not in page.split("<footer")[0]
+    group = login_as("orgdept").get(_url("move", "GA")).content.decode()
+    assert f'data-search="{search}?perm=manage&amp;kind=branch&amp;current=1"' in group
+
+
+def test_move_takes_the_new_parents_name(login_as, tree):
+    assert login_as("orgdept").post(_url("move", "BA"), {"new_parent": "西村党总支"}).status_code == 302
+    tree.branch_a.refresh_from_db()
+    assert tree.branch_a.path.startswith(tree.village_b.path)
+
+
 def test_move_under_wrong_kind_shows_refusal(login_as, tree):
     response = login_as("orgdept").post(_url("move", "BA"), {"new_parent": "BB"})
     assert response.context["form"].non_field_errors() == ["党支部下不能设立党支部"]
@@ -299,11 +314,11 @@ def test_move_needs_a_visible_managed_new_parent(login_as, tree):
     access.grant(village_manager, access.VIEW, tree.town)
     client = login_as("orgdept")
     assert client.post(_url("move", "BA"), {"new_parent": "VC"}).context["form"].errors["new_parent"] == [
-        "找不到编码为“VC”的组织"
+        "找不到该党组织，或不在您的管理范围内"
     ]
     client.force_login(village_manager)
     errors = client.post(_url("move", "BA"), {"new_parent": "VB"}).context["form"].errors["new_parent"]
-    assert errors == ["您不管理“西村党总支”，不能把组织移到其下"]
+    assert errors == ["找不到该党组织，或不在您的管理范围内"]  # seen, not managed: the same words
     tree.branch_a.refresh_from_db()
     assert tree.branch_a.path.startswith(tree.village_a.path)
 
