@@ -61,7 +61,7 @@ class CompleteForm(forms.Form):
 
 
 class NameForm(forms.Form):
-    kind = forms.ChoiceField(choices=[("grid", "grid"), ("post", "post")], widget=forms.HiddenInput)
+    kind = forms.ChoiceField(choices=[("grid", "grid"), ("post", "post"), ("team", "team")], widget=forms.HiddenInput)
     name = forms.CharField(label=_("名称"), max_length=100)
     description = forms.CharField(label=_("说明"), max_length=200, required=False)
 

@@ -126,6 +126,25 @@ class UnitRegistration(NeverDeleted):
         return f"{self.unit_id}@{self.community_id}"
 
 
+class VolunteerTeam(NeverDeleted):
+    """A volunteer team (志愿服务队) of a community: a request dispatched to it is accepted and completed by
+    its leader, a member currently registered at the community, for the team."""
+
+    community = models.ForeignKey(Branch, verbose_name=_("社区党组织"), on_delete=models.PROTECT, related_name="+")
+    name = models.CharField(_("服务队名称"), max_length=50)
+    leader = models.ForeignKey(Member, verbose_name=_("队长"), on_delete=models.PROTECT, related_name="+")
+    is_active = models.BooleanField(_("启用"), default=True)
+
+    class Meta:
+        verbose_name = _("志愿服务队")
+        verbose_name_plural = _("志愿服务队")
+        ordering = ["community_id", "name"]
+        constraints = [models.UniqueConstraint(fields=["community", "name"], name="service_team_unique_name")]
+
+    def __str__(self) -> str:
+        return self.name
+
+
 class ServiceRequest(NeverDeleted):
     """A resident's request (群众点单) and where it stands in the loop."""
 
@@ -161,6 +180,9 @@ class ServiceRequest(NeverDeleted):
     status = models.CharField(_("状态"), max_length=20, choices=Status.choices, default=Status.NEW, db_index=True)
     assignee = models.ForeignKey(
         Member, verbose_name=_("承办党员"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    team = models.ForeignKey(
+        VolunteerTeam, verbose_name=_("志愿服务队"), on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     dispatch_deadline = models.DateTimeField(_("接单期限"), null=True, blank=True)
     created_at = models.DateTimeField(_("提交时间"), auto_now_add=True, db_index=True)

@@ -45,7 +45,7 @@ def requests_of(member: Member, *, limit: int = 30) -> list[ServiceRequest]:
     """The member's requests: dispatched to them, in hand, or completed by them, latest first."""
     return list(
         ServiceRequest.objects.filter(assignee=member)
-        .select_related("grid", "community")
+        .select_related("grid", "community", "team")
         .order_by("-created_at", "-pk")[:limit]
     )
 
@@ -86,7 +86,7 @@ def board(*, community: Branch, grid_id: int | None, status: str | None, now, li
     for row in grouped:
         counts[(row["grid_id"], row["status"])] = row["n"]
         totals[row["status"]] = totals.get(row["status"], 0) + row["n"]
-    rows = ServiceRequest.objects.filter(community=community).select_related("grid", "assignee")
+    rows = ServiceRequest.objects.filter(community=community).select_related("grid", "assignee", "team")
     if grid_id:
         rows = rows.filter(grid_id=grid_id)
     if status:

@@ -27,6 +27,7 @@ from .models import (
     ServiceRequestEvent,
     ServiceRequestPhoto,
     UnitRegistration,
+    VolunteerTeam,
 )
 
 SECRET_ALPHABET = "ABCDEFGHJKMNPQRSTUVWXYZ23456789"  # no 0/O, 1/I/L: read aloud or typed from paper
@@ -62,6 +63,20 @@ def post_create(*, community: Branch, name: str, description: str = "", by) -> S
     if ServicePost.objects.filter(community=community, name=name).exists():
         raise ServiceError(f"服务岗位“{name}”已存在", code="duplicate", field="name")
     return ServicePost.objects.create(community=community, name=name, description=description.strip())
+
+
+def team_create(*, community: Branch, name: str, leader: Member, by) -> VolunteerTeam:
+    """A volunteer team of ``community``, led by a member currently registered there."""
+    name = (name or "").strip()
+    if not name:
+        raise ServiceError("请填写服务队名称", code="name_required", field="name")
+    _community(community)
+    reg = current_registration(leader)
+    if reg is None or reg.community_id != community.pk:
+        raise ServiceError("队长须是在本社区报到（且在有效期内）的党员", code="not_registered", field="leader")
+    if VolunteerTeam.objects.filter(community=community, name=name).exists():
+        raise ServiceError(f"志愿服务队“{name}”已存在", code="duplicate", field="name")
+    return VolunteerTeam.objects.create(community=community, name=name, leader=leader)
 
 
 # ---------------------------------------------------------------------------- registrations
@@ -250,24 +265,33 @@ def _registered_in(member: Member, request: ServiceRequest, today) -> Registrati
     return reg
 
 
-def request_dispatch(*, request: ServiceRequest, member: Member, by, now=None) -> ServiceRequest:
-    """支部派单: to a member currently registered in the community; accept within ``SERVICE_DISPATCH_HOURS``."""
+def request_dispatch(
+    *, request: ServiceRequest, member: Member | None = None, team: VolunteerTeam | None = None, by, now=None
+) -> ServiceRequest:
+    """支部派单: to a member currently registered in the community, or to one of its volunteer teams (its leader
+    accepts for it); to be accepted within ``SERVICE_DISPATCH_HOURS``."""
     now = now or timezone.now()
+    if (member is None) == (team is None):
+        raise ServiceError("请选择派单对象：已报到的党员或志愿服务队", code="no_assignee", field="member")
     with transaction.atomic():
         request = _locked(request)
         _refuse_status(request, ServiceRequest.OPEN, "派单")
+        if team is not None:
+            if team.community_id != request.community_id or not team.is_active:
+                raise ServiceError("该志愿服务队不属于本社区或已停用", code="wrong_team", field="team")
+            member = team.leader
         _registered_in(member, request, timezone.localdate(now))
-        request.status, request.assignee = Status.DISPATCHED, member
+        request.status, request.assignee, request.team = Status.DISPATCHED, member, team
         request.dispatch_deadline = rules.dispatch_deadline(now)
-        request.save(update_fields=["status", "assignee", "dispatch_deadline"])
-        _event(request, Kind.DISPATCHED, by=by, member=member)
+        request.save(update_fields=["status", "assignee", "team", "dispatch_deadline"])
+        _event(request, Kind.DISPATCHED, by=by, member=member, note=team.name if team else "")
     return request
 
 
 def _return(request: ServiceRequest) -> None:
     member = request.assignee
-    request.status, request.assignee, request.dispatch_deadline = Status.NEW, None, None
-    request.save(update_fields=["status", "assignee", "dispatch_deadline"])
+    request.status, request.assignee, request.team, request.dispatch_deadline = Status.NEW, None, None, None
+    request.save(update_fields=["status", "assignee", "team", "dispatch_deadline"])
     _event(request, Kind.RETURNED, member=member, note="超时未接单，退回待派单")
 
 
@@ -300,8 +324,13 @@ def request_claim(*, request: ServiceRequest, member: Member, by, now=None) -> S
         reg = _registered_in(member, request, timezone.localdate(now))
         if reg.grid_id is not None and reg.grid_id != request.grid_id:
             raise ServiceError("只能领取本人报到网格的诉求", code="other_grid")
-        request.status, request.assignee, request.dispatch_deadline = Status.IN_PROGRESS, member, None
-        request.save(update_fields=["status", "assignee", "dispatch_deadline"])
+        request.status, request.assignee, request.team, request.dispatch_deadline = (
+            Status.IN_PROGRESS,
+            member,
+            None,
+            None,
+        )
+        request.save(update_fields=["status", "assignee", "team", "dispatch_deadline"])
         _event(request, Kind.CLAIMED, by=by, member=member)
     return request
 
@@ -388,8 +417,8 @@ def request_rate(*, request: ServiceRequest, token: str, stars, comment: str = "
         reopen = rules.rating_reopens(stars)
         request.status = Status.REOPENED if reopen else Status.RATED
         if reopen:
-            request.assignee = None
-        request.save(update_fields=["rating", "rating_comment", "rating_digest", "status", "assignee"])
+            request.assignee, request.team = None, None
+        request.save(update_fields=["rating", "rating_comment", "rating_digest", "status", "assignee", "team"])
         _event(request, Kind.RATED, note=f"{stars}星 {request.rating_comment}".strip())
         if reopen:
             _event(request, Kind.REOPENED)

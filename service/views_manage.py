@@ -26,7 +26,15 @@ from . import selectors, services
 from .errors import ServiceError
 from .feedback import cards_of_branch, previous_quarter
 from .forms import AskForm, NameForm, UnitForm
-from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest, ServiceRequestPhoto, UnitRegistration
+from .models import (
+    COMMUNITY_KINDS,
+    Grid,
+    ServicePost,
+    ServiceRequest,
+    ServiceRequestPhoto,
+    UnitRegistration,
+    VolunteerTeam,
+)
 
 MANAGE = access.MANAGE
 
@@ -40,7 +48,7 @@ def _community_or_404(user, code: str, perms=(MANAGE,)) -> Branch:
 def _managed_request(user, pk: int) -> ServiceRequest:
     """A request of a community in the user's subtrees (404 outside), managed there (403 without)."""
     queryset = ServiceRequest.objects.filter(access.branch_scope_q(user, "community__path")).select_related(
-        "community", "grid", "assignee"
+        "community", "grid", "assignee", "team"
     )
     request = get_object_or_404(queryset, pk=pk)
     access.deny_unless(user, (MANAGE,), request.community)
@@ -86,6 +94,7 @@ def request_detail(request, pk: int):
         "photos": list(item.photos.all()),
         "candidates": candidates,
         "may_dispatch": item.status in ServiceRequest.OPEN,
+        "teams": list(VolunteerTeam.objects.filter(community=item.community, is_active=True).select_related("leader")),
         "may_close": item.status != ServiceRequest.Status.CLOSED,
         "now": timezone.now(),
     }
@@ -105,13 +114,15 @@ def _act(request, item, action, done: str, **kwargs):
 @login_required
 @require_POST
 def dispatch(request, pk: int):
+    """派单 to a registered member (``member``) or to a volunteer team of the community (``team``)."""
     item = _managed_request(request.user, pk)
-    member_id = request.POST.get("member", "")
+    member_id, team_id = request.POST.get("member", ""), request.POST.get("team", "")
     member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
-    if member is None:
-        messages.error(request, _("请选择派单对象（已报到的党员）"))
+    team = VolunteerTeam.objects.select_related("leader").filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    if member is None and team is None:
+        messages.error(request, _("请选择派单对象（已报到的党员或志愿服务队）"))
         return redirect("service:request", pk=item.pk)
-    return _act(request, item, services.request_dispatch, _("已派单"), member=member)
+    return _act(request, item, services.request_dispatch, _("已派单"), member=None if team else member, team=team)
 
 
 @login_required
@@ -130,18 +141,13 @@ def close(request, pk: int):
 
 @login_required
 def setup(request, code: str):
-    """The community's grids (each with its QR poster) and service posts; adding one."""
+    """The community's grids (each with its QR poster), service posts and volunteer teams; adding one."""
     community = _community_or_404(request.user, code)
     form = NameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
-            if data["kind"] == "grid":
-                services.grid_create(community=community, name=data["name"], by=request.user)
-            else:
-                services.post_create(
-                    community=community, name=data["name"], description=data["description"], by=request.user
-                )
+            _setup_add(community, data, request.POST.get("leader", ""), request.user)
         except ServiceError as exc:
             messages.error(request, exc.message)
         else:
@@ -149,12 +155,27 @@ def setup(request, code: str):
             return redirect("service:setup", code=community.code)
     elif request.method == "POST":
         messages.error(request, _("请填写名称"))
+    today = timezone.localdate()
     context = {
         "community": community,
         "grids": list(Grid.objects.filter(community=community)),
         "posts": list(ServicePost.objects.filter(community=community)),
+        "teams": list(VolunteerTeam.objects.filter(community=community).select_related("leader")),
+        "leaders": [r for r in selectors.registered_members(community=community, today=today) if r.current],
     }
     return render(request, "service/setup.html", context)
+
+
+def _setup_add(community, data: dict, leader_id: str, by) -> None:
+    if data["kind"] == "grid":
+        services.grid_create(community=community, name=data["name"], by=by)
+    elif data["kind"] == "post":
+        services.post_create(community=community, name=data["name"], description=data["description"], by=by)
+    else:
+        leader = Member.objects.filter(pk=int(leader_id)).first() if leader_id.isdigit() else None
+        if leader is None:
+            raise ServiceError("请选择队长（已报到的党员）", code="no_leader", field="leader")
+        services.team_create(community=community, name=data["name"], leader=leader, by=by)
 
 
 @login_required
