@@ -1,7 +1,7 @@
 """在职党员报到 and a year of residents' requests in the demo (service/, docs/rules/service.md).
 
 A community (the first 社区党委 of the tree, else the first 党总支) gets grids named after the branches
-below it and six service posts; 30 members (employed ones first) from the three branches with the most employed
+below it and six service posts and a volunteer team; 30 members (employed ones first) from the three branches with the most employed
 members report there (a few of them more than six months ago, so their registration waits for confirmation), and those
 three branches report as units. Then a year of requests in every state, written through the services
 (so each has its steps) and dated afterwards: mostly rated, some done and waiting for a rating, a few
@@ -137,7 +137,12 @@ def seed_service_year(*, result, rng: random.Random, now: datetime.datetime | No
         reg.confirmed_on = today - datetime.timedelta(days=rng.randint(200, 230) if i % 7 == 3 else rng.randint(5, 150))
     Registration.objects.bulk_update(registrations, ["confirmed_on"])
     current = [r for i, r in enumerate(registrations) if i % 7 != 3]
-    counts = _requests(community=community, grids=grids, current=current, rng=rng, now=now)
+    team = (
+        services.team_create(community=community, name="红色先锋志愿服务队", leader=current[0].member, by=None)
+        if current
+        else None
+    )
+    counts = _requests(community=community, grids=grids, current=current, team=team, rng=rng, now=now)
     return (
         f"报到与为民服务：{community.name} {len(grids)} 个网格，{len(registrations)} 名党员、{len(units)} 个单位党组织报到；"
         f"诉求 {sum(counts.values())} 件（"
@@ -146,7 +151,7 @@ def seed_service_year(*, result, rng: random.Random, now: datetime.datetime | No
     )
 
 
-def _requests(*, community, grids, current, rng: random.Random, now) -> dict[str, int]:
+def _requests(*, community, grids, current, team, rng: random.Random, now) -> dict[str, int]:
     """A year of requests through the services, then dated: each step's time and the request's."""
     if not current:
         return {}
@@ -162,6 +167,8 @@ def _requests(*, community, grids, current, rng: random.Random, now) -> dict[str
         category = rng.choice(list(TEXTS))
         reg = rng.choice(current)
         grid = reg.grid or rng.choice(grids)
+        to_team = team is not None and i % 10 == 5  # every tenth one goes to the volunteer team, its leader acts
+        doer = team.leader if to_team else reg.member
         item, _secret = services.request_create(
             grid=grid,
             category=category,
@@ -176,18 +183,17 @@ def _requests(*, community, grids, current, rng: random.Random, now) -> dict[str
             times.append(created + datetime.timedelta(hours=rng.randint(1, 24)))
         elif fate != "new":
             dispatched = created + datetime.timedelta(hours=rng.randint(1, 20))
-            services.request_dispatch(request=item, member=reg.member, by=None, now=dispatched)
+            target = {"team": team} if to_team else {"member": doer}
+            services.request_dispatch(request=item, by=None, now=dispatched, **target)
             times.append(dispatched)
             if fate != "dispatched":
                 accepted = dispatched + datetime.timedelta(hours=rng.randint(1, 30))
-                services.request_accept(request=item, member=reg.member, by=None, now=accepted)
+                services.request_accept(request=item, member=doer, by=None, now=accepted)
                 times.append(accepted)
             if fate in ("rated", "done", "low"):
                 completed = times[-1] + datetime.timedelta(hours=rng.randint(2, 90))
                 hours = rng.choice(("0.5", "1", "1.5", "2", "3"))
-                services.request_complete(
-                    request=item, member=reg.member, hours=hours, note="已办结", by=None, now=completed
-                )
+                services.request_complete(request=item, member=doer, hours=hours, note="已办结", by=None, now=completed)
                 times.append(completed)
                 if fate != "done":
                     stars = rng.choice((1, 2)) if fate == "low" else rng.choice((3, 4, 5, 5, 5))

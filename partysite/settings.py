@@ -317,6 +317,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "service.Grid", "exclude_fields": ["poster_key"]},
     {"model": "service.ServiceRequestPhoto", "exclude_fields": ["uploaded_at"]},
     {"model": "service.ServicePost"},
+    {"model": "service.VolunteerTeam"},
     {"model": "service.Registration"},
     {"model": "service.UnitRegistration", "mask_fields": ["contact_phone"]},
     {

@@ -26,6 +26,7 @@ def test_the_demo_community_has_registrations_and_a_year_of_requests_in_every_st
     regs = list(Registration.objects.select_related("member"))
     assert len(regs) == 30 and len({r.member.branch_id for r in regs}) == 3
     assert UnitRegistration.objects.count() == 3
+    assert ServiceRequest.objects.filter(team__isnull=False).exists()
     lapsed = [r for r in regs if not rules.registration_current(r.confirmed_on, NOW.date())]
     assert 0 < len(lapsed) < 10
     statuses = set(ServiceRequest.objects.values_list("status", flat=True))
