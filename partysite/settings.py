@@ -315,9 +315,9 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "activities.ProbationDecision", "exclude_fields": ["recorded_at"]},
     {"model": "activities.ExpectedExemption", "exclude_fields": ["recorded_at"]},
     {"model": "service.Grid", "exclude_fields": ["poster_key"]},
-    {"model": "service.ServiceRequestPhoto", "exclude_fields": ["uploaded_at"]},
     {"model": "service.ServicePost"},
     {"model": "service.VolunteerTeam"},
+    {"model": "service.ServiceRequestPhoto", "exclude_fields": ["uploaded_at"]},
     {"model": "service.Registration"},
     {"model": "service.UnitRegistration", "mask_fields": ["contact_phone"]},
     {
@@ -407,10 +407,10 @@ RATE_LIMITS = {
 SERVICE_RENEWAL_MONTHS = env.int("SERVICE_RENEWAL_MONTHS", default=6)
 SERVICE_DISPATCH_HOURS = env.int("SERVICE_DISPATCH_HOURS", default=48)
 SERVICE_REOPEN_RATING = env.int("SERVICE_REOPEN_RATING", default=2)
+SERVICE_MAX_HOURS = env.int("SERVICE_MAX_HOURS", default=24)
 # Photos with a resident's request, and with its completion: at most this many each, each at most this size.
 SERVICE_MAX_PHOTOS = env.int("SERVICE_MAX_PHOTOS", default=3)
 SERVICE_PHOTO_MAX_BYTES = env.int("SERVICE_PHOTO_MAX_BYTES", default=5 * 1024 * 1024)
-SERVICE_MAX_HOURS = env.int("SERVICE_MAX_HOURS", default=24)
 
 LOGGING = {
     "version": 1,
