@@ -1698,4 +1698,9 @@ EN: dict[str, str | tuple[str, str]] = {
     "在外参加的组织生活（流动党员）": "Organizational life attended elsewhere (mobile member)",
     "不列入应到、转正决定与在外参加": "Exemptions, probation decisions and meetings elsewhere",
     "法定人数：支委会委员 %(expected)s 人，到会 %(present)s 人，须达到半数以上（至少 %(needed)s 人）。": "Quorum: %(expected)s committee members, %(present)s present; half or more needed (at least %(needed)s).",
+    # issue 15: the stored pinyin of a name (members/pinyin.py); the dues month's generate button after the occupation split
+    "姓名拼音": "Name in pinyin",
+    "按党员申报的月收入和职业类别计算；已有的记录不变。": (
+        "Computed from each member's declared monthly income and occupation; existing records are kept."
+    ),
 }
