@@ -18,12 +18,12 @@ def test_p95_is_the_nearest_rank_percentile():
     assert p95([3.0, 1.0, 2.0]) == 3.0
 
 
-def test_import_file_has_the_13_columns_and_every_member(tmp_path):
+def test_import_file_has_the_14_columns_and_every_member(tmp_path):
     plan = seed_plan(scale=TINY, seed=1)
 
     path = write_import_file(tmp_path / "f.xlsx", plan.members)
 
-    assert len(HEADERS) == 13
+    assert len(HEADERS) == 14  # 职业类别 and 党员状况 since issue 14
     assert read_every_cell(path) == len(plan.members)
 
 
