@@ -63,7 +63,17 @@ EDITABLE_FIELDS = {
 }
 # Fields that may still change once the activity is held (the record of what happened).
 
-EDITABLE_WHEN_HELD = {"title", "place", "host", "recorder", "agenda", "minutes", "speaker", "study_hours", "extra_kinds"}
+EDITABLE_WHEN_HELD = {
+    "title",
+    "place",
+    "host",
+    "recorder",
+    "agenda",
+    "minutes",
+    "speaker",
+    "study_hours",
+    "extra_kinds",
+}
 MAX_STUDY_HOURS = Decimal("99.9")  # the column's limit; a multi-day training is entered as one activity
 
 

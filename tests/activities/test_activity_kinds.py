@@ -52,7 +52,9 @@ def test_an_extra_kind_follows_the_rules_of_the_branch(make_activity, tree):
 @pytest.mark.parametrize(("hours", "ok"), [("0", False), ("0.5", True), ("99.9", True), ("100", False)])
 def test_study_hours_boundaries(make_activity, tree, hours, ok):
     if ok:
-        assert make_activity(tree.branch_a, Activity.Kind.STUDY, study_hours=Decimal(hours)).study_hours == Decimal(hours)
+        assert make_activity(tree.branch_a, Activity.Kind.STUDY, study_hours=Decimal(hours)).study_hours == Decimal(
+            hours
+        )
     else:
         with pytest.raises(ActivityError) as excinfo:
             make_activity(tree.branch_a, Activity.Kind.STUDY, study_hours=Decimal(hours))

@@ -38,7 +38,9 @@ def _exempted(tree) -> list[Member]:
     today = timezone.localdate()
     day = datetime.timedelta(days=1)
     covered, ended, future, on_committee = (MemberFactory(branch=tree.branch_a, group=tree.group_a) for _ in range(4))
-    Position.objects.create(member=on_committee, branch=tree.branch_a, title=Position.Title.PROPAGANDA, started_on="2024-01-01")
+    Position.objects.create(
+        member=on_committee, branch=tree.branch_a, title=Position.Title.PROPAGANDA, started_on="2024-01-01"
+    )
     for member, starts_on, ends_on in [
         (covered, today - 30 * day, None),
         (on_committee, today, today + 30 * day),

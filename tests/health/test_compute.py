@@ -292,7 +292,9 @@ def _queries(tree, n: int) -> tuple[int, int]:
 def test_computation_runs_the_same_queries_for_3_or_30_members(tree):
     small = _queries(tree, 3)
     assert small == _queries(tree, 30)
-    assert small[0] <= 18  # 14, the transfers of the roster's movers, the stale drafts' look-up, the new checks' ids, the service hours (issue 16)
+    assert (
+        small[0] <= 18
+    )  # 14, the transfers of the roster's movers, the stale drafts' look-up, the new checks' ids, the service hours (issue 16)
 
 
 def test_a_check_created_and_submitted_by_a_concurrent_computation_is_not_overwritten(tree, member_a, monkeypatch):
