@@ -5,7 +5,7 @@ import datetime
 
 import pytest
 from django.contrib.auth import SESSION_KEY
-from django.test import Client, override_settings
+from django.test import Client
 from django.urls import reverse
 
 from core import devices
@@ -157,8 +157,10 @@ LOCAL = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache",
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
 def test_with_redis_the_row_has_its_columns_and_ending_it_ends_the_cached_copy(member_a, settings):
+    # Through the settings fixture only: an @override_settings decorator beside the fixture leaks
+    # (the fixture's teardown restores the settings it found, the decorator's included).
+    settings.SESSION_ENGINE, settings.CACHES = "core.sessions", LOCAL
     from core.sessions import SessionStore as CachedStore
 
     client = _log_in(member_a.user)
@@ -170,8 +172,10 @@ def test_with_redis_the_row_has_its_columns_and_ending_it_ends_the_cached_copy(m
 
 
 @pytest.mark.django_db
-@override_settings(SESSION_ENGINE="core.sessions", CACHES=LOCAL)
 def test_with_redis_a_remembered_session_read_from_the_cache_is_refreshed_too(member_a, settings):
+    # Through the settings fixture only: an @override_settings decorator beside the fixture leaks
+    # (the fixture's teardown restores the settings it found, the decorator's included).
+    settings.SESSION_ENGINE, settings.CACHES = "core.sessions", LOCAL
     from core.sessions import SessionStore as CachedStore
 
     settings.REMEMBER_PHONE_REFRESH_MINUTES = 0
