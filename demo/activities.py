@@ -24,7 +24,7 @@ from django.utils import timezone
 
 from activities.models import Activity, Attendance, LeaveRequest, Resolution
 
-from .activity_plan import ActivityYear, K, PlannedActivity, S, full_on, plan_activity_year
+from .activity_plan import DEPARTMENT, ActivityYear, K, PlannedActivity, S, full_on, plan_activity_year
 from .seeding import bulk_create_all
 
 BATCH_SIZE = 2000
@@ -45,7 +45,7 @@ class _Writer:
     leave: list = field(default_factory=list)
 
     def activities(self) -> None:
-        user = self.year.manager_of.get
+        user = self.year.manager
         rows = []
         for a in self.year.activities:
             held, by = a.status == Activity.Status.HELD, user(a.home)
@@ -100,7 +100,7 @@ class _Writer:
 
     def _row(self, a: PlannedActivity, member, status: str, expected: bool, hours: Decimal | None = None) -> Attendance:
         year = self.year
-        method, checked, by = "", None, year.manager_of.get(a.home)
+        method, checked, by = "", None, year.manager(a.home)
         if status == S.PRESENT:
             method = year.rng.choice(METHODS)
             checked = a.starts_at - datetime.timedelta(minutes=year.rng.randint(-20, 25))
@@ -114,7 +114,7 @@ class _Writer:
         rng, year = self.year.rng, self.year
         decided, by = None, None  # pending: asked at the moment of the seed
         if status != LeaveRequest.Status.PENDING:
-            decided, by = a.starts_at - datetime.timedelta(hours=rng.randint(2, 48)), year.manager_of.get(a.home)
+            decided, by = a.starts_at - datetime.timedelta(hours=rng.randint(2, 48)), year.manager(a.home)
         self.leave.append(
             LeaveRequest(
                 activity_id=a.pk, member_id=member.pk, reason=rng.choice(LEAVE_REASONS), status=status,
@@ -159,7 +159,7 @@ class _Writer:
                 against, abstain = min(voters, rng.choice([0, 0, 0, 1])), 0
                 if voters - against > 2:
                     abstain = rng.choice([0, 0, 1, 2])
-                by = self.year.manager_of.get(a.home)
+                by = self.year.manager(a.home)
                 votes = {"votes_for": voters - against - abstain, "votes_against": against, "votes_abstain": abstain}
                 rows.append(Resolution(activity_id=a.pk, text=text, created_by_id=by, **votes))
         self.counts["resolutions"] = bulk_create_all(Resolution, rows)
@@ -175,7 +175,9 @@ def seed_activity_year(*, result, rng: random.Random, now: datetime.datetime | N
     """A year of activities, attendance and leave for a fresh seed (``demo.seeding.SeedResult``)."""
     now = now or timezone.now()
     plan = result.plan
-    user_ids = dict(get_user_model().objects.filter(username__in=list(plan.accounts)).values_list("username", "pk"))
+    user_ids = dict(
+        get_user_model().objects.filter(username__in=[*plan.accounts, DEPARTMENT]).values_list("username", "pk")
+    )
     year = plan_activity_year(plan=plan, rng=rng, now=now, user_ids=user_ids)
     writer = _Writer(year)
     with transaction.atomic():

@@ -50,6 +50,7 @@ from .plan import PlannedBranch
 
 K = Activity.Kind
 S = Attendance.Status
+DEPARTMENT = "orgdept"  # the demo's organization department (demo.seeding)
 LOOKAHEAD = datetime.timedelta(days=21)
 TO_LOG = datetime.timedelta(days=7)
 LAX_SHARE, SKIP_LAX, SKIP_USUAL, CANCELLED = 0.1, 0.35, 0.03, 0.01
@@ -131,10 +132,17 @@ class ActivityYear:
         self.manager_of = {
             accounts[n].branch: user_ids[n] for n in ("secretary", "secretary2") if n in accounts and n in user_ids
         }
+        # Branches whose secretary has no account here: the organization department logged their
+        # meetings from the paper record (so that every held meeting says who marked it held).
+        self.department = user_ids.get(DEPARTMENT)
         self.demo_home = accounts["secretary"].branch if "secretary" in accounts else None
         self.demo_member = accounts.get("member")
         self.forced = {self.demo_member: [S.LEAVE, S.ABSENT]} if self.demo_member else {}
         self.profiles = {m: self._profile(m) for m in plan.members}
+
+    def manager(self, home) -> int | None:
+        """Who planned, logged and decided at ``home``: its secretary's account, else the department's."""
+        return self.manager_of.get(home, self.department)
 
     # --- who comes ----------------------------------------------------------------------
 

@@ -469,6 +469,29 @@ def _plan_accounts(root: PlannedBranch, positions: list[PlannedPosition]) -> dic
     return {"secretary": secretary, "secretary2": secretaries[branch2], "member": plain[0]}
 
 
+PROBATION_ENDS_IN = 20  # days: within the 30 of the warning (health.selectors.probation_ending)
+
+
+def _probation_ending_soon(accounts: dict, positions: list[PlannedPosition], today: datetime.date) -> None:
+    """``secretary``'s last 预备党员 holding no position (not ``member``) was admitted a year less
+    ``PROBATION_ENDS_IN`` days ago, so that the secretary's pages show a probation ending soon.
+
+    Its youngest full members are made 预备党员 until the branch has two: the demo's extended probation
+    (``demo.rules``) takes the first of a branch's, and must not take this one."""
+    if "secretary" not in accounts:
+        return
+    holders = {p.member for p in positions}
+    plain = [m for m in accounts["secretary"].branch.members if m.is_active and m not in holders]
+    plain = [m for m in plain if m is not accounts["member"]]
+    probationary = [m for m in plain if m.status == Member.Status.PROBATIONARY]
+    full = sorted((m for m in plain if m.status == Member.Status.FULL), key=lambda m: m.birth_date, reverse=True)
+    for m in full[: max(0, 2 - len(probationary))]:
+        m.status, m.confirmed_on, m.joined_on = Member.Status.PROBATIONARY, None, today - datetime.timedelta(days=100)
+    probationary = [m for m in plain if m.status == Member.Status.PROBATIONARY]
+    if probationary:
+        probationary[-1].joined_on = add_years(today + datetime.timedelta(days=PROBATION_ENDS_IN), -1)
+
+
 def seed_plan(*, scale: Scale, seed: int = 1, today: datetime.date | None = None) -> Plan:
     """Plan the tree, members, positions and accounts of ``scale`` (no database access)."""
     scale.check()
@@ -480,6 +503,7 @@ def seed_plan(*, scale: Scale, seed: int = 1, today: datetime.date | None = None
     members = _plan_members(scale, root, _People(rng, place, today, REGIONS))
     positions = _plan_positions(root, rng, today)
     accounts = _plan_accounts(root, positions)
+    _probation_ending_soon(accounts, positions, today)
     return Plan(scale, root, list(_walk(root)), members, positions, accounts)
 
 

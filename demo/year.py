@@ -8,9 +8,11 @@ import random
 from django.utils import timezone
 
 from .activities import seed_activity_year
+from .checks import seed_health_checks
 from .dues import seed_dues_year
 from .history import seed_late_death
 from .lapse import seed_lapse_notes
+from .reports import seed_reports
 from .rules import seed_meeting_rules
 from .seeding import SeedResult
 from .service import seed_service_year
@@ -26,6 +28,9 @@ GENERATORS = {
     "meetings": seed_meeting_rules,
     # 报到 and a year of residents' requests (issue 16): before the health checks, which count their hours.
     "service": seed_service_year,
+    # Then what the beat would have computed from all of it: the health checks, then the reports (which count them).
+    "health_checks": seed_health_checks,
+    "reports": seed_reports,
 }
 
 
