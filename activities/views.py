@@ -9,12 +9,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import FileResponse, Http404
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from branches import access
 from branches.models import Branch
@@ -51,12 +53,40 @@ def index(request):
     return redirect("activities:mine")
 
 
+WORKBENCH_TITLES = {
+    "to_log": _lazy("待登记"),
+    "missing": _lazy("应开未开的会议"),
+    "leave": _lazy("待审批的请假"),
+    "lapsed": _lazy("脱党预警"),
+    "upcoming": _lazy("即将开展"),
+}
+
+
 @login_required
 def workbench(request):
-    """The secretary's workbench over every subtree they manage."""
-    require_manager(request.user)
-    data = page_selectors.workbench(request.user)
-    return render(request, "activities/workbench.html", {"wb": data, "now": timezone.now()})
+    """The secretary's workbench over every subtree they manage, or one of them (``?branch=``: the
+    drill-down from a large subtree's rows per child); ``?show=`` one section in full, by pages."""
+    user = request.user
+    require_manager(user)
+    branch = None
+    if code := request.GET.get("branch", "").strip():
+        branch = access.get_branch_or_404(user, code=code)
+        access.require_any(user, (access.MANAGE,), branch, _("您没有管理该党组织的权限"))
+    section = request.GET.get("show", "")
+    if section in page_selectors.SECTIONS:
+        page = page_selectors.workbench_section(user, section, branch=branch, number=page_number(request))
+        context = {
+            "section": section,
+            "title": WORKBENCH_TITLES[section],
+            "branch": branch,
+            "page": page,
+            "previous_url": _query(request, page=str(page.number - 1)),
+            "next_url": _query(request, page=str(page.number + 1)),
+        }
+        return render(request, "activities/workbench_section.html", context)
+    data = page_selectors.workbench(user, branch=branch)
+    context = {"wb": data, "branch": branch, "summary_minutes": settings.SUBTREE_SUMMARY_SECONDS // 60}
+    return render(request, "activities/workbench.html", context)
 
 
 @access.staff_required

@@ -261,6 +261,10 @@ CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": env.int("CELERY_VISIBIL
 # for longer than that (more than the visibility timeout: a redelivered job restarts first).
 JOB_QUEUED_TIMEOUT_MINUTES = env.int("JOB_QUEUED_TIMEOUT_MINUTES", default=60)
 JOB_RUNNING_TIMEOUT_MINUTES = env.int("JOB_RUNNING_TIMEOUT_MINUTES", default=45)
+# Pages over a large subtree (more nodes than this: a city, a big town) summarize per child and keep the
+# figures read from every row of it (compliance, art. 9 warnings, arrears) this many seconds (branches/summaries.py).
+LARGE_SUBTREE_BRANCHES = env.int("LARGE_SUBTREE_BRANCHES", default=200)
+SUBTREE_SUMMARY_SECONDS = env.int("SUBTREE_SUMMARY_SECONDS", default=300)
 CELERY_TIMEZONE = TIME_ZONE
 # Reports and health checks computed by the beat (reports/schedule.py): every night at this time
 # ("HH:MM", Asia/Shanghai), each month, quarter and year that ended within the last

@@ -215,7 +215,6 @@ def secretary_home(user, *, today: datetime.date | None = None) -> SecretaryHome
     approval. The workbench's queries, one for the returned checks, two per managed root."""
     today = today or timezone.localdate()
     wb = page_selectors.workbench(user, today=today)
-    limit = page_selectors.WORKBENCH_LIMIT
     workbench_url = reverse("activities:workbench")
     ending, awaiting = [], []
     for root in wb.roots:
@@ -224,13 +223,17 @@ def secretary_home(user, *, today: datetime.date | None = None) -> SecretaryHome
     first = wb.roots[0] if wb.roots else None
     return SecretaryHome(
         roots=wb.roots,
-        leave=Section.of(wb.leave_requests, workbench_url, limit=limit),
-        to_log=Section.of(wb.to_log, workbench_url, limit=limit),
-        upcoming=Section.of(wb.upcoming, workbench_url, limit=limit),
-        missing=Section.of(wb.missing, _url("activities:compliance", branch=first.code if first else "")),
+        leave=Section.of(wb.leave_requests, workbench_url, count=wb.counts["leave"]),
+        to_log=Section.of(wb.to_log, workbench_url, count=wb.counts["to_log"]),
+        upcoming=Section.of(wb.upcoming, workbench_url, count=wb.counts["upcoming"]),
+        missing=Section.of(
+            wb.missing,
+            _url("activities:compliance", branch=first.code if first else ""),
+            count=wb.counts["missing"],
+        ),
         period=wb.period,
         returned=returned_checks(user),
-        lapsed=Section(wb.lapsed[:SECTION_ROWS], len(wb.lapsed), workbench_url, capped=wb.lapsed_more),
+        lapsed=Section(wb.lapsed[:SECTION_ROWS], wb.counts["lapsed"], workbench_url, capped=wb.lapsed_more),
         probation_ending=Section.of(ending, _url("health:branch", first.code) if first else ""),
         probation_awaiting=Section.of(awaiting, _url("branches:detail", first.code) if first else ""),
         create_url=_url("activities:create", branch=first.code if len(wb.roots) == 1 else ""),

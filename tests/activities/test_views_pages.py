@@ -10,7 +10,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 from django.utils import timezone
 
-from activities import checkin, services
+from activities import checkin, page_selectors, services
 from activities import leave as leave_services
 from activities import records as record_services
 from activities.models import Activity
@@ -89,8 +89,9 @@ def test_workbench_drops_a_requirement_once_held(login_as, make_activity, tree, 
     assert (Activity.Kind.THEME_DAY, "month") not in {(m.line.kind, m.line.window.kind) for m in missing}
 
 
-# session, user, grants, roots, upcoming, to log, leave requests, the compliance report (5), the art. 9 warning
-WORKBENCH_QUERIES = 13
+# session, user, grants, roots, upcoming, to log, leave requests and their three counts, the root's size
+# (branches.summaries), the compliance report (5), the art. 9 warning
+WORKBENCH_QUERIES = 17
 
 
 @pytest.mark.parametrize("size", [1, 12])
@@ -106,7 +107,8 @@ def test_workbench_runs_the_same_queries_for_any_size(
     client = login_as("secretary_a")
     with django_assert_num_queries(WORKBENCH_QUERIES):
         response = client.get(reverse("activities:workbench"))
-    assert len(response.context["wb"].leave_requests) == size
+    wb = response.context["wb"]
+    assert wb.counts["leave"] == size and len(wb.leave_requests) == min(size, page_selectors.WORKBENCH_LIMIT)
 
 
 # --- the list -----------------------------------------------------------------------------
