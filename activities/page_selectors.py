@@ -21,7 +21,7 @@ from branches.models import Branch
 from branches.summaries import child_prefix, is_large, kept
 from members.models import Member, Position
 
-from .compliance import MET, MONTH, QUARTER, Line, Period, compliance_report
+from .compliance import MET, MONTH, QUARTER, ComplianceReport, Line, Period, Tally, compliance_report
 from .expected import node_members_q
 from .lapse import lapse_warnings
 from .models import Activity, LeaveRequest
@@ -305,6 +305,22 @@ def find_members(activity: Activity, user, text: str) -> list[Member]:
 def child_branches(branch: Branch) -> list[Branch]:
     """The current children of ``branch`` (one query), for the roll-up rows."""
     return list(Branch.objects.filter(path__startswith=branch.path, depth=branch.depth + 1).current().order_by("path"))
+
+
+@dataclass
+class ComplianceSummary:
+    """What the compliance page shows of a subtree without its units: the totals, per kind, per child."""
+
+    total: Tally
+    rollup: dict[str, Tally]
+    children: list[tuple[Branch, Tally]]
+    units: int  # organizations with a requirement in the period
+
+
+def compliance_summary(report: ComplianceReport) -> ComplianceSummary:
+    """``report`` reduced to its totals: over the subtree, per kind and per child of its root (one query)."""
+    children = [(child, report.total(child)) for child in child_branches(report.root)]
+    return ComplianceSummary(report.total(), report.rollup(), children, len(report.branches))
 
 
 # --- the member's page --------------------------------------------------------------------

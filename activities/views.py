@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _lazy
 from branches import access
 from branches.models import Branch
 from branches.params import month_param, page_number
+from branches.summaries import is_large, kept
 
 from . import page_selectors, selectors
 from .compliance import KIND_LABELS, LINE_KINDS, MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
@@ -161,22 +162,34 @@ def compliance(request):
     if root is None:
         raise Http404
     form.initial.setdefault("branch", root)  # the picker shows the branch the page is about
-    report = compliance_report(branch=root, period=period, today=today)
     kinds = LINE_KINDS if period.kind == YEAR else REQUIRED_KINDS  # the secretary's 党课 is a yearly line
-    units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(page_number(request))
-    rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in kinds]) for unit in units]
-    children = [(child, report.total(child)) for child in page_selectors.child_branches(root)]
-    rollup = report.rollup()
+    units, rows, computed_at = None, [], None
+    if is_large(root):  # a city: its totals per child, kept a few minutes; each child a drill-down
+        kept_summary = kept(
+            "compliance",
+            root,
+            [period.label, today],
+            lambda: page_selectors.compliance_summary(compliance_report(branch=root, period=period, today=today)),
+            large=True,
+        )
+        summary, computed_at = kept_summary.value, kept_summary.computed_at
+    else:
+        report = compliance_report(branch=root, period=period, today=today)
+        units = Paginator(report.branches, COMPLIANCE_UNITS_PER_PAGE).get_page(page_number(request))
+        rows = [UnitRow(unit.branch, [unit.cells().get(kind) for kind in kinds]) for unit in units]
+        summary = page_selectors.compliance_summary(report)
     context = {
         "form": form,
         "period": period,
         "root": root,
-        "report": report,
-        "kinds": [(kind, KIND_LABELS[kind], rollup[kind]) for kind in kinds],
+        "unit_count": summary.units,
+        "kinds": [(kind, KIND_LABELS[kind], summary.rollup[kind]) for kind in kinds],
         "units": units,
         "rows": rows,
-        "children": children,
-        "total": report.total(),
+        "children": summary.children,
+        "total": summary.total,
+        "computed_at": computed_at,
+        "summary_minutes": settings.SUBTREE_SUMMARY_SECONDS // 60,
         "previous_url": _period_query(request, _shift(period, -1)),
         "next_url": _period_query(request, _shift(period, 1)),
         "quick_urls": [

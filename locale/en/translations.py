@@ -1713,4 +1713,8 @@ EN: dict[str, str | tuple[str, str]] = {
     "预警人数": "Members warned",
     "查看全部 %(n)s 项": "See all %(n)s",
     "应开未开的会议": "Meetings due but not held",
+    "下级组织较多：按下级组织汇总，统计于 %(at)s（每 %(minutes)s 分钟更新），点击下级组织查看各组织明细。": (
+        "Many organizations below: summed per child organization, counted at %(at)s (updated every %(minutes)s "
+        "minutes); open a child organization for each organization's details."
+    ),
 }
