@@ -1717,4 +1717,8 @@ EN: dict[str, str | tuple[str, str]] = {
         "Many organizations below: summed per child organization, counted at %(at)s (updated every %(minutes)s "
         "minutes); open a child organization for each organization's details."
     ),
+    "下级组织较多：按下级组织汇总（含其全部下级），统计于 %(at)s（每 %(minutes)s 分钟更新），点击下级组织查看明细。": (
+        "Many organizations below: summed per child organization (with everything below it), counted at %(at)s "
+        "(updated every %(minutes)s minutes); open a child organization for the details."
+    ),
 }

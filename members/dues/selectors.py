@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from decimal import Decimal
 
 from django.db.models import Count, DecimalField, F, FilteredRelation, Min, Q, QuerySet, Sum, Value
-from django.db.models.functions import Coalesce
+from django.db.models.functions import Coalesce, Substr
 from django.utils import timezone
 
 from branches.models import Branch
@@ -119,43 +119,63 @@ def dues_arrears_by_branch(
     start: datetime.date | None = None,
     end: datetime.date | None = None,
     today: datetime.date | None = None,
+    per_child: bool = False,
 ) -> list[BranchArrears]:
     """Per branch of the subtree: due, paid, months and members in arrears, the months in arrears
     beyond the allowed delay (``rules.overdue_through``) and the earliest of them, the large
     voluntary payments (one GROUP BY query). Only months from ``start`` to ``end`` (inclusive,
     any day of the month) count when given; cancelled rows never count.
+
+    ``per_child``: per child of ``branch`` instead, each row its whole subtree (and ``branch`` itself
+    for its own rows), the members in arrears counted once per child (a second query: the children).
     """
     rows = DuesPayment.objects.filter(LIVE, branch__path__startswith=branch.path)
     if start is not None:
         rows = rows.filter(month__gte=month_start(start))
     if end is not None:
         rows = rows.filter(month__lte=month_start(end))
-    overdue = SHORT & Q(month__lte=overdue_through(today or timezone.localdate()))
+    if per_child:
+        return _per_child(branch, rows, today)
     grouped = (
         rows.values("branch_id", "branch__name", "branch__code", "branch__path")
-        .annotate(
-            due_sum=_sum("due"),
-            paid_sum=_sum("paid"),
-            months=Count("pk", filter=SHORT),
-            members=Count("member_id", filter=SHORT, distinct=True),
-            overdue=Count("pk", filter=overdue),
-            earliest=Min("month", filter=overdue),
-            large=Count("pk", filter=Q(voluntary__gte=large_voluntary())),
-        )
+        .annotate(**_arrears_figures(today))
         .order_by("branch__path")
     )
-    return [
-        BranchArrears(
-            branch_id=r["branch_id"],
-            branch_name=r["branch__name"],
-            branch_code=r["branch__code"],
-            due=Decimal(r["due_sum"]).quantize(FEN),
-            paid=Decimal(r["paid_sum"]).quantize(FEN),
-            months_in_arrears=r["months"],
-            members_in_arrears=r["members"],
-            months_overdue=r["overdue"],
-            earliest_overdue=r["earliest"],
-            large_payments=r["large"],
-        )
-        for r in grouped
-    ]
+    return [_arrears(r["branch_id"], r["branch__name"], r["branch__code"], r) for r in grouped]
+
+
+def _arrears_figures(today: datetime.date | None) -> dict:
+    overdue = SHORT & Q(month__lte=overdue_through(today or timezone.localdate()))
+    return {
+        "due_sum": _sum("due"),
+        "paid_sum": _sum("paid"),
+        "months": Count("pk", filter=SHORT),
+        "members": Count("member_id", filter=SHORT, distinct=True),
+        "overdue": Count("pk", filter=overdue),
+        "earliest": Min("month", filter=overdue),
+        "large": Count("pk", filter=Q(voluntary__gte=large_voluntary())),
+    }
+
+
+def _arrears(branch_id: int, name: str, code: str, r: dict) -> BranchArrears:
+    return BranchArrears(
+        branch_id=branch_id,
+        branch_name=name,
+        branch_code=code,
+        due=Decimal(r["due_sum"]).quantize(FEN),
+        paid=Decimal(r["paid_sum"]).quantize(FEN),
+        months_in_arrears=r["months"],
+        members_in_arrears=r["members"],
+        months_overdue=r["overdue"],
+        earliest_overdue=r["earliest"],
+        large_payments=r["large"],
+    )
+
+
+def _per_child(branch: Branch, rows: QuerySet[DuesPayment], today: datetime.date | None) -> list[BranchArrears]:
+    """``rows`` summed per child of ``branch`` (the first step of the path below it), then named."""
+    step = len(branch.path) + Branch.steplen
+    grouped = rows.annotate(child=Substr("branch__path", 1, step)).values("child").annotate(**_arrears_figures(today))
+    by_path = {r["child"]: r for r in grouped.order_by()}
+    children = Branch.objects.filter(path__in=list(by_path)).order_by("path")
+    return [_arrears(b.pk, b.name, b.code, by_path[b.path]) for b in children]

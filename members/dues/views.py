@@ -16,6 +16,7 @@ import os
 from decimal import Decimal
 from urllib.parse import quote
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
@@ -36,6 +37,7 @@ from branches.files import save_failed_message
 from branches.forms import add_domain_error
 from branches.models import Branch
 from branches.params import month_param, month_value, page_number
+from branches.summaries import is_large, kept
 from core.periods import add_months, month_start
 
 from .. import selectors
@@ -237,7 +239,15 @@ def arrears(request, code: str):
     if form.is_bound and form.is_valid():
         start, end = form.cleaned_data["start"], form.cleaned_data["end"]
     today = timezone.localdate()
-    rows = dues_arrears_by_branch(branch=branch, start=start, end=end, today=today)
+    large = is_large(branch)  # a city: per child, each a drill-down, the figures kept a few minutes
+    figures = kept(
+        "dues_arrears",
+        branch,
+        [start, end, today],
+        lambda: dues_arrears_by_branch(branch=branch, start=start, end=end, today=today, per_child=large),
+        large=large,
+    )
+    rows = figures.value
     total_due = sum((r.due for r in rows), Decimal(0))
     total_paid = sum((r.paid for r in rows), Decimal(0))
     page = Paginator(rows, ARREARS_PAGE_SIZE).get_page(page_number(request))
@@ -255,6 +265,9 @@ def arrears(request, code: str):
         "total_overdue": sum(r.months_overdue for r in rows),
         "total_large": sum(r.large_payments for r in rows),
         "delay_months": max_delay_months(),
+        "per_child": large,
+        "computed_at": figures.computed_at,
+        "summary_minutes": settings.SUBTREE_SUMMARY_SECONDS // 60,
     }
     return render(request, "members/dues_arrears.html", context)
 
