@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.http import Http404
@@ -23,10 +24,11 @@ from activities.lapse import lapse_warnings
 from branches import access
 from branches.models import Branch
 from branches.params import period_param
+from branches.summaries import is_large
 from core.periods import YEAR, Period
 from members.models import Member
 
-from . import branch_page, selectors, services
+from . import branch_page, review_summary, selectors, services
 from .forms import AdjustForm, CommentForm
 from .models import HealthCheck
 from .services import HealthError
@@ -208,12 +210,16 @@ def review(request, branch: Branch):
     context = {
         "root": branch,
         "period": period,
-        "rows": selectors.branches_for_review(root=branch, period=period.label),
         "can_review": access.has_perm(request.user, access.REVIEW, branch),
         "comment_form": CommentForm(),
         "next": request.get_full_path(),
-        **_warnings(branch),
     }
+    if is_large(branch):  # a city: one row per child, each a drill-down, the figures kept a few minutes
+        children = review_summary.kept_review_by_child(branch, period.label, timezone.localdate())
+        context |= {"children": children.value, "computed_at": children.computed_at, "rows": []}
+        context["summary_minutes"] = settings.SUBTREE_SUMMARY_SECONDS // 60
+    else:
+        context |= {"rows": selectors.branches_for_review(root=branch, period=period.label), **_warnings(branch)}
     return render(request, "health/review.html", context)
 
 
