@@ -1721,7 +1721,6 @@ EN: dict[str, str | tuple[str, str]] = {
         "Many organizations below: summed per child organization (with everything below it), counted at %(at)s "
         "(updated every %(minutes)s minutes); open a child organization for the details."
     ),
-    "预备期将满": "Probation ending",
     "各状态下为党支部个数（按其体检结果中最靠前的状态计）。": (
         "Each status counts Party branches (by the least advanced status among their checks)."
     ),
