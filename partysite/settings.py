@@ -265,6 +265,8 @@ JOB_RUNNING_TIMEOUT_MINUTES = env.int("JOB_RUNNING_TIMEOUT_MINUTES", default=45)
 # figures read from every row of it (compliance, art. 9 warnings, arrears) this many seconds (branches/summaries.py).
 LARGE_SUBTREE_BRANCHES = env.int("LARGE_SUBTREE_BRANCHES", default=200)
 SUBTREE_SUMMARY_SECONDS = env.int("SUBTREE_SUMMARY_SECONDS", default=300)
+# A roster export of more members than this runs as a background job (reports/jobs.py), a smaller one at once.
+ROSTER_EXPORT_DIRECT_MAX = env.int("ROSTER_EXPORT_DIRECT_MAX", default=3000)
 CELERY_TIMEZONE = TIME_ZONE
 # Reports and health checks computed by the beat (reports/schedule.py): every night at this time
 # ("HH:MM", Asia/Shanghai), each month, quarter and year that ended within the last

@@ -29,6 +29,7 @@ from core.errors import DomainError
 from health.services import HealthError, health_checks_compute
 from health.services import period_parse as health_period_parse
 from members.models import Member
+from members.roster_io.exporting import export_members
 
 from . import exports, services
 from .models import Job
@@ -62,6 +63,8 @@ def may_start(user, kind: str, branch: Branch) -> bool:
 
 
 def _check_period(kind: str, period: str) -> str:
+    if kind == Kind.EXPORT_MEMBERS:
+        return ""  # today's roster: no period
     if kind in (Kind.HEALTH, Kind.EXPORT_HEALTH):
         try:
             return health_period_parse(period).label
@@ -176,10 +179,10 @@ def _run_health(job: Job) -> dict:
 
 
 def _run_export(job: Job, write, filename: str, **kwargs) -> dict:
-    period = job.params["period"]
+    """``write(path=..., branch=..., progress=..., **kwargs)`` a workbook, then keep it in the private storage."""
     with tempfile.TemporaryDirectory(prefix="partysite-job-") as workdir:
         path = Path(workdir) / filename
-        rows = write(branch=job.branch, period=period, path=path, progress=partial(_progress_rows, job), **kwargs)
+        rows = write(branch=job.branch, path=path, progress=partial(_progress_rows, job), **kwargs)
         earlier = job.result_file.name  # a redelivered job's first output, if it got that far
         with path.open("rb") as handle:
             job.result_file.save(filename, File(handle), save=False)
@@ -195,12 +198,22 @@ def _progress_rows(job: Job, done: int, total: int) -> None:
 
 def _run_export_reports(job: Job) -> dict:
     name = f"reports-{job.branch.code}-{job.params['period']}.xlsx"
-    return _run_export(job, exports.reports_workbook, name)
+    return _run_export(job, exports.reports_workbook, name, period=job.params["period"])
 
 
 def _run_export_health(job: Job) -> dict:
     name = f"health-{job.branch.code}-{job.params['period']}.xlsx"
-    return _run_export(job, exports.health_workbook, name, user=job.created_by)
+    return _run_export(job, exports.health_workbook, name, period=job.params["period"], user=job.created_by)
+
+
+def _run_export_members(job: Job) -> dict:
+    """The roster of the job's branch as its starter may read it (masked without ``view_sensitive``),
+    audited as theirs (``members.roster_io.exporting``: the same file as the page's direct export)."""
+
+    def write(*, branch: Branch, path: Path, progress) -> int:
+        return export_members(path, user=job.created_by, branch=branch, progress=progress)
+
+    return _run_export(job, write, f"members-{job.branch.code}.xlsx")
 
 
 RUNNERS = {
@@ -208,11 +221,14 @@ RUNNERS = {
     Kind.HEALTH: _run_health,
     Kind.EXPORT_REPORTS: _run_export_reports,
     Kind.EXPORT_HEALTH: _run_export_health,
+    Kind.EXPORT_MEMBERS: _run_export_members,
 }
 
 
 def download_name(job: Job) -> str:
     """The file name offered to the browser (Chinese)."""
+    if job.kind == Kind.EXPORT_MEMBERS:
+        return f"党员花名册-{job.branch.code}-{timezone.localtime(job.created_at):%Y%m%d}.xlsx"
     what = {Kind.EXPORT_REPORTS: "报表", Kind.EXPORT_HEALTH: "政治体检"}.get(job.kind, "结果")
     return f"{job.branch.name}{what}_{job.params.get('period', '')}.xlsx"
 

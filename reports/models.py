@@ -99,6 +99,7 @@ class Job(models.Model):
         HEALTH = "health", _("重新计算政治体检")
         EXPORT_REPORTS = "export_reports", _("导出报表")
         EXPORT_HEALTH = "export_health", _("导出政治体检")
+        EXPORT_MEMBERS = "export_members", _("导出花名册")
 
     class Status(models.TextChoices):
         QUEUED = "queued", _("排队中")

@@ -223,6 +223,8 @@ def job_start(request, code):
         job = jobs.job_start(kind=kind, branch=branch, period=period, by=request.user)
     except jobs.JobError as exc:
         messages.error(request, exc.message)
+        if kind == Job.Kind.EXPORT_MEMBERS:
+            return redirect("members:list")
         return redirect(_dashboard_url(branch, period if exc.code != "invalid_period" else ""))
     return redirect("reports:job", pk=job.pk)
 

@@ -1724,4 +1724,10 @@ EN: dict[str, str | tuple[str, str]] = {
     "各状态下为党支部个数（按其体检结果中最靠前的状态计）。": (
         "Each status counts Party branches (by the least advanced status among their checks)."
     ),
+    "返回花名册": "Back to the roster",
+    "要导出 %(n)s 名党员，超过 %(max)s 名的花名册在后台生成：开始后可在任务页面查看进度，完成后下载。": (
+        "%(n)s members to export: a roster of more than %(max)s is written in the background; once started, its "
+        "page shows the progress, then the download."
+    ),
+    "在后台导出“%(name)s”花名册": "Export the roster of “%(name)s” in the background",
 }

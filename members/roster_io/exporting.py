@@ -13,6 +13,7 @@ how many rows and how many of them in full).
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 from typing import IO
 
 from openpyxl import Workbook
@@ -60,20 +61,33 @@ def _sheet(workbook: Workbook, title: str):
     return sheet
 
 
-def export_members(target: str | os.PathLike | IO[bytes], *, user, branch: Branch | None = None) -> int:
+def export_members(
+    target: str | os.PathLike | IO[bytes],
+    *,
+    user,
+    branch: Branch | None = None,
+    progress: Callable[[int, int], None] | None = None,
+) -> int:
     """Write the roster to ``target`` (.xlsx) and audit it; masked without ``view_sensitive``.
 
     ``user`` None is the server's administrator (the management command without --user).
+    ``progress(done, total)``: called every ``EXPORT_CHUNK`` rows and at the end (a background job's).
     """
     resource = MemberResource(user=user)
     workbook = Workbook(write_only=True)
     sheet = _sheet(workbook, "党员花名册")
     sheet.append(safe_row(HEADERS))
+    members = members_for_export(user=user, branch=branch)
+    total = members.count() if progress else 0
     count = 0
-    for member in members_for_export(user=user, branch=branch).iterator(chunk_size=EXPORT_CHUNK):
+    for member in members.iterator(chunk_size=EXPORT_CHUNK):
         sheet.append(resource.export_resource(member))  # escaped by the resource (branches.excel)
         count += 1
+        if progress and count % EXPORT_CHUNK == 0:
+            progress(count, total)
     workbook.save(target)
+    if progress:
+        progress(count, total)
     export_record(by=user, branch=branch, rows=count, full=resource.rows_in_full)
     return count
 

@@ -32,7 +32,7 @@ from branches.picker import BranchChoiceField
 
 from .checks import RowError
 from .columns import HEADERS
-from .exporting import export_members, write_template
+from .exporting import export_members, members_for_export, write_template
 from .importing import ImportResult, import_members
 from .sheets import ImportFileError, parse_file, pending_discard, pending_keep, pending_load
 
@@ -146,7 +146,8 @@ def import_template(request):
 @access.staff_required
 @require_GET
 def roster_export(request):
-    """The roster the user may read (optionally one subtree); masked without ``view_sensitive``.
+    """The roster the user may read (optionally one subtree); masked without ``view_sensitive``. More
+    than ``ROSTER_EXPORT_DIRECT_MAX`` members: a page offering the export as a background job instead.
 
     A branch not found is an error on the export form of the import page (a manager's), or a message on
     the roster for staff who do not import."""
@@ -157,6 +158,11 @@ def roster_export(request):
         messages.error(request, form.errors["branch"][0])
         return redirect("members:list")
     branch = form.cleaned_data["branch"]
+    count = members_for_export(user=request.user, branch=branch).count()
+    if count > settings.ROSTER_EXPORT_DIRECT_MAX:  # a city's roster: a background job (reports.jobs)
+        roots = [branch] if branch is not None else list(access.top_branches(request.user))
+        context = {"branch": branch, "roots": roots, "count": count, "direct_max": settings.ROSTER_EXPORT_DIRECT_MAX}
+        return render(request, "members/roster_export_job.html", context)
     out = io.BytesIO()
     export_members(out, user=request.user, branch=branch)
     out.seek(0)
