@@ -293,16 +293,26 @@ def _record(report: Report, figure: Figure, out: Callable) -> None:
 
 
 def run_benchmarks(
-    *, scale: Scale, seed: int, requests: int, sample: int, workdir: Path, out: Callable = print, page_requests: int = 0
+    *,
+    scale: Scale,
+    seed: int,
+    requests: int,
+    sample: int,
+    workdir: Path,
+    out: Callable = print,
+    page_requests: int = 0,
+    pages_only: bool = False,
 ) -> Report:
-    """Seed ``scale`` into the (empty) configured database and take every measurement."""
+    """Seed ``scale`` into the (empty) configured database and take every measurement (``pages_only``:
+    the seeding and the page sweep alone)."""
     report = Report()
     out(f"1. Seeding '{scale.name}'")
     plan = measure_seeding(scale, seed, report, out)
-    out(f"2. Roster page of orgdept ({scale.members:,} members) against a bare view of 50 rows")
-    measure_roster(requests, report, out)
-    out(f"3. Importing {scale.members:,} new members from .xlsx")
-    measure_import(plan, seed, sample, workdir, report, out)
+    if not pages_only:
+        out(f"2. Roster page of orgdept ({scale.members:,} members) against a bare view of 50 rows")
+        measure_roster(requests, report, out)
+        out(f"3. Importing {scale.members:,} new members from .xlsx")
+        measure_import(plan, seed, sample, workdir, report, out)
     if page_requests:
         from .pages import measure_pages
 

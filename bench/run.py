@@ -1,6 +1,6 @@
 """``make bench``: the benchmarks at city scale, against whatever database is configured.
 
-    .venv/bin/python bench/run.py [--scale city|demo] [--requests N] [--sample N] [--seed N]
+    .venv/bin/python bench/run.py [--scale city|demo] [--requests N] [--sample N] [--seed N] [--pages N] [--pages-only]
 
 It never touches the configured database's data: like the test runner, it creates a fresh
 test database next to it (``test_<name>`` on PostgreSQL, in memory on SQLite), migrates it,
@@ -28,6 +28,9 @@ def _parse(argv):
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument(
         "--pages", type=int, default=20, help="requests per page of the page sweep; 0 skips it (default: 20)"
+    )
+    parser.add_argument(
+        "--pages-only", action="store_true", help="seed, then the page sweep alone (no roster, import nor check-in)"
     )
     return parser.parse_args(argv)
 
@@ -73,10 +76,12 @@ def main(argv=None) -> int:
                 sample=args.sample,
                 workdir=Path(workdir),
                 page_requests=args.pages,
+                pages_only=args.pages_only,
             )
-        from bench.checkin import measure_checkin
+        if not args.pages_only:
+            from bench.checkin import measure_checkin
 
-        measure_checkin(report=report)  # 4. check-in throughput under gunicorn against a bare insert (issue 3)
+            measure_checkin(report=report)  # 4. check-in throughput under gunicorn against a bare insert (issue 3)
         print(f"load average at the end: {os.getloadavg()[0]:.1f} (figures are noisy when other work shares the CPUs)")
     except BenchError as exc:
         print(f"BENCH ERROR: {exc}", file=sys.stderr)

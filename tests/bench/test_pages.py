@@ -47,3 +47,19 @@ def test_the_sweep_times_the_menu_and_the_pages_one_click_away_for_both_personas
         "every page under 200 KB",
     ]
     assert any("a year of data seeded" in line for line in lines)
+
+
+def test_pages_only_seeds_then_sweeps_without_the_other_steps(monkeypatch, tmp_path):
+    from bench import measure, pages
+
+    calls = []
+    monkeypatch.setattr(measure, "measure_seeding", lambda *a: calls.append("seeding") or "plan")
+    monkeypatch.setattr(measure, "measure_roster", lambda *a: calls.append("roster"))
+    monkeypatch.setattr(measure, "measure_import", lambda *a: calls.append("import"))
+    monkeypatch.setattr(pages, "measure_pages", lambda **kw: calls.append(("pages", kw["plan"], kw["requests"])))
+
+    measure.run_benchmarks(
+        scale=TINY, seed=1, requests=1, sample=1, workdir=tmp_path, out=lambda _: None, page_requests=3, pages_only=True
+    )
+
+    assert calls == ["seeding", ("pages", "plan", 3)]
