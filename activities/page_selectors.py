@@ -143,6 +143,14 @@ def child_figures(root: Branch, period: Period, today: datetime.date) -> ChildFi
     return ChildFigures(_per_child(root, missing), _per_child(root, lapsed))
 
 
+def _first(rows: QuerySet, counts: dict[str, int], section: str) -> list:
+    """The first ``WORKBENCH_LIMIT`` of ``rows``; ``counts[section]`` how many in all (counted only
+    when there are more: one query, or two)."""
+    first = list(rows[: WORKBENCH_LIMIT + 1])
+    counts[section] = rows.count() if len(first) > WORKBENCH_LIMIT else len(first)
+    return first[:WORKBENCH_LIMIT]
+
+
 def workbench(
     user,
     *,
@@ -152,9 +160,10 @@ def workbench(
 ) -> Workbench:
     """What a secretary should do next, over every subtree they manage (or ``branch``'s alone).
 
-    Each section: the first ``WORKBENCH_LIMIT`` rows and how many in all. Seven queries, plus for
-    each managed root the compliance report's five and the art. 9 warning's one; a large root
-    (``branches.summaries``) summarizes both per child: one query when its figures are kept.
+    Each section: the first ``WORKBENCH_LIMIT`` rows and how many in all. Four queries (and a count
+    for each section with more rows), plus for each managed root its size, the compliance report's
+    five and the art. 9 warning's one; a large root (``branches.summaries``) summarizes both per
+    child: only its size when its figures are kept.
     """
     now = now or timezone.now()
     today = today or timezone.localdate()
@@ -162,13 +171,14 @@ def workbench(
     to_log, upcoming = _to_log(user, branch, now), _upcoming(user, branch, now)
     leaves = _leave(user, branch)
     period = Period.containing(MONTH, today)
+    counts: dict[str, int] = {}
     wb = Workbench(
         roots,
-        list(upcoming[:WORKBENCH_LIMIT]),
-        list(to_log[:WORKBENCH_LIMIT]),
-        list(leaves[:WORKBENCH_LIMIT]),
+        _first(upcoming, counts, "upcoming"),
+        _first(to_log, counts, "to_log"),
+        _first(leaves, counts, "leave"),
         period=period,
-        counts={"to_log": to_log.count(), "upcoming": upcoming.count(), "leave": leaves.count()},
+        counts=counts,
     )
     missing: list[MissingLine] = []
     for root in roots:
