@@ -40,14 +40,14 @@ def _stall_health_compute(**kwargs) -> None:
     django.setup()
     from health import services
 
-    upsert = services._upsert  # the bulk upsert of the computed checks, inside the computation's transaction
+    write = services._write  # the bulk write of the computed checks, inside the computation's transaction
 
-    def stalled_upsert(*args, **kwargs):
+    def stalled_write(*args, **kwargs):
         Path(mark).touch()
         time.sleep(float(os.environ.get("FAULTS_STALL_SECONDS", "120")))
-        return upsert(*args, **kwargs)
+        return write(*args, **kwargs)
 
-    services._upsert = stalled_upsert
+    services._write = stalled_write
 
 
 @worker_init.connect
