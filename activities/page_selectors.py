@@ -67,12 +67,6 @@ class ChildCount:
 
 
 @dataclass
-class ChildFigures:
-    missing: list[ChildCount]
-    lapsed: list[ChildCount]
-
-
-@dataclass
 class Workbench:
     roots: list[Branch]
     upcoming: list[Activity]
@@ -82,39 +76,53 @@ class Workbench:
     period: Period | None = None
     lapsed: list[Member] = field(default_factory=list)  # the 党章 art. 9 warning (activities.lapse)
     lapsed_more: bool = False
-    counts: dict[str, int] = field(default_factory=dict)  # section -> rows in all (lapsed: at least)
-    # Large subtrees (branches.summaries): per child instead of rows, kept a few minutes.
-    missing_by_child: list[ChildCount] = field(default_factory=list)
-    lapsed_by_child: list[ChildCount] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)  # section -> its rows in all (lapsed: at least)
+    # A large subtree (branches.summaries): each section per child instead of rows, kept a few minutes.
+    by_child: dict[str, list[ChildCount]] = field(default_factory=dict)
     computed_at: datetime.datetime | None = None
+
+    @property
+    def totals(self) -> dict[str, int]:
+        """Section -> its rows and those summed per child."""
+        return {s: self.counts.get(s, 0) + sum(c.count for c in self.by_child.get(s, [])) for s in SECTIONS}
 
 
 SECTIONS = ("to_log", "missing", "leave", "lapsed", "upcoming")
 
 
-def _managed(user, branch: Branch | None = None) -> QuerySet[Activity]:
+def _managed(user, branch: Branch | None = None, large: list[Branch] = ()) -> QuerySet[Activity]:
     activities = Activity.objects.manageable_by(user).planned().select_related("branch")
-    return activities.in_subtree(branch) if branch is not None else activities
+    activities = activities.in_subtree(branch) if branch is not None else activities
+    return _outside(activities, large, "branch__path")
+
+
+def _outside(rows: QuerySet, roots: list[Branch], field_name: str) -> QuerySet:
+    """``rows`` not under any of ``roots`` (the large ones, summarized per child instead)."""
+    for root in roots:
+        rows = rows.exclude(**{f"{field_name}__startswith": root.path})
+    return rows
 
 
 # In the order they end: the first to log is the one that ended first. Not by ``starts_at``: its
 # index leads PostgreSQL through every held activity of a city before the planned ones (50 ms, not 5).
-def _to_log(user, branch: Branch | None, now: datetime.datetime) -> QuerySet[Activity]:
-    return _managed(user, branch).filter(ends_at__lt=now).order_by("ends_at", "pk")
+def _to_log(user, branch: Branch | None, now: datetime.datetime, large: list[Branch] = ()) -> QuerySet[Activity]:
+    return _managed(user, branch, large).filter(ends_at__lt=now).order_by("ends_at", "pk")
 
 
-def _upcoming(user, branch: Branch | None, now: datetime.datetime) -> QuerySet[Activity]:
-    return _managed(user, branch).filter(ends_at__gte=now).order_by("ends_at", "pk")
+def _upcoming(user, branch: Branch | None, now: datetime.datetime, large: list[Branch] = ()) -> QuerySet[Activity]:
+    return _managed(user, branch, large).filter(ends_at__gte=now).order_by("ends_at", "pk")
 
 
-def _leave(user, branch: Branch | None = None) -> QuerySet[LeaveRequest]:
+def _leave(user, branch: Branch | None = None, large: list[Branch] = ()) -> QuerySet[LeaveRequest]:
     leaves = LeaveRequest.objects.filter(status=LeaveRequest.Status.PENDING).filter(
         access.perm_scope_q(user, access.MANAGE, "activity__branch__path")
     )
     if branch is not None:
         leaves = leaves.filter(activity__branch__path__startswith=branch.path)
-    return leaves.select_related("activity", "activity__branch", "member").order_by(
-        "activity__ends_at", "requested_at", "pk"
+    return (
+        _outside(leaves, large, "activity__branch__path")
+        .select_related("activity", "activity__branch", "member")
+        .order_by("activity__ends_at", "requested_at", "pk")
     )
 
 
@@ -129,18 +137,26 @@ def _missing_lines(root: Branch, period: Period, today: datetime.date) -> list[M
     ]
 
 
-def _per_child(root: Branch, paths: list[str]) -> list[ChildCount]:
-    """How many of ``paths`` (rows of ``root``'s subtree) lie under each child of ``root``; one query."""
+def _per_child(root: Branch, children: list[Branch], paths) -> list[ChildCount]:
+    """How many of ``paths`` (rows of ``root``'s subtree) lie under each of ``children``."""
     end = child_prefix(root.path)
     counts = Counter(path[:end] for path in paths if len(path) >= end)
-    return [ChildCount(child, counts[child.path]) for child in child_branches(root) if counts[child.path]]
+    return [ChildCount(child, counts[child.path]) for child in children if counts[child.path]]
 
 
-def child_figures(root: Branch, period: Period, today: datetime.date) -> ChildFigures:
-    """Per child of ``root``: missing meetings and members under the art. 9 warning (kept for a large root)."""
-    missing = [m.branch.path for m in _missing_lines(root, period, today)]
-    lapsed = list(lapse_warnings(branch=root, today=today).values_list("branch__path", flat=True))
-    return ChildFigures(_per_child(root, missing), _per_child(root, lapsed))
+def child_figures(user, root: Branch, now: datetime.datetime, today: datetime.date) -> dict[str, list[ChildCount]]:
+    """Each section of the workbench per child of ``root`` (kept for a large root): six queries, the
+    compliance report's five and one each for the others."""
+    children = child_branches(root)
+    period = Period.containing(MONTH, today)
+    paths = {
+        "to_log": _to_log(user, root, now).values_list("branch__path", flat=True),
+        "missing": [m.branch.path for m in _missing_lines(root, period, today)],
+        "leave": _leave(user, root).values_list("activity__branch__path", flat=True),
+        "lapsed": lapse_warnings(branch=root, today=today).values_list("branch__path", flat=True),
+        "upcoming": _upcoming(user, root, now).values_list("branch__path", flat=True),
+    }
+    return {section: _per_child(root, children, rows) for section, rows in paths.items()}
 
 
 def _first(rows: QuerySet, counts: dict[str, int], section: str) -> list:
@@ -149,6 +165,12 @@ def _first(rows: QuerySet, counts: dict[str, int], section: str) -> list:
     first = list(rows[: WORKBENCH_LIMIT + 1])
     counts[section] = rows.count() if len(first) > WORKBENCH_LIMIT else len(first)
     return first[:WORKBENCH_LIMIT]
+
+
+def _roots(user, branch: Branch | None) -> tuple[list[Branch], list[Branch]]:
+    """The managed roots (or ``branch``) and those of them that are large (one query each)."""
+    roots = [branch] if branch is not None else managed_roots(user)
+    return roots, [root for root in roots if is_large(root)]
 
 
 def workbench(
@@ -162,39 +184,35 @@ def workbench(
 
     Each section: the first ``WORKBENCH_LIMIT`` rows and how many in all. Four queries (and a count
     for each section with more rows), plus for each managed root its size, the compliance report's
-    five and the art. 9 warning's one; a large root (``branches.summaries``) summarizes both per
-    child: only its size when its figures are kept.
+    five and the art. 9 warning's one. A large root (``branches.summaries``, a city) is summarized
+    per child in every section, each child a drill-down (``branch``): its size only, when its
+    figures are kept.
     """
     now = now or timezone.now()
     today = today or timezone.localdate()
-    roots = [branch] if branch is not None else managed_roots(user)
-    to_log, upcoming = _to_log(user, branch, now), _upcoming(user, branch, now)
-    leaves = _leave(user, branch)
-    period = Period.containing(MONTH, today)
+    roots, large = _roots(user, branch)
     counts: dict[str, int] = {}
     wb = Workbench(
         roots,
-        _first(upcoming, counts, "upcoming"),
-        _first(to_log, counts, "to_log"),
-        _first(leaves, counts, "leave"),
-        period=period,
+        _first(_upcoming(user, branch, now, large), counts, "upcoming"),
+        _first(_to_log(user, branch, now, large), counts, "to_log"),
+        _first(_leave(user, branch, large), counts, "leave"),
+        period=Period.containing(MONTH, today),
         counts=counts,
     )
     missing: list[MissingLine] = []
     for root in roots:
-        if is_large(root):
-            figures = kept(
-                "workbench", root, [period.label, today], lambda r=root: child_figures(r, period, today), large=True
-            )
-            wb.missing_by_child += figures.value.missing
-            wb.lapsed_by_child += figures.value.lapsed
+        if root in large:
+            # The same for whoever manages the root (their grant covers its subtree): one kept copy.
+            figures = kept("workbench", root, [today], lambda r=root: child_figures(user, r, now, today), large=True)
+            for section, rows in figures.value.items():
+                wb.by_child.setdefault(section, []).extend(rows)
             wb.computed_at = min(filter(None, [wb.computed_at, figures.computed_at]), default=None)
         else:
             wb.lapsed += lapse_warnings(branch=root, today=today)[: WORKBENCH_LIMIT + 1]
-            missing += _missing_lines(root, period, today)
+            missing += _missing_lines(root, wb.period, today)
     wb.missing, wb.lapsed_more = missing[:WORKBENCH_LIMIT], len(wb.lapsed) > WORKBENCH_LIMIT
-    wb.counts["missing"] = len(missing) + sum(c.count for c in wb.missing_by_child)
-    wb.counts["lapsed"] = len(wb.lapsed) + sum(c.count for c in wb.lapsed_by_child)
+    wb.counts["missing"], wb.counts["lapsed"] = len(missing), len(wb.lapsed)
     wb.lapsed = wb.lapsed[:WORKBENCH_LIMIT]
     return wb
 
@@ -208,18 +226,19 @@ def workbench_section(
     now: datetime.datetime | None = None,
     today: datetime.date | None = None,
 ) -> Page:
-    """One section of the workbench in full, a page at a time: activities to log or coming, leave to
-    decide (one query); the missing meetings and the art. 9 warning of the managed subtrees that are
-    not large (a large one is summarized per child on the workbench, each child a drill-down)."""
+    """One section of the workbench in full, a page at a time, over the managed subtrees that are not
+    large (a large one is summarized per child on the workbench, each child a drill-down): activities
+    to log or coming, leave to decide (one query), the missing meetings, the art. 9 warning."""
     now = now or timezone.now()
     today = today or timezone.localdate()
+    roots, large = _roots(user, branch)
     if section == "to_log":
-        return page_of(_to_log(user, branch, now), number)
+        return page_of(_to_log(user, branch, now, large), number)
     if section == "upcoming":
-        return page_of(_upcoming(user, branch, now), number)
+        return page_of(_upcoming(user, branch, now, large), number)
     if section == "leave":
-        return page_of(_leave(user, branch), number)
-    roots = [r for r in ([branch] if branch is not None else managed_roots(user)) if not is_large(r)]
+        return page_of(_leave(user, branch, large), number)
+    roots = [root for root in roots if root not in large]
     if section == "missing":
         period = Period.containing(MONTH, today)
         return page_of([line for root in roots for line in _missing_lines(root, period, today)], number)

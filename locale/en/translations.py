@@ -1705,10 +1705,6 @@ EN: dict[str, str | tuple[str, str]] = {
     ),
     # the workbench at any size (issue 15, "Every page at city scale")
     "全部管理范围": "Everything I manage",
-    "下级组织较多：应开未开的会议和脱党预警按下级组织汇总，统计于 %(at)s（每 %(minutes)s 分钟更新），点击下级组织查看明细。": (
-        "Many organizations below: meetings due and lapse warnings are summed per child organization, counted at "
-        "%(at)s (updated every %(minutes)s minutes); open a child organization for the details."
-    ),
     "应开未开（项）": "Due, not held",
     "预警人数": "Members warned",
     "查看全部 %(n)s 项": "See all %(n)s",

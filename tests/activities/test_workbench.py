@@ -68,7 +68,7 @@ def test_a_section_in_full_comes_by_pages_of_30_in_the_same_queries(
         make_activity(tree.branch_a, Activity.Kind.THEME_DAY, start=timezone.now() - (i + 5) * HOUR)
     client = login_as("secretary_a")
 
-    with django_assert_num_queries(4):  # session, user, grants, the page's rows
+    with django_assert_num_queries(6):  # session, user, grants, roots, the root's size, the page's rows
         response = client.get(URL, {"show": "to_log"})
 
     page = response.context["page"]
@@ -117,10 +117,15 @@ def test_a_subtree_outside_the_users_is_not_found_and_one_they_only_read_is_forb
     assert client.get(URL, {"branch": "BA"}).status_code == 200
 
 
-def test_a_large_subtree_is_summarized_per_child_and_its_figures_kept(login_as, tree, settings):
+def test_a_large_subtree_is_summarized_per_child_in_every_section_and_its_figures_kept(
+    login_as, make_activity, tree, member_a, settings
+):
     settings.LARGE_SUBTREE_BRANCHES = 3  # the town has 7 nodes
     _silent(tree.branch_a, "东村沉默")
     _silent(tree.branch_b, "西村沉默")
+    make_activity(tree.branch_b, title="西村的会", start=timezone.now() - 5 * HOUR)
+    coming = make_activity(tree.branch_a, start=timezone.now() + 24 * HOUR)
+    leave_services.leave_request_create(activity=coming, member=member_a, reason="出差")
     client = login_as("orgdept")
 
     with CaptureQueriesContext(connection) as computed:
@@ -129,16 +134,19 @@ def test_a_large_subtree_is_summarized_per_child_and_its_figures_kept(login_as, 
         again = client.get(URL)
 
     wb = first.context["wb"]
-    assert wb.lapsed == [] and wb.missing == []
-    assert {(c.branch.code, c.count) for c in wb.lapsed_by_child} == {("VA", 1), ("VB", 1)}
-    assert {c.branch.code for c in wb.missing_by_child} == {"VA", "VB"}
-    assert wb.counts["lapsed"] == 2 and wb.counts["missing"] == sum(c.count for c in wb.missing_by_child)
+    assert wb.lapsed == wb.missing == wb.to_log == wb.upcoming == wb.leave_requests == []
+    per_child = {s: {(c.branch.code, c.count) for c in rows} for s, rows in wb.by_child.items()}
+    assert per_child["lapsed"] == {("VA", 1), ("VB", 1)} and per_child["to_log"] == {("VB", 1)}
+    assert per_child["leave"] == {("VA", 1)} and per_child["upcoming"] == {("VA", 1)}
+    assert {code for code, _ in per_child["missing"]} == {"VA", "VB"}
+    assert wb.totals["lapsed"] == 2 and wb.totals["missing"] == sum(n for _, n in per_child["missing"])
     assert again.context["wb"].computed_at == wb.computed_at is not None
     assert "?branch=VA" in again.text and "统计于" in again.text
-    # Kept: neither the compliance report (five queries) nor the art. 9 warning (one) nor the children again.
-    assert len(computed) - len(kept) >= 6
+    # Kept: neither the compliance report (five queries) nor the sections' rows per child (four) again.
+    assert len(computed) - len(kept) >= 9
     assert not any("activities_attendance" in q["sql"] for q in kept.captured_queries)
-    # The drill-down: the village (4 nodes) per child again, its branch (3) computed at once, member by member.
-    assert [c.branch.code for c in client.get(URL, {"branch": "VA"}).context["wb"].lapsed_by_child] == ["BA"]
+    # The drill-down: the village (4 nodes) per child again, its branch (3) computed at once, row by row.
+    assert [c.branch.code for c in client.get(URL, {"branch": "VA"}).context["wb"].by_child["lapsed"]] == ["BA"]
     branch = client.get(URL, {"branch": "BA"}).context["wb"]
     assert [m.name for m in branch.lapsed] == ["东村沉默"] and branch.computed_at is None
+    assert [leave.reason for leave in branch.leave_requests] == ["出差"]
