@@ -10,8 +10,10 @@ constant number of queries whatever the size of the subtree: each section is a c
 from __future__ import annotations
 
 import datetime
+from collections import Counter
 from dataclasses import dataclass, field
 from decimal import Decimal
+from functools import partial
 
 from django.db.models import Count, F, IntegerField, OuterRef, Q, Subquery, Sum, Value
 from django.db.models.functions import Coalesce
@@ -20,12 +22,13 @@ from django.utils import timezone
 from django.utils.http import urlencode
 
 from activities import page_selectors, selectors
-from activities.compliance import compliance_report
+from activities.compliance import KIND_LABELS, compliance_report
 from activities.models import Activity, Attendance
 from activities.probation import probation_decisions_awaiting_approval
 from activities.study import member_study_hours
 from branches import access
 from branches.models import AuditBulkEvent, Branch
+from branches.summaries import kept
 from core.periods import MONTH, YEAR, Period, add_months, month_start
 from health import selectors as health_selectors
 from health.models import HealthCheck
@@ -327,29 +330,63 @@ def recent_imports(user) -> Section:
     return Section(rows[:SECTION_ROWS], min(len(rows), SECTION_ROWS), url, capped=len(rows) > SECTION_ROWS)
 
 
+@dataclass
+class _RootFigures:
+    """One root's figures on the department's first page: the first rows of each list and the counts."""
+
+    missing: list[tuple[Branch, list[str]]]  # the first units and the kinds they miss (codes: kept in no language)
+    missing_units: int
+    lines: int
+    progress: list[Progress]
+    open_branches: int
+    counts: dict[str, int]
+    warnings: object  # reports.structure.StructureWarnings
+
+
+def _root_figures(root: Branch, month: Period, health_period: str, today: datetime.date) -> _RootFigures:
+    """Last month's missing meetings, the checks' progress and the structure warnings of ``root``'s
+    subtree: the compliance report's five queries, one for the checks, two for the warnings."""
+    units = compliance_report(branch=root, period=month, today=today).missing_units()
+    progress = health_progress(root, health_period)
+    waiting = [row for row in progress if row.state != "done"]
+    return _RootFigures(
+        missing=[(u.branch, [line.kind for line in u.missing]) for u in units[:SECTION_ROWS]],
+        missing_units=len(units),
+        lines=sum(len(u.missing) for u in units),
+        progress=waiting[:SECTION_ROWS],
+        open_branches=len(waiting),
+        counts=dict(Counter(row.state for row in progress)),
+        warnings=structure_warnings(root, limit=SECTION_ROWS),
+    )
+
+
 def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     """Over the user's highest branches: last month's missing meetings (the compliance report),
-    the health checks' progress of every 党支部, the structure warnings, recent imports. Per root
-    the compliance report's five queries, two for the health checks, two for the warnings."""
+    the health checks' progress of every 党支部, the structure warnings, recent imports. Per root its
+    size and the compliance report's five queries, one for the health checks, two for the warnings;
+    over a large root (a city: ``branches.summaries``) its size alone while they are kept."""
     today = today or timezone.localdate()
     roots = list(access.top_branches(user))
     month = Period.containing(MONTH, add_months(month_start(today), -1))  # the last complete month
     missing, lines, progress, warnings, flagged, warning_counts = [], 0, [], [], 0, {}
     counts: dict[str, int] = {"none": 0, "open": 0, "done": 0}
     health_period = _health_period(roots[0], today) if roots else str(today.year)
+    missing_units, open_branches = 0, 0
     for root in roots:
-        report = compliance_report(branch=root, period=month, today=today)
-        for unit in report.missing_units():
-            missing.append(MissingUnit(unit.branch, [line.kind_display for line in unit.missing]))
-            lines += len(unit.missing)
-        for row in health_progress(root, health_period):
-            counts[row.state] += 1
-            if row.state != "done":
-                progress.append(row)
-        found = structure_warnings(root, limit=SECTION_ROWS)
-        warnings += found.branches
-        flagged += found.total
-        for _warning, label, n in found.rows():
+        # A city: its figures kept a few minutes (branches.summaries), whoever of its department asks.
+        figures = kept("orgdept_home", root, [month.label, health_period, today], partial(
+            _root_figures, root, month, health_period, today))  # fmt: skip
+        fig = figures.value
+        missing += [MissingUnit(branch, [str(KIND_LABELS[kind]) for kind in kinds]) for branch, kinds in fig.missing]
+        missing_units += fig.missing_units
+        lines += fig.lines
+        progress += fig.progress
+        open_branches += fig.open_branches
+        for state, n in fig.counts.items():
+            counts[state] += n
+        warnings += fig.warnings.branches
+        flagged += fig.warnings.total
+        for _warning, label, n in fig.warnings.rows():
             warning_counts[label] = warning_counts.get(label, 0) + n
     first = roots[0] if roots else None
     code = first.code if first else ""
@@ -359,10 +396,10 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     return OrgdeptHome(
         roots=roots,
         month=month,
-        missing=Section.of(missing, compliance_url),
+        missing=Section.of(missing, compliance_url, count=missing_units),
         missing_lines=lines,
         health_period=health_period,
-        progress=Section.of(progress, health_url),
+        progress=Section.of(progress, health_url, count=open_branches),
         progress_counts=counts,
         structure=Section(warnings[:SECTION_ROWS], flagged, _url("reports:dashboard", code) if first else ""),
         structure_rows=list(warning_counts.items()),

@@ -313,8 +313,8 @@ def test_orgdept_home_runs_the_same_queries_for_any_subtree(
         bulk_event_record(kind=AuditBulkEvent.Kind.IMPORT_DUES, counts={"新增": 3}, by=orgdept, branch=branch)
     health_checks_compute(period=str(timezone.localdate().year), branch=tree.town)
     client = login_as("orgdept")
-    # session, user, grants, the roots, the health period, the compliance report's five, the
-    # progress, the structure warnings' two, the imports
-    with django_assert_num_queries(14):
+    # session, user, grants, the roots, the health period, the root's size (branches.summaries), the
+    # compliance report's five, the progress, the structure warnings' two, the imports
+    with django_assert_num_queries(15):
         response = client.get(reverse("home"))
     assert response.context["home"].progress_counts["open"] == branches
