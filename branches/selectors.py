@@ -17,6 +17,7 @@ from django.db.models import Q
 
 from . import access
 from .models import Branch, minimal_paths
+from .summaries import kept
 
 # Rows of ``(path, key, count)``; ``path`` may be cut to ``prefix_len`` characters (an
 # ancestor at the deepest shown level), which is all the roll-up needs.
@@ -34,6 +35,7 @@ class CountSource:
 COUNT_SOURCES: list[CountSource] = []
 
 DEFAULT_DEPTH = 3
+LARGE_DEPTH = 2  # the default over a large subtree (branches.summaries): a city and its towns
 MAX_DEPTH = 6
 
 
@@ -112,11 +114,14 @@ def top_branches(user) -> list[Branch]:
     return list(access.top_branches(user))
 
 
-def tree_with_counts(roots: Sequence[Branch], *, depth: int = DEFAULT_DEPTH, dissolved: bool = False) -> list[TreeNode]:
+def tree_with_counts(
+    roots: Sequence[Branch], *, depth: int = DEFAULT_DEPTH, dissolved: bool = False, large: bool = False
+) -> list[TreeNode]:
     """The trees under ``roots``, ``depth`` levels deep (roots included), with subtree counts.
 
     Two queries plus one per count source, whatever the size of the tree. Dissolved
-    branches are left out unless ``dissolved`` (a root is always shown).
+    branches are left out unless ``dissolved`` (a root is always shown). ``large``: one root, a
+    large subtree (``branches.summaries``, a city) whose counts are kept a few minutes.
     """
     if not roots:
         return []
@@ -128,7 +133,14 @@ def tree_with_counts(roots: Sequence[Branch], *, depth: int = DEFAULT_DEPTH, dis
     branches = Branch.objects.filter(shown)
     if not dissolved:
         branches = branches.filter(Q(dissolved_on__isnull=True) | Q(pk__in=[r.pk for r in roots]))
-    totals = subtree_counts(roots, deepest=max(limits.values()))
+    deepest = max(limits.values())
+    if large:
+        totals = kept(
+            "tree_counts", roots[0], [deepest], lambda: dict(subtree_counts(roots, deepest=deepest)), large=True
+        )
+        totals = totals.value
+    else:
+        totals = subtree_counts(roots, deepest=deepest)
     return _assemble(list(branches), roots, limits, totals, count_columns())
 
 

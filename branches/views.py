@@ -22,6 +22,7 @@ from .errors import BranchError
 from .forms import BranchCreateForm, BranchDissolveForm, BranchMoveForm, BranchRenameForm, add_domain_error
 from .models import Branch
 from .panels import Panel, panels_for
+from .summaries import is_large
 
 
 def _decider(branch: Branch, trail: list[Branch]) -> Branch:
@@ -39,12 +40,13 @@ def tree(request):
         trail = [b for b in selectors.ancestors(root) if access.can_view(user, b)]
     else:
         roots, trail = selectors.top_branches(user), []
-    depth = params.int_param(
-        request, "depth", default=selectors.DEFAULT_DEPTH, low=1, high=selectors.MAX_DEPTH, query=request.GET
-    )
+    # A city opens on its towns (each a link one level down), its member counts kept a few minutes.
+    large = len(roots) == 1 and is_large(roots[0])
+    default = selectors.LARGE_DEPTH if large else selectors.DEFAULT_DEPTH
+    depth = params.int_param(request, "depth", default=default, low=1, high=selectors.MAX_DEPTH, query=request.GET)
     show_dissolved = request.GET.get("dissolved") == "1"
     query = request.GET.get("q", "").strip()
-    nodes = selectors.tree_with_counts(roots, depth=depth, dissolved=show_dissolved)
+    nodes = selectors.tree_with_counts(roots, depth=depth, dissolved=show_dissolved, large=large)
     # Thousands of rows: one flat loop, and detail links built from one reversed URL.
     detail_prefix, detail_suffix = reverse("branches:detail", args=["__code__"]).split("__code__")
     context = {

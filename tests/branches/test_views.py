@@ -14,7 +14,7 @@ from tests.factories import MemberFactory, UserFactory, make_branch
 
 pytestmark = pytest.mark.django_db
 
-TREE_QUERIES = 6  # session, user, grants, top branches, branches, member counts
+TREE_QUERIES = 7  # session, user, grants, top branches, the root's size (branches.summaries), branches, member counts
 # session, user, grants, branch, ancestors, branches, counts, positions, members, probation decisions
 # awaiting approval (activities/branch_panels.py), trail
 DETAIL_QUERIES = 11
