@@ -101,7 +101,7 @@ def detail(request, code):
     user = request.user
     branch = access.get_branch_or_404(user, code=code)
     trail = selectors.ancestors(branch)
-    node = selectors.tree_with_counts([branch], depth=2, dissolved=True)[0]
+    node = selectors.tree_with_counts([branch], depth=2, dissolved=True, large=is_large(branch))[0]
     can_manage = access.has_perm(user, access.MANAGE, branch)
     columns = selectors.count_columns()
     # The children come between the panels of other apps (positions before, members after).

@@ -37,3 +37,16 @@ def test_a_large_subtree_opens_on_its_children_with_counts_kept(login_as, tree, 
     assert "BA" in {r.node.branch.code for r in deeper.context["rows"]}
     settings.LARGE_SUBTREE_BRANCHES = 200
     assert login_as("orgdept").get(reverse("branches:tree")).context["depth"] == 3
+
+
+def test_a_large_branchs_page_shares_the_kept_counts_of_its_children(login_as, tree, settings):
+    settings.LARGE_SUBTREE_BRANCHES = 3
+    MemberFactory(branch=tree.branch_a)
+    client = login_as("orgdept")
+
+    with mock.patch("branches.selectors.subtree_counts", wraps=selectors.subtree_counts) as counted:
+        tree_page = client.get(reverse("branches:tree"))
+        detail = client.get(reverse("branches:detail", args=["TOWN"]))
+
+    assert counted.call_count == 1  # the tree two levels deep and the town's page: the same counts
+    assert tree_page.status_code == detail.status_code == 200

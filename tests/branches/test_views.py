@@ -15,9 +15,9 @@ from tests.factories import MemberFactory, UserFactory, make_branch
 pytestmark = pytest.mark.django_db
 
 TREE_QUERIES = 7  # session, user, grants, top branches, the root's size (branches.summaries), branches, member counts
-# session, user, grants, branch, ancestors, branches, counts, positions, members, probation decisions
-# awaiting approval (activities/branch_panels.py), trail
-DETAIL_QUERIES = 11
+# session, user, grants, branch, ancestors, the branch's size (branches.summaries), branches, counts, positions,
+# members, probation decisions awaiting approval (activities/branch_panels.py), trail
+DETAIL_QUERIES = 12
 
 
 def _url(name: str, code: str) -> str:
