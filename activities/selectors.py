@@ -114,6 +114,7 @@ def summaries(activities) -> dict[int, Summary]:
     """Counts of the recorded rows of many activities in one query (for lists; held activities exact)."""
     rows = (
         Attendance.objects.filter(activity__in=[a.pk for a in activities])
+        .order_by()  # not the default ordering: it joined each row's activity and member into the GROUP BY
         .values("activity_id")
         .annotate(
             expected=Count("pk", filter=Q(expected=True)),
