@@ -9,6 +9,7 @@ town (党委 T)                     other_town (党委 O)
 
 from __future__ import annotations
 
+import uuid
 from dataclasses import dataclass
 
 import pytest
@@ -214,3 +215,16 @@ def _celery_tasks_inline(request):
     app.conf.task_always_eager = True
     yield
     app.conf.task_always_eager = saved
+
+
+@pytest.fixture
+def own_cache(settings):
+    """An empty cache of this test's own (a fresh local-memory one), for tests that count in the cache
+    (rate limits, kept figures). Never ``cache.clear()``: on CI's Redis that flushes the database every
+    xdist worker and Celery's broker share, so another test's counters and kept figures vanish mid-test."""
+    location = f"test-{uuid.uuid4().hex}"
+    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": location}}
+    yield
+    from django.core.cache import caches
+
+    caches["default"].clear()  # the local-memory store of this location only

@@ -11,7 +11,6 @@ from unittest import mock
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
-from django.core.cache import cache
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import reverse
@@ -28,12 +27,9 @@ LOCKED_TEXT = "登录失败次数过多，请 15 分钟后再试"
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters(settings):
+def fresh_counters(settings, own_cache):
     settings.AXES_FAILURE_LIMIT = 5
     settings.AXES_COOLOFF_TIME = 0.25  # 15 minutes
-    # A cache of these tests' own: clearing the site's Redis (CI sets REDIS_URL) would flush Celery's broker too.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "sec-tests"}}
-    cache.clear()
 
 
 def _login(client, username, password, ip="10.0.0.1"):

@@ -2,7 +2,6 @@
 kept a few minutes (branches.summaries), each child a drill-down to its units."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -14,10 +13,8 @@ URL = reverse("activities:compliance")
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(own_cache):
+    pass
 
 
 def test_a_large_subtree_shows_its_totals_per_child_and_no_unit_then_keeps_them(login_as, tree, settings):

@@ -4,7 +4,6 @@ with its 党支部 at each step, its checks and warnings, each child a drill-dow
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -22,10 +21,8 @@ URL = reverse("health:review", args=["TOWN"])
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(own_cache):
+    pass
 
 
 def test_a_large_subtree_is_reviewed_per_child_and_its_figures_kept(login_as, tree, secretary_a, settings):

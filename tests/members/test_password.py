@@ -27,11 +27,8 @@ NEW = "Hongqi-2024-newpass"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings):
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "pw"}}
-    from django.core.cache import cache
-
-    cache.clear()
+def _own_cache(own_cache):
+    pass
 
 
 def logged_in_client(user, agent: str = "iPhone") -> Client:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from service import services
@@ -16,10 +15,8 @@ Status = ServiceRequest.Status
 
 
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _fresh_cache(own_cache):
+    pass
 
 
 def test_the_loop_through_the_pages(client, login_as, tree, grid, registered_a, member_a):
