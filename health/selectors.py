@@ -248,6 +248,23 @@ def check_ids(*, period: str, member_ids: list[int], computed_at, chunk: int = 2
     return ids
 
 
+# ---------------------------------------------------------------------------- which year's checks
+
+
+def yearly_checks_period(root: Branch, day: datetime.date) -> str:
+    """The year whose checks the pages and reports show for ``root``'s subtree on ``day``: ``day``'s
+    year once any check of it exists in the subtree, the year before until then (one query).
+
+    The one rule (docs/rules/reports.md, rule 4) of the organization department's first page
+    (``day`` today) and of a month's report (``day`` its last day): the beat computes a year's checks
+    the night after it ends, so in January a new year has none and its predecessor's are the ones
+    in force; a year whose checks were computed early (a branch's 重新计算, the demo's year) shows them.
+    """
+    this_year = str(day.year)
+    started = HealthCheck.objects.filter(branch__path__startswith=root.path, period=this_year).exists()
+    return this_year if started else str(day.year - 1)
+
+
 # ---------------------------------------------------------------------------- review pages
 
 

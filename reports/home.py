@@ -284,13 +284,6 @@ class OrgdeptHome:
     can_review_health: bool = False
 
 
-def _health_period(root: Branch, today: datetime.date) -> str:
-    """This year's checks, or last year's while this year has none in the subtree (one query)."""
-    this_year = str(today.year)
-    started = HealthCheck.objects.filter(branch__path__startswith=root.path, period=this_year).exists()
-    return this_year if started else str(today.year - 1)
-
-
 def _count(status_q: Q, period: str):
     checks = (
         HealthCheck.objects.filter(status_q, branch_id=OuterRef("pk"), period=period, withdrawn_at=None)
@@ -370,7 +363,8 @@ def orgdept_home(user, *, today: datetime.date | None = None) -> OrgdeptHome:
     month = Period.containing(MONTH, add_months(month_start(today), -1))  # the last complete month
     missing, lines, progress, warnings, flagged, warning_counts = [], 0, [], [], 0, {}
     counts: dict[str, int] = {"none": 0, "open": 0, "done": 0}
-    health_period = _health_period(roots[0], today) if roots else str(today.year)
+    # The year's checks once any exist, last year's before: the reports' rule (docs/rules/reports.md, 4).
+    health_period = health_selectors.yearly_checks_period(roots[0], today) if roots else str(today.year)
     missing_units, open_branches = 0, 0
     for root in roots:
         # A city: its figures kept a few minutes (branches.summaries), whoever of its department asks.

@@ -22,6 +22,7 @@ from activities.study import study_shortfalls
 from branches.models import Branch
 from core.periods import MONTH, YEAR, Period
 from health.models import HealthCheck
+from health.selectors import yearly_checks_period
 from members.models import DuesPayment, Member, Position
 
 from .models import Reminder, Report
@@ -41,14 +42,14 @@ class Node:
     open_at_end: bool = True  # not dissolved by the period's last day
 
 
-def health_period_of(period: Period) -> str:
-    """The health-check period a report shows: a year's or a quarter's own checks; for a month, the
-    yearly checks in force at its end, those of the last year ended by then (December: its own year,
-    computed the same night just before: reports/schedule.py), never the quarter under way, which has
-    none yet."""
+def health_period_of(period: Period, root: Branch) -> str:
+    """The health-check period a report of ``root``'s subtree shows: a year's or a quarter's own checks;
+    for a month, the yearly checks in force at its end (``health.selectors.yearly_checks_period``: its
+    year's once any exist in the subtree, the year before until then; one query), never the quarter
+    under way, which has none yet."""
     if period.kind != MONTH:
         return period.label
-    return str(period.year if period.index == 12 else period.year - 1)
+    return yearly_checks_period(root, period.last_day)
 
 
 def subtree_nodes(root: Branch, period: Period) -> list[Node]:
@@ -172,10 +173,10 @@ def dues_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: boo
         f[("dues", "members_short")] += r["n_members_short"]
 
 
-def health_facts(root: Branch, period: Period, facts: dict[int, Facts]) -> None:
-    """Health checks of the report's health period by branch, grade and status."""
+def health_facts(root: Branch, health_period: str, facts: dict[int, Facts]) -> None:
+    """Health checks of the report's health period (``health_period_of``) by branch, grade and status."""
     rows = (
-        HealthCheck.objects.filter(branch__path__startswith=root.path, period=health_period_of(period))
+        HealthCheck.objects.filter(branch__path__startswith=root.path, period=health_period)
         .values("branch_id", "grade", "status")
         .annotate(n=Count("pk"))
         .order_by()
@@ -225,19 +226,27 @@ def study_facts(root: Branch, period: Period, facts: dict[int, Facts], whole: bo
 
 
 def subtree_facts(
-    root: Branch, period: Period, today: datetime.date, step=None, whole: bool = False
+    root: Branch,
+    period: Period,
+    today: datetime.date,
+    step=None,
+    whole: bool = False,
+    health_period: str | None = None,
 ) -> dict[int, Facts]:
     """Every fact of the subtree by branch id: eleven queries (compliance takes five), fourteen for a
-    year (compliance reads the secretaries' lectures too, and the year's 学时 take two).
+    year (compliance reads the secretaries' lectures too, and the year's 学时 take two); a month's
+    one more when ``health_period`` is not given (which year's checks: ``health_period_of``).
 
     ``whole``: ``root``'s tree is the only one, so its subtree is every row of the site.
     """
+    if health_period is None:
+        health_period = health_period_of(period, root)
     facts: dict[int, Facts] = defaultdict(Counter)
     readers = [
         ("读取党员", lambda: (member_facts(root, period, facts), committee_facts(root, period, facts))),
         ("读取出勤", lambda: attendance_facts(root, period, facts, whole)),
         ("读取党费", lambda: dues_facts(root, period, facts, whole)),
-        ("读取政治体检", lambda: health_facts(root, period, facts)),
+        ("读取政治体检", lambda: health_facts(root, health_period, facts)),
         ("核对会议落实", lambda: compliance_facts(root, period, facts, today)),
     ]
     if period.kind == YEAR:

@@ -232,7 +232,7 @@ def reports_compute(
 ) -> ComputeResult:
     """Compute the reports of ``period`` for every organization of ``branch``'s subtree (None: every tree).
 
-    Per subtree: eleven aggregate queries (fourteen for a year), a roll-up in Python and one bulk upsert (in batches of
+    Per subtree: eleven aggregate queries (twelve for a month, fourteen for a year), a roll-up in Python and one bulk upsert (in batches of
     1,000 rows), whatever the subtree's size. Running it twice leaves the same rows.
     """
     p = period_parse(period)
@@ -261,14 +261,14 @@ def _compute_subtree(
             progress(label, done, steps)
 
     nodes = selectors.subtree_nodes(root, p)
-    facts = selectors.subtree_facts(root, p, today, step=step, whole=whole)
+    health_period = selectors.health_period_of(p, root)  # a month's: one query, the facts' and the snapshot's
+    facts = selectors.subtree_facts(root, p, today, step=step, whole=whole, health_period=health_period)
     for node in nodes:  # every node counts itself: a report counts the organizations of its subtree
         facts[node.pk][("nodes", node.kind)] += 1
         if node.kind == Branch.Kind.BRANCH and node.open_at_end:
             _flag_structure(facts[node.pk])
     totals = rollup(nodes, facts)
     step("逐级汇总")
-    health_period = selectors.health_period_of(p)
     now = timezone.now()
     ids = {n.path: n.pk for n in nodes}
     rows = [

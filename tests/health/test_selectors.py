@@ -2,7 +2,7 @@
 
 import datetime
 
-from health.selectors import branches_for_review, probation_ending
+from health.selectors import branches_for_review, probation_ending, yearly_checks_period
 from health.services import health_checks_compute, health_checks_submit
 from members.rules import add_years
 from tests.factories import MemberFactory
@@ -48,3 +48,21 @@ def test_review_list_counts_each_branch_by_status(tree, member_a, member_b, memb
         ("BA", {"submitted": 2}, "submitted", 2),
         ("BB", {"draft": 1}, "draft", 1),
     ]
+
+
+def test_the_year_shown_is_last_year_until_a_check_of_this_year_exists_in_the_subtree(
+    tree, member_a, member_c, django_assert_num_queries
+):
+    """The one rule of which year's checks the first page and a month's report show (yearly_checks_period)."""
+    year = TODAY.year
+    with django_assert_num_queries(1):
+        assert yearly_checks_period(tree.town, TODAY) == str(year - 1)  # no checks yet this year
+    health_checks_compute(period=str(year), branch=tree.branch_c)  # another tree's: not the town's
+    assert yearly_checks_period(tree.town, TODAY) == str(year - 1)
+    assert yearly_checks_period(tree.other_town, TODAY) == str(year)
+    health_checks_compute(period=str(year), branch=tree.branch_a)  # one branch's, computed early
+    assert yearly_checks_period(tree.town, TODAY) == str(year)
+    assert yearly_checks_period(tree.branch_b, TODAY) == str(year - 1)  # its own subtree has none
+    assert yearly_checks_period(tree.town, datetime.date(year, 1, 1)) == str(year)  # the whole year long
+    assert yearly_checks_period(tree.town, datetime.date(year + 1, 1, 1)) == str(year)  # next January: this year's
+    assert yearly_checks_period(tree.town, datetime.date(year - 1, 12, 31)) == str(year - 2)

@@ -160,21 +160,44 @@ def test_recomputing_picks_up_new_records(tree, year_data):
 def test_month_report_shows_the_yearly_health_checks_in_force_and_month_activities(tree, year_data):
     reports_compute(period=f"{Y}-07", branch=tree.town, today=AFTER)
     july = report(tree.branch_a, f"{Y}-07")
-    # the last year's checks, not the quarter under way (issue 15): none in this data
-    assert july.period_kind == "month" and july.data["health"]["period"] == str(Y - 1) and july.health_checks == 0
+    # the year's checks (year_data computed them), not the quarter under way (issue 15)
+    in_branch = HealthCheck.objects.filter(branch=tree.branch_a, period=str(Y)).count()
+    assert july.period_kind == "month" and july.data["health"]["period"] == str(Y) and july.health_checks == in_branch
+    assert in_branch == 3
     # The assembly (2 present, 1 on leave) and the group's July meeting (2 present).
     assert (july.attendance_expected, july.attendance_present, july.attendance_leave) == (5, 4, 1)
     assert july.members == 3 and july.data["members"]["joined"] == 0  # a3 joined in June
 
 
 @pytest.mark.parametrize(
-    "period, health", [(f"{Y}-01", str(Y - 1)), (f"{Y}-11", str(Y - 1)), (f"{Y}-12", str(Y)), (f"{Y}Q4", f"{Y}Q4")]
+    "period, computed, health",
+    [
+        (f"{Y}-01", True, str(Y)),
+        (f"{Y}-11", True, str(Y)),
+        (f"{Y}-12", True, str(Y)),
+        (f"{Y}-01", False, str(Y - 1)),
+        (f"{Y}-11", False, str(Y - 1)),
+        (f"{Y}-12", False, str(Y - 1)),
+        (f"{Y}Q4", True, f"{Y}Q4"),
+    ],
 )
-def test_a_month_shows_the_last_years_checks_until_december_a_quarter_its_own(tree, year_data, period, health):
+def test_a_month_shows_its_years_checks_once_any_exist_else_last_years_a_quarter_its_own(
+    tree, year_data, period, computed, health
+):
+    """The rule of ``health.selectors.yearly_checks_period`` at a month's last day (docs/rules/reports.md, 4)."""
+    if not computed:  # the year's checks not computed yet in the town: the other town's do not count
+        HealthCheck.objects.filter(branch__path__startswith=tree.town.path).delete()
     reports_compute(period=period, branch=tree.town, today=AFTER)
     town = report(tree.town, period)
     assert town.data["health"]["period"] == health
     assert town.health_checks == (5 if health == str(Y) else 0)  # year_data computed the year's checks
+
+
+def test_a_months_report_reads_which_years_checks_once(tree, year_data):
+    with CaptureQueriesContext(connection) as captured:
+        reports_compute(period=f"{Y}-11", branch=tree.town, today=AFTER)
+    asked = [q["sql"] for q in captured if "health_healthcheck" in q["sql"]]
+    assert len(asked) == 2  # which year (an EXISTS), then its checks by branch, grade and status
 
 
 def test_whole_site_computation_covers_every_tree(tree, year_data):

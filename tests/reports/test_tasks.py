@@ -49,7 +49,8 @@ def test_the_nightly_computation_catches_up_every_ended_period_then_does_nothing
     assert list(first["reports"]) == [f"{Y}-12", f"{Y}Q4", str(Y), f"{Y}-11", f"{Y}-10", f"{Y}-09", f"{Y}Q3"]
     assert list(first["health"]) == [f"{Y}Q4", str(Y), f"{Y}Q3"]
     assert set(HealthCheck.objects.values_list("period", flat=True)) == {f"{Y}Q3", f"{Y}Q4", str(Y)}
-    assert Report.objects.get(branch=tree.town, period=f"{Y}-11").data["health"]["period"] == str(Y - 1)
+    # The year's checks, computed first that night, are in force for its months' reports too (rule 4)
+    assert Report.objects.get(branch=tree.town, period=f"{Y}-11").data["health"]["period"] == str(Y)
     assert Report.objects.get(branch=tree.town, period=f"{Y}-12").health_checks == 1  # the year's, computed first
     assert tasks.compute_due.delay("2026-01-15").get() == {"health": {}, "reports": {}}  # run twice: nothing
 
