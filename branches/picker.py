@@ -64,6 +64,11 @@ class Scope:
             params["current"] = "1"
         return params
 
+    def search_url(self) -> str:
+        """Where the picker's script asks for matches (a query string always follows: the script adds ``&q=``).
+        An app whose scope is not the user's grants (service's communities) gives its own view."""
+        return f"{reverse('branches:search')}?{urlencode(self.query())}"
+
     @classmethod
     def from_query(cls, query: QueryDict) -> Scope:
         """The scope of a search request; a value out of shape answers 400 (a page's script sent it)."""
@@ -139,7 +144,7 @@ class BranchPicker(forms.TextInput):
         code = self.format_value(value)
         attrs = {
             **(attrs or {}),
-            "data-search": f"{reverse('branches:search')}?{urlencode(self.scope.query())}",
+            "data-search": self.scope.search_url(),
             "data-empty": _("没有找到匹配的党组织"),
             "data-dissolved": _("已撤销"),
         }

@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
-from .models import ServiceRequest
+from branches.models import Branch
+from branches.picker import BranchChoiceField, Scope
+
+from .models import COMMUNITY_KINDS, Grid, ServicePost, ServiceRequest
 
 
 class AskForm(forms.Form):
@@ -42,13 +46,54 @@ class RateForm(forms.Form):
     comment = forms.CharField(label=_("评价"), max_length=300, required=False, widget=forms.Textarea(attrs={"rows": 2}))
 
 
-class RegisterForm(forms.Form):
-    """A member's 报到: the community by its code, then its grid and post (chosen from the community's)."""
+class CommunityScope(Scope):
+    """The organizations that accept registrations (``COMMUNITY_KINDS``, not dissolved), whoever asks: a member
+    reports where they live, outside their own subtree, so the search is not the user's grants but this list
+    (the view ``service:communities``; only organizations' names and codes)."""
 
-    community = forms.CharField(label=_("报到社区（组织编码）"), max_length=32)
+    def queryset(self, user):
+        return Branch.objects.filter(kind__in=COMMUNITY_KINDS).current()
+
+    def search_url(self) -> str:
+        return f"{reverse('service:communities')}?scope=community"
+
+
+COMMUNITIES = CommunityScope(kinds=tuple(COMMUNITY_KINDS), current=True)
+
+
+class RegisterForm(forms.Form):
+    """A member's 报到: the community with the site's picker (its name or code, without script too), then its
+    grid and post chosen from the community's lists (a second step once the community is known)."""
+
+    community = BranchChoiceField(
+        label=_("报到社区"),
+        scope=COMMUNITIES,
+        help_text=_("输入社区党组织的名称或组织编码"),
+        error_messages={"unknown": _("没有这个名称或组织编码的社区党组织")},
+    )
     grid = forms.IntegerField(label=_("网格"), required=False)
     post = forms.IntegerField(label=_("服务岗位"), required=False)
     skills = forms.CharField(label=_("特长"), max_length=200, required=False)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["community"].for_user(user)
+
+    def clean(self):
+        data = super().clean()
+        community = data.get("community")
+        if community is None:
+            return data
+        for name, model, message in (
+            ("grid", Grid, _("所选网格不属于该社区或已停用")),
+            ("post", ServicePost, _("所选服务岗位不属于该社区或已停用")),
+        ):
+            pk = data.get(name)
+            found = model.objects.filter(community=community, pk=pk, is_active=True).first() if pk else None
+            if pk and found is None:
+                self.add_error(name, message)
+            data[name] = found
+        return data
 
 
 class CompleteForm(forms.Form):

@@ -85,7 +85,12 @@ class Registration(NeverDeleted):
     skills = models.CharField(_("特长"), max_length=200, blank=True)
     registered_on = models.DateField(_("报到日期"))
     confirmed_on = models.DateField(_("最近确认日期"))
+    # The first day it no longer counts (dispatching, lists, 报到率, feedback cards); the row stays.
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:
@@ -111,6 +116,10 @@ class UnitRegistration(NeverDeleted):
     contact_phone = models.CharField(_("联系电话"), max_length=20)
     registered_on = models.DateField(_("报到日期"))
     ended_on = models.DateField(_("结束日期"), null=True, blank=True)
+    end_reason = models.CharField(_("结束原因"), max_length=200, blank=True)
+    ended_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
     by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
 
     class Meta:

@@ -119,11 +119,58 @@ def registration_renew(*, registration: Registration, by, today=None) -> Registr
     return registration
 
 
-def registration_end(*, registration: Registration, by, today=None) -> Registration:
-    if registration.ended_on is not None:
-        raise ServiceError("该报到已结束", code="ended")
-    registration.ended_on = today or timezone.localdate()
-    registration.save(update_fields=["ended_on"])
+OWN_END_REASON = "本人结束报到"
+
+
+def _end_reason(reason: str, *, required: bool) -> str:
+    reason = (reason or "").strip()
+    if required and not reason:
+        raise ServiceError("结束报到须填写原因", code="reason_required", field="reason")
+    if len(reason) > 200:
+        raise ServiceError("结束原因不超过200字", code="reason_too_long", field="reason")
+    return reason
+
+
+def registration_end(
+    *, registration: Registration, by, reason: str = "", own: bool = False, today=None
+) -> Registration:
+    """End a registration (never deleted): from ``today`` it is no longer dispatched to, listed, counted in the
+    报到率 nor given a feedback card. The member ends their own (``own``; a reason optional); a secretary (the
+    community's or the member's own) gives a reason. The requests dispatched to the member there, or in their
+    hands, return to the pool, each with a step."""
+    reason = _end_reason(reason, required=not own and by is not None) or (OWN_END_REASON if own else "")
+    today = today or timezone.localdate()
+    with transaction.atomic():
+        registration = Registration.objects.select_for_update().get(pk=registration.pk)
+        if registration.ended_on is not None:
+            raise ServiceError("该报到已结束", code="ended")
+        registration.ended_on, registration.end_reason, registration.ended_by = today, reason, by
+        registration.save(update_fields=["ended_on", "end_reason", "ended_by"])
+        held = ServiceRequest.objects.select_for_update().filter(
+            community_id=registration.community_id,
+            assignee_id=registration.member_id,
+            status__in=(Status.DISPATCHED, Status.IN_PROGRESS),
+        )
+        for request in held:
+            request.status, request.assignee, request.team, request.dispatch_deadline = Status.NEW, None, None, None
+            request.save(update_fields=["status", "assignee", "team", "dispatch_deadline"])
+            _event(request, Kind.RETURNED, by=by, member=registration.member, note="报到结束，退回待派单")
+    return registration
+
+
+def unit_registration_end(*, registration: UnitRegistration, reason: str, by, today=None) -> UnitRegistration:
+    """The community's secretary ends a unit's registration (双报到), with a reason; the row stays."""
+    reason = _end_reason(reason, required=True)
+    with transaction.atomic():
+        registration = UnitRegistration.objects.select_for_update().get(pk=registration.pk)
+        if registration.ended_on is not None:
+            raise ServiceError("该单位报到已结束", code="ended")
+        registration.ended_on, registration.end_reason, registration.ended_by = (
+            today or timezone.localdate(),
+            reason,
+            by,
+        )
+        registration.save(update_fields=["ended_on", "end_reason", "ended_by"])
     return registration
 
 

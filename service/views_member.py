@@ -5,20 +5,20 @@ from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
 from activities.views_common import own_member
-from branches.models import Branch
+from branches import picker
 from core.periods import Period
 
 from . import rules, selectors, services
 from .errors import ServiceError
-from .forms import CompleteForm, RegisterForm
-from .models import COMMUNITY_KINDS, Grid, Registration, ServicePost, ServiceRequest
+from .forms import COMMUNITIES, CompleteForm, RegisterForm
+from .models import Grid, Registration, ServicePost, ServiceRequest
 
 
 @login_required
@@ -46,38 +46,49 @@ def mine(request):
 
 @login_required
 def register(request):
-    """报到: the member names the community by its code, then picks its grid and post."""
+    """报到 in two steps on one page: the community with the site's picker (a GET, so a reload without script
+    works), then its grid and post from the community's lists (the POST). An unknown or non-community name or
+    code is told under its field."""
     member = own_member(request.user)
-    form = RegisterForm(request.POST or None, initial={"community": request.GET.get("community", "")})
-    community = None
-    code = (request.POST.get("community") or request.GET.get("community") or "").strip()
-    if code:
-        community = Branch.objects.filter(code=code, kind__in=COMMUNITY_KINDS, dissolved_on=None).first()
-    if request.method == "POST" and form.is_valid():
-        if community is None:
-            form.add_error("community", _("没有这个组织编码的社区党组织"))
+    data = request.POST if request.method == "POST" else request.GET if "community" in request.GET else None
+    form = RegisterForm(data, user=request.user)
+    valid = data is not None and form.is_valid()
+    community = form.cleaned_data.get("community") if data is not None else None
+    if request.method == "POST" and valid:
+        try:
+            services.registration_create(
+                member=member,
+                community=community,
+                grid=form.cleaned_data["grid"],
+                post=form.cleaned_data["post"],
+                skills=form.cleaned_data["skills"],
+                by=request.user,
+            )
+        except ServiceError as exc:
+            form.add_error(None, exc.message)
         else:
-            grid = Grid.objects.filter(community=community, pk=form.cleaned_data["grid"], is_active=True).first()
-            post = ServicePost.objects.filter(community=community, pk=form.cleaned_data["post"], is_active=True).first()
-            try:
-                services.registration_create(
-                    member=member,
-                    community=community,
-                    grid=grid,
-                    post=post,
-                    skills=form.cleaned_data["skills"],
-                    by=request.user,
-                )
-            except ServiceError as exc:
-                form.add_error(None, exc.message)
-            else:
-                messages.success(request, _("已向%(name)s报到") % {"name": community.name})
-                return redirect("service:mine")
+            messages.success(request, _("已向%(name)s报到") % {"name": community.name})
+            return redirect("service:mine")
     grids = list(Grid.objects.filter(community=community, is_active=True)) if community else []
     posts = list(ServicePost.objects.filter(community=community, is_active=True)) if community else []
-    return render(
-        request, "service/register.html", {"form": form, "community": community, "grids": grids, "posts": posts}
-    )
+    context = {"form": form, "community": community, "grids": grids, "posts": posts}
+    return render(request, "service/register.html", context)
+
+
+@login_required
+@require_GET
+def communities(request):
+    """The register page's picker: organizations that accept registrations whose name or code contains ``?q=``
+    (service.forms.COMMUNITIES), for any member; JSON as ``branches:search`` answers it."""
+    found = picker.search(request.user, COMMUNITIES, request.GET.get("q", ""))
+    labels = picker.path_labels(request.user, found)
+    results = [
+        {"code": b.code, "name": b.name, "label": labels.get(b.code, b.name), "kind": b.get_kind_display()}
+        for b in found
+    ]
+    response = JsonResponse({"results": results})
+    response["Cache-Control"] = "private, no-store"
+    return response
 
 
 @login_required

@@ -221,12 +221,27 @@ def _service(world, side) -> dict:
     photo = open_.photos.get()
     return {
         "grid": grid,
+        "registration": Registration.objects.get(member=member, ended_on=None),
         "open": open_,
         "taken": taken,
         "done": done_,
         "token": svc.rating_token(done_),
         "photo": photo,
     }
+
+
+def _unit_registration(world, side) -> dict:
+    """A unit registration at the side's community (the other side's branch reporting): made on first use."""
+    from service import services as svc
+    from service.models import UnitRegistration
+
+    community, unit = world.branch(side), world.branch("B" if side == "A" else "A")
+    found = UnitRegistration.objects.filter(community=community, ended_on=None).first()
+    if found is None:
+        found = svc.unit_registration_create(
+            unit=unit, community=community, contact_name="周", contact_phone="13900139000", by=None
+        )
+    return {"pk": found.pk}
 
 
 def _service_pk(key):
@@ -420,6 +435,14 @@ TABLE: dict[str, Row] = {
     "service:mine": Row(none, const(_member_a_only()), form(const(_member_a_only())), sides=("A",)),
     "service:register": Row(none, const(_member_a_only()), form(const(_member_a_only())), sides=("A",)),
     "service:renew": Row(_service_none, POST_ONLY_LOGIN, const(logged_in(HIDE, member_a=DONE)), sides=("A",)),
+    # Ending one's own registration (a reason optional): the member only; the register page's community search
+    # (names and codes of the organizations that accept registrations) for any logged-in user, GET only.
+    "service:end_mine": Row(_service_none, POST_ONLY_LOGIN, const(logged_in(HIDE, member_a=DONE)), sides=("A",)),
+    "service:communities": Row(none, const(logged_in()), const(logged_in(NOT_ALLOWED)), sides=("A",)),
+    # A secretary ends a member's registration (the community's or the member's own: here both the side's
+    # branch) or a unit's (the community's), posted without a reason: told, nothing written.
+    "service:registration_end": Row(_service_pk("registration"), POST_ONLY_LOGIN, MANAGE_POST),
+    "service:unit_end": Row(_unit_registration, POST_ONLY_LOGIN, MANAGE_POST),
     "service:claim": Row(_service_pk("open"), POST_ONLY_LOGIN, lambda s: logged_in(HIDE, **_a_only(s, DONE))),
     "service:accept": Row(_service_pk("taken"), POST_ONLY_LOGIN, lambda s: logged_in(HIDE, **_a_only(s, FORM))),
     "service:complete": Row(

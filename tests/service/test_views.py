@@ -232,7 +232,7 @@ def test_dispatch_to_someone_not_registered_is_told_and_changes_nothing(login_as
 
 def test_an_unknown_community_code_is_told_on_the_register_page(login_as, member_a):
     page = login_as("member_a").post(reverse("service:register"), {"community": "NOPE"}).content.decode()
-    assert "没有这个组织编码的社区党组织" in page and not Registration.objects.exists()
+    assert "没有这个名称或组织编码的社区党组织" in page and not Registration.objects.exists()
 
 
 def test_closing_without_a_reason_is_told(login_as, new_request):
