@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -20,6 +21,8 @@ from branches.models import Branch
 from .models import HealthCheck, HealthCheckEvent
 
 Status, Kind = HealthCheck.Status, HealthCheckEvent.Kind
+# Members' breakdowns a page: all of them on one page, a city's 党支部 was 141 KB and 15x the bare view.
+CHECKS_PAGE_SIZE = 50
 
 
 @dataclass(frozen=True)
@@ -68,13 +71,11 @@ class BranchActions:
         return _("本期体检结果已公示，不能再修改。")
 
 
-def check_counts(checks) -> dict[str, int]:
-    """The checks by status, leaving out withdrawn ones (no service acts on them)."""
-    counts: dict[str, int] = {}
-    for check in checks:
-        if check.withdrawn_at is None:
-            counts[check.status] = counts.get(check.status, 0) + 1
-    return counts
+def check_counts(checks: QuerySet[HealthCheck]) -> dict[str, int]:
+    """The checks by status, leaving out withdrawn ones (no service acts on them). One grouped query:
+    the page shows its checks a page at a time (``CHECKS_PAGE_SIZE``) but acts on all of them."""
+    rows = checks.filter(withdrawn_at=None).order_by().values("status").annotate(n=Count("pk"))
+    return {row["status"]: row["n"] for row in rows}
 
 
 def latest_return(*, branch: Branch, period: str) -> HealthCheckEvent | None:

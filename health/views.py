@@ -16,14 +16,15 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.http import url_has_allowed_host_and_scheme
+from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from activities.lapse import lapse_warnings
+from activities.page_selectors import page_of
 from branches import access
 from branches.models import Branch
-from branches.params import period_param
+from branches.params import page_number, period_param
 from branches.summaries import is_large
 from core.periods import YEAR, Period
 from members.models import Member
@@ -63,10 +64,12 @@ def _warnings(branch: Branch) -> dict:
 
 @access.branch_permission_required(access.MANAGE, access.REVIEW)
 def branch(request, branch: Branch):
-    """The secretary's page: every member's breakdown, adjustments, submission; the review steps."""
+    """The secretary's page: the members' breakdowns ``CHECKS_PAGE_SIZE`` a page, adjustments,
+    submission; the review steps (over every check of the branch, counted in one query)."""
     period = _period(request)
-    checks = list(selectors.checks_of_branch(branch=branch, period=period.label))
+    checks = selectors.checks_of_branch(branch=branch, period=period.label)
     counts = branch_page.check_counts(checks)
+    page = page_of(checks, page_number(request), size=branch_page.CHECKS_PAGE_SIZE)
     actions = branch_page.BranchActions(
         counts,
         can_manage=access.has_perm(request.user, access.MANAGE, branch),
@@ -76,7 +79,9 @@ def branch(request, branch: Branch):
     context = {
         "branch": branch,
         "period": period,
-        "checks": checks,
+        "checks": page.items,
+        "page": page,
+        "page_query": urlencode({"period": period.label}),
         "summary": selectors.BranchReview(branch, counts),
         "actions": actions,
         "can_manage": actions.can_manage,

@@ -4,6 +4,7 @@ banner with the comment, the history with a bulk step on one line; ``returned_ch
 from __future__ import annotations
 
 import datetime
+import re
 
 import pytest
 from django.urls import reverse
@@ -179,3 +180,55 @@ def test_the_returned_page_runs_the_same_queries_for_5_or_25_members(login_as, t
             assert client.get(URL).status_code == 200
         counts.append(len(ctx.captured_queries))
     assert counts[0] == counts[1]
+
+
+def _adjust_urls(body: str) -> list[str]:
+    return re.findall(r"/health/checks/\d+/adjust/", body)
+
+
+def test_the_checks_are_shown_a_page_at_a_time_and_the_actions_count_them_all(
+    login_as, computed, secretary_a, orgdept, monkeypatch
+):
+    monkeypatch.setattr(branch_page, "CHECKS_PAGE_SIZE", 2)
+    _return(computed[0].branch, secretary_a, orgdept)
+    first, last = page(login_as, "secretary_a"), login_as("secretary_a").get(URL + "&page=3").content.decode()
+    assert len(_adjust_urls(first)) == 2 and len(_adjust_urls(last)) == 1
+    assert "共 5 人" in first and "共 5 人" in last  # the whole branch, not the page
+    assert "本期有 5 份体检结果被组织部退回" in last and action_urls(last) == {"compute", "submit"}
+    assert f'href="?period={P}&amp;page=2"' in first and "page=0" not in first
+    assert f'href="?period={P}&amp;page=2"' in last and "page=4" not in last
+    shown = [_adjust_urls(login_as("secretary_a").get(f"{URL}&page={n}").content.decode()) for n in (1, 2, 3)]
+    assert sorted(url for urls in shown for url in urls) == sorted(f"/health/checks/{c.pk}/adjust/" for c in computed)
+
+
+def test_a_page_past_the_last_shows_no_check_and_a_bad_page_is_refused(login_as, computed):
+    client = login_as("secretary_a")
+    assert _adjust_urls(client.get(URL + "&page=9").content.decode()) == []
+    assert client.get(URL + "&page=abc").status_code == 400
+
+
+def test_an_adjustment_brings_the_secretary_back_to_the_page_they_were_on(login_as, computed, monkeypatch):
+    monkeypatch.setattr(branch_page, "CHECKS_PAGE_SIZE", 2)
+    client = login_as("secretary_a")
+    body = client.get(URL + "&page=2").content.decode()
+    check_url = _adjust_urls(body)[0]
+    assert f'name="next" value="{URL}&amp;page=2"' in body
+    response = client.post(check_url, {"adjustment": "1", "reason": "补登", "next": URL + "&page=2"})
+    assert response.status_code == 302 and response["Location"] == URL + "&page=2"
+
+
+def test_the_branch_page_runs_the_same_queries_for_one_page_or_three(login_as, tree, secretary_a, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    monkeypatch.setattr(branch_page, "CHECKS_PAGE_SIZE", 5)
+    counts = []
+    for n in (3, 12):
+        for _ in range(n):
+            MemberFactory(branch=tree.branch_a)
+        health_checks_compute(period=P, branch=tree.branch_a)
+        client = login_as("secretary_a")
+        with CaptureQueriesContext(connection) as ctx:
+            body = client.get(URL).content.decode()
+        counts.append(len(ctx.captured_queries))
+    assert len(_adjust_urls(body)) == 5 and counts[0] == counts[1]
