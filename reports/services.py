@@ -30,6 +30,7 @@ from core.errors import DomainError
 from core.periods import MONTH, YEAR, Period
 from health.models import HealthCheck
 from members.models import Member, Position
+from service.figures import figures_store
 
 from . import selectors, structure
 from .models import Reminder, Report
@@ -282,6 +283,8 @@ def _compute_subtree(
     with transaction.atomic():
         existing = selectors.existing_report_branches(root, p)
         _upsert(rows)
+        # 为民服务 (issue 16): each reported node's figures beside its report (three reads and one upsert).
+        figures_store(root=root, period=p, today=today, now=now, nodes=[(ids[path], path) for path in totals])
     step("写入报表")
     created = sum(1 for row in rows if row.branch_id not in existing)
     return created, len(rows) - created

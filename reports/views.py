@@ -26,6 +26,7 @@ from branches.models import Branch
 from branches.params import period_param
 from health.models import HealthCheck
 from members.models import Member
+from service.figures import stored_section
 
 from . import jobs, schedule, selectors
 from .charts import bar_chart
@@ -90,6 +91,8 @@ def dashboard(request, code):
     if report is not None:
         computed.add(period)
     children = selectors.child_reports(branch, period) if report else []
+    # 为民服务 (issue 16): the stored figures of the branch and its children, beside the report (one query).
+    service, service_children = stored_section(branch=branch, period=period) if report else (None, [])
     trail = [b for b in Branch.objects.filter(path__in=branch.ancestor_paths()[:-1]) if access.can_view(user, b)]
     context = {
         "branch": branch,
@@ -117,6 +120,9 @@ def dashboard(request, code):
         "study_required": (hours_required(committee=False), hours_required(committee=True)),
         "warnings": _structure_warnings(report, branch, period),
         "job_kinds": Job.Kind,
+        "service": service,
+        "service_children": service_children,
+        "service_figures_period": period if chosen.kind in ("month", "year") else "",
     }
     return render(request, "reports/dashboard.html", context)
 

@@ -18,7 +18,7 @@ from core.periods import Period, month_index
 from members.models import Member
 
 from . import rules
-from .models import Registration, ServiceRequest
+from .models import Registration, ServiceFigures, ServiceRequest
 
 COMPLETED = (ServiceRequest.Status.DONE, ServiceRequest.Status.RATED)
 
@@ -72,14 +72,34 @@ class Unit:
 
 
 @dataclass
+class Kept:
+    """A Loop as stored (service.models.ServiceFigures): its median kept, not its hours."""
+
+    received: int = 0
+    completed: int = 0
+    median_hours: Decimal | None = None
+    rating_sum: int = 0
+    rated: int = 0
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _pct(self.completed, self.received)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return (Decimal(self.rating_sum) / self.rated).quantize(Decimal("0.01")) if self.rated else None
+
+
+@dataclass
 class Figures:
     period: Period
-    communities: list  # (branch, registrations, Loop)
+    communities: list  # (branch, registrations, Loop or Kept)
     units: list[Unit]
-    months: list  # (label, Loop)
-    total: Loop
+    months: list  # (label, Loop or Kept)
+    total: Loop | Kept
     registered: int
     employed: int
+    computed_at: datetime.datetime | None = None  # stored figures: when the reports' computation made them
 
     @property
     def rate(self) -> Decimal | None:
@@ -173,3 +193,134 @@ def figures(*, root: Branch, period: Period, today=None) -> Figures:
     registered = sum(u.registered for u in units)
     employed = sum(u.employed for u in units)
     return Figures(period, communities, units, months, total, registered, employed)
+
+
+# ---------------------------------------------------------------------------- stored with the reports
+
+
+def _month_label(day) -> str:
+    return f"{day.year}-{day.month:02d}"
+
+
+def node_figures(*, root: Branch, period: Period, nodes: list[tuple[int, str]], today=None) -> dict[int, dict]:
+    """Each node's (branch id, path) stored figures (``ServiceFigures``' fields): its own, as a community and as a
+    unit, and its subtree's with the subtree's months; the same facts as ``figures`` (three queries), each one
+    added to every node above it in Python (the medians from the subtree's own hours)."""
+    found = facts(root=root, period=period, today=today)
+    by_path = {path: pk for pk, path in nodes}
+    path_of = {pk: path for pk, path in nodes}
+    step, top = Branch.steplen, len(root.path)
+    labels = [_month_label(m) for m in period.months]
+    own = {pk: Loop() for pk in path_of}
+    sub = {pk: Loop() for pk in path_of}
+    months = {pk: {label: Loop() for label in labels} for pk in path_of}
+    keys = ("own_registrations", "own_employed", "own_registered", "employed", "registered")
+    counts = {pk: dict.fromkeys(keys, 0) for pk in path_of}
+
+    def above(path: str):
+        for end in range(len(path), top - 1, -step):
+            pk = by_path.get(path[:end])
+            if pk is not None:
+                yield pk
+
+    for community_id, path, status, created_at, completed_at, rating in found.requests:
+        loop, label = _loop(status, created_at, completed_at, rating), _month_label(timezone.localtime(created_at))
+        if community_id in own:
+            own[community_id].add(loop)
+        for pk in above(path):
+            sub[pk].add(loop)
+            months[pk].setdefault(label, Loop()).add(loop)
+    for community_id, n in found.registrations.items():
+        if community_id in counts:
+            counts[community_id]["own_registrations"] = n
+    for pk, _name, path, employed, registered in found.units:
+        if pk in counts:
+            counts[pk]["own_employed"], counts[pk]["own_registered"] = employed, registered
+        for up in above(path):
+            counts[up]["employed"] += employed
+            counts[up]["registered"] += registered
+    return {pk: _row(own[pk], sub[pk], months[pk], counts[pk], labels) for pk in path_of}
+
+
+def _row(own: Loop, sub: Loop, months: dict, counts: dict, labels: list[str]) -> dict:
+    return {
+        **counts,
+        "own_received": own.received,
+        "own_completed": own.completed,
+        "own_median_hours": own.median_hours,
+        "own_rating_sum": own.rating_sum,
+        "own_rated": own.rated,
+        "received": sub.received,
+        "completed": sub.completed,
+        "median_hours": sub.median_hours,
+        "rating_sum": sub.rating_sum,
+        "rated": sub.rated,
+        "months": [[label, months[label].received, months[label].completed, months[label].rating_sum,
+                    months[label].rated] for label in labels],
+    }  # fmt: skip
+
+
+STORED_FIELDS = [
+    "own_registrations", "own_received", "own_completed", "own_median_hours", "own_rating_sum", "own_rated",
+    "own_employed", "own_registered", "received", "completed", "median_hours", "rating_sum", "rated", "employed",
+    "registered", "months", "computed_at",
+]  # fmt: skip
+
+
+def figures_store(*, root: Branch, period: Period, nodes: list[tuple[int, str]], today=None, now=None) -> int:
+    """Write the stored figures of ``nodes`` (``root``'s subtree) for ``period``: three reads and one bulk upsert
+    on (branch, period), called by the reports' computation with its nodes. Returns the rows written."""
+    now = now or timezone.now()
+    rows = [
+        ServiceFigures(branch_id=pk, period=period.label, computed_at=now, **values)
+        for pk, values in node_figures(root=root, period=period, nodes=nodes, today=today).items()
+    ]
+    ServiceFigures.objects.bulk_create(
+        rows, update_conflicts=True, unique_fields=["branch", "period"], update_fields=STORED_FIELDS, batch_size=500
+    )
+    return len(rows)
+
+
+def _kept(row: ServiceFigures, prefix: str = "") -> Kept:
+    return Kept(
+        *(getattr(row, prefix + name) for name in ("received", "completed", "median_hours", "rating_sum", "rated"))
+    )
+
+
+def stored(*, root: Branch, period: Period) -> Figures | None:
+    """The figures of an ended ``period`` as the reports' computation stored them (one query), or None when
+    ``root``'s have not been computed (or the period runs: its figures change until it ends)."""
+    if timezone.now() < period.bounds()[1]:
+        return None
+    shown = Q(branch=root) | Q(own_received__gt=0) | Q(own_registrations__gt=0) | Q(own_employed__gt=0)
+    rows = list(
+        ServiceFigures.objects.filter(shown, branch__path__startswith=root.path, period=period.label)
+        .select_related("branch")
+        .order_by("branch__path")
+    )
+    top = next((row for row in rows if row.branch_id == root.pk), None)
+    if top is None:
+        return None
+    communities = [
+        (r.branch, r.own_registrations, _kept(r, "own_")) for r in rows if r.own_received or r.own_registrations
+    ]
+    units = [Unit(r.branch_id, r.branch.name, r.own_employed, r.own_registered) for r in rows if r.own_employed]
+    months = [
+        (label, Kept(received, completed, None, rating_sum, rated))
+        for label, received, completed, rating_sum, rated in top.months
+    ]
+    return Figures(period, communities, units, months, _kept(top), top.registered, top.employed, top.computed_at)
+
+
+def stored_section(*, branch: Branch, period: str) -> tuple[ServiceFigures | None, list[ServiceFigures]]:
+    """The reports dashboard's 为民服务 section: ``branch``'s stored figures of ``period`` and its children's
+    (one query); (None, []) when not computed."""
+    rows = list(
+        ServiceFigures.objects.filter(
+            branch__path__startswith=branch.path, branch__depth__lte=branch.depth + 1, period=period
+        )
+        .select_related("branch")
+        .order_by("branch__path")
+    )
+    own = next((row for row in rows if row.branch_id == branch.pk), None)
+    return own, [row for row in rows if row.branch_id != branch.pk]

@@ -10,6 +10,7 @@ Nothing here is ever deleted: a registration ends, a request is closed with a re
 from __future__ import annotations
 
 import secrets
+from decimal import ROUND_HALF_UP, Decimal
 
 from django.conf import settings
 from django.db import models
@@ -302,3 +303,59 @@ class FeedbackCard(NeverDeleted):
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.period}"
+
+
+class ServiceFigures(models.Model):
+    """为民服务 figures of a branch for one period, stored with the periodic reports (``reports.compute_due``
+    writes them beside ``reports.Report``, from ``service.figures.node_figures``): the branch's own (as a
+    community: registrations current at the period's end, requests received in it and how they went; as a unit:
+    its employed members and how many of them are registered) and its whole subtree's, with the subtree's months.
+    Recomputing rewrites the same row (branch, period)."""
+
+    branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.CASCADE, related_name="+")
+    period = models.CharField(_("期间"), max_length=7)
+    own_registrations = models.PositiveIntegerField(_("向本组织报到"), default=0)
+    own_received = models.PositiveIntegerField(_("本组织受理诉求"), default=0)
+    own_completed = models.PositiveIntegerField(_("本组织办结"), default=0)
+    own_median_hours = models.DecimalField(max_digits=8, decimal_places=1, null=True, blank=True)
+    own_rating_sum = models.PositiveIntegerField(default=0)
+    own_rated = models.PositiveIntegerField(default=0)
+    own_employed = models.PositiveIntegerField(_("本组织在职党员"), default=0)
+    own_registered = models.PositiveIntegerField(_("本组织已报到"), default=0)
+    received = models.PositiveIntegerField(_("受理诉求"), default=0)
+    completed = models.PositiveIntegerField(_("办结"), default=0)
+    median_hours = models.DecimalField(
+        _("办结用时中位数（小时）"), max_digits=8, decimal_places=1, null=True, blank=True
+    )
+    rating_sum = models.PositiveIntegerField(default=0)
+    rated = models.PositiveIntegerField(default=0)
+    employed = models.PositiveIntegerField(_("在职党员"), default=0)
+    registered = models.PositiveIntegerField(_("已报到"), default=0)
+    months = models.JSONField(default=list)  # the subtree's [label, received, completed, rating_sum, rated] a month
+    computed_at = models.DateTimeField(_("计算时间"))
+
+    class Meta:
+        verbose_name = _("为民服务统计")
+        verbose_name_plural = _("为民服务统计")
+        constraints = [models.UniqueConstraint(fields=["branch", "period"], name="service_figures_one_per_period")]
+        indexes = [models.Index(fields=["period", "branch"])]
+
+    def __str__(self) -> str:
+        return f"{self.branch_id} {self.period}"
+
+    @staticmethod
+    def _pct(part: int, whole: int) -> Decimal | None:
+        return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP) if whole else None
+
+    @property
+    def registration_rate(self) -> Decimal | None:
+        """报到率 of the subtree's employed members (as service.figures.Figures.rate)."""
+        return self._pct(self.registered, self.employed)
+
+    @property
+    def completion_rate(self) -> Decimal | None:
+        return self._pct(self.completed, self.received)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return (Decimal(self.rating_sum) / self.rated).quantize(Decimal("0.01")) if self.rated else None

@@ -14,7 +14,7 @@ from branches import access
 from branches.excel import safe_row
 from core.periods import Period
 
-from .figures import Figures
+from .figures import Figures, stored
 from .figures import figures as compute
 
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -35,7 +35,8 @@ def figures(request, code: str):
     branch = access.get_branch_or_404(request.user, code=code)
     access.require_any(request.user, access.ALL_PERMS, branch)
     period, error = _period(request.GET.get("period", "").strip())
-    data = compute(root=branch, period=period)
+    # An ended period the reports' computation stored is read from its rows (one query); else computed now.
+    data = stored(root=branch, period=period) or compute(root=branch, period=period)
     if request.GET.get("format") == "xlsx":
         return _xlsx(branch, data)
     return render(request, "service/figures.html", {"branch": branch, "data": data, "error": error})

@@ -142,13 +142,13 @@ def test_dashboard_runs_the_same_queries_whatever_the_number_of_children(compute
     client = login_as("orgdept")
     client.get(dashboard_url("TOWN"))  # warm the session
     # session, user, branch, grants, periods, report, children, jobs, the branches the structure
-    # warnings flag (a root has no trail to read)
-    with django_assert_num_queries(9):
+    # warnings flag (a root has no trail to read), the stored 为民服务 figures of the branch and its children
+    with django_assert_num_queries(10):
         assert client.get(dashboard_url("TOWN")).status_code == 200
     for i in range(6):
         make_branch(computed.town, "general_branch", code=f"EXTRA{i}")
     reports_compute(period=str(Y), branch=computed.town, today=AFTER)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(10):
         page = client.get(dashboard_url("TOWN")).content.decode()
     assert "/reports/branch/EXTRA5/" in page  # the new children are listed, at no extra query
 
