@@ -28,7 +28,14 @@ VIEW = "view_branch"
 MANAGE = "manage_branch"
 REVIEW = "review_health"
 SENSITIVE = "view_sensitive"
-ALL_PERMS = (VIEW, MANAGE, REVIEW, SENSITIVE)
+# 为民服务 (issue 16), granted by grid positions (members.models.Position.TITLE_GRANTS): a community's
+# requests only. Neither implies reading the branch (roster, activities, registrations): they open the
+# service pages that ask for them, and nothing else.
+SERVE = "serve_community"  # 网格员: the board, a request, a progress note, a request entered for a resident
+DISPATCH = "dispatch_requests"  # 网格长: those, and dispatching, closing with a reason, the grids' posters
+READ_PERMS = (VIEW, MANAGE, REVIEW, SENSITIVE)  # each implies reading the subtree
+SERVICE_PERMS = (SERVE, DISPATCH)
+ALL_PERMS = READ_PERMS + SERVICE_PERMS
 
 _CACHE_ATTR = "_partysite_grants"
 
@@ -108,9 +115,9 @@ def manages_any(user) -> bool:
 
 
 def visible_paths(user) -> list[str]:
-    """Roots of the subtrees ``user`` may read: any permission implies reading."""
+    """Roots of the subtrees ``user`` may read: any permission but the service ones implies reading."""
     g = grants(user)
-    return sorted({p for perm in ALL_PERMS for p in g[perm]})
+    return sorted({p for perm in READ_PERMS for p in g[perm]})
 
 
 def can_view(user, branch: Branch) -> bool:
@@ -186,6 +193,30 @@ def managed_or_404(user, queryset, *, perms: Iterable[str] = (MANAGE,), message:
 
 def get_branch_or_404(user, **lookup) -> Branch:
     return get_object_or_404(visible_branches(user), **lookup)
+
+
+def service_paths(user) -> list[str]:
+    """Roots of the subtrees whose service pages (issue 16) ``user`` may open: what they read, and where
+    they serve (``SERVE``, ``DISPATCH``) without reading."""
+    g = grants(user)
+    return sorted(set(visible_paths(user)) | {p for perm in SERVICE_PERMS for p in g[perm]})
+
+
+def serves_anywhere(user) -> bool:
+    """Holds a service permission somewhere (a grid head or grid worker): the menu's 诉求看板."""
+    return any(grants(user)[perm] for perm in SERVICE_PERMS)
+
+
+def service_scope_q(user, field: str = "community__path") -> Q:
+    """``Q`` restricting a community's service rows to ``service_paths``."""
+    return paths_q(service_paths(user), field)
+
+
+def service_branch_or_404(user, perms: Iterable[str], **lookup) -> Branch:
+    """A community for its service pages: 404 outside ``service_paths``, 403 without one of ``perms``."""
+    branch = get_object_or_404(Branch.objects.filter(paths_q(service_paths(user), "path")), **lookup)
+    deny_unless(user, perms, branch)
+    return branch
 
 
 def can_view_sensitive(user, branch: Branch) -> bool:

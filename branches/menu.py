@@ -5,7 +5,9 @@
   any grant, and 导入 for those who manage a branch (the import page refuses others);
 - a member record: the 我的 pages (我的活动, 我的档案, 我的体检), which answer 404 to an account
   without one. A plain member sees only these; staff see them as a 我的 group, absent without a
-  member record.
+  member record;
+- a grid head or grid worker (a service permission somewhere, ``access.serves_anywhere``): 诉求看板,
+  which leads to the board of their community (issue 16).
 
 Whether the account has a member record is read once, when the user logs in
 (``note_member_at_login``, connected in ``BranchesConfig.ready``), and kept in the session, so
@@ -52,6 +54,7 @@ MY_PAGES = [
     Entry(_("我的档案"), "members:me"),
     Entry(_("我的体检"), "health:me"),
 ]
+SERVING = Entry(_("诉求看板"), "service:serving")
 
 
 def _has_member_record(user) -> bool:
@@ -94,8 +97,9 @@ def menu_for(request) -> Menu:
     if not getattr(user, "is_authenticated", False):
         return Menu("")
     member = has_member(request)
+    serving = [SERVING] if access.serves_anywhere(user) else []
     if access.is_staff_user(user):
-        return Menu("staff", [HOME, *staff_entries(user)], MY_PAGES if member else [])
+        return Menu("staff", [HOME, *staff_entries(user), *serving], MY_PAGES if member else [])
     if member:
-        return Menu("member", [HOME, *MY_PAGES])
-    return Menu("", [HOME])
+        return Menu("member", [HOME, *MY_PAGES, *serving])
+    return Menu("", [HOME, *serving])

@@ -82,6 +82,8 @@ class Branch(MP_Node):
             ("manage_branch", "管理党组织（花名册、活动、评分调整）"),
             ("review_health", "审核政治体检与报表"),
             ("view_sensitive", "查看完整身份证号和手机号"),
+            ("serve_community", "为民服务：查看诉求、代群众登记、记录进展（网格员）"),
+            ("dispatch_requests", "为民服务：派单、关闭诉求、网格二维码（网格长）"),
         ]
 
     def __str__(self) -> str:

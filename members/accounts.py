@@ -2,7 +2,9 @@
 
 An 激活码 lets a member holding a managing position activate their account; a 任职确认码 lets a
 member who already has an account receive the grant of a new managing position. Both are issued
-by someone who manages the position's branch, stored only as a keyed hash, and audited.
+by someone who manages the position's branch, stored only as a keyed hash, and audited. A "managing"
+position here is any that grants a permission (``Position.GRANTING_TITLES``): committee titles
+(``manage_branch``) and grid titles (网格长, 网格员: the community's service requests).
 """
 
 from __future__ import annotations
@@ -71,8 +73,9 @@ def normalize_activation_code(text: str) -> str:
 
 
 def managing_positions(member: Member) -> list[Position]:
-    """The member's current positions that grant ``manage_branch`` (``Position.MANAGING_TITLES``)."""
-    current = member.positions.filter(ended_on__isnull=True, title__in=Position.MANAGING_TITLES)
+    """The member's current positions that grant a permission (``Position.GRANTING_TITLES``: committee
+    titles, and grid titles, which grant the service permissions)."""
+    current = member.positions.filter(ended_on__isnull=True, title__in=Position.GRANTING_TITLES)
     return list(current.select_related("branch"))
 
 
@@ -249,17 +252,18 @@ def _activate(member: Member | None, *, name: str, phone: str, password: str, co
 # who already has an account grants ``manage_branch`` only when the account is vouched for at the
 # position's branch: by a code (activation or confirmation) issued by a manager of that branch or
 # of an ancestor, and used by the account; or because the account already manages the branch.
+# Grid titles follow the same rule for the service permissions they grant (``Position.TITLE_GRANTS``).
 
 POSITION_CODE_REFUSED = "任职确认码无效、已过期或已使用，请联系签发人重新签发"
 
 
 def pending_grants(member: Member) -> list[Position]:
-    """The member's current managing positions whose grant waits for the holder's confirmation
+    """The member's current granting positions whose grant waits for the holder's confirmation
     (none for a member without an account: activating needs a code, which confirms them)."""
     if member.user_id is None:
         return []
     current = member.positions.filter(
-        ended_on__isnull=True, title__in=Position.MANAGING_TITLES, grant_confirmed_at__isnull=True
+        ended_on__isnull=True, title__in=Position.GRANTING_TITLES, grant_confirmed_at__isnull=True
     )
     return list(current.select_related("branch").order_by("branch__path", "pk"))
 

@@ -253,6 +253,17 @@ class Position(models.Model):
         Title.COMMITTEE,
     }
     COMMITTEE_TITLES = MANAGING_TITLES
+    # The branch permission each granting title gives at the position's branch (members.services
+    # ``position_sync_grants``), once someone who manages the branch vouched for the holder's account
+    # (``grant_confirmed_at``): committee titles manage the branch; a grid head (网格长) dispatches and
+    # closes the community's service requests, a grid worker (网格员) follows them (issue 16,
+    # docs/rules/service.md "Who may do what").
+    TITLE_GRANTS = {
+        **{title: access.MANAGE for title in MANAGING_TITLES},
+        Title.GRID_LEADER: access.DISPATCH,
+        Title.GRID_WORKER: access.SERVE,
+    }
+    GRANTING_TITLES = set(TITLE_GRANTS)
 
     member = models.ForeignKey(Member, verbose_name=_("党员"), on_delete=models.PROTECT, related_name="positions")
     branch = models.ForeignKey(Branch, verbose_name=_("党组织"), on_delete=models.PROTECT, related_name="positions")
@@ -283,8 +294,8 @@ class Position(models.Model):
 
     @property
     def grant_pending(self) -> bool:
-        """A current managing position whose ``manage_branch`` waits for the holder's confirmation."""
-        return self.ended_on is None and self.title in self.MANAGING_TITLES and self.grant_confirmed_at is None
+        """A current granting position whose permission waits for the holder's confirmation."""
+        return self.ended_on is None and self.title in self.GRANTING_TITLES and self.grant_confirmed_at is None
 
 
 class MemberEvent(models.Model):

@@ -290,7 +290,8 @@ def account_close(user) -> None:
 
 
 def position_appoint(*, member: Member, branch: Branch, title: str, on: datetime.date, by=None) -> Position:
-    """Appoint ``member`` to ``title`` at ``branch``; committee titles grant ``manage_branch``.
+    """Appoint ``member`` to ``title`` at ``branch``; committee titles grant ``manage_branch``, grid titles
+    the service permissions (``Position.TITLE_GRANTS``).
 
     The grant attaches to the member's account at once only if the account is vouched for at
     ``branch`` (``position_grant_vouched``); otherwise it waits until the member enters a 任职确认码
@@ -349,27 +350,29 @@ def position_end(*, position: Position, on: datetime.date, by=None) -> Position:
 
 
 def position_sync_grants(*, member: Member) -> None:
-    """Make ``manage_branch`` grants of the member's account match their current committee positions
-    whose grant is confirmed (``Position.grant_confirmed_at``); a pending one grants nothing."""
+    """Make the branch grants of the member's account match their current granting positions whose
+    grant is confirmed (``Position.grant_confirmed_at``): each title's permission
+    (``Position.TITLE_GRANTS``: ``manage_branch`` for committee titles, the service permissions for
+    grid titles) at the position's branch; a pending one grants nothing."""
     user = member.user
     if user is None:
         return
-    should = set(
-        Branch.objects.filter(
-            positions__member=member,
-            positions__ended_on__isnull=True,
-            positions__title__in=Position.MANAGING_TITLES,
-            positions__grant_confirmed_at__isnull=False,
-        ).values_list("pk", flat=True)
+    confirmed = member.positions.filter(
+        ended_on__isnull=True, title__in=Position.GRANTING_TITLES, grant_confirmed_at__isnull=False
     )
+    should = {
+        (Position.TITLE_GRANTS[title], branch_id) for title, branch_id in confirmed.values_list("title", "branch_id")
+    }
     pending = models.Q(ended_on__isnull=True, grant_confirmed_at__isnull=True)
     positions_branches = set(member.positions.exclude(pending).values_list("branch_id", flat=True))
-    held = set(access.holders_branches(user, access.MANAGE))
-    for branch in Branch.objects.filter(pk__in=should - held):
-        access.grant(user, access.MANAGE, branch)
-    # Only revoke grants that came from positions; grants made by hand on other branches stay.
-    for branch in Branch.objects.filter(pk__in=(held - should) & positions_branches):
-        access.revoke(user, access.MANAGE, branch)
+    for perm in sorted(set(Position.TITLE_GRANTS.values())):
+        wanted = {branch_id for p, branch_id in should if p == perm}
+        held = set(access.holders_branches(user, perm))
+        for branch in Branch.objects.filter(pk__in=wanted - held):
+            access.grant(user, perm, branch)
+        # Only revoke grants that came from positions; grants made by hand on other branches stay.
+        for branch in Branch.objects.filter(pk__in=(held - wanted) & positions_branches):
+            access.revoke(user, perm, branch)
 
 
 def position_grant_vouched(*, member: Member, branch: Branch) -> bool:

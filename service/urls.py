@@ -15,6 +15,7 @@ urlpatterns = [
     path("requests/<int:pk>/accept/", views_member.accept, name="accept"),
     path("requests/<int:pk>/complete/", views_member.complete, name="complete"),
     # the community's secretary
+    path("serving/", views_manage.serving, name="serving"),
     path("requests/<int:pk>/", views_manage.request_detail, name="request"),
     path("requests/<int:pk>/dispatch/", views_manage.dispatch, name="dispatch"),
     path("requests/<int:pk>/note/", views_manage.note, name="note"),

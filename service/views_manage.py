@@ -1,7 +1,12 @@
 """The community secretary's pages: the board of requests, one request (dispatch, note, close), grids and
 posts with each grid's QR poster, registrations (members' and units'), a request entered for a resident.
-Every page checks ``manage_branch`` on the community (404 outside the user's subtrees, 403 inside without),
-except the registrations, which those who may read the branch see (phones masked without view_sensitive)."""
+
+Who may open what (docs/rules/service.md, "Who may do what"): the grids, posts and teams (setup) need
+``manage_branch`` on the community; a grid head (``dispatch_requests``) also has the board, a request,
+dispatching, notes, closing and the posters; a grid worker (``serve_community``) the board, a request, notes
+and a request entered for a resident. 404 outside the subtrees where the user reads or serves
+(``access.service_paths``), 403 inside without. The registrations are for those who may read the branch
+(phones masked without view_sensitive)."""
 
 from __future__ import annotations
 
@@ -37,22 +42,49 @@ from .models import (
 )
 
 MANAGE = access.MANAGE
+SERVING = (access.MANAGE, access.DISPATCH, access.SERVE)  # the board, a request, a note, entering, photos
+DISPATCHING = (access.MANAGE, access.DISPATCH)  # dispatching, closing, the posters
 
 
-def _community_or_404(user, code: str, perms=(MANAGE,)) -> Branch:
-    branch = access.get_branch_or_404(user, code=code)
-    access.require_any(user, perms, branch)
-    return branch
+def _community_or_404(user, code: str, perms=SERVING) -> Branch:
+    return access.service_branch_or_404(user, perms, code=code)
 
 
-def _managed_request(user, pk: int) -> ServiceRequest:
-    """A request of a community in the user's subtrees (404 outside), managed there (403 without)."""
-    queryset = ServiceRequest.objects.filter(access.branch_scope_q(user, "community__path")).select_related(
+def _managed_request(user, pk: int, perms=SERVING) -> ServiceRequest:
+    """A request of a community where the user reads or serves (404 outside), with one of ``perms`` there
+    (403 without)."""
+    queryset = ServiceRequest.objects.filter(access.service_scope_q(user, "community__path")).select_related(
         "community", "grid", "assignee", "team"
     )
     request = get_object_or_404(queryset, pk=pk)
-    access.deny_unless(user, (MANAGE,), request.community)
+    access.deny_unless(user, perms, request.community)
     return request
+
+
+def _rights(user, community: Branch) -> dict:
+    """What the page may link to: no link the user would be refused."""
+    return {
+        "may_manage": access.has_perm(user, MANAGE, community),
+        "may_dispatch_here": access.has_any(user, DISPATCHING, community),
+        "may_read": access.can_view(user, community),
+    }
+
+
+@login_required
+@require_GET
+def serving(request):
+    """The menu's 诉求看板: the board of the community where the user serves or manages, or a list of them."""
+    communities = list(access.top_branches(request.user, access.DISPATCH)) + list(
+        access.top_branches(request.user, access.SERVE)
+    )
+    if not communities:
+        communities = [b for b in access.top_branches(request.user, MANAGE) if b.kind in COMMUNITY_KINDS]
+    unique = list({b.pk: b for b in communities}.values())
+    if len(unique) == 1:
+        return redirect("service:board", code=unique[0].code)
+    if not unique:
+        raise Http404(_("您没有负责为民服务的社区"))
+    return render(request, "service/serving.html", {"communities": unique})
 
 
 @login_required
@@ -73,6 +105,7 @@ def board(request, code: str):
         "grid_rows": grid_rows,
         "grid_id": grid_id,
         "status": status,
+        **_rights(request.user, community),
     }
     return render(request, "service/board.html", context)
 
@@ -93,6 +126,7 @@ def request_detail(request, pk: int):
         "events": list(item.events.select_related("by", "member")),
         "photos": list(item.photos.all()),
         "candidates": candidates,
+        **_rights(request.user, item.community),
         "may_dispatch": item.status in ServiceRequest.OPEN,
         "teams": list(VolunteerTeam.objects.filter(community=item.community, is_active=True).select_related("leader")),
         "may_close": item.status != ServiceRequest.Status.CLOSED,
@@ -115,7 +149,7 @@ def _act(request, item, action, done: str, **kwargs):
 @require_POST
 def dispatch(request, pk: int):
     """派单 to a registered member (``member``) or to a volunteer team of the community (``team``)."""
-    item = _managed_request(request.user, pk)
+    item = _managed_request(request.user, pk, DISPATCHING)
     member_id, team_id = request.POST.get("member", ""), request.POST.get("team", "")
     member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
     team = VolunteerTeam.objects.select_related("leader").filter(pk=int(team_id)).first() if team_id.isdigit() else None
@@ -135,14 +169,14 @@ def note(request, pk: int):
 @login_required
 @require_POST
 def close(request, pk: int):
-    item = _managed_request(request.user, pk)
+    item = _managed_request(request.user, pk, DISPATCHING)
     return _act(request, item, services.request_close, _("已关闭该诉求"), reason=request.POST.get("reason", ""))
 
 
 @login_required
 def setup(request, code: str):
     """The community's grids (each with its QR poster), service posts and volunteer teams; adding one."""
-    community = _community_or_404(request.user, code)
+    community = _community_or_404(request.user, code, (MANAGE,))
     form = NameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -181,17 +215,18 @@ def _setup_add(community, data: dict, leader_id: str, by) -> None:
 @login_required
 def poster(request, pk: int):
     """A grid's printable QR poster: residents scan it to ask (the activities' QR code)."""
-    grids = Grid.objects.select_related("community").filter(access.branch_scope_q(request.user, "community__path"))
+    grids = Grid.objects.select_related("community").filter(access.service_scope_q(request.user, "community__path"))
     grid = get_object_or_404(grids, pk=pk)
-    access.deny_unless(request.user, (MANAGE,), grid.community)
+    access.deny_unless(request.user, DISPATCHING, grid.community)
     url = request.build_absolute_uri(reverse("service:ask", args=[grid.poster_key]))
-    return render(request, "service/poster.html", {"grid": grid, "qr": qr_svg(url), "url": url})
+    context = {"grid": grid, "qr": qr_svg(url), "url": url, **_rights(request.user, grid.community)}
+    return render(request, "service/poster.html", context)
 
 
 @login_required
 def registrations(request, code: str):
     """Who reported to this community (by grid and post) and where this branch's members reported."""
-    branch = _community_or_404(request.user, code, perms=access.ALL_PERMS)
+    branch = _community_or_404(request.user, code, access.READ_PERMS)
     today = timezone.localdate()
     sensitive = access.can_view_sensitive(request.user, branch)
     manages = access.has_perm(request.user, MANAGE, branch)
@@ -239,7 +274,7 @@ def registrations(request, code: str):
 
 @login_required
 def enter(request, code: str):
-    """A request entered for a resident by the secretary or a grid worker (who manage the community)."""
+    """A request entered for a resident by the secretary, a grid head or a grid worker of the community."""
     community = _community_or_404(request.user, code)
     grids = list(Grid.objects.filter(community=community, is_active=True))
     form = AskForm(request.POST or None)
@@ -263,15 +298,16 @@ def enter(request, code: str):
 @login_required
 @require_GET
 def photo(request, pk: int):
-    """A request's photo, from the private storage: for those who manage its community and its member in charge
-    (404 for anyone else outside the community's subtree, 403 inside without manage_branch)."""
+    """A request's photo, from the private storage: for those who see its request's page (the community's
+    secretary, grid heads and grid workers) and its member in charge (404 for anyone else outside the
+    community's subtree, 403 inside without one of those rights)."""
     mine = Q(request__assignee__user_id=request.user.pk)
     photos = ServiceRequestPhoto.objects.select_related("request__community", "request__assignee")
     item = get_object_or_404(
-        photos.filter(access.branch_scope_q(request.user, "request__community__path") | mine), pk=pk
+        photos.filter(access.service_scope_q(request.user, "request__community__path") | mine), pk=pk
     )
     if item.request.assignee is None or item.request.assignee.user_id != request.user.pk:
-        access.deny_unless(request.user, (MANAGE,), item.request.community)
+        access.deny_unless(request.user, SERVING, item.request.community)
     try:
         handle = item.file.open("rb")  # the private storage: no URL reaches it but this view
     except FileNotFoundError:

@@ -449,6 +449,14 @@ TABLE: dict[str, Row] = {
         _service_pk("taken"), lambda s: logged_in(HIDE, **_a_only(s, OK)), lambda s: logged_in(HIDE, **_a_only(s, FORM))
     ),
     # the community's secretary: manage on the community (the side's branch); posted without data, nothing written
+    # The menu's 诉求看板 (grid heads and grid workers): the board of the community where the user serves or
+    # manages (a redirect), 404 without one; GET only.
+    "service:serving": Row(
+        none,
+        const(logged_in(HIDE, secretary_a=OK, secretary_b=OK, orgdept=OK, other_orgdept=OK)),
+        const(logged_in(NOT_ALLOWED)),
+        sides=("A",),
+    ),
     "service:request": Row(_service_pk("open"), MANAGE_GET, MANAGE_POST),
     "service:dispatch": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
     "service:note": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),

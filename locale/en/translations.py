@@ -1756,4 +1756,5 @@ EN: dict[str, str | tuple[str, str]] = {
     "本组织在职党员": "Employed members of this organization",
     "本组织已报到": "Of them registered",
     "为民服务统计": "Service figures",
+    "您没有负责为民服务的社区": "You serve no community",
 }
