@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from decimal import Decimal
 
-from django.db.models import Count, F, OuterRef, Q, QuerySet, Subquery, Sum
+from django.db.models import Count, Exists, F, OuterRef, Q, QuerySet, Subquery, Sum
 from django.utils import timezone
 
 from activities.models import Activity, Attendance
@@ -330,21 +330,28 @@ class ReturnedChecks:
 def returned_checks(user, *, limit: int = 10) -> list[ReturnedChecks]:
     """Checks returned to the branches ``user`` manages (``manage_branch``), per branch and period, with
     the latest return's comment and time; at most ``limit`` + 1 rows (the caller shows ``limit`` and
-    knows there are more). One grouped query (the comment a correlated subquery)."""
+    knows there are more). One query: a row per branch and period (its first returned check), the
+    count, the comment and the time correlated subqueries of that row.
+
+    Not a ``GROUP BY``: grouped with the count, the subqueries were grouped too and PostgreSQL ran them
+    for every check of the group (a city's 党支部 of 97 returned checks: 9,409 loops, 180 ms; now 2).
+    """
+    returned = HealthCheck.objects.filter(status=HealthCheck.Status.RETURNED, withdrawn_at=None)
+    group = returned.filter(branch_id=OuterRef("branch_id"), period=OuterRef("period"))
     latest = HealthCheckEvent.objects.filter(
         kind=HealthCheckEvent.Kind.RETURNED,
         health_check__branch_id=OuterRef("branch_id"),
         health_check__period=OuterRef("period"),
     ).order_by("-at", "-pk")
     rows = (
-        HealthCheck.objects.filter(status=HealthCheck.Status.RETURNED, withdrawn_at=None)
-        .filter(access.perm_scope_q(user, access.MANAGE, "branch__path"))
-        .values("branch_id", "branch__name", "branch__code", "branch__path", "period")
+        returned.filter(access.perm_scope_q(user, access.MANAGE, "branch__path"))
+        .exclude(Exists(group.filter(pk__lt=OuterRef("pk"))))
         .annotate(
-            n=Count("pk"),
+            n=Subquery(group.order_by().values("branch_id").annotate(n=Count("pk")).values("n")),
             comment=Subquery(latest.values("comment")[:1]),
             returned_at=Subquery(latest.values("at")[:1]),
         )
+        .values("branch_id", "branch__name", "branch__code", "period", "n", "comment", "returned_at")
         .order_by("-returned_at", "branch__path", "-period")[: limit + 1]
     )
     return [

@@ -232,3 +232,31 @@ def test_the_branch_page_runs_the_same_queries_for_one_page_or_three(login_as, t
             body = client.get(URL).content.decode()
         counts.append(len(ctx.captured_queries))
     assert len(_adjust_urls(body)) == 5 and counts[0] == counts[1]
+
+
+def test_returned_checks_is_a_row_per_branch_and_period_the_latest_return_first(
+    tree, computed, secretary_a, orgdept, member_b, django_assert_num_queries
+):
+    # Three groups: branch_a's 2025 (5 checks) and 2024 (5), branch_b's 2025 (its one member), each
+    # returned with its own comment; the orgdept manages both branches.
+    _return(tree.branch_a, secretary_a, orgdept, comment="二〇二五年")
+    for _ in range(3):  # resubmitted and returned again: its latest comment counts
+        _return(tree.branch_a, secretary_a, orgdept, comment="再次退回")
+    health_checks_compute(period="2024", branch=tree.branch_a)
+    health_checks_submit(branch=tree.branch_a, period="2024", by=secretary_a)
+    health_checks_return(branch=tree.branch_a, period="2024", by=orgdept, comment="二〇二四年")
+    health_checks_compute(period=P, branch=tree.branch_b)
+    health_checks_submit(branch=tree.branch_b, period=P, by=orgdept)
+    health_checks_return(branch=tree.branch_b, period=P, by=orgdept, comment="西村")
+    access.grants(orgdept)
+    with django_assert_num_queries(1) as captured:
+        rows = returned_checks(orgdept)
+    assert [(r.branch_code, r.period, r.count, r.comment) for r in rows] == [
+        ("BB", P, 1, "西村"),
+        ("BA", "2024", 5, "二〇二四年"),
+        ("BA", P, 5, "再次退回"),
+    ]
+    # A row per group, not a GROUP BY: grouped, the comment's subqueries ran for every check of the group.
+    sql = captured.captured_queries[-1]["sql"]
+    assert "GROUP BY" not in sql[sql.rindex("WHERE") :]  # the last WHERE: the outer query's or its EXISTS's
+    assert [len(returned_checks(orgdept, limit=n)) for n in (1, 2)] == [2, 3]
