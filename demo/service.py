@@ -1,11 +1,13 @@
 """在职党员报到 and a year of residents' requests in the demo (service/, docs/rules/service.md).
 
 A community (the first 社区党委 of the tree, else the first 党总支) gets grids named after the branches
-below it and six service posts and a volunteer team; 30 members (employed ones first) from the three branches with the most employed
+below it and six service posts and a volunteer team (its leader and four members); 30 members (employed ones first) from the three branches with the most employed
 members report there (a few of them more than six months ago, so their registration waits for confirmation), and those
 three branches report as units. Then a year of requests in every state, written through the services
 (so each has its steps) and dated afterwards: mostly rated, some done and waiting for a rating, a few
 reopened after a low rating, closed with a reason, in progress, dispatched (every other one past its deadline) and new.
+Every tenth request goes to the team: its completion credits the hours to the leader and members who took part
+(all of them, but one member unticked every other time).
 """
 
 from __future__ import annotations
@@ -142,6 +144,8 @@ def seed_service_year(*, result, rng: random.Random, now: datetime.datetime | No
         if current
         else None
     )
+    for reg in current[1:5] if team is not None else []:
+        services.team_member_add(team=team, member=reg.member, by=None, today=today)
     counts = _requests(community=community, grids=grids, current=current, team=team, rng=rng, now=now)
     return (
         f"报到与为民服务：{community.name} {len(grids)} 个网格，{len(registrations)} 名党员、{len(units)} 个单位党组织报到；"
@@ -193,7 +197,16 @@ def _requests(*, community, grids, current, team, rng: random.Random, now) -> di
             if fate in ("rated", "done", "low"):
                 completed = times[-1] + datetime.timedelta(hours=rng.randint(2, 90))
                 hours = rng.choice(("0.5", "1", "1.5", "2", "3"))
-                services.request_complete(request=item, member=doer, hours=hours, note="已办结", by=None, now=completed)
+                took_part = services.team_members(team)[:-1] if to_team and i % 20 == 15 else None
+                services.request_complete(
+                    request=item,
+                    member=doer,
+                    hours=hours,
+                    note="已办结",
+                    by=None,
+                    now=completed,
+                    participants=took_part,
+                )
                 times.append(completed)
                 if fate != "done":
                     stars = rng.choice((1, 2)) if fate == "low" else rng.choice((3, 4, 5, 5, 5))

@@ -323,6 +323,7 @@ AUDITLOG_INCLUDE_TRACKING_MODELS = (
     {"model": "service.Grid", "exclude_fields": ["poster_key"]},
     {"model": "service.ServicePost"},
     {"model": "service.VolunteerTeam"},
+    {"model": "service.TeamMembership"},
     {"model": "service.ServiceRequestPhoto", "exclude_fields": ["uploaded_at"]},
     {"model": "service.Registration"},
     {"model": "service.UnitRegistration", "mask_fields": ["contact_phone"]},

@@ -138,7 +138,8 @@ class UnitRegistration(NeverDeleted):
 
 class VolunteerTeam(NeverDeleted):
     """A volunteer team (志愿服务队) of a community: a request dispatched to it is accepted and completed by
-    its leader, a member currently registered at the community, for the team."""
+    its leader, a member currently registered at the community, for the team; the team's members who took
+    part (``ServiceParticipant``) get the completion's hours."""
 
     community = models.ForeignKey(Branch, verbose_name=_("社区党组织"), on_delete=models.PROTECT, related_name="+")
     name = models.CharField(_("服务队名称"), max_length=50)
@@ -153,6 +154,37 @@ class VolunteerTeam(NeverDeleted):
 
     def __str__(self) -> str:
         return self.name
+
+
+class TeamMembership(NeverDeleted):
+    """A member of a volunteer team (its leader apart), registered at the team's community when added; a
+    member who leaves keeps the row, with ``left_on``."""
+
+    team = models.ForeignKey(
+        VolunteerTeam, verbose_name=_("志愿服务队"), on_delete=models.PROTECT, related_name="memberships"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("队员"), on_delete=models.PROTECT, related_name="+")
+    joined_on = models.DateField(_("加入日期"))
+    left_on = models.DateField(_("退出日期"), null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("服务队队员")
+        verbose_name_plural = _("服务队队员")
+        ordering = ["team_id", "joined_on", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["team", "member"], condition=Q(left_on=None), name="service_one_open_team_membership"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.team_id} {self.member_id}"
 
 
 class ServiceRequest(NeverDeleted):
@@ -249,6 +281,30 @@ class ServiceRequestEvent(NeverDeleted):
 
     def __str__(self) -> str:
         return f"{self.request_id} {self.kind}"
+
+
+class ServiceParticipant(NeverDeleted):
+    """A member credited with hours by one completion (办结): the completing member of a request held alone,
+    each team member who took part in a team's (the leader included when ticked). The 志愿服务 hours of the
+    health check are summed from these rows (``service.selectors.completed_hours``)."""
+
+    completion = models.ForeignKey(
+        ServiceRequestEvent, verbose_name=_("办结记录"), on_delete=models.PROTECT, related_name="participants"
+    )
+    member = models.ForeignKey(Member, verbose_name=_("参与党员"), on_delete=models.PROTECT, related_name="+")
+    hours = models.DecimalField(_("服务时长（小时）"), max_digits=5, decimal_places=1)
+
+    class Meta:
+        verbose_name = _("办结参与党员")
+        verbose_name_plural = _("办结参与党员")
+        ordering = ["completion_id", "pk"]
+        constraints = [
+            models.UniqueConstraint(fields=["completion", "member"], name="service_one_participation_per_completion")
+        ]
+        indexes = [models.Index(fields=["member", "completion"])]
+
+    def __str__(self) -> str:
+        return f"{self.completion_id} {self.member_id} {self.hours}"
 
 
 def photo_path(instance: ServiceRequestPhoto, filename: str) -> str:

@@ -13,16 +13,16 @@ from core.periods import Period
 from members.models import Member
 
 from . import rules
-from .models import Grid, Registration, ServiceRequest, ServiceRequestEvent
+from .models import Grid, Registration, ServiceParticipant, ServiceRequest, ServiceRequestEvent
 
 
 def completed_hours(*, member_ids, period: Period) -> dict[int, Decimal]:
-    """Hours of the requests each member completed within ``period`` (each completion's own hours, a request
-    reopened and completed again counting both): 志愿服务 hours for the health check. One aggregate query."""
+    """Hours credited to each member by the completions within ``period`` (``ServiceParticipant``: the completing
+    member of a request held alone, each team member who took part in a team's; a request reopened and completed
+    again counting both): 志愿服务 hours for the health check. One aggregate query."""
     start, end = period.bounds()
     rows = (
-        ServiceRequestEvent.objects.filter(kind=ServiceRequestEvent.Kind.COMPLETED, member_id__in=member_ids)
-        .filter(at__gte=start, at__lt=end)
+        ServiceParticipant.objects.filter(member_id__in=member_ids, completion__at__gte=start, completion__at__lt=end)
         .values("member_id")
         .annotate(hours=Sum("hours"))
         .order_by()

@@ -22,10 +22,12 @@ from .models import (
     COMMUNITY_KINDS,
     Grid,
     Registration,
+    ServiceParticipant,
     ServicePost,
     ServiceRequest,
     ServiceRequestEvent,
     ServiceRequestPhoto,
+    TeamMembership,
     UnitRegistration,
     VolunteerTeam,
 )
@@ -77,6 +79,37 @@ def team_create(*, community: Branch, name: str, leader: Member, by) -> Voluntee
     if VolunteerTeam.objects.filter(community=community, name=name).exists():
         raise ServiceError(f"志愿服务队“{name}”已存在", code="duplicate", field="name")
     return VolunteerTeam.objects.create(community=community, name=name, leader=leader)
+
+
+def team_member_add(*, team: VolunteerTeam, member: Member, by, today=None) -> TeamMembership:
+    """A member joins a volunteer team: currently registered at its community, not its leader nor already in."""
+    today = today or timezone.localdate()
+    reg = current_registration(member, today=today)
+    if reg is None or reg.community_id != team.community_id:
+        raise ServiceError("队员须是在本社区报到（且在有效期内）的党员", code="not_registered", field="member")
+    if member.pk == team.leader_id:
+        raise ServiceError(f"{member.name}是该服务队的队长", code="is_leader", field="member")
+    with transaction.atomic():
+        if TeamMembership.objects.select_for_update().filter(team=team, member=member, left_on=None).exists():
+            raise ServiceError(f"{member.name}已是该服务队的队员", code="already_in", field="member")
+        return TeamMembership.objects.create(team=team, member=member, joined_on=today, added_by=by)
+
+
+def team_member_remove(*, membership: TeamMembership, by, today=None) -> TeamMembership:
+    """A member leaves a volunteer team; the row stays with the day and who recorded it."""
+    with transaction.atomic():
+        membership = TeamMembership.objects.select_for_update().get(pk=membership.pk)
+        if membership.left_on is not None:
+            raise ServiceError("该队员已退出服务队", code="already_left")
+        membership.left_on, membership.removed_by = today or timezone.localdate(), by
+        membership.save(update_fields=["left_on", "removed_by"])
+    return membership
+
+
+def team_members(team: VolunteerTeam) -> list[Member]:
+    """The team's leader, then its current members: who may take part in its requests."""
+    rows = TeamMembership.objects.filter(team=team, left_on=None).select_related("member").order_by("member__name")
+    return [team.leader, *(row.member for row in rows)]
 
 
 # ---------------------------------------------------------------------------- registrations
@@ -209,8 +242,12 @@ def unit_registration_create(*, unit: Branch, community: Branch, contact_name: s
 # ---------------------------------------------------------------------------- the loop
 
 
-def _event(request: ServiceRequest, kind: str, *, by=None, member=None, note: str = "", hours=None) -> None:
-    ServiceRequestEvent.objects.create(request=request, kind=kind, by=by, member=member, note=note[:300], hours=hours)
+def _event(
+    request: ServiceRequest, kind: str, *, by=None, member=None, note: str = "", hours=None
+) -> ServiceRequestEvent:
+    return ServiceRequestEvent.objects.create(
+        request=request, kind=kind, by=by, member=member, note=note[:300], hours=hours
+    )
 
 
 def _locked(request: ServiceRequest) -> ServiceRequest:
@@ -418,9 +455,13 @@ def parse_hours(value) -> Decimal:
 
 
 def request_complete(
-    *, request: ServiceRequest, member: Member, hours, note: str, by, now=None, photos=()
+    *, request: ServiceRequest, member: Member, hours, note: str, by, now=None, photos=(), participants=None
 ) -> ServiceRequest:
-    """办结 by the member who holds it, with the hours spent (志愿服务 hours in the health check) and photos."""
+    """办结 by the member who holds it, with the hours spent (志愿服务 hours in the health check) and photos.
+
+    Each participant is credited the hours (``ServiceParticipant``): the member alone for a request held alone;
+    for a team's, ``participants`` (the leader and current members of the team who took part; all of them when
+    None). A participant outside the team, or none, is refused and nothing is written."""
     hours = parse_hours(hours)
     photos = check_photos(photos)
     now = now or timezone.now()
@@ -429,12 +470,36 @@ def request_complete(
         _refuse_status(request, (Status.IN_PROGRESS,), "办结")
         if request.assignee_id != member.pk:
             raise ServiceError("该诉求不由您承办", code="not_yours")
+        credited = _participants(request, member, participants)
         request.status, request.completed_at, request.hours = Status.DONE, now, hours
         request.rating_digest = crypto.digest("service-rate:" + rating_token(request))
         request.save(update_fields=["status", "completed_at", "hours", "rating_digest"])
-        _event(request, Kind.COMPLETED, by=by, member=member, note=(note or "").strip(), hours=hours)
+        event = _event(request, Kind.COMPLETED, by=by, member=member, note=(note or "").strip(), hours=hours)
+        ServiceParticipant.objects.bulk_create(
+            ServiceParticipant(completion=event, member=someone, hours=hours) for someone in credited
+        )
         _save_photos(request, photos, ServiceRequestPhoto.Stage.COMPLETED, by)
     return request
+
+
+def _participants(request: ServiceRequest, member: Member, chosen) -> list[Member]:
+    if request.team_id is None:
+        return [member]
+    team = VolunteerTeam.objects.select_related("leader").get(pk=request.team_id)
+    allowed = {m.pk: m for m in team_members(team)}
+    if chosen is None:
+        return list(allowed.values())
+    chosen = list({m.pk: m for m in chosen}.values())
+    outsiders = [m.name for m in chosen if m.pk not in allowed]
+    if outsiders:
+        raise ServiceError(
+            f"{'、'.join(outsiders)}不是“{team.name}”的队员，不能登记为参与队员",
+            code="not_in_team",
+            field="participants",
+        )
+    if not chosen:
+        raise ServiceError("请至少选择一名参与服务的队员", code="no_participants", field="participants")
+    return [allowed[m.pk] for m in chosen]
 
 
 def rating_token(request: ServiceRequest) -> str:

@@ -37,6 +37,7 @@ from .models import (
     ServicePost,
     ServiceRequest,
     ServiceRequestPhoto,
+    TeamMembership,
     UnitRegistration,
     VolunteerTeam,
 )
@@ -177,6 +178,9 @@ def close(request, pk: int):
 def setup(request, code: str):
     """The community's grids (each with its QR poster), service posts and volunteer teams; adding one."""
     community = _community_or_404(request.user, code, (MANAGE,))
+    if request.method == "POST" and request.POST.get("kind") in ("team_member", "team_leave"):
+        _team_member_change(request, community)
+        return redirect("service:setup", code=community.code)
     form = NameForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
@@ -194,10 +198,50 @@ def setup(request, code: str):
         "community": community,
         "grids": list(Grid.objects.filter(community=community)),
         "posts": list(ServicePost.objects.filter(community=community)),
-        "teams": list(VolunteerTeam.objects.filter(community=community).select_related("leader")),
+        "teams": _teams_with_members(community),
         "leaders": [r for r in selectors.registered_members(community=community, today=today) if r.current],
     }
     return render(request, "service/setup.html", context)
+
+
+def _teams_with_members(community: Branch) -> list[VolunteerTeam]:
+    """The community's teams, each with ``current`` (its open memberships): two queries."""
+    teams = list(VolunteerTeam.objects.filter(community=community).select_related("leader"))
+    rows = TeamMembership.objects.filter(team__community=community, left_on=None).select_related("member")
+    by_team: dict[int, list] = {}
+    for row in rows.order_by("member__name"):
+        by_team.setdefault(row.team_id, []).append(row)
+    for team in teams:
+        team.current = by_team.get(team.pk, [])
+    return teams
+
+
+def _team_member_change(request, community: Branch) -> None:
+    """Add a registered member to one of the community's teams, or record that a member left one."""
+    post = request.POST
+    try:
+        if post["kind"] == "team_member":
+            team_id, member_id = post.get("team", ""), post.get("member", "")
+            team = (
+                VolunteerTeam.objects.filter(community=community, pk=int(team_id)).first()
+                if team_id.isdigit()
+                else None
+            )
+            member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+            if team is None or member is None:
+                raise ServiceError("请选择服务队和队员（已报到的党员）", code="no_member", field="member")
+            services.team_member_add(team=team, member=member, by=request.user)
+            messages.success(request, _("已将%(name)s加入“%(team)s”") % {"name": member.name, "team": team.name})
+        else:
+            pk = post.get("membership", "")
+            rows = TeamMembership.objects.filter(team__community=community).select_related("member")
+            row = rows.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 12 else None
+            if row is None:
+                raise ServiceError("没有这名队员", code="no_membership")
+            services.team_member_remove(membership=row, by=request.user)
+            messages.success(request, _("已记录%(name)s退出服务队") % {"name": row.member.name})
+    except ServiceError as exc:
+        messages.error(request, exc.message)
 
 
 def _setup_add(community, data: dict, leader_id: str, by) -> None:

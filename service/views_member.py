@@ -14,6 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from activities.views_common import own_member
 from branches import picker
 from core.periods import Period
+from members.models import Member
 
 from . import rules, selectors, services
 from .errors import ServiceError
@@ -146,6 +147,9 @@ def complete(request, pk: int):
     if service_request.assignee_id != member.pk:
         raise Http404(_("该诉求不由您承办"))
     form = CompleteForm(request.POST or None)  # photos: request.FILES, checked by the service
+    team = service_request.team
+    team_members = services.team_members(team) if team is not None else []
+    chosen = _chosen_participants(request) if team is not None and request.method == "POST" else None
     if request.method == "POST" and form.is_valid():
         try:
             services.request_complete(
@@ -155,6 +159,7 @@ def complete(request, pk: int):
                 note=form.cleaned_data["note"],
                 by=request.user,
                 photos=request.FILES.getlist("photos"),
+                participants=chosen,
             )
         except ServiceError as exc:
             form.add_error(exc.field if exc.field in ("hours", "note") else None, exc.message)
@@ -162,5 +167,20 @@ def complete(request, pk: int):
             messages.success(request, _("已办结，感谢您的服务"))
             return redirect("service:mine")
     photos = list(service_request.photos.all())
-    context = {"form": form, "item": service_request, "max_hours": rules.max_hours(), "photos": photos}
+    ticked = {m.pk for m in chosen} if chosen is not None else {m.pk for m in team_members}
+    context = {
+        "form": form,
+        "item": service_request,
+        "max_hours": rules.max_hours(),
+        "photos": photos,
+        "team_members": [(m, m.pk in ticked) for m in team_members],
+    }
     return render(request, "service/complete.html", context)
+
+
+def _chosen_participants(request):
+    """The team members ticked on the completion form (None when the form showed no list: all of them)."""
+    if "participants_shown" not in request.POST:
+        return None
+    ids = {int(v) for v in request.POST.getlist("participant") if v.isdigit() and len(v) < 12}
+    return list(Member.objects.filter(pk__in=ids))

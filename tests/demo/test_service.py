@@ -10,7 +10,15 @@ from demo.seeding import seed_build
 from demo.service import seed_service_year
 from health.selectors import member_facts
 from service import rules
-from service.models import Grid, Registration, ServiceRequest, ServiceRequestEvent, UnitRegistration
+from service.models import (
+    Grid,
+    Registration,
+    ServiceParticipant,
+    ServiceRequest,
+    ServiceRequestEvent,
+    TeamMembership,
+    UnitRegistration,
+)
 from tests.demo.test_activities import TINY
 
 TZ = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -38,3 +46,8 @@ def test_the_demo_community_has_registrations_and_a_year_of_requests_in_every_st
     assert overdue.exists()
     facts = member_facts(period=Period.containing("year", NOW.date()), branch=result.root)
     assert sum(f.facts.volunteer_hours for f in facts.values() if f.facts.volunteer_hours) > 0
+    # a team's completions credit its members who took part, not only the leader
+    team_done = ServiceParticipant.objects.filter(completion__request__team__isnull=False)
+    assert TeamMembership.objects.count() == 4
+    assert team_done.values("member_id").distinct().count() == 5
+    assert all(facts[m].facts.volunteer_hours > 0 for m in team_done.values_list("member_id", flat=True))
