@@ -424,6 +424,9 @@ TABLE: dict[str, Row] = {
     # reports
     "reports:home": Row(none, const(staff()), form(const(staff())), sides=("A",)),
     "reports:dashboard": Row(code, VIEW_GET, form(VIEW_GET)),
+    # The dashboard's printable page and its Word file (reports/paper.py): the dashboard's permission.
+    "reports:print": Row(code, VIEW_GET, form(VIEW_GET)),
+    "reports:print_docx": Row(code, VIEW_GET, form(VIEW_GET)),
     "reports:job_start": Row(code, POST_ONLY, done(REVIEW), data={"kind": "reports", "period": "2026-10"}),
     "reports:job": Row(by_pk("job"), CREATOR_ONLY, form(CREATOR_ONLY)),
     "reports:job_download": Row(by_pk("job"), lambda s: logged_in(HIDE), lambda s: logged_in(HIDE)),
