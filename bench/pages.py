@@ -168,7 +168,8 @@ def measure_page(client: Client, persona: str, path: str, bare: str, requests: i
 
 
 def seed_year_once(plan, out: Callable) -> None:
-    """A year of dues, activities, attendance and leave on the seeded ``plan``, unless there is one."""
+    """A year of dues, activities, attendance and leave on the seeded ``plan``, unless there is one
+    (``plan`` None: a database seeded beforehand, which must hold its year)."""
     from activities.models import Activity
     from branches.models import Branch
     from demo.seeding import SeedResult
@@ -176,6 +177,8 @@ def seed_year_once(plan, out: Callable) -> None:
 
     if Activity.objects.exists():
         return
+    if plan is None:
+        raise BenchError("the database holds no activities: seed it first (manage.py seed_demo --scale city)")
     start = time.perf_counter()
     seed_year(result=SeedResult(plan=plan, root=Branch.objects.get(pk=plan.root.pk), logins=[]))
     out(f"   a year of data seeded in {time.perf_counter() - start:.1f} s")

@@ -63,3 +63,29 @@ def test_pages_only_seeds_then_sweeps_without_the_other_steps(monkeypatch, tmp_p
     )
 
     assert calls == ["seeding", ("pages", "plan", 3)]
+
+
+@pytest.mark.django_db
+def test_a_sweep_as_is_needs_a_database_seeded_beforehand():
+    from bench.measure import BenchError
+
+    with pytest.raises(BenchError, match="seed_demo"):
+        measure_pages(plan=None, requests=1, report=Report(), out=lambda _: None)
+
+
+@pytest.mark.django_db
+def test_as_is_sweeps_the_configured_database_without_a_test_database(monkeypatch, capsys):
+    import django.test.utils
+
+    from bench import pages, run
+
+    calls = []
+    monkeypatch.setattr(django.test.utils, "setup_databases", lambda *a, **kw: calls.append("setup"))
+    # pytest-django's test environment stands already
+    monkeypatch.setattr(django.test.utils, "setup_test_environment", lambda **kw: None)
+    monkeypatch.setattr(django.test.utils, "teardown_test_environment", lambda: None)
+    monkeypatch.setattr(pages, "measure_pages", lambda **kw: calls.append(("pages", kw["plan"], kw["requests"])))
+
+    assert run.main(["--as-is", "--pages", "2"]) == 0
+
+    assert calls == [("pages", None, 2)] and "as it is" in capsys.readouterr().out
