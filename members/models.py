@@ -329,6 +329,14 @@ class MemberEvent(models.Model):
         verbose_name = _("党员档案记录")
         verbose_name_plural = _("党员档案记录")
         ordering = ["-occurred_on", "-at", "-pk"]
+        indexes = [
+            # The transfers since a day (a month's or a year's rosters: activities.month_rosters, the health
+            # checks' facts): a few rows of a history that grows with every change (a city: 55,000 events read
+            # at each compliance report of a 党支部, 3-15 ms twice on its secretary's first page).
+            models.Index(
+                fields=["occurred_on"], condition=models.Q(kind="transferred"), name="memberevent_transfers_idx"
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.member_id} {self.kind} {self.occurred_on}"
