@@ -58,7 +58,18 @@ from tests.factories import MemberFactory, UserFactory
 
 OK, LOGIN, DENY, HIDE, NOT_ALLOWED = "ok", "login", "403", "404", "405"
 DONE, FORM = "done", "form"  # a served POST: it wrote, or it did not
-PERSONAS = ["anonymous", "member_a", "secretary_a", "secretary_b", "orgdept", "other_orgdept", "reviewer", "viewer"]
+PERSONAS = [
+    "anonymous",
+    "member_a",
+    "secretary_a",
+    "secretary_b",
+    "orgdept",
+    "other_orgdept",
+    "reviewer",
+    "viewer",
+    "grid_head_a",
+    "grid_worker_a",
+]
 SENSITIVE_PERSONAS = {"orgdept"}
 CASES: list[int] = []  # one entry per (url, side, persona, method) checked; summed in conftest
 
@@ -91,8 +102,9 @@ def logged_in(answer: str = OK, **overrides) -> dict[str, str]:
 
 
 def staff(answer: str = OK, **overrides) -> dict[str, str]:
-    """Any user with a branch grant; a plain member is refused."""
-    return logged_in(answer, member_a=DENY, **overrides)
+    """Any user with a branch grant that reads; a plain member is refused, and so are a grid head and a grid
+    worker (their service rights read nothing)."""
+    return logged_in(answer, **{"member_a": DENY, "grid_head_a": DENY, "grid_worker_a": DENY, **overrides})
 
 
 def scoped(level: str, side: str, **overrides) -> dict[str, str]:
@@ -108,6 +120,9 @@ def scoped(level: str, side: str, **overrides) -> dict[str, str]:
         "other_orgdept": HIDE,
         "reviewer": DENY if level == "manage" else OK,
         "viewer": OK if level == "view" else DENY,
+        # the service rights of branch A read nothing (issue 16): outside every subtree they read
+        "grid_head_a": HIDE,
+        "grid_worker_a": HIDE,
     }
     result.update(overrides)
     return result
@@ -242,6 +257,18 @@ def _unit_registration(world, side) -> dict:
             unit=unit, community=community, contact_name="周", contact_phone="13900139000", by=None
         )
     return {"pk": found.pk}
+
+
+def _grid(side, head: str, worker: str) -> dict[str, str]:
+    """The grid head's and grid worker's answers on a service page of branch A (their community); none on B's."""
+    return {"grid_head_a": head, "grid_worker_a": worker} if side == "A" else {}
+
+
+# The service pages a grid worker may open (board, request, note, enter, photo), and those a grid head may open
+# besides (dispatch, close, poster); the setup and the registrations answer both 403 (docs/rules/service.md).
+SERVE_GET = lambda side: scoped("manage", side, **_grid(side, OK, OK))  # noqa: E731
+DISPATCH_GET = lambda side: scoped("manage", side, **_grid(side, OK, DENY))  # noqa: E731
+GRID_DENY = lambda side: scoped("manage", side, **_grid(side, DENY, DENY))  # noqa: E731
 
 
 def _service_pk(key):
@@ -456,23 +483,31 @@ TABLE: dict[str, Row] = {
     # manages (a redirect), 404 without one; GET only.
     "service:serving": Row(
         none,
-        const(logged_in(HIDE, secretary_a=OK, secretary_b=OK, orgdept=OK, other_orgdept=OK)),
+        const(
+            logged_in(
+                HIDE,
+                **dict.fromkeys(("secretary_a", "secretary_b", "orgdept", "other_orgdept"), OK),
+                grid_head_a=OK,
+                grid_worker_a=OK,
+            )
+        ),
         const(logged_in(NOT_ALLOWED)),
         sides=("A",),
     ),
-    "service:request": Row(_service_pk("open"), MANAGE_GET, MANAGE_POST),
-    "service:dispatch": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
-    "service:note": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
-    "service:close": Row(_service_pk("open"), POST_ONLY_LOGIN, MANAGE_POST),
-    "service:poster": Row(_service_pk("grid"), MANAGE_GET, MANAGE_POST),
+    # grid heads and grid workers (issue 16): SERVE_GET, DISPATCH_GET, GRID_DENY
+    "service:request": Row(_service_pk("open"), SERVE_GET, form(SERVE_GET)),
+    "service:dispatch": Row(_service_pk("open"), POST_ONLY_LOGIN, form(DISPATCH_GET)),
+    "service:note": Row(_service_pk("open"), POST_ONLY_LOGIN, form(SERVE_GET)),
+    "service:close": Row(_service_pk("open"), POST_ONLY_LOGIN, form(DISPATCH_GET)),
+    "service:poster": Row(_service_pk("grid"), DISPATCH_GET, form(DISPATCH_GET)),
     # A request's photo (the private storage): for those who manage the community (and its member in charge).
-    "service:photo": Row(_service_pk("photo"), MANAGE_GET, POST_ONLY_LOGIN),
-    "service:board": Row(code, MANAGE_GET, MANAGE_POST),
-    "service:setup": Row(code, MANAGE_GET, MANAGE_POST),
-    "service:enter": Row(code, MANAGE_GET, MANAGE_POST),
+    "service:photo": Row(_service_pk("photo"), SERVE_GET, POST_ONLY_LOGIN),
+    "service:board": Row(code, SERVE_GET, form(SERVE_GET)),
+    "service:setup": Row(code, GRID_DENY, form(GRID_DENY)),
+    "service:enter": Row(code, SERVE_GET, form(SERVE_GET)),
     # Registrations (phones masked without view_sensitive) and figures: whoever may read the branch; units are
     # registered by those who manage it.
-    "service:registrations": Row(code, VIEW_GET, MANAGE_POST),
+    "service:registrations": Row(code, lambda s: scoped("view", s, **_grid(s, DENY, DENY)), form(GRID_DENY)),
     "service:figures": Row(code, VIEW_GET, form(VIEW_GET)),
     # Residents, without an account: the grid's form, following by receipt number and secret (posted without
     # them: nothing shown), the one-time rating link of a completed request (posted without stars: the form again).
@@ -628,6 +663,22 @@ def world(tree, member_a, member_b, secretary_a, secretary_b, orgdept, other_org
     for m in Member.objects.all():
         raw += [m.id_number, m.phone]
     return World(tree, members, position, activity, leave, resolution, files, checks, jobs, token, raw)
+
+
+@pytest.fixture
+def grid_head_a(tree):
+    """A grid head (网格长) of branch A: ``dispatch_requests`` there, as a confirmed grid position grants it."""
+    user = UserFactory(username="grid_head_a")
+    access.grant(user, access.DISPATCH, tree.branch_a)
+    return user
+
+
+@pytest.fixture
+def grid_worker_a(tree):
+    """A grid worker (网格员) of branch A: ``serve_community`` there."""
+    user = UserFactory(username="grid_worker_a")
+    access.grant(user, access.SERVE, tree.branch_a)
+    return user
 
 
 # --- the test ---------------------------------------------------------------------------------
