@@ -12,7 +12,7 @@ from openpyxl import Workbook
 
 from branches import access
 from branches.excel import safe_row
-from core.periods import Period
+from core.periods import Period, add_months
 
 from .figures import Figures, stored
 from .figures import figures as compute
@@ -21,13 +21,15 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _period(text: str) -> tuple[Period, str]:
-    """The period asked for (a month or a year), else this year with the reason shown."""
+    """The period asked for (a month or a year), else the last month ended (its figures stored with the
+    reports: read, not computed) with the reason shown."""
+    last_month = Period.containing("month", add_months(timezone.localdate(), -1))
     if not text:
-        return Period.containing("year", timezone.localdate()), ""
+        return last_month, ""
     try:
         return Period.parse(text, kinds=("month", "year"), name="统计期"), ""
     except ValueError as exc:
-        return Period.containing("year", timezone.localdate()), str(exc)
+        return last_month, str(exc)
 
 
 @login_required
@@ -39,7 +41,9 @@ def figures(request, code: str):
     data = stored(root=branch, period=period) or compute(root=branch, period=period)
     if request.GET.get("format") == "xlsx":
         return _xlsx(branch, data)
-    return render(request, "service/figures.html", {"branch": branch, "data": data, "error": error})
+    this_year = Period.containing("year", timezone.localdate()).label
+    context = {"branch": branch, "data": data, "error": error, "this_year": this_year}
+    return render(request, "service/figures.html", context)
 
 
 def _xlsx(branch, data: Figures) -> HttpResponse:

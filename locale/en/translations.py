@@ -1791,4 +1791,5 @@ EN: dict[str, str | tuple[str, str]] = {
     "办结记录": "Completion",
     "参与党员": "Participant",
     "办结参与党员": "Participant in a completion",
+    "本年至今": "This year so far",
 }

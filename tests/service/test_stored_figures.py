@@ -121,3 +121,12 @@ def test_the_dashboard_shows_the_stored_service_section(login_as, tree, loop_dat
     text = page.content.decode()
     assert "为民服务" in text and "100.0%" in text  # both employed members registered
     assert "2/4" in text and tree.village_a.name in text  # completed/received; a child's row
+
+
+def test_the_figures_page_reads_the_last_month_stored_by_default(login_as, tree, loop_data, django_assert_num_queries):
+    reports_compute(period=LAST_MONTH.label, branch=tree.town, today=TODAY)
+    client = login_as("orgdept")
+    url = reverse("service:figures", args=[tree.town.code])
+    client.get(url)
+    with django_assert_num_queries(5):  # session, user, grants, branch; the stored rows
+        assert "数据计算于" in client.get(url).content.decode()

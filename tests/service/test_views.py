@@ -6,7 +6,9 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
+from core.periods import Period, add_months
 from service import services
 from service.models import Registration, ServiceRequest
 from tests.factories import MemberFactory
@@ -152,7 +154,8 @@ def test_the_figures_keep_their_queries(login_as, tree, grid, size, django_asser
         MemberFactory(branch=tree.branch_b)
         services.request_create(grid=grid, category="daily", text="楼道灯坏了请修理", name="赵", phone="13800138000")
     client = login_as("orgdept")
-    url = reverse("service:figures", args=[tree.town.code])
+    this_year = timezone.localdate().year
+    url = reverse("service:figures", args=[tree.town.code]) + f"?period={this_year}"  # a running period: computed
     client.get(url)
     with django_assert_num_queries(8):  # session, user, grants, branch; requests, registrations, communities, units
         client.get(url)
@@ -163,9 +166,17 @@ def test_the_figures_export_to_excel(login_as, tree, grid):
     assert response["Content-Type"].startswith("application/vnd.openxmlformats")
 
 
-def test_a_bad_period_is_told_and_the_year_shown(login_as, tree):
+def test_a_bad_period_is_told_and_the_last_month_shown(login_as, tree):
     page = login_as("orgdept").get(reverse("service:figures", args=[tree.town.code]) + "?period=abc").content.decode()
-    assert "abc" in page and "统计期" in page
+    last_month = Period.containing("month", add_months(timezone.localdate(), -1)).label
+    assert "abc" in page and "统计期" in page and f'value="{last_month}"' in page
+
+
+def test_the_figures_show_the_last_month_by_default(login_as, tree):
+    """The last month ended: its figures are stored with the reports (read, not computed), the year a link away."""
+    page = login_as("orgdept").get(reverse("service:figures", args=[tree.town.code])).content.decode()
+    last_month = Period.containing("month", add_months(timezone.localdate(), -1)).label
+    assert f'value="{last_month}"' in page and f"?period={timezone.localdate().year}" in page
 
 
 def test_the_reports_dashboard_links_the_figures(login_as, tree):
