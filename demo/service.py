@@ -15,13 +15,18 @@ from __future__ import annotations
 import datetime
 import random
 
+from django.contrib.auth import get_user_model
+from django.contrib.auth.hashers import make_password
 from django.db.models import Count, Q
 from django.utils import timezone
 
 from branches.models import Branch
-from members.models import Member
+from members.models import Member, Position
+from members.services import position_appoint, position_sync_grants
 from service import services
 from service.models import Registration, ServiceRequest, ServiceRequestEvent
+
+from .seeding import DEMO_PASSWORD
 
 POSTS = (
     ("便民利民", "家电维修、代买代办"),
@@ -63,6 +68,30 @@ def _units(root: Branch, community: Branch) -> list[Branch]:
         .filter(n__gt=0)
         .order_by("-n", "path")[:3]
     )
+
+
+def _grid_head(result, community: Branch, today: datetime.date) -> None:
+    """``gridhead``: a member of the community's subtree holding no position, appointed its 网格长 (the board,
+    dispatching, closing, the posters: docs/rules/service.md), whose account the seed vouches for as the
+    organization department would, as for the other demo accounts (demo.seeding._write_users)."""
+    holders = Position.objects.filter(ended_on=None).values("member_id")
+    member = (
+        Member.objects.filter(branch__path__startswith=community.path, is_active=True, user=None)
+        .exclude(pk__in=holders)
+        .order_by("pk")
+        .first()
+    )
+    if member is None:
+        return
+    user = get_user_model().objects.create(
+        username="gridhead", first_name=member.name, password=make_password(DEMO_PASSWORD)
+    )
+    member.user = user
+    member.save(update_fields=["user", "updated_at"])
+    position_appoint(member=member, branch=community, title=Position.Title.GRID_LEADER, on=today, by=None)
+    member.positions.filter(ended_on=None).update(grant_confirmed_at=timezone.now())
+    position_sync_grants(member=member)
+    result.logins.append(("gridhead", f"{community.name}网格长 {member.name}（诉求看板：派单、关闭诉求）"))
 
 
 def _registrants(units: list[Branch]) -> list[Member]:
@@ -147,6 +176,7 @@ def seed_service_year(*, result, rng: random.Random, now: datetime.datetime | No
     for reg in current[1:5] if team is not None else []:
         services.team_member_add(team=team, member=reg.member, by=None, today=today)
     counts = _requests(community=community, grids=grids, current=current, team=team, rng=rng, now=now)
+    _grid_head(result, community, today)
     return (
         f"报到与为民服务：{community.name} {len(grids)} 个网格，{len(registrations)} 名党员、{len(units)} 个单位党组织报到；"
         f"诉求 {sum(counts.values())} 件（"

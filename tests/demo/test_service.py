@@ -5,10 +5,12 @@ import datetime
 import random
 import zoneinfo
 
+from branches import access
 from core.periods import Period
 from demo.seeding import seed_build
 from demo.service import seed_service_year
 from health.selectors import member_facts
+from members.models import Member
 from service import rules
 from service.models import (
     Grid,
@@ -46,6 +48,11 @@ def test_the_demo_community_has_registrations_and_a_year_of_requests_in_every_st
     assert overdue.exists()
     facts = member_facts(period=Period.containing("year", NOW.date()), branch=result.root)
     assert sum(f.facts.volunteer_hours for f in facts.values() if f.facts.volunteer_hours) > 0
+    # the demo's grid head (gridhead) dispatches at the community through a confirmed position
+    head = Member.objects.get(user__username="gridhead")
+    assert head.positions.get().title == "grid_leader" and not head.positions.get().grant_pending
+    assert access.has_perm(head.user, access.DISPATCH, community) and not access.can_view(head.user, community)
+    assert "gridhead" in dict(result.logins)
     # a team's completions credit its members who took part, not only the leader
     team_done = ServiceParticipant.objects.filter(completion__request__team__isnull=False)
     assert TeamMembership.objects.count() == 4

@@ -1,6 +1,7 @@
 """Every page a demo persona reaches, on a phone (390x844): issue 15, "Phones".
 
-Each persona (``orgdept``, ``secretary``, ``secretary2``, ``member``) logs in and follows the links of
+Each persona (``orgdept``, ``secretary``, ``secretary2``, ``member``, ``gridhead``: the 网格长 of the demo's
+community, issue 16) logs in and follows the links of
 the pages it sees, same site and GET only, from its first page on: not the log-out, the language
 switch, the admin nor file downloads. The crawl is bounded: the first ``VISITS_PER_NAME`` links of each
 URL name are opened in the browser, and the first ``CHECKS_PER_NAME`` links of each URL name are
@@ -27,7 +28,7 @@ from django.urls import Resolver404, resolve
 
 from .conftest import log_in, phone_context
 
-PERSONAS = ["orgdept", "secretary", "secretary2", "member"]
+PERSONAS = ["orgdept", "secretary", "secretary2", "member", "gridhead"]
 VISITS_PER_NAME = 2  # pages opened in the browser per URL name (a planned and a held meeting...)
 CHECKS_PER_NAME = 4  # links asked for their status per URL name
 MAX_PAGES = 250  # a guard against a crawl that never ends
