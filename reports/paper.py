@@ -101,7 +101,7 @@ def _key_figures(report: Report) -> Table:
             "g": organizations["groups"],
             "h": organizations["households"],
         }
-        rows.append([_("党组织"), str(organizations["total"]), f"{kinds}；{apart}"])
+        rows.append([_("党组织"), str(organizations["total"]), f"{kinds} · {apart}"])
     rows += [
         [_("会议已开/应开"), _held(report), _("缺项 %(n)s") % {"n": report.meetings_missing}],
         [_("无缺项组织"), f"{report.units_compliant}/{report.units}", _("含党小组")],
@@ -150,7 +150,8 @@ def _children(report: Report, children: list[Report]) -> Table:
             cells.append(str((r.data.get("study") or {}).get("short", "—")))
         return [*cells, str(r.structure_warnings)]
 
-    rows = [row(f"{c.branch.name}（{c.branch.get_kind_display()}）", c) for c in children]
+    named = _("%(name)s（%(kind)s）")
+    rows = [row(named % {"name": c.branch.name, "kind": c.branch.get_kind_display()}, c) for c in children]
     rows.append(row(_("合计（含本组织直属）"), report))
     return Table(_("下级组织"), headers, rows)
 

@@ -1746,6 +1746,7 @@ EN: dict[str, str | tuple[str, str]] = {
     "提醒": "Warning",
     "被提醒的党支部": "Party branches warned",
     "支委": "Committee members",
+    "%(name)s（%(kind)s）": "%(name)s (%(kind)s)",
     # service (issue 16): ending a registration, the community picker, the stored figures
     "已结束在%(name)s的报到": "Your registration with %(name)s has ended",
     "只有报到社区或党员所在党组织的书记可以结束报到": "Only the community's secretary or the member's own secretary may end a registration",
