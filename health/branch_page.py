@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 
+from django.contrib.auth import get_user_model
 from django.db.models import Count, QuerySet
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -131,7 +132,7 @@ class HistoryLine:
         return phrases[self.kind] % {"n": n}
 
 
-def _continues(line: HistoryLine, event: HealthCheckEvent) -> bool:
+def _continues(line: HistoryLine, event) -> bool:
     return (
         event.kind in BULK_KINDS
         and line.kind == event.kind
@@ -141,17 +142,27 @@ def _continues(line: HistoryLine, event: HealthCheckEvent) -> bool:
     )
 
 
+def _user(event):
+    """Who wrote ``event`` (a row of ``history_of_branch``), named as a page names a user; None: the system."""
+    if event.by_id is None:
+        return None
+    return get_user_model()(
+        pk=event.by_id, username=event.by__username, first_name=event.by__first_name, last_name=event.by__last_name
+    )
+
+
 def history_of_branch(*, branch: Branch, period: str, fetched: int = FETCHED, shown: int = SHOWN) -> list[HistoryLine]:
     """The latest steps on ``branch``'s checks for ``period``, newest first; the events a bulk step
     wrote (one per check) folded into one line with their count. One query."""
+    # Columns, not instances: a 党支部 of 97 members had 670 events, an event, its check, member and
+    # user built for each (35 ms of the page under the profiler); the user only for each line shown.
     events = (
         HealthCheckEvent.objects.filter(health_check__branch=branch, health_check__period=period)
-        .select_related("by", "health_check__member")
-        .only(
-            "kind", "at", "by", "comment", "detail", "health_check__member__name",
-            "by__username", "by__first_name", "by__last_name",
-        )
-        .order_by("-at", "-pk")[:fetched]
+        .order_by("-at", "-pk")
+        .values_list(
+            "kind", "at", "by_id", "comment", "detail", "health_check__member__name",
+            "by__username", "by__first_name", "by__last_name", named=True,
+        )[:fetched]
     )  # fmt: skip
     lines: list[HistoryLine] = []
     for event in events:
@@ -165,9 +176,9 @@ def history_of_branch(*, branch: Branch, period: str, fetched: int = FETCHED, sh
         line = HistoryLine(
             kind=event.kind,
             at=event.at,
-            by=event.by,
+            by=_user(event),
             comment=event.comment,
-            member_name=event.health_check.member.name,
+            member_name=event.health_check__member__name,
             detail=event.detail,
             earliest=event.at,
             by_id=event.by_id,

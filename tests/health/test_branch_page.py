@@ -260,3 +260,16 @@ def test_returned_checks_is_a_row_per_branch_and_period_the_latest_return_first(
     sql = captured.captured_queries[-1]["sql"]
     assert "GROUP BY" not in sql[sql.rindex("WHERE") :]  # the last WHERE: the outer query's or its EXISTS's
     assert [len(returned_checks(orgdept, limit=n)) for n in (1, 2)] == [2, 3]
+
+
+def test_the_history_names_who_did_each_step_and_the_system_for_a_computation(login_as, computed, secretary_a):
+    secretary_a.first_name, secretary_a.last_name = "永福", "李"
+    secretary_a.save()
+    health_check_adjust(check=computed[0], adjustment="1", reason="补登", by=secretary_a)
+    lines = branch_page.history_of_branch(branch=computed[0].branch, period=P)
+    assert [(line.kind, line.by.get_full_name() if line.by else None) for line in lines] == [
+        ("adjusted", "永福 李"),
+        ("computed", None),
+    ]
+    history = page(login_as, "secretary_a").split('id="events-title"')[1]
+    assert "永福 李" in history and "系统" in history and lines[0].member_name in history
