@@ -1,5 +1,6 @@
 """The quarterly feedback card (docs/rules/service.md): each member registered at a community during a quarter
-gets a card of their service there (requests completed, hours, mean rating) for their home branch's secretary.
+gets a card of their service there (requests completed, a team's they took part in included; hours; mean
+rating) for their home branch's secretary.
 Made by the beat on the first day of each quarter for the one that ended; made again, it changes nothing."""
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from django.utils import timezone
 
 from core.periods import QUARTER, Period
 
-from .models import FeedbackCard, Registration, ServiceRequest, ServiceRequestEvent
+from .models import FeedbackCard, Registration, ServiceParticipant, ServiceRequest
 
 
 def previous_quarter(today: datetime.date) -> Period:
@@ -28,17 +29,17 @@ def feedback_cards_make(*, period: Period) -> int:
         Registration.objects.filter(open_then).values_list("pk", "member_id", "community_id", "member__branch_id")
     )
     members = [r[1] for r in registrations]
-    completed = Q(kind=ServiceRequestEvent.Kind.COMPLETED, at__gte=start, at__lt=end, member_id__in=members)
+    # Each completion a member took part in (their own, or a team's: ServiceParticipant), with its hours.
+    took_part = ServiceParticipant.objects.filter(
+        member_id__in=members, completion__at__gte=start, completion__at__lt=end
+    )
     done = {
         row["member_id"]: row
-        for row in ServiceRequestEvent.objects.filter(completed)
-        .values("member_id")
-        .annotate(n=Count("pk"), hours=Sum("hours"))
-        .order_by()
+        for row in took_part.values("member_id").annotate(n=Count("pk"), hours=Sum("hours")).order_by()
     }
     ratings = dict(
-        ServiceRequest.objects.filter(rating__isnull=False, events__in=ServiceRequestEvent.objects.filter(completed))
-        .values_list("events__member_id")
+        ServiceRequest.objects.filter(rating__isnull=False, events__participants__in=took_part)
+        .values_list("events__participants__member_id")
         .annotate(avg=Avg("rating"))
         .order_by()
     )

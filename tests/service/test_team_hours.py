@@ -162,3 +162,14 @@ def test_the_migration_credits_past_completions_to_their_member(registered_a, me
     migration = importlib.import_module("service.migrations.0007_team_participants")
     migration.credit_past_completions(apps, None)
     assert list(ServiceParticipant.objects.values_list("member_id", "hours")) == [(member_a.pk, Decimal("2"))]
+
+
+def test_the_feedback_card_counts_a_team_members_part(team_request, member_a, teammate):
+    from core.periods import QUARTER
+    from service.feedback import feedback_cards_make
+    from service.models import FeedbackCard
+
+    services.request_complete(request=team_request, member=member_a, hours="2.5", note="", by=None)
+    feedback_cards_make(period=Period.containing(QUARTER, timezone.localdate()))
+    card = FeedbackCard.objects.get(member=teammate)
+    assert (card.requests_done, card.hours) == (1, Decimal("2.5"))
