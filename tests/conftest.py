@@ -228,3 +228,15 @@ def own_cache(settings):
     from django.core.cache import caches
 
     caches["default"].clear()  # the local-memory store of this location only
+
+
+@pytest.fixture(autouse=True)
+def _chinese_after_each_test():
+    """Every test starts in the site's language: a request made in English (``HTTP_ACCEPT_LANGUAGE="en"``)
+    leaves English active on the thread after the response, and the next test on the same xdist worker
+    would see English messages."""
+    yield
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
