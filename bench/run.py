@@ -107,6 +107,19 @@ def main(argv=None) -> int:
     return 0 if report.passed else 1
 
 
+def _check_migrated(connection) -> None:
+    """A database seeded before the latest migrations fails mid-sweep on a missing table: say so first."""
+    from django.db.migrations.executor import MigrationExecutor
+
+    from bench.measure import BenchError
+
+    executor = MigrationExecutor(connection)
+    pending = executor.migration_plan(executor.loader.graph.leaf_nodes())
+    if pending:
+        names = ", ".join(f"{m.app_label}.{m.name}" for m, _backwards in pending)
+        raise BenchError(f"the database lacks migrations ({names}): run manage.py migrate first")
+
+
 def _sweep_as_is(requests: int) -> int:
     """``--as-is``: the page sweep on the configured database, its data as they are."""
     from django.db import connection
@@ -120,6 +133,7 @@ def _sweep_as_is(requests: int) -> int:
     )
     report = Report()
     try:
+        _check_migrated(connection)
         print(f"6. Every page of the menu of orgdept and secretary, {requests} requests each, against the bare view")
         measure_pages(plan=None, requests=requests, report=report, out=print)
     except BenchError as exc:

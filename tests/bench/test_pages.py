@@ -89,3 +89,23 @@ def test_as_is_sweeps_the_configured_database_without_a_test_database(monkeypatc
     assert run.main(["--as-is", "--pages", "2"]) == 0
 
     assert calls == [("pages", None, 2)] and "as it is" in capsys.readouterr().out
+
+
+@pytest.mark.django_db
+def test_as_is_refuses_a_database_that_lacks_migrations(monkeypatch, capsys):
+    import django.test.utils
+    from django.db.migrations.executor import MigrationExecutor
+
+    from bench import pages, run
+
+    calls = []
+    monkeypatch.setattr(django.test.utils, "setup_test_environment", lambda **kw: None)
+    monkeypatch.setattr(django.test.utils, "teardown_test_environment", lambda: None)
+    monkeypatch.setattr(pages, "measure_pages", lambda **kw: calls.append("pages"))
+    monkeypatch.setattr(
+        MigrationExecutor, "migration_plan", lambda self, targets: [(self.loader.graph.nodes[targets[0]], False)]
+    )
+
+    assert run.main(["--as-is"]) == 2
+
+    assert calls == [] and "run manage.py migrate first" in capsys.readouterr().err
