@@ -33,5 +33,5 @@ class ActivateAndLogInForm(ActivateForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["code"].help_text = _(
-            "担任支委及以上职务的党员、以及密码被重置的党员，须填写签发给您的激活码；其他党员不填"
+            "担任支委及以上职务或网格长、网格员的党员、以及密码被重置的党员，须填写签发给您的激活码；其他党员不填"
         )

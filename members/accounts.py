@@ -104,7 +104,9 @@ def activation_code_issue(*, member: Member, by) -> str:
         raise MemberError(f"{member.name}已激活账号，无需激活码", code="already_active")
     positions = managing_positions(member)
     if not positions:
-        raise MemberError(f"{member.name}未担任支委及以上职务，激活账号无需激活码", code="code_not_needed")
+        raise MemberError(
+            f"{member.name}未担任支委及以上职务或网格长、网格员，激活账号无需激活码", code="code_not_needed"
+        )
     if not can_issue_activation_code(by, positions):
         raise MemberError("激活码只能由管理该党员任职党组织的人员签发", code="cannot_issue")
     code = get_random_string(ACTIVATION_CODE_LENGTH, ACTIVATION_CODE_ALPHABET)

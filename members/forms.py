@@ -230,7 +230,7 @@ class ActivateForm(ProblemsMixin, forms.Form):
         label=_("激活码"),
         required=False,
         max_length=30,
-        help_text=_("担任支委及以上职务的党员须填写上级党组织签发的激活码，其他党员不填"),
+        help_text=_("担任支委及以上职务或网格长、网格员的党员须填写上级党组织签发的激活码，其他党员不填"),
         widget=forms.TextInput(attrs={"autocomplete": "one-time-code", "autocapitalize": "characters"}),
     )
     password1 = forms.CharField(
