@@ -38,9 +38,17 @@ WARNING_LIMIT = 50
 logger = logging.getLogger(__name__)
 
 
-def _period(request) -> Period:
-    """The period of the query or form (``?period=2026`` or ``2026Q3``); this year by default."""
-    return period_param(request, services.health_period) or Period.containing(YEAR, timezone.localdate())
+def _period(request, branch: Branch | None = None) -> Period:
+    """The period of the query or form (``?period=2026`` or ``2026Q3``). By default the year the reports
+    show for ``branch``'s subtree (``selectors.yearly_checks_period``: this year once it has checks, last
+    year until then); this year without a branch."""
+    found = period_param(request, services.health_period)
+    if found is not None:
+        return found
+    today = timezone.localdate()
+    if branch is None:
+        return Period.containing(YEAR, today)
+    return services.health_period(selectors.yearly_checks_period(branch, today))
 
 
 def _back(request, branch: Branch, period: Period) -> str:
@@ -66,7 +74,7 @@ def _warnings(branch: Branch) -> dict:
 def branch(request, branch: Branch):
     """The secretary's page: the members' breakdowns ``CHECKS_PAGE_SIZE`` a page, adjustments,
     submission; the review steps (over every check of the branch, counted in one query)."""
-    period = _period(request)
+    period = _period(request, branch)
     checks = selectors.checks_of_branch(branch=branch, period=period.label)
     counts = branch_page.check_counts(checks)
     page = page_of(checks, page_number(request), size=branch_page.CHECKS_PAGE_SIZE)
@@ -211,7 +219,7 @@ def review(request, branch: Branch):
     Secretaries of a higher node see it too (to reach their branches); only reviewers get the
     approve, return and publish buttons.
     """
-    period = _period(request)
+    period = _period(request, branch)
     context = {
         "root": branch,
         "period": period,

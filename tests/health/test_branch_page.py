@@ -8,6 +8,7 @@ import re
 
 import pytest
 from django.urls import reverse
+from django.utils import timezone
 
 from branches import access
 from health import branch_page
@@ -273,3 +274,17 @@ def test_the_history_names_who_did_each_step_and_the_system_for_a_computation(lo
     ]
     history = page(login_as, "secretary_a").split('id="events-title"')[1]
     assert "永福 李" in history and "系统" in history and lines[0].member_name in history
+
+
+def test_without_a_period_the_pages_open_on_the_year_the_reports_show(login_as, tree, member_a):
+    """Last year until a check of this year exists in the branch's subtree, then this year (the rule of
+    health.selectors.yearly_checks_period, the same as the reports' and the first page's)."""
+    this_year = timezone.localdate().year
+    secretary, orgdept = login_as("secretary_a"), login_as("orgdept")
+    branch_url, review_url = reverse("health:branch", args=["BA"]), reverse("health:review", args=["TOWN"])
+    assert secretary.get(branch_url).context["period"].label == str(this_year - 1)
+    assert orgdept.get(review_url).context["period"].label == str(this_year - 1)
+    health_checks_compute(period=str(this_year), branch=tree.branch_a)
+    assert secretary.get(branch_url).context["period"].label == str(this_year)
+    assert orgdept.get(review_url).context["period"].label == str(this_year)
+    assert secretary.get(f"{branch_url}?period={this_year - 3}").context["period"].label == str(this_year - 3)

@@ -125,11 +125,12 @@ def test_paying_alone_does_not_clear_the_warning(login_as, tree, member_a):
 @pytest.mark.parametrize(
     "url, persona, queries, warned_branches",
     [
-        # session, user, grants, branch, checks, events, inactive, probation, bulk events (branches/audit.py)
-        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 9, 1),
-        # session, user, grants, branch, the subtree's size (branches.summaries), branches' counts, inactive,
-        # probation (no checks: no branches to read)
-        (reverse(OVERVIEW, args=["TOWN"]), "orgdept", 8, 2),
+        # session, user, grants, branch, the year shown (health.selectors.yearly_checks_period), the checks'
+        # counts by status, a page of checks, their events, inactive, probation, bulk events (branches/audit.py)
+        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 11, 1),
+        # session, user, grants, branch, the year shown, the subtree's size (branches.summaries), branches'
+        # counts, inactive, probation (no checks: no branches to read)
+        (reverse(OVERVIEW, args=["TOWN"]), "orgdept", 9, 2),
     ],
 )
 def test_warning_pages_run_a_constant_number_of_queries(
