@@ -202,6 +202,12 @@ def service_paths(user) -> list[str]:
     return sorted(set(visible_paths(user)) | {p for perm in SERVICE_PERMS for p in g[perm]})
 
 
+def holds_any_grant(user) -> bool:
+    """Holds any branch permission, the service ones included (who is not remembered on a phone by default)."""
+    g = grants(user)
+    return any(g[perm] for perm in ALL_PERMS)
+
+
 def serves_anywhere(user) -> bool:
     """Holds a service permission somewhere (a grid head or grid worker): the menu's 诉求看板."""
     return any(grants(user)[perm] for perm in SERVICE_PERMS)

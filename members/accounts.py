@@ -50,8 +50,9 @@ def find_member_for_login(identifier: str) -> Member | None:
 def may_stay_logged_in(user) -> bool:
     """Whether "在这台手机上保持登录" keeps ``user``'s session ``REMEMBER_PHONE_DAYS``: members, and
     accounts with a branch grant (secretaries, organization departments, whose lost phone would open
-    a roster) only with ``REMEMBER_PHONE_STAFF`` (docs/SECURITY.md, "Remembered phones")."""
-    return settings.REMEMBER_PHONE_STAFF or not access.is_staff_user(user)
+    a roster, and grid heads and grid workers, whose would open residents' requests) only with
+    ``REMEMBER_PHONE_STAFF`` (docs/SECURITY.md, "Remembered phones")."""
+    return settings.REMEMBER_PHONE_STAFF or not access.holds_any_grant(user)
 
 
 # One answer for every detail that does not match, the code included: the page tells nothing

@@ -201,3 +201,12 @@ def test_the_menu_has_no_board_for_a_plain_member(login_as, member_a):
     client = login_as("member_a")
     assert reverse("service:serving") not in client.get(reverse("home")).content.decode()
     assert client.get(reverse("service:serving")).status_code == 404
+
+
+def test_a_grid_worker_is_not_remembered_on_a_phone_by_default(grid_worker, settings):
+    from members import accounts
+
+    settings.REMEMBER_PHONE_STAFF = False
+    assert not accounts.may_stay_logged_in(grid_worker.user)
+    settings.REMEMBER_PHONE_STAFF = True
+    assert accounts.may_stay_logged_in(grid_worker.user)
