@@ -65,6 +65,7 @@ class Unit:
     name: str
     employed: int
     registered: int
+    code: str = ""  # a child summed over its subtree (a large subtree's page): its code, for the drill-down
 
     @property
     def rate(self) -> Decimal | None:
@@ -100,6 +101,7 @@ class Figures:
     registered: int
     employed: int
     computed_at: datetime.datetime | None = None  # stored figures: when the reports' computation made them
+    units_per_child: bool = False  # a large subtree: each child's units summed (Unit.code), not every unit
 
     @property
     def rate(self) -> Decimal | None:
@@ -287,12 +289,15 @@ def _kept(row: ServiceFigures, prefix: str = "") -> Kept:
     )
 
 
-def stored(*, root: Branch, period: Period) -> Figures | None:
+def stored(*, root: Branch, period: Period, per_child: bool = False) -> Figures | None:
     """The figures of an ended ``period`` as the reports' computation stored them (one query), or None when
-    ``root``'s have not been computed (or the period runs: its figures change until it ends)."""
+    ``root``'s have not been computed (or the period runs: its figures change until it ends). ``per_child`` (a
+    large subtree, e.g. a city: branches.summaries.is_large): the units summed per child of ``root``, each a
+    drill-down, with ``root``'s own members apart, instead of its 1,500 units."""
     if timezone.now() < period.bounds()[1]:
         return None
-    shown = Q(branch=root) | Q(own_received__gt=0) | Q(own_registrations__gt=0) | Q(own_employed__gt=0)
+    units_q = Q(branch__depth=root.depth + 1, employed__gt=0) if per_child else Q(own_employed__gt=0)
+    shown = Q(branch=root) | Q(own_received__gt=0) | Q(own_registrations__gt=0) | units_q
     rows = list(
         ServiceFigures.objects.filter(shown, branch__path__startswith=root.path, period=period.label)
         .select_related("branch")
@@ -304,12 +309,22 @@ def stored(*, root: Branch, period: Period) -> Figures | None:
     communities = [
         (r.branch, r.own_registrations, _kept(r, "own_")) for r in rows if r.own_received or r.own_registrations
     ]
-    units = [Unit(r.branch_id, r.branch.name, r.own_employed, r.own_registered) for r in rows if r.own_employed]
+    if per_child:
+        units = [Unit(root.pk, root.name, top.own_employed, top.own_registered)] if top.own_employed else []
+        units += [
+            Unit(r.branch_id, r.branch.name, r.employed, r.registered, r.branch.code)
+            for r in rows
+            if r.branch.depth == root.depth + 1 and r.employed
+        ]
+    else:
+        units = [Unit(r.branch_id, r.branch.name, r.own_employed, r.own_registered) for r in rows if r.own_employed]
     months = [
         (label, Kept(received, completed, None, rating_sum, rated))
         for label, received, completed, rating_sum, rated in top.months
     ]
-    return Figures(period, communities, units, months, _kept(top), top.registered, top.employed, top.computed_at)
+    figures = Figures(period, communities, units, months, _kept(top), top.registered, top.employed, top.computed_at)
+    figures.units_per_child = per_child
+    return figures
 
 
 def stored_section(*, branch: Branch, period: str) -> tuple[ServiceFigures | None, list[ServiceFigures]]:

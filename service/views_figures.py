@@ -12,6 +12,7 @@ from openpyxl import Workbook
 
 from branches import access
 from branches.excel import safe_row
+from branches.summaries import is_large
 from core.periods import Period, add_months
 
 from .figures import Figures, stored
@@ -37,9 +38,12 @@ def figures(request, code: str):
     branch = access.get_branch_or_404(request.user, code=code)
     access.require_any(request.user, access.ALL_PERMS, branch)
     period, error = _period(request.GET.get("period", "").strip())
-    # An ended period the reports' computation stored is read from its rows (one query); else computed now.
-    data = stored(root=branch, period=period) or compute(root=branch, period=period)
-    if request.GET.get("format") == "xlsx":
+    # An ended period the reports' computation stored is read from its rows (one query); else computed now. Over
+    # a large subtree (a city) the page sums the units per child (one more query); the Excel file lists each.
+    xlsx = request.GET.get("format") == "xlsx"
+    per_child = not xlsx and period.bounds()[1] <= timezone.now() and is_large(branch)
+    data = stored(root=branch, period=period, per_child=per_child) or compute(root=branch, period=period)
+    if xlsx:
         return _xlsx(branch, data)
     this_year = Period.containing("year", timezone.localdate()).label
     context = {"branch": branch, "data": data, "error": error, "this_year": this_year}

@@ -1796,4 +1796,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "担任支委及以上职务或网格长、网格员的党员须填写上级党组织签发的激活码，其他党员不填": "Members holding a committee position, or grid heads and grid workers, enter the activation code issued by the higher organization; others leave it empty",
     "该党员担任支委及以上职务或网格长、网格员，激活账号须填写激活码；重新签发将使之前的激活码作废。": "This member holds a committee position or is a grid head or grid worker: activating the account needs an activation code; issuing a new one voids the previous one.",
     "担任支委及以上职务或网格长、网格员的党员、以及密码被重置的党员，须填写签发给您的激活码；其他党员不填": "Members on a branch committee or above, grid heads and grid workers, and members whose password was reset, enter the activation code issued to them; other members leave it empty",
+    "按下级组织": "By child organization",
+    "组织较多：每个下级组织合计其所有单位，点击查看其单位。": "Many organizations: each child organization sums all its units; open one to see them.",
 }

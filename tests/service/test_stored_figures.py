@@ -110,7 +110,7 @@ def test_the_figures_page_of_an_ended_period_reads_the_stored_rows(
     client = login_as("orgdept")
     url = reverse("service:figures", args=[tree.town.code]) + f"?period={LAST_MONTH.label}"
     client.get(url)
-    with django_assert_num_queries(5):  # session, user, grants, branch; the stored rows
+    with django_assert_num_queries(6):  # session, user, grants, branch; the subtree's size, the stored rows
         page = client.get(url).content.decode()
     assert "4.00" in page and tree.branch_a.name in page
 
@@ -128,5 +128,24 @@ def test_the_figures_page_reads_the_last_month_stored_by_default(login_as, tree,
     client = login_as("orgdept")
     url = reverse("service:figures", args=[tree.town.code])
     client.get(url)
-    with django_assert_num_queries(5):  # session, user, grants, branch; the stored rows
+    with django_assert_num_queries(6):  # session, user, grants, branch; the subtree's size, the stored rows
         assert "数据计算于" in client.get(url).content.decode()
+
+
+def test_a_large_subtree_shows_its_units_per_child(login_as, tree, loop_data, settings, django_assert_num_queries):
+    """Over more than LARGE_SUBTREE_BRANCHES nodes (a city) the stored page sums the units per child, each a link
+    to the child's own page; the Excel file still lists every unit."""
+    settings.LARGE_SUBTREE_BRANCHES = 3
+    reports_compute(period=LAST_MONTH.label, branch=tree.town, today=TODAY)
+    client = login_as("orgdept")
+    url = reverse("service:figures", args=[tree.town.code]) + f"?period={LAST_MONTH.label}"
+    client.get(url)
+    with django_assert_num_queries(6):  # session, user, grants, branch; the subtree's size, the stored rows
+        page = client.get(url).content.decode()
+    child = reverse("service:figures", args=[tree.village_a.code]) + f"?period={LAST_MONTH.label}"
+    assert child in page and "按下级组织" in page
+    assert tree.branch_a.name in page  # the community's own row stays
+    data = stored(root=tree.town, period=LAST_MONTH, per_child=True)
+    assert [(u.code, u.employed, u.registered) for u in data.units] == [("VA", 1, 1), ("VB", 1, 1)]
+    response = client.get(url + "&format=xlsx")
+    assert response.status_code == 200
