@@ -47,6 +47,12 @@ SERVING = (access.MANAGE, access.DISPATCH, access.SERVE)  # the board, a request
 DISPATCHING = (access.MANAGE, access.DISPATCH)  # dispatching, closing, the posters
 
 
+def _pk(value: str) -> int | None:
+    """A primary key posted or in the query string; None unless a plain number a database holds (a crafted
+    one of 30 digits would overflow the integer column)."""
+    return int(value) if value.isascii() and value.isdigit() and len(value) < 12 else None
+
+
 def _community_or_404(user, code: str, perms=SERVING) -> Branch:
     return access.service_branch_or_404(user, perms, code=code)
 
@@ -94,7 +100,7 @@ def board(request, code: str):
     community = _community_or_404(request.user, code)
     grid_id = request.GET.get("grid", "")
     status = request.GET.get("status", "")
-    grid_id = int(grid_id) if grid_id.isdigit() else None
+    grid_id = _pk(grid_id)
     status = status if status in ServiceRequest.Status.values else None
     data = selectors.board(community=community, grid_id=grid_id, status=status, now=timezone.now())
     statuses = [(s, ServiceRequest.Status(s).label, data.totals.get(s, 0)) for s in selectors.BOARD_STATUSES]
@@ -152,8 +158,8 @@ def dispatch(request, pk: int):
     """派单 to a registered member (``member``) or to a volunteer team of the community (``team``)."""
     item = _managed_request(request.user, pk, DISPATCHING)
     member_id, team_id = request.POST.get("member", ""), request.POST.get("team", "")
-    member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
-    team = VolunteerTeam.objects.select_related("leader").filter(pk=int(team_id)).first() if team_id.isdigit() else None
+    member = Member.objects.filter(pk=_pk(member_id)).first() if _pk(member_id) else None
+    team = VolunteerTeam.objects.select_related("leader").filter(pk=_pk(team_id)).first() if _pk(team_id) else None
     if member is None and team is None:
         messages.error(request, _("请选择派单对象（已报到的党员或志愿服务队）"))
         return redirect("service:request", pk=item.pk)
@@ -222,12 +228,8 @@ def _team_member_change(request, community: Branch) -> None:
     try:
         if post["kind"] == "team_member":
             team_id, member_id = post.get("team", ""), post.get("member", "")
-            team = (
-                VolunteerTeam.objects.filter(community=community, pk=int(team_id)).first()
-                if team_id.isdigit()
-                else None
-            )
-            member = Member.objects.filter(pk=int(member_id)).first() if member_id.isdigit() else None
+            team = VolunteerTeam.objects.filter(community=community, pk=_pk(team_id)).first() if _pk(team_id) else None
+            member = Member.objects.filter(pk=_pk(member_id)).first() if _pk(member_id) else None
             if team is None or member is None:
                 raise ServiceError("请选择服务队和队员（已报到的党员）", code="no_member", field="member")
             services.team_member_add(team=team, member=member, by=request.user)
@@ -235,7 +237,7 @@ def _team_member_change(request, community: Branch) -> None:
         else:
             pk = post.get("membership", "")
             rows = TeamMembership.objects.filter(team__community=community).select_related("member")
-            row = rows.filter(pk=int(pk)).first() if pk.isdigit() and len(pk) < 12 else None
+            row = rows.filter(pk=_pk(pk)).first() if _pk(pk) else None
             if row is None:
                 raise ServiceError("没有这名队员", code="no_membership")
             services.team_member_remove(membership=row, by=request.user)
@@ -250,7 +252,7 @@ def _setup_add(community, data: dict, leader_id: str, by) -> None:
     elif data["kind"] == "post":
         services.post_create(community=community, name=data["name"], description=data["description"], by=by)
     else:
-        leader = Member.objects.filter(pk=int(leader_id)).first() if leader_id.isdigit() else None
+        leader = Member.objects.filter(pk=_pk(leader_id)).first() if _pk(leader_id) else None
         if leader is None:
             raise ServiceError("请选择队长（已报到的党员）", code="no_leader", field="leader")
         services.team_create(community=community, name=data["name"], leader=leader, by=by)

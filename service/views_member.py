@@ -182,5 +182,5 @@ def _chosen_participants(request):
     """The team members ticked on the completion form (None when the form showed no list: all of them)."""
     if "participants_shown" not in request.POST:
         return None
-    ids = {int(v) for v in request.POST.getlist("participant") if v.isdigit() and len(v) < 12}
+    ids = {int(v) for v in request.POST.getlist("participant") if v.isascii() and v.isdigit() and len(v) < 12}
     return list(Member.objects.filter(pk__in=ids))

@@ -210,3 +210,16 @@ def test_a_grid_worker_is_not_remembered_on_a_phone_by_default(grid_worker, sett
     assert not accounts.may_stay_logged_in(grid_worker.user)
     settings.REMEMBER_PHONE_STAFF = True
     assert accounts.may_stay_logged_in(grid_worker.user)
+
+
+@pytest.mark.parametrize("crafted", ["9" * 30, "²"])
+def test_crafted_ids_on_the_community_pages_never_fail(login_as, tree, grid, new_request, crafted):
+    client = login_as("secretary_a")
+    code = tree.branch_a.code
+    assert client.get(reverse("service:board", args=[code]), {"grid": crafted}).status_code == 200
+    dispatched = client.post(reverse("service:dispatch", args=[new_request.pk]), {"member": crafted, "team": crafted})
+    assert dispatched.status_code == 302
+    founded = client.post(reverse("service:setup", args=[code]), {"kind": "team", "name": "服务队", "leader": crafted})
+    assert founded.status_code == 200
+    new_request.refresh_from_db()
+    assert (new_request.status, new_request.assignee) == ("new", None)

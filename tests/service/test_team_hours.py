@@ -173,3 +173,20 @@ def test_the_feedback_card_counts_a_team_members_part(team_request, member_a, te
     feedback_cards_make(period=Period.containing(QUARTER, timezone.localdate()))
     card = FeedbackCard.objects.get(member=teammate)
     assert (card.requests_done, card.hours) == (1, Decimal("2.5"))
+
+
+@pytest.mark.parametrize("crafted", ["9" * 30, "²", "-1", ""])
+def test_crafted_ids_are_told_and_change_nothing(login_as, tree, team, team_request, member_a, crafted):
+    client = login_as("secretary_a")
+    url = reverse("service:setup", args=[tree.branch_a.code])
+    for data in (
+        {"kind": "team_member", "team": crafted, "member": crafted},
+        {"kind": "team_leave", "membership": crafted},
+    ):
+        assert client.post(url, data, follow=True).status_code == 200
+    assert TeamMembership.objects.filter(left_on=None).count() == 1
+    leader = login_as("member_a")
+    done = reverse("service:complete", args=[team_request.pk])
+    answer = leader.post(done, {"hours": "1", "participants_shown": "1", "participant": [crafted]})
+    assert answer.status_code == 200 and "请至少选择一名参与服务的队员" in answer.content.decode()
+    assert not ServiceParticipant.objects.exists()
