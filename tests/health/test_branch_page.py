@@ -204,7 +204,8 @@ def test_the_checks_are_shown_a_page_at_a_time_and_the_actions_count_them_all(
 
 def test_a_page_past_the_last_shows_no_check_and_a_bad_page_is_refused(login_as, computed):
     client = login_as("secretary_a")
-    assert _adjust_urls(client.get(URL + "&page=9").content.decode()) == []
+    past = client.get(URL + "&page=9").content.decode()
+    assert _adjust_urls(past) == [] and "没有。" in past and "本期尚未计算" not in past
     assert client.get(URL + "&page=abc").status_code == 400
 
 
