@@ -20,6 +20,7 @@ from django.utils import timezone
 
 from branches.models import AuditBulkEvent, Branch
 from core.periods import MONTH, QUARTER, YEAR, Period, add_months
+from service.models import ServiceFigures
 
 from .models import Report
 
@@ -56,21 +57,28 @@ def _ended_at(period: Period) -> datetime.datetime:
 
 def due_report_periods(today: datetime.date) -> list[str]:
     """Ended periods of the window whose report is missing at some root of the tree, or was computed
-    before the period ended (a recomputation during the month): two queries."""
+    before the period ended (a recomputation during the month), or has no 为民服务 figures stored beside
+    it (a report computed before the figures were stored with the reports: an upgraded site catches up):
+    three queries."""
     periods = ended_periods(today)
+    labels = [p.label for p in periods]
     roots = list(Branch.objects.filter(depth=1).values_list("pk", flat=True))
     latest = {
         (branch_id, period): at
-        for branch_id, period, at in Report.objects.filter(branch_id__in=roots, period__in=[p.label for p in periods])
+        for branch_id, period, at in Report.objects.filter(branch_id__in=roots, period__in=labels)
         .values("branch_id", "period")
         .annotate(at=Max("computed_at"))
         .values_list("branch_id", "period", "at")
     }
-    return [
-        p.label
-        for p in periods
-        if any(latest.get((root, p.label)) is None or latest[(root, p.label)] < _ended_at(p) for root in roots)
-    ]
+    figures = set(
+        ServiceFigures.objects.filter(branch_id__in=roots, period__in=labels).values_list("branch_id", "period")
+    )
+
+    def due(root: int, p: Period) -> bool:
+        at = latest.get((root, p.label))
+        return at is None or at < _ended_at(p) or (root, p.label) not in figures
+
+    return [p.label for p in periods if any(due(root, p) for root in roots)]
 
 
 def due_health_periods(today: datetime.date) -> list[str]:

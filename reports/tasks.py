@@ -33,7 +33,8 @@ def compute_reports(period: str, branch_id: int | None = None) -> dict:
 @shared_task(name="reports.compute_due")
 def compute_due(today: str | None = None) -> dict:
     """The nightly computation: the health checks, then the reports, of every period that has ended and
-    is due (reports/schedule.py), for every tree. Nothing due: two queries and nothing written."""
+    is due (reports/schedule.py), for every tree. Nothing due: four queries (the roots, their reports and
+    figures, the site's health computations) and nothing written."""
     day = datetime.date.fromisoformat(today) if today else timezone.localdate()
     health = {period: asdict(health_checks_compute(period=period)) for period in schedule.due_health_periods(day)}
     reports = {period: compute_reports(period) for period in schedule.due_report_periods(day)}

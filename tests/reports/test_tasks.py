@@ -15,6 +15,7 @@ from health.services import health_checks_compute
 from partysite.celery import app as celery_app
 from reports import schedule, services, tasks
 from reports.models import Report
+from service.models import ServiceFigures
 from tests.reports.conftest import Y
 
 
@@ -42,7 +43,9 @@ def test_report_task_is_idempotent(tree, year_data):
     assert Report.objects.count() == 5
 
 
-def test_the_nightly_computation_catches_up_every_ended_period_then_does_nothing(tree, member_a, settings):
+def test_the_nightly_computation_catches_up_every_ended_period_then_does_nothing(
+    tree, member_a, settings, django_assert_num_queries
+):
     settings.REPORTS_CATCH_UP_MONTHS = 4
     first = tasks.compute_due.delay("2026-01-15").get()
     # the four months before January, the quarter and the year ending with December; health: Q4, the year
@@ -52,7 +55,8 @@ def test_the_nightly_computation_catches_up_every_ended_period_then_does_nothing
     # The year's checks, computed first that night, are in force for its months' reports too (rule 4)
     assert Report.objects.get(branch=tree.town, period=f"{Y}-11").data["health"]["period"] == str(Y)
     assert Report.objects.get(branch=tree.town, period=f"{Y}-12").health_checks == 1  # the year's, computed first
-    assert tasks.compute_due.delay("2026-01-15").get() == {"health": {}, "reports": {}}  # run twice: nothing
+    with django_assert_num_queries(4):  # the roots, their reports and figures, the site's health computations
+        assert tasks.compute_due.delay("2026-01-15").get() == {"health": {}, "reports": {}}  # run twice: nothing
 
 
 @pytest.mark.parametrize(
@@ -147,3 +151,14 @@ def test_next_computation(period, now, expected):
     at = timezone.make_aware(datetime.datetime.fromisoformat(now))
     run = schedule.next_computation(Period.parse(period), at)
     assert (run.strftime("%Y-%m-%d %H:%M") if run else None) == expected
+
+
+def test_a_report_without_its_service_figures_is_computed_again(tree, year_data):
+    """A site upgraded to the figures stored with the reports (issue 16) fills them in for the ended
+    periods of the window the next night, not only for the periods that end afterwards."""
+    services.reports_compute(period=f"{Y}-10")
+    assert f"{Y}-10" not in schedule.due_report_periods(datetime.date(Y, 11, 2))
+    ServiceFigures.objects.filter(period=f"{Y}-10", branch=tree.other_town).delete()  # as before the upgrade
+    assert f"{Y}-10" in schedule.due_report_periods(datetime.date(Y, 11, 2))
+    tasks.compute_due.delay(f"{Y}-11-02").get()
+    assert ServiceFigures.objects.filter(period=f"{Y}-10", branch=tree.other_town).exists()
