@@ -29,8 +29,25 @@ def _pct(part: int, whole: int) -> Decimal | None:
     return (Decimal(part) * 100 / whole).quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
 
 
+class Outcome:
+    """办结率 and 满意度 of requests received, as counted (``Loop``) or as stored (``Kept``): one rule for both."""
+
+    received: int
+    completed: int
+    rating_sum: int
+    rated: int
+
+    @property
+    def rate(self) -> Decimal | None:
+        return _pct(self.completed, self.received)
+
+    @property
+    def satisfaction(self) -> Decimal | None:
+        return (Decimal(self.rating_sum) / self.rated).quantize(Decimal("0.01")) if self.rated else None
+
+
 @dataclass
-class Loop:
+class Loop(Outcome):
     """Requests received in the period and how they went."""
 
     received: int = 0
@@ -40,16 +57,8 @@ class Loop:
     rated: int = 0
 
     @property
-    def rate(self) -> Decimal | None:
-        return _pct(self.completed, self.received)
-
-    @property
     def median_hours(self) -> Decimal | None:
         return Decimal(str(round(statistics.median(self.hours), 1))) if self.hours else None
-
-    @property
-    def satisfaction(self) -> Decimal | None:
-        return (Decimal(self.rating_sum) / self.rated).quantize(Decimal("0.01")) if self.rated else None
 
     def add(self, other: Loop) -> None:
         self.received += other.received
@@ -73,7 +82,7 @@ class Unit:
 
 
 @dataclass
-class Kept:
+class Kept(Outcome):
     """A Loop as stored (service.models.ServiceFigures): its median kept, not its hours."""
 
     received: int = 0
@@ -81,14 +90,6 @@ class Kept:
     median_hours: Decimal | None = None
     rating_sum: int = 0
     rated: int = 0
-
-    @property
-    def rate(self) -> Decimal | None:
-        return _pct(self.completed, self.received)
-
-    @property
-    def satisfaction(self) -> Decimal | None:
-        return (Decimal(self.rating_sum) / self.rated).quantize(Decimal("0.01")) if self.rated else None
 
 
 @dataclass
