@@ -112,6 +112,18 @@ class NameForm(forms.Form):
 
 
 class UnitForm(forms.Form):
-    unit = forms.CharField(label=_("单位党组织（组织编码）"), max_length=32)
+    """A unit's Party organization reporting to the community (双报到), chosen with the picker like the
+    members' communities (a current 党委, 党总支 or 党支部 anywhere on the site), with its contact."""
+
+    unit = BranchChoiceField(
+        label=_("单位党组织"),
+        scope=COMMUNITIES,
+        help_text=_("输入单位党组织的名称或组织编码"),
+        error_messages={"unknown": _("没有这个名称或组织编码的单位党组织")},
+    )
     contact_name = forms.CharField(label=_("联系人"), max_length=50)
     contact_phone = forms.CharField(label=_("联系电话"), max_length=11)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["unit"].for_user(user)

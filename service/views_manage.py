@@ -276,15 +276,11 @@ def registrations(request, code: str):
     today = timezone.localdate()
     sensitive = access.can_view_sensitive(request.user, branch)
     manages = access.has_perm(request.user, MANAGE, branch)
-    form = UnitForm(request.POST or None)
+    form = UnitForm(request.POST or None, user=request.user)
     if request.method == "POST":
         access.require(request.user, MANAGE, branch)
-        unit = Branch.objects.filter(code=request.POST.get("unit", "").strip(), kind__in=COMMUNITY_KINDS).first()
-        if not form.is_valid():
-            messages.error(request, _("请填写单位党组织编码、联系人和联系电话"))
-        elif unit is None:
-            messages.error(request, _("没有这个组织编码的单位党组织"))
-        else:
+        if form.is_valid():
+            unit = form.cleaned_data["unit"]
             try:
                 services.unit_registration_create(
                     unit=unit,

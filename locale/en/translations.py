@@ -1472,8 +1472,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "已关闭该诉求": "The request is closed",
     "已添加“%(name)s”": "“%(name)s” added",
     "请填写名称": "Please fill in the name",
-    "请填写单位党组织编码、联系人和联系电话": "Please fill in the unit's organization code, contact and phone",
-    "没有这个组织编码的单位党组织": "No unit Party organization has this code",
     "已登记%(name)s报到": "%(name)s registered",
     "请选择网格": "Please choose a grid",
     "已登记，受理编号 %(receipt)s": "Recorded, receipt number %(receipt)s",
@@ -1540,7 +1538,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "1星 很不满意": "1 star, very unsatisfied",
     "报到社区（组织编码）": "Community (organization code)",
     "办结说明": "Note on completion",
-    "单位党组织（组织编码）": "Unit Party organization (organization code)",
     "没有这个组织编码的社区党组织": "No community Party organization has this code",
     "已向%(name)s报到": "Registered with %(name)s",
     "已确认报到，下次请在%(day)s前确认": "Registration confirmed; confirm again before %(day)s",
@@ -1798,4 +1795,6 @@ EN: dict[str, str | tuple[str, str]] = {
     "担任支委及以上职务或网格长、网格员的党员、以及密码被重置的党员，须填写签发给您的激活码；其他党员不填": "Members on a branch committee or above, grid heads and grid workers, and members whose password was reset, enter the activation code issued to them; other members leave it empty",
     "按下级组织": "By child organization",
     "组织较多：每个下级组织合计其所有单位，点击查看其单位。": "Many organizations: each child organization sums all its units; open one to see them.",
+    "输入单位党组织的名称或组织编码": "Enter the unit Party organization's name or code",
+    "没有这个名称或组织编码的单位党组织": "No unit Party organization has this name or code",
 }
