@@ -224,10 +224,11 @@ def own_cache(settings):
     xdist worker and Celery's broker share, so another test's counters and kept figures vanish mid-test."""
     location = f"test-{uuid.uuid4().hex}"
     settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": location}}
-    yield
     from django.core.cache import caches
 
-    caches["default"].clear()  # the local-memory store of this location only
+    local = caches["default"]
+    yield
+    local.clear()  # the local-memory store of this location only (the test may have set another cache since)
 
 
 @pytest.fixture(autouse=True)

@@ -4,7 +4,6 @@ it opens two levels deep, and its member counts are kept a few minutes (branches
 from unittest import mock
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from branches import selectors
@@ -14,10 +13,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(own_cache):
+    pass
 
 
 def test_a_large_subtree_opens_on_its_children_with_counts_kept(login_as, tree, settings):

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from activities import tokens
@@ -21,10 +20,8 @@ PASSWORD = "Dangyuan-2026!"
 
 
 @pytest.fixture(autouse=True)
-def fresh_counters(settings):
-    # A cache of these tests' own: clearing the site's Redis (CI sets REDIS_URL) would flush Celery's broker too.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "rl-tests"}}
-    cache.clear()
+def fresh_counters(own_cache):
+    pass
 
 
 @pytest.fixture

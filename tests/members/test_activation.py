@@ -30,12 +30,8 @@ SECRETARY_PHONE = "13700001111"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings):
+def _own_cache(own_cache):
     """The activation limiter's counters in a cache of these tests' own."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "act"}}
-    from django.core.cache import cache
-
-    cache.clear()
 
 
 @pytest.fixture

@@ -5,7 +5,6 @@ import datetime
 from decimal import Decimal as D
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -20,10 +19,8 @@ JAN = datetime.date(2026, 1, 1)
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(own_cache):
+    pass
 
 
 @pytest.fixture

@@ -23,12 +23,8 @@ CHECKIN = "/activities/c/some-token/"
 
 
 @pytest.fixture(autouse=True)
-def own_cache(settings):
-    """The activation limiter's counters in a cache of these tests' own."""
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "login"}}
-    from django.core.cache import cache
-
-    cache.clear()
+def _own_cache(own_cache):
+    """The limiters' counters in a cache of these tests' own."""
 
 
 def log_in(client: Client, username: str, **extra):

@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from members import services
@@ -30,11 +29,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _fresh_counters(settings):
-    # A cache of these tests' own: clearing the site's Redis (CI sets REDIS_URL) would flush Celery's
-    # broker and the other xdist workers' keys too.
-    settings.CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "lookups"}}
-    cache.clear()
+def _fresh_counters(own_cache):
+    pass
 
 
 @pytest.fixture

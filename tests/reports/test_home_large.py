@@ -2,7 +2,6 @@
 its figures kept a few minutes (branches.summaries), in no language: each reader gets their own."""
 
 import pytest
-from django.core.cache import cache
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
@@ -13,10 +12,8 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture(autouse=True)
-def _empty_cache():
-    cache.clear()
-    yield
-    cache.clear()
+def _empty_cache(own_cache):
+    pass
 
 
 def test_a_large_subtrees_figures_are_kept_and_shown_in_the_readers_language(login_as, tree, settings):
