@@ -73,6 +73,9 @@ def test_the_registrations_and_the_dashboards_service_section_fit_a_phone(browse
     page.get_by_text("结束报到").first.click()  # an end form opened in its card
     assert not page.evaluate(WIDE)
     screenshot(page, "16d-registrations-end")
+    page.get_by_text("登记单位党组织报到").click()  # the unit's form with its picker
+    expect(page.get_by_label("单位党组织")).to_be_visible()
+    assert not page.evaluate(WIDE)
     page.goto(f"/reports/branch/{data['root']}/?period={data['period']}")
     expect(page.get_by_role("heading", name="为民服务")).to_be_visible()
     assert not page.evaluate(WIDE)
