@@ -17,8 +17,9 @@ than the window: admitted (``joined_on``) or put on the site's roster (``created
 first day. A transfer within the site keeps the member's attendance and dues, so it does not
 restart the count.
 
-Used by the secretary's workbench (``page_selectors.workbench``) and the health pages' warnings
-(``health.views``); the secretary records the reason or the follow-up on the member's page
+Used by the secretary's workbench (``page_selectors.workbench``) and first page (``reports.home``),
+and the warnings of the department's health overview (``health.views``; a branch's 政治体检 page links
+to the workbench's list instead of repeating it); the secretary records the reason or the follow-up on the member's page
 (``members.records.lapse_note_record``). docs/rules/members.md, "The art. 9 warning".
 """
 
@@ -50,19 +51,24 @@ def _aware(day: datetime.date) -> datetime.datetime:
     return datetime.datetime.combine(day, datetime.time.min, tzinfo=timezone.get_current_timezone())
 
 
-def lapse_warnings(*, branch: Branch, today: datetime.date | None = None) -> QuerySet[Member]:
-    """Active members of ``branch``'s subtree under the art. 9 warning on ``today``; one query.
-
-    Each carries ``no_org_life`` and ``no_dues`` (which of the two holds), ``last_attended`` (the
-    start of the last held activity attended or excused) and ``last_paid`` (the last payment's day).
-    """
-    first, current = lapse_window(today or timezone.localdate())
-    start, end = _aware(first), _aware(current)
-    attended = Attendance.objects.filter(
+def _attended() -> QuerySet[Attendance]:
+    """The outer member's attendance 实到 or 请假 at a held activity."""
+    return Attendance.objects.filter(
         member_id=OuterRef("pk"),
         status__in=(Attendance.Status.PRESENT, Attendance.Status.LEAVE),
         activity__status=Activity.Status.HELD,
     )
+
+
+def lapse_warnings(*, branch: Branch, today: datetime.date | None = None) -> QuerySet[Member]:
+    """Active members of ``branch``'s subtree under the art. 9 warning on ``today``; one query.
+
+    Each carries ``no_org_life`` and ``no_dues`` (which of the two holds); ``with_last_dates`` adds
+    when each last happened, for the lists that show it.
+    """
+    first, current = lapse_window(today or timezone.localdate())
+    start, end = _aware(first), _aware(current)
+    attended = _attended()
     org_life = Q(activity__kind__in=ORG_LIFE_KINDS) | Q(activity__extra_kinds__kind__in=ORG_LIFE_KINDS)
     in_window = attended.filter(org_life, activity__starts_at__gte=start, activity__starts_at__lt=end)
     settled = DuesPayment.objects.filter(member_id=OuterRef("pk"), month__gte=first, month__lt=current).filter(
@@ -80,18 +86,23 @@ def lapse_warnings(*, branch: Branch, today: datetime.date | None = None) -> Que
         Member.objects.filter(pk__in=either)
         .annotate(no_org_life=~Exists(in_window), no_dues=~Exists(settled))
         .exclude(Exists(excused))
-        .annotate(
-            last_attended=Subquery(
-                attended.order_by().values("member_id").annotate(at=Max("activity__starts_at")).values("at")[:1]
-            ),
-            last_paid=Subquery(
-                DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0)
-                .order_by()
-                .values("member_id")
-                .annotate(on=Max("paid_on"))
-                .values("on")[:1]
-            ),
-        )
         .select_related("branch")
         .order_by("branch__path", "name_pinyin", "name", "pk")
+    )
+
+
+def with_last_dates(members: QuerySet[Member]) -> QuerySet[Member]:
+    """``members`` with ``last_attended`` (the start of the last held activity attended or excused, any
+    kind) and ``last_paid`` (the last payment's day), for the lists of the warning that show them."""
+    return members.annotate(
+        last_attended=Subquery(
+            _attended().order_by().values("member_id").annotate(at=Max("activity__starts_at")).values("at")[:1]
+        ),
+        last_paid=Subquery(
+            DuesPayment.objects.filter(member_id=OuterRef("pk"), paid__gt=0)
+            .order_by()
+            .values("member_id")
+            .annotate(on=Max("paid_on"))
+            .values("on")[:1]
+        ),
     )

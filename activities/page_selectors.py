@@ -23,7 +23,7 @@ from members.models import Member, Position
 
 from .compliance import MET, MONTH, QUARTER, ComplianceReport, Line, Period, Tally, compliance_report
 from .expected import node_members_q
-from .lapse import lapse_warnings
+from .lapse import lapse_warnings, with_last_dates
 from .models import Activity, LeaveRequest
 
 PAGE_SIZE = 30
@@ -179,8 +179,11 @@ def workbench(
     branch: Branch | None = None,
     now: datetime.datetime | None = None,
     today: datetime.date | None = None,
+    dates: bool = True,
 ) -> Workbench:
     """What a secretary should do next, over every subtree they manage (or ``branch``'s alone).
+    ``dates``: the art. 9 warning's rows with when each member last took part and paid (the
+    workbench shows them; the first page, ``reports.home``, does not).
 
     Each section: the first ``WORKBENCH_LIMIT`` rows and how many in all. Four queries (and a count
     for each section with more rows), plus for each managed root its size, the compliance report's
@@ -209,7 +212,8 @@ def workbench(
                 wb.by_child.setdefault(section, []).extend(rows)
             wb.computed_at = min(filter(None, [wb.computed_at, figures.computed_at]), default=None)
         else:
-            wb.lapsed += lapse_warnings(branch=root, today=today)[: WORKBENCH_LIMIT + 1]
+            lapsed = lapse_warnings(branch=root, today=today)
+            wb.lapsed += (with_last_dates(lapsed) if dates else lapsed)[: WORKBENCH_LIMIT + 1]
             missing += _missing_lines(root, wb.period, today)
     wb.missing, wb.lapsed_more = missing[:WORKBENCH_LIMIT], len(wb.lapsed) > WORKBENCH_LIMIT
     wb.counts["missing"], wb.counts["lapsed"] = len(missing), len(wb.lapsed)
@@ -242,7 +246,7 @@ def workbench_section(
     if section == "missing":
         period = Period.containing(MONTH, today)
         return page_of([line for root in roots for line in _missing_lines(root, period, today)], number)
-    return page_of([m for root in roots for m in lapse_warnings(branch=root, today=today)], number)
+    return page_of([m for root in roots for m in with_last_dates(lapse_warnings(branch=root, today=today))], number)
 
 
 # --- the subtree's list -------------------------------------------------------------------

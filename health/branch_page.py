@@ -22,9 +22,10 @@ from branches.models import Branch
 from .models import HealthCheck, HealthCheckEvent
 
 Status, Kind = HealthCheck.Status, HealthCheckEvent.Kind
-# Members' breakdowns a page, as the other lists (activities.page_selectors.PAGE_SIZE): all of them on one
-# page, a city's 党支部 of 97 was 141 KB and 15x the bare view; 50 a page still 13x (each row ~1 ms to render).
-CHECKS_PAGE_SIZE = 30
+# Members' breakdowns a page. All of them on one page, a city's 党支部 of 97 was 141 KB and 15x the bare
+# view; 30 a page 10.8x (each row, its four items and its adjust form, about 0.3 ms to render). Twenty
+# cards are already a long scroll on a phone.
+CHECKS_PAGE_SIZE = 20
 
 
 @dataclass(frozen=True)

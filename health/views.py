@@ -20,7 +20,7 @@ from django.utils.http import url_has_allowed_host_and_scheme, urlencode
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from activities.lapse import lapse_warnings
+from activities.lapse import lapse_warnings, with_last_dates
 from activities.page_selectors import page_of
 from branches import access
 from branches.models import Branch
@@ -59,12 +59,21 @@ def _back(request, branch: Branch, period: Period) -> str:
 
 
 def _warnings(branch: Branch) -> dict:
-    inactive = list(lapse_warnings(branch=branch)[: WARNING_LIMIT + 1])  # 党章 art. 9 (activities.lapse)
+    """The department's overview: the 党章 art. 9 warning (``activities.lapse``) and probation ending."""
+    inactive = list(with_last_dates(lapse_warnings(branch=branch))[: WARNING_LIMIT + 1])
     return {
         "inactive": inactive[:WARNING_LIMIT],
         "inactive_more": len(inactive) > WARNING_LIMIT,
         "probation": selectors.probation_ending(branch=branch)[:WARNING_LIMIT],
     }
+
+
+def _lapse_list_url(branch: Branch, actions: branch_page.BranchActions) -> str:
+    """Where the branch's page sends its reader for the art. 9 list, which it does not repeat: the
+    workbench's 脱党预警 of the branch (those who manage it), else the department's overview."""
+    if actions.can_manage:
+        return f"{reverse('activities:workbench')}?{urlencode({'branch': branch.code, 'show': 'lapsed'})}"
+    return reverse("health:review", args=[branch.code])
 
 
 # --------------------------------------------------------------------------- the branch's scores
@@ -99,7 +108,8 @@ def branch(request, branch: Branch):
         "history": branch_page.history_of_branch(branch=branch, period=period.label),
         "adjust_form": AdjustForm(),
         "comment_form": CommentForm(),
-        **_warnings(branch),
+        "probation": selectors.probation_ending(branch=branch)[:WARNING_LIMIT],
+        "lapse_url": _lapse_list_url(branch, actions),
     }
     return render(request, "health/branch.html", context)
 

@@ -36,7 +36,7 @@ from members.models import DuesPayment, Member
 
 from .structure import structure_warnings
 
-SECTION_ROWS = 10
+SECTION_ROWS = 5
 CENT = Decimal("0.01")
 PROBATION_DAYS = 30  # members whose probation ends within this many days (or ended unconfirmed)
 IMPORT_DAYS = 30  # the imports counted in the organization department's "recent imports"
@@ -217,7 +217,7 @@ def secretary_home(user, *, today: datetime.date | None = None) -> SecretaryHome
     missing, the art. 9 warning), the returned health checks, probation ending and awaiting
     approval. The workbench's queries, one for the returned checks, two per managed root."""
     today = today or timezone.localdate()
-    wb = page_selectors.workbench(user, today=today)
+    wb = page_selectors.workbench(user, today=today, dates=False)
     workbench_url = reverse("activities:workbench")
     ending, awaiting = [], []
     for root in wb.roots:

@@ -73,17 +73,30 @@ def test_secretarys_page_warnings_are_shown_only_to_those_allowed(login_as, warn
         assert "连续六个月未参加组织生活或未交纳党费" in body and "孙预备" in body
 
 
-def test_secretarys_page_lists_the_inactive_and_the_probation_ending(login_as, warned, member_a, member_b):
+def test_secretarys_page_lists_the_probation_ending_and_links_the_art_9_list(login_as, warned, member_a, member_b):
     probationer, payer = warned
     response = login_as("secretary_a").get(reverse(BRANCH_PAGE, args=["BA"]))
-    # 周按时 paid and attended last month; the probationer, admitted almost a year ago, did nothing either
-    assert {m.name for m in response.context["inactive"]} == {"李明", "孙预备"}
     assert [(m.name, m.days_left) for m in response.context["probation"]] == [("孙预备", 10)]
     body = response.content.decode()
-    assert reverse("members:detail", args=[member_a.pk]) in body
     assert reverse("members:detail", args=[probationer.pk]) in body
     assert "还有 10 天" in body and "1 名预备党员预备期 30 天内届满" in body
     assert "王芳" not in body  # branch B is not on branch A's page
+    # The art. 9 list is not repeated here: a link to the workbench's list of the branch, which has it
+    assert "inactive" not in response.context and reverse("members:detail", args=[member_a.pk]) not in body
+    lapse_url = f"{reverse('activities:workbench')}?branch=BA&amp;show=lapsed"
+    assert lapse_url in body
+    listed = login_as("secretary_a").get(lapse_url.replace("&amp;", "&"))
+    # 周按时 paid and attended last month; the probationer, admitted almost a year ago, did nothing either
+    assert {m.name for m in listed.context["page"].items} == {"李明", "孙预备"}
+    assert "最近参加组织生活" in listed.content.decode()
+
+
+def test_a_reviewer_is_sent_to_the_overview_for_the_art_9_list(login_as, warned):
+    """The department reviews a 党支部 without managing it: the workbench would refuse it."""
+    body = login_as("reviewer").get(reverse(BRANCH_PAGE, args=["BA"])).content.decode()
+    assert f'href="{reverse(OVERVIEW, args=["BA"])}"' in body and "show=lapsed" not in body
+    listed = login_as("reviewer").get(reverse(OVERVIEW, args=["BA"]))
+    assert {m.name for m in listed.context["inactive"]} == {"李明", "孙预备"}
 
 
 def test_departments_overview_warns_about_the_whole_subtree(login_as, warned, member_a, member_b, member_c):
@@ -109,14 +122,14 @@ def test_a_member_who_paid_and_attended_in_the_last_six_months_is_not_warned(log
     dues_month(member_a, last_month(), due="10", paid="10", paid_on=timezone.localdate())
     meeting(tree.branch_a, Activity.Kind.THEME_DAY, last_month().replace(day=5), {member_a: PRESENT})
     on_roster_for_years()
-    response = login_as("secretary_a").get(reverse(BRANCH_PAGE, args=["BA"]))
+    response = login_as("orgdept").get(reverse(OVERVIEW, args=["BA"]))
     assert response.context["inactive"] == [] and "查看名单" not in response.content.decode()
 
 
 def test_paying_alone_does_not_clear_the_warning(login_as, tree, member_a):
     dues_month(member_a, last_month(), due="10", paid="10", paid_on=timezone.localdate())
     on_roster_for_years()
-    response = login_as("secretary_a").get(reverse(BRANCH_PAGE, args=["BA"]))
+    response = login_as("orgdept").get(reverse(OVERVIEW, args=["BA"]))
     assert [(m.no_org_life, m.no_dues) for m in response.context["inactive"]] == [(True, False)]
     assert "未参加组织生活" in response.content.decode()
 
@@ -126,8 +139,9 @@ def test_paying_alone_does_not_clear_the_warning(login_as, tree, member_a):
     "url, persona, queries, warned_branches",
     [
         # session, user, grants, branch, the year shown (health.selectors.yearly_checks_period), the checks'
-        # counts by status, a page of checks, their events, inactive, probation, bulk events (branches/audit.py)
-        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 11, 1),
+        # counts by status, a page of checks, their events, probation, bulk events (branches/audit.py); the
+        # art. 9 list is a link
+        (reverse(BRANCH_PAGE, args=["BA"]), "secretary_a", 10, 1),
         # session, user, grants, branch, the year shown, the subtree's size (branches.summaries), branches'
         # counts, inactive, probation (no checks: no branches to read)
         (reverse(OVERVIEW, args=["TOWN"]), "orgdept", 9, 2),
@@ -148,5 +162,6 @@ def test_warning_pages_run_a_constant_number_of_queries(
     client = login_as(persona)
     with django_assert_num_queries(queries):
         response = client.get(url)
-    assert len(response.context["inactive"]) == size * warned_branches
+    if url == reverse(OVERVIEW, args=["TOWN"]):
+        assert len(response.context["inactive"]) == size * warned_branches
     assert len(response.context["probation"]) == size * (warned_branches - 1)
