@@ -208,7 +208,7 @@ def compliance(request):
 def detail(request, pk: int):
     """The activity: details, attendance sheet with counts, leave requests, minutes, resolutions, files."""
     user = request.user
-    activity = visible_activity(user, pk, "host", "recorder", "speaker", "held_by", "created_by", "cancelled_by")
+    activity = visible_activity(user, pk, "host", "recorder", "speaker", "held_by", "cancelled_by")
     can_manage = access.has_perm(user, access.MANAGE, activity.branch)
     files = list(activity.files.select_related("uploaded_by"))
     context = {

@@ -281,6 +281,26 @@ def test_detail_shows_the_sheet_counts_and_quorum(login_as, assembly, member_a, 
     assert "赵强" in response.text and "代签" in response.text
 
 
+def test_a_rows_check_in_form_carries_a_token_the_csrf_check_accepts(assembly, member_a, secretary_a):
+    """Every row's hidden form takes the page's one CSRF token (not a tag per row): posted as a browser
+    would, with the check enforced, it checks the member in."""
+    import re
+
+    from django.test import Client
+
+    from activities.models import Attendance
+
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(secretary_a)
+    body = client.get(reverse("activities:detail", args=[assembly.pk])).text
+    form = re.search(rf'<form[^>]*id="manual-{member_a.pk}"[^>]*>(.*?)</form>', body, re.S)
+    token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', form.group(1)).group(1)
+    url = reverse("activities:manual_check_in", args=[assembly.pk])
+    assert client.post(url, {"member": member_a.pk}).status_code == 403  # without it: refused
+    assert client.post(url, {"member": member_a.pk, "csrfmiddlewaretoken": token}).status_code == 302
+    assert Attendance.objects.get(activity=assembly, member=member_a).status == Attendance.Status.PRESENT
+
+
 @pytest.mark.parametrize("size", [1, 30])
 def test_detail_runs_the_same_queries_for_any_roster(
     login_as, assembly, tree, bulk_members, secretary_a, size, django_assert_num_queries
