@@ -1797,4 +1797,5 @@ EN: dict[str, str | tuple[str, str]] = {
     "组织较多：每个下级组织合计其所有单位，点击查看其单位。": "Many organizations: each child organization sums all its units; open one to see them.",
     "输入单位党组织的名称或组织编码": "Enter the unit Party organization's name or code",
     "没有这个名称或组织编码的单位党组织": "No unit Party organization has this name or code",
+    "查看脱党预警名单（含最近参加组织生活和交纳党费的日期）": "See the art. 9 warning's list (with when each last took part in organizational life and paid dues)",
 }
