@@ -111,6 +111,8 @@ def decide(activity: Activity, member: Member, existing: Attendance | None, *, m
         return True
     if method == Attendance.Method.QR:
         check_window(activity, now)
+    elif now < activity.checkin_opens:  # the secretary logs afterwards, never before check-in opens
+        raise _error("not_open")
     before = existing.status if existing is not None else None
     if method != Attendance.Method.QR and needs_reason(activity, before) and not reason:
         raise _error("reason_required")
@@ -177,7 +179,8 @@ def check_in(
     Idempotent: a member is present at most once per activity, whatever the number of taps,
     retries or concurrent requests; a repeat returns the original row with ``created=False``.
     ``method=QR`` is held to the check-in window; the secretary's methods (``MANUAL`` on the
-    screen, ``SECRETARY`` on the sheet) are not, so a meeting can be logged afterwards. An
+    screen, ``SECRETARY`` on the sheet) only to its opening, so a meeting can be logged afterwards
+    but nobody is marked present at a meeting that has not begun. An
     expected, absent or on-leave row turns present; at a held activity the secretary's methods
     need a written ``reason`` to turn 缺席 or 请假 into 实到. Raises ``CheckInError``
     (``cancelled``, ``not_open``, ``closed``, ``not_expected``, ``nonce_reused``,

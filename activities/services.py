@@ -324,7 +324,7 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, 
     """The secretary's attendance sheet: set present/leave/absent for many members at once.
 
     Members must be on the expected list (any active member for an open activity); absent
-    only once the activity is held. Changing a held activity's 缺席 or 请假 needs a written
+    only once the activity is held, present not before check-in opens. Changing a held activity's 缺席 or 请假 needs a written
     ``reason`` (``reason_required``, as the manual check-in), kept in the audit event's note.
     Constant number of queries; returns the rows changed.
     """
@@ -337,6 +337,8 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, 
         raise ActivityError("出勤状态应为实到、请假或缺席", code="invalid_status")
     if not activity.is_held and Attendance.Status.ABSENT in statuses.values():
         raise ActivityError("活动召开后才能登记缺席", code="not_held")
+    if Attendance.Status.PRESENT in statuses.values() and timezone.now() < activity.checkin_opens:
+        raise ActivityError("签到开放后才能登记实到", code="not_open")  # as the check-in (activities.checkin)
     ids = set(statuses)
     if activity.has_expected_list:
         allowed = member_ids_expected(activity, ids)

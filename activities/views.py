@@ -215,6 +215,8 @@ def detail(request, pk: int):
         "activity": activity,
         "can_manage": can_manage,
         "editable": can_manage and not activity.is_cancelled,
+        # 代签 once check-in has opened (activities.checkin refuses it before): not at next week's meeting
+        "can_sign": can_manage and not activity.is_cancelled and timezone.now() >= activity.checkin_opens,
         "sheet": selectors.attendance_sheet(activity),
         "summary": selectors.attendance_summary(activity),
         **record_context(user, activity, editable=can_manage and not activity.is_cancelled),

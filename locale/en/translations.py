@@ -1798,4 +1798,5 @@ EN: dict[str, str | tuple[str, str]] = {
     "输入单位党组织的名称或组织编码": "Enter the unit Party organization's name or code",
     "没有这个名称或组织编码的单位党组织": "No unit Party organization has this name or code",
     "查看脱党预警名单（含最近参加组织生活和交纳党费的日期）": "See the art. 9 warning's list (with when each last took part in organizational life and paid dues)",
+    "签到于 %(at)s 开放，届时可现场代签。": "Check-in opens at %(at)s; members can then be checked in here.",
 }

@@ -169,6 +169,26 @@ def test_secretary_check_in_is_not_held_to_the_window(make_activity, tree, membe
     assert created and attendance.method == "secretary" and attendance.recorded_by_id == secretary_a.pk
 
 
+@pytest.mark.parametrize("method", [Attendance.Method.MANUAL, Attendance.Method.SECRETARY])
+def test_secretary_check_in_waits_for_the_window_to_open(make_activity, tree, member_a, secretary_a, method):
+    """Logged afterwards, but nobody is marked present at a meeting next week: refused a second before
+    check-in opens (30 minutes before the start), accepted at the opening itself."""
+    activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(days=7))
+    with pytest.raises(CheckInError) as excinfo:
+        checkin.check_in(
+            activity=activity,
+            member=member_a,
+            method=method,
+            by=secretary_a,
+            now=activity.checkin_opens - datetime.timedelta(seconds=1),
+        )
+    assert _code(excinfo) == "not_open" and not Attendance.objects.filter(activity=activity, status="present").exists()
+    _, created = checkin.check_in(
+        activity=activity, member=member_a, method=method, by=secretary_a, now=activity.checkin_opens
+    )
+    assert created
+
+
 # --- who may check in -------------------------------------------------------------------
 
 

@@ -20,7 +20,9 @@ def test_sheet_lists_expected_members_and_their_rows(make_activity, tree, member
     others = [MemberFactory(branch=tree.branch_a) for _ in range(3)]
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
     request = leave_services.leave_request_create(activity=activity, member=others[0], reason="出差")
-    checkin.check_in(activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a)
+    checkin.check_in(
+        activity=activity, member=member_a, method=Attendance.Method.MANUAL, by=secretary_a, now=activity.checkin_opens
+    )
     rows = {row.member.pk: row for row in selectors.attendance_sheet(activity)}
     assert set(rows) == {member_a.pk, *(m.pk for m in others)}
     assert rows[member_a.pk].status == Attendance.Status.PRESENT
@@ -41,7 +43,7 @@ def test_summary_before_and_after_holding(make_activity, tree, secretary_a):
     activity = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(hours=1))
     leave = leave_services.leave_request_create(activity=activity, member=members[0], reason="病假")
     leave_services.leave_request_decide(leave_request=leave, approve=True, by=secretary_a)
-    checkin.check_in(activity=activity, member=members[1], method=Attendance.Method.MANUAL)
+    checkin.check_in(activity=activity, member=members[1], method=Attendance.Method.MANUAL, now=activity.checkin_opens)
     before = selectors.attendance_summary(activity)
     assert (before.expected, before.present, before.leave, before.absent, before.pending) == (4, 1, 1, 0, 2)
     services.activity_hold(activity=activity, by=secretary_a, now=activity.starts_at)

@@ -233,6 +233,18 @@ def test_sheet_marks_absent_only_once_held(make_activity, tree, secretary_a, mem
     assert _code(excinfo) == "not_held"
 
 
+def test_sheet_marks_present_only_once_check_in_opens_but_leave_before(make_activity, tree, secretary_a, member_a):
+    activity = make_activity(tree.branch_a, start=timezone.now() + 3 * HOUR)  # check-in opens in 2.5 hours
+    with pytest.raises(ActivityError) as excinfo:
+        services.attendance_bulk_record(
+            activity=activity, statuses={member_a.pk: Attendance.Status.PRESENT}, by=secretary_a
+        )
+    assert _code(excinfo) == "not_open" and not Attendance.objects.filter(activity=activity, status="present").exists()
+    assert services.attendance_bulk_record(
+        activity=activity, statuses={member_a.pk: Attendance.Status.LEAVE}, by=secretary_a
+    )  # leave asked for in advance is recorded
+
+
 # --- leave ------------------------------------------------------------------------------
 
 
@@ -306,7 +318,7 @@ def test_member_withdraws_a_pending_request(upcoming, member_a, secretary_a):
 
 
 def test_present_member_needs_no_leave(upcoming, member_a):
-    checkin.check_in(activity=upcoming, member=member_a, method=Attendance.Method.MANUAL)
+    checkin.check_in(activity=upcoming, member=member_a, method=Attendance.Method.MANUAL, now=upcoming.checkin_opens)
     with pytest.raises(ActivityError) as excinfo:
         leave_services.leave_request_create(activity=upcoming, member=member_a, reason="已到")
     assert _code(excinfo) == "already_present"

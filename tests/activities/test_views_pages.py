@@ -281,6 +281,18 @@ def test_detail_shows_the_sheet_counts_and_quorum(login_as, assembly, member_a, 
     assert "赵强" in response.text and "代签" in response.text
 
 
+def test_detail_offers_the_secretarys_check_in_only_once_check_in_opens(login_as, make_activity, tree, member_a):
+    """Next week's meeting: the expected list, no 代签 (the service would refuse it), and when it opens."""
+    later = make_activity(tree.branch_a, start=timezone.now() + datetime.timedelta(days=7))
+    response = login_as("secretary_a").get(reverse("activities:detail", args=[later.pk]))
+    manual = reverse("activities:manual_check_in", args=[later.pk])
+    assert not response.context["can_sign"] and manual not in response.text and member_a.name in response.text
+    assert "届时可现场代签" in response.text
+    soon = make_activity(tree.branch_a)  # starts in 10 minutes: check-in opened 20 minutes ago
+    response = login_as("secretary_a").get(reverse("activities:detail", args=[soon.pk]))
+    assert response.context["can_sign"] and reverse("activities:manual_check_in", args=[soon.pk]) in response.text
+
+
 def test_a_rows_check_in_form_carries_a_token_the_csrf_check_accepts(assembly, member_a, secretary_a):
     """Every row's hidden form takes the page's one CSRF token (not a tag per row): posted as a browser
     would, with the check enforced, it checks the member in."""
