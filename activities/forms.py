@@ -95,9 +95,14 @@ class ActivityForm(ServiceErrorMixin, forms.Form):
             # Who may host depends on the branch: chosen on the edit page once it is known.
             del self.fields["host"], self.fields["recorder"], self.fields["speaker"]
         else:
+            candidates = host_candidates(branch)
+            # The three lists are the same people: read once as (pk, name), not a query and 96 members each;
+            # each field keeps the queryset to check what is posted.
+            options = _blank([(pk, name) for pk, name in candidates.values_list("pk", "name")])
             for name in ("host", "recorder", "speaker"):
                 if name in self.fields:
-                    self.fields[name].queryset = host_candidates(branch)
+                    self.fields[name].queryset = candidates
+                    self.fields[name].choices = options
 
     def _posted_branch(self) -> Branch | None:
         try:

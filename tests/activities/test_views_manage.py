@@ -193,6 +193,29 @@ def test_secretary_edits_title_and_host(login_as, assembly, member_a):
     assert assembly.title == "支部党员大会（改期）" and assembly.host == member_a
 
 
+@pytest.mark.parametrize("size", [3, 30])
+def test_edit_page_reads_the_hosts_once_for_its_three_lists(
+    login_as, assembly, member_a, member_b, bulk_members, tree, size, django_assert_num_queries
+):
+    """主持人, 记录人 and 主讲人 list the same members of the branch (not another branch's), the current host
+    selected; one query for the three whatever the branch's size. A member of another branch posted is
+    refused by the field's queryset."""
+    bulk_members(tree.branch_a, size)
+    Activity.objects.filter(pk=assembly.pk).update(host=member_a)
+    client = login_as("secretary_a")
+    # session, user, grants, the activity with its branch, the hosts, its extra kinds
+    with django_assert_num_queries(6):
+        response = client.get(reverse("activities:edit", args=[assembly.pk]))
+    form = response.context["form"]
+    lists = [[str(value) for value, _ in form.fields[name].choices] for name in ("host", "recorder", "speaker")]
+    assert lists[0] == lists[1] == lists[2] and len(lists[0]) == size + 2  # the blank, member_a and the others
+    assert str(member_b.pk) not in lists[0]
+    assert f'<option value="{member_a.pk}" selected>{member_a.name}</option>' in response.text
+    data = {"title": "改", "starts_at": _local(assembly.starts_at), "ends_at": _local(assembly.ends_at)}
+    refused = client.post(reverse("activities:edit", args=[assembly.pk]), {**data, "host": member_b.pk})
+    assert refused.status_code == 200 and "host" in refused.context["form"].errors
+
+
 def test_edit_of_a_held_activity_offers_no_times(login_as, started, secretary_a):
     services.activity_hold(activity=started, by=secretary_a)
     form = login_as("secretary_a").get(reverse("activities:edit", args=[started.pk])).context["form"]
