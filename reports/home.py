@@ -36,7 +36,7 @@ from members.models import DuesPayment, Member
 
 from .structure import structure_warnings
 
-SECTION_ROWS = 5
+SECTION_ROWS = 5  # a first page on a phone: the first five of each section, the rest one tap away
 CENT = Decimal("0.01")
 PROBATION_DAYS = 30  # members whose probation ends within this many days (or ended unconfirmed)
 IMPORT_DAYS = 30  # the imports counted in the organization department's "recent imports"
@@ -313,7 +313,7 @@ def health_progress(root: Branch, period: str) -> list[Progress]:
 
 def recent_imports(user) -> Section:
     """Roster and dues imports of the last ``IMPORT_DAYS`` days in the user's subtrees, the latest
-    first (one query: past ``SECTION_ROWS`` the count says "10+")."""
+    first (one query: past ``SECTION_ROWS`` the count says "5+")."""
     since = timezone.now() - datetime.timedelta(days=IMPORT_DAYS)
     events = AuditBulkEvent.objects.filter(kind__in=IMPORT_KINDS, at__gte=since).filter(
         access.branch_scope_q(user, "branch__path")
