@@ -1797,6 +1797,9 @@ EN: dict[str, str | tuple[str, str]] = {
     "组织较多：每个下级组织合计其所有单位，点击查看其单位。": "Many organizations: each child organization sums all its units; open one to see them.",
     "输入单位党组织的名称或组织编码": "Enter the unit Party organization's name or code",
     "没有这个名称或组织编码的单位党组织": "No unit Party organization has this name or code",
-    "查看脱党预警名单（含最近参加组织生活和交纳党费的日期）": "See the art. 9 warning's list (with when each last took part in organizational life and paid dues)",
+    "查看脱党预警名单（含最近参加组织生活和交纳党费的日期）": "See the lapse warning's list (with when each member last took part in organizational life and paid dues)",
     "签到于 %(at)s 开放，届时可现场代签。": "Check-in opens at %(at)s; members can then be checked in here.",
+    "最近参加组织生活：%(attended)s；最近交纳党费：%(paid)s": "Last organizational life: %(attended)s; last paid dues: %(paid)s",
+    "入党日期 %(joined)s，预备期满 %(ends)s": "joined on %(joined)s, probation ends %(ends)s",
+    "（还有 %(days)s 天）": " (%(days)s days left)",
 }

@@ -165,3 +165,13 @@ def test_warning_pages_run_a_constant_number_of_queries(
     if url == reverse(OVERVIEW, args=["TOWN"]):
         assert len(response.context["inactive"]) == size * warned_branches
     assert len(response.context["probation"]) == size * (warned_branches - 1)
+
+
+def test_the_warnings_read_as_english_in_english(login_as, warned, member_a):
+    """No Chinese brackets or commas around the names and dates in English: one phrase each."""
+    body = login_as("orgdept").get(reverse(OVERVIEW, args=["TOWN"]), HTTP_ACCEPT_LANGUAGE="en").content.decode()
+    section = body[body.index('id="warnings-title"') :]
+    section = section[: section.index("</section>")]
+    assert "joined on" in section and "probation ends" in section and "(10 days left)" in section
+    assert "Last organizational life: None; last paid dues: None" in section
+    assert not any(mark in section for mark in "（），；：")
