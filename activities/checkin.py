@@ -74,6 +74,12 @@ def needs_reason(activity: Activity, before: str | None) -> bool:
     return activity.is_held and before in FROZEN_STATUSES
 
 
+def secretary_may_record_present(activity: Activity, now: datetime.datetime) -> bool:
+    """The secretary records 实到 (代签, the attendance sheet) once check-in has opened, and any time
+    after (a meeting is logged afterwards): nobody is present at a meeting not yet begun."""
+    return now >= activity.checkin_opens
+
+
 def check_window(activity: Activity, now: datetime.datetime) -> None:
     if now < activity.checkin_opens:
         raise _error("not_open")
@@ -111,7 +117,7 @@ def decide(activity: Activity, member: Member, existing: Attendance | None, *, m
         return True
     if method == Attendance.Method.QR:
         check_window(activity, now)
-    elif now < activity.checkin_opens:  # the secretary logs afterwards, never before check-in opens
+    elif not secretary_may_record_present(activity, now):
         raise _error("not_open")
     before = existing.status if existing is not None else None
     if method != Attendance.Method.QR and needs_reason(activity, before) and not reason:

@@ -22,7 +22,7 @@ from branches.models import AuditBulkEvent, Branch
 from core.labels import source_choices, source_label
 from members.models import Member
 
-from .checkin import MESSAGES, REASON_MAX_LENGTH, needs_reason
+from .checkin import MESSAGES, REASON_MAX_LENGTH, needs_reason, secretary_may_record_present
 from .errors import ActivityError
 from .expected import computed_expected_members, expected_members
 from .models import Activity, ActivityExtraKind, Attendance, MeetingRule
@@ -337,8 +337,8 @@ def attendance_bulk_record(*, activity: Activity, statuses: dict[int, str], by, 
         raise ActivityError("出勤状态应为实到、请假或缺席", code="invalid_status")
     if not activity.is_held and Attendance.Status.ABSENT in statuses.values():
         raise ActivityError("活动召开后才能登记缺席", code="not_held")
-    if Attendance.Status.PRESENT in statuses.values() and timezone.now() < activity.checkin_opens:
-        raise ActivityError("签到开放后才能登记实到", code="not_open")  # as the check-in (activities.checkin)
+    if Attendance.Status.PRESENT in statuses.values() and not secretary_may_record_present(activity, timezone.now()):
+        raise ActivityError("签到开放后才能登记实到", code="not_open")
     ids = set(statuses)
     if activity.has_expected_list:
         allowed = member_ids_expected(activity, ids)

@@ -24,6 +24,7 @@ from branches.params import month_param, page_number
 from branches.summaries import is_large, kept
 
 from . import page_selectors, selectors
+from .checkin import secretary_may_record_present
 from .compliance import KIND_LABELS, LINE_KINDS, MONTH, QUARTER, REQUIRED_KINDS, YEAR, Cell, Period, compliance_report
 from .forms import FileForm, ListFilterForm, ManualCheckInForm, PeriodForm
 from .models import ActivityFile, Attendance, LeaveRequest
@@ -215,8 +216,7 @@ def detail(request, pk: int):
         "activity": activity,
         "can_manage": can_manage,
         "editable": can_manage and not activity.is_cancelled,
-        # 代签 once check-in has opened (activities.checkin refuses it before): not at next week's meeting
-        "can_sign": can_manage and not activity.is_cancelled and timezone.now() >= activity.checkin_opens,
+        "can_sign": can_manage and not activity.is_cancelled and secretary_may_record_present(activity, timezone.now()),
         "sheet": selectors.attendance_sheet(activity),
         "summary": selectors.attendance_summary(activity),
         **record_context(user, activity, editable=can_manage and not activity.is_cancelled),
